@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""PyTorch CPU reference for GAN Studio's training throughput (compare with burn).
+
+Trains three small GANs on MNIST-shaped random data (1x28x28 in [-1, 1], labels
+0-9) and reports the time per training step.
+
+One step (default):
+  1. D update:  fake = G(z).detach();  loss_D = BCE(D(real), 1) + BCE(D(fake), 0)
+  2. G update:  fake = G(z) again (same z);  loss_G = BCE(D(fake), 1)
+  so the generator runs forward twice per step. With --reuse-fake, G runs once
+  and the same fake batch (detached for D) is used for the G update.
+Loss is BCEWithLogits; both optimizers are Adam(lr=2e-4, betas=(0.5, 0.999)).
+Each architecture gets 5 warm-up steps, then --steps individually timed steps
+(--repeats times); the table gives median/min/max ms per step and
+images/s = batch / median step time.
+
+Install (CPU only, no internet besides PyPI; see bench/install_torch_cpu.py):
+    python3 bench/install_torch_cpu.py
+  which runs
+    python3 -m pip install --no-deps torch==2.15.0
+    python3 -m pip install filelock "typing-extensions>=4.13.0" "setuptools>=77.0.3" \\
+        "sympy>=1.13.3" "networkx>=2.5.1" jinja2 "fsspec>=0.8.5" mpmath markupsafe numpy
+    python3 -m pip install --no-deps nvidia-cuda-runtime==13.2.86 nvidia-cuda-cupti==13.2.86
+  and then builds small stub libraries for the other CUDA libs torch links against
+  (the PyPI linux wheel is the CUDA build; this avoids ~2 GB of nvidia-* wheels).
+  Where download.pytorch.org is reachable, the official CPU wheel also works:
+    pip install torch --index-url https://download.pytorch.org/whl/cpu
+
+Run:
+    python3 bench/pytorch_bench.py                      # all archs, all cores
+    python3 bench/pytorch_bench.py --arch tf-dcgan --threads 1 --steps 50
+    python3 bench/pytorch_bench.py --reuse-fake --json  # + one JSON object per arch
+"""
+import argparse
+import json
+import os
+import statistics
+import time
+
+import torch
+from torch import nn
+import torch.nn.functional as F
+
+IMG = (1, 28, 28)
+LATENT = 100
+SLOPE = 0.2  # LeakyReLU negative slope everywhere
+
+
+# --- a) dcgan-medium -------------------------------------------------------------
+class DcganG(nn.Module):
+    def __init__(self, w=64):
+        super().__init__()
+        self.w = w
+        self.fc = nn.Linear(LATENT, 2 * w * 7 * 7)                 # (B,100) -> (B,2w*49)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(2 * w), nn.ReLU(),                       # (B,2w,7,7)
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),                  # -> (B,w,14,14)
+            nn.BatchNorm2d(w), nn.ReLU(),                           # (B,w,14,14)
+            nn.ConvTranspose2d(w, 1, 4, 2, 1),                      # -> (B,1,28,28)
+            nn.Tanh(),
+        )
+
+    def forward(self, z, labels=None):
+        return self.net(self.fc(z).view(-1, 2 * self.w, 7, 7))      # reshape -> (B,2w,7,7)
+
+
+class DcganD(nn.Module):
+    def __init__(self, w=64, in_ch=1):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(in_ch, w, 4, 2, 1), nn.LeakyReLU(SLOPE),      # (B,in,28,28) -> (B,w,14,14)
+            nn.Conv2d(w, 2 * w, 4, 2, 1),                           # -> (B,2w,7,7)
+            nn.BatchNorm2d(2 * w), nn.LeakyReLU(SLOPE),
+            nn.Flatten(),                                           # -> (B,2w*49)
+            nn.Linear(2 * w * 7 * 7, 1),                            # -> (B,1) logit
+        )
+
+    def forward(self, x, labels=None):
+        return self.net(x)
+
+
+# --- b) cdcgan-medium: label embedding projected to one extra feature map ---------
+class CdcganG(nn.Module):
+    def __init__(self, w=64, emb=50):
+        super().__init__()
+        self.w = w
+        self.fc = nn.Linear(LATENT, 2 * w * 7 * 7)                 # (B,100) -> (B,2w*49)
+        self.embed = nn.Embedding(10, emb)                          # (B,) -> (B,50)
+        self.label_fc = nn.Linear(emb, 7 * 7)                       # (B,50) -> (B,49)
+        self.net = nn.Sequential(
+            nn.BatchNorm2d(2 * w + 1), nn.ReLU(),                   # (B,2w+1,7,7)
+            nn.ConvTranspose2d(2 * w + 1, w, 4, 2, 1),              # -> (B,w,14,14)
+            nn.BatchNorm2d(w), nn.ReLU(),
+            nn.ConvTranspose2d(w, 1, 4, 2, 1),                      # -> (B,1,28,28)
+            nn.Tanh(),
+        )
+
+    def forward(self, z, labels):
+        h = self.fc(z).view(-1, 2 * self.w, 7, 7)                   # (B,2w,7,7)
+        c = self.label_fc(self.embed(labels)).view(-1, 1, 7, 7)     # (B,1,7,7)
+        return self.net(torch.cat([h, c], dim=1))                   # cat -> (B,2w+1,7,7)
+
+
+class CdcganD(nn.Module):
+    def __init__(self, w=64, emb=50):
+        super().__init__()
+        self.embed = nn.Embedding(10, emb)                          # (B,) -> (B,50)
+        self.label_fc = nn.Linear(emb, 28 * 28)                     # (B,50) -> (B,784)
+        self.body = DcganD(w, in_ch=2)                              # (B,2,28,28) -> (B,1)
+
+    def forward(self, x, labels):
+        c = self.label_fc(self.embed(labels)).view(-1, *IMG)        # (B,1,28,28)
+        return self.body(torch.cat([x, c], dim=1))                  # cat -> (B,2,28,28)
+
+
+# --- c) tf-dcgan: the TensorFlow DCGAN tutorial's models --------------------------
+# (TF/Keras defaults differ in LeakyReLU slope 0.3 and BN eps/momentum; we use
+#  slope 0.2 and PyTorch BN defaults as for the other models: same FLOPs.)
+class TfDcganG(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Sequential(
+            nn.Linear(LATENT, 7 * 7 * 256, bias=False),             # (B,100) -> (B,12544)
+            nn.BatchNorm1d(7 * 7 * 256), nn.LeakyReLU(SLOPE),
+        )
+        self.net = nn.Sequential(                                   # input (B,256,7,7)
+            nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False),      # -> (B,128,7,7)
+            nn.BatchNorm2d(128), nn.LeakyReLU(SLOPE),
+            nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False),  # -> (B,64,14,14)
+            nn.BatchNorm2d(64), nn.LeakyReLU(SLOPE),
+            nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1, bias=False),    # -> (B,1,28,28)
+            nn.Tanh(),
+        )
+
+    def forward(self, z, labels=None):
+        return self.net(self.fc(z).view(-1, 256, 7, 7))             # reshape -> (B,256,7,7)
+
+
+class TfDcganD(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(SLOPE),         # (B,1,28,28) -> (B,64,14,14)
+            nn.Dropout(0.3),
+            nn.Conv2d(64, 128, 5, 2, 2), nn.LeakyReLU(SLOPE),       # -> (B,128,7,7)
+            nn.Dropout(0.3),
+            nn.Flatten(),                                           # -> (B,6272)
+            nn.Linear(128 * 7 * 7, 1),                              # -> (B,1) logit
+        )
+
+    def forward(self, x, labels=None):
+        return self.net(x)
+
+
+ARCHS = {
+    "dcgan-medium": (DcganG, DcganD),
+    "cdcgan-medium": (CdcganG, CdcganD),
+    "tf-dcgan": (TfDcganG, TfDcganD),
+}
+
+
+def make_step(G, D, batch, reuse_fake):
+    opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
+    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+
+    def step(real, real_labels):
+        z = torch.randn(batch, LATENT)
+        fake_labels = torch.randint(0, 10, (batch,))
+        fake = G(z, fake_labels)
+        # D update on a real and a fake batch
+        opt_d.zero_grad(set_to_none=True)
+        loss_d = (F.binary_cross_entropy_with_logits(D(real, real_labels), ones)
+                  + F.binary_cross_entropy_with_logits(D(fake.detach(), fake_labels), zeros))
+        loss_d.backward()
+        opt_d.step()
+        # G update (recompute G(z) unless --reuse-fake)
+        if not reuse_fake:
+            fake = G(z, fake_labels)
+        opt_g.zero_grad(set_to_none=True)
+        loss_g = F.binary_cross_entropy_with_logits(D(fake, fake_labels), ones)
+        loss_g.backward()
+        opt_g.step()
+
+    return step
+
+
+def bench(arch, args):
+    torch.manual_seed(0)
+    g_cls, d_cls = ARCHS[arch]
+    G, D = g_cls().train(), d_cls().train()
+    step = make_step(G, D, args.batch, args.reuse_fake)
+    # a few pre-made "real" batches: random images in [-1, 1] and labels 0-9
+    data = [(torch.rand(args.batch, *IMG) * 2 - 1, torch.randint(0, 10, (args.batch,)))
+            for _ in range(4)]
+    for i in range(args.warmup):
+        step(*data[i % len(data)])
+    times = []
+    for _ in range(args.repeats):
+        for i in range(args.steps):
+            t0 = time.perf_counter()
+            step(*data[i % len(data)])
+            times.append(time.perf_counter() - t0)
+    med = statistics.median(times)
+    return {
+        "arch": arch, "threads": torch.get_num_threads(), "batch": args.batch,
+        "reuse_fake": args.reuse_fake, "steps": len(times),
+        "median_ms": med * 1e3, "min_ms": min(times) * 1e3, "max_ms": max(times) * 1e3,
+        "images_per_s": args.batch / med,
+        "g_params": sum(p.numel() for p in G.parameters()),
+        "d_params": sum(p.numel() for p in D.parameters()),
+        "torch": torch.__version__,
+    }
+
+
+def main():
+    ap = argparse.ArgumentParser(description="PyTorch CPU GAN training-throughput benchmark")
+    ap.add_argument("--arch", choices=list(ARCHS), help="one architecture (default: all)")
+    ap.add_argument("--threads", type=int, default=os.cpu_count(), help="torch.set_num_threads")
+    ap.add_argument("--steps", type=int, default=30, help="timed steps per repeat")
+    ap.add_argument("--repeats", type=int, default=1, help="times to repeat the timed steps")
+    ap.add_argument("--warmup", type=int, default=5, help="untimed warm-up steps")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--reuse-fake", action="store_true", help="run G forward once per step")
+    ap.add_argument("--json", action="store_true", help="also print one JSON object per arch")
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+
+    results = [bench(a, args) for a in ([args.arch] if args.arch else ARCHS)]
+    mode = "G fwd x1 (--reuse-fake)" if args.reuse_fake else "G fwd x2"
+    print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch}, {mode}\n")
+    print("| arch | median ms/step | min ms | max ms | images/s | G params | D params |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for r in results:
+        print(f"| {r['arch']} | {r['median_ms']:.1f} | {r['min_ms']:.1f} | {r['max_ms']:.1f} "
+              f"| {r['images_per_s']:.0f} | {r['g_params']:,} | {r['d_params']:,} |")
+    if args.json:
+        for r in results:
+            print(json.dumps(r))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,79 @@
+//! Throughput benchmarks: milliseconds per training step, measured the same way as
+//! `bench/pytorch_bench.py` (one step = one D update on real + fake, one G update).
+
+use std::time::Instant;
+
+use anyhow::Result;
+use burn::prelude::*;
+use serde::Serialize;
+
+use crate::data::Split;
+use crate::train::{RunDir, TrainConfig, Trainer};
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Throughput {
+    pub model: String,
+    pub device: String,
+    pub batch_size: usize,
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub images_per_sec: f64,
+    pub steps_timed: usize,
+}
+
+/// Stand-in data when no dataset is given: random bytes have the same cost as digits.
+pub fn synthetic_split(count: usize) -> Split {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    Split {
+        images: (0..count * 784).map(|_| rng.random()).collect(),
+        labels: (0..count).map(|_| rng.random_range(0..10)).collect(),
+        rows: 28,
+        cols: 28,
+    }
+}
+
+/// Times `steps` steps after `warmup` untimed ones, `repeats` times over, in a throwaway run.
+pub fn train_throughput(
+    config: TrainConfig,
+    data: Split,
+    device: &Device,
+    device_name: &str,
+    warmup: usize,
+    steps: usize,
+    repeats: usize,
+) -> Result<Throughput> {
+    let scratch = tempfile::tempdir()?;
+    let run = RunDir::new(scratch.path(), "bench")?;
+    let model = format!("{} {:?}", config.gan.model.name(), config.gan.depth).to_lowercase();
+    let batch_size = config.batch_size;
+    let config = config
+        .with_max_steps(Some(usize::MAX / 2))
+        .with_sample_every(0)
+        .with_checkpoint_every(0);
+    let mut trainer = Trainer::create(config, run, data, device)?;
+    let mut times_ms = Vec::new();
+    for _ in 0..repeats.max(1) {
+        for _ in 0..warmup {
+            trainer.step()?;
+        }
+        for _ in 0..steps.max(1) {
+            let started = Instant::now();
+            trainer.step()?; // reads the losses back, so the step's work is finished
+            times_ms.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    times_ms.sort_by(f64::total_cmp);
+    let median_ms = times_ms[times_ms.len() / 2];
+    Ok(Throughput {
+        model,
+        device: device_name.to_string(),
+        batch_size,
+        median_ms,
+        min_ms: times_ms[0],
+        max_ms: times_ms[times_ms.len() - 1],
+        images_per_sec: batch_size as f64 / (median_ms / 1e3),
+        steps_timed: times_ms.len(),
+    })
+}

@@ -1,0 +1,81 @@
+//! `gan-studio bench`
+
+use anyhow::Result;
+use clap::Args;
+
+use super::{DataArgs, RunArgs};
+use crate::bench::{synthetic_split, train_throughput};
+use crate::model::{Depth, GanConfig, ModelKind};
+use crate::train::TrainConfig;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Models to time (repeatable).
+    #[arg(long = "model", value_enum, default_values_t = [ModelKind::Dcgan, ModelKind::Cdcgan, ModelKind::TfDcgan])]
+    pub models: Vec<ModelKind>,
+    #[arg(long, value_enum, default_value_t = Depth::Medium)]
+    pub depth: Depth,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 5)]
+    pub warmup: usize,
+    #[arg(long, default_value_t = 30)]
+    pub steps: usize,
+    #[arg(long, default_value_t = 1)]
+    pub repeats: usize,
+    /// Print JSON lines instead of a table.
+    #[arg(long)]
+    pub json: bool,
+    /// Time on real data from this folder instead of random bytes.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub runs: RunArgs,
+}
+
+pub fn run(args: BenchArgs) -> Result<()> {
+    let device = args.runs.device()?;
+    let data = match &args.data {
+        Some(dir) => {
+            DataArgs {
+                data: Some(dir.clone()),
+                dataset: crate::data::DatasetKind::Mnist,
+            }
+            .load()?
+            .train
+        }
+        None => synthetic_split(4096),
+    };
+    if !args.json {
+        println!("| model | device | batch | median ms/step | min-max ms | images/s |");
+        println!("|---|---|---:|---:|---:|---:|");
+    }
+    for &model in &args.models {
+        let config = TrainConfig::new(GanConfig::new(model).with_depth(args.depth))
+            .with_batch_size(args.batch_size);
+        let result = train_throughput(
+            config,
+            data.clone(),
+            &device.device,
+            &device.description,
+            args.warmup,
+            args.steps,
+            args.repeats,
+        )?;
+        if args.json {
+            println!("{}", serde_json::to_string(&result)?);
+        } else {
+            println!(
+                "| {} | {} | {} | {:.1} | {:.1}-{:.1} | {:.0} |",
+                result.model,
+                result.device,
+                result.batch_size,
+                result.median_ms,
+                result.min_ms,
+                result.max_ms,
+                result.images_per_sec
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! `gan-studio classifier train`
+
+use anyhow::{Context, Result};
+use burn::config::Config;
+use clap::{Args, Subcommand};
+
+use super::{DataArgs, RunArgs};
+use crate::eval::classifier::{self, ClassifierConfig, ClassifierReport};
+use crate::fsutil::write_atomic;
+use crate::train::RunDir;
+
+#[derive(Subcommand, Debug)]
+pub enum ClassifierCommand {
+    /// Train the LeNet-style classifier on the real training set.
+    Train(ClassifierTrainArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct ClassifierTrainArgs {
+    /// Run name: the classifier is saved in RUNS_DIR/NAME.
+    #[arg(long, value_name = "NAME")]
+    pub run: String,
+    #[arg(long, default_value_t = 3)]
+    pub epochs: usize,
+    /// Use only the first N training images.
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub runs: RunArgs,
+}
+
+pub fn run(command: ClassifierCommand) -> Result<()> {
+    let ClassifierCommand::Train(args) = command;
+    let device = args.runs.device()?;
+    let dataset = args.data.load()?;
+    let train = match args.train_limit {
+        Some(n) => dataset.train.truncate(n),
+        None => dataset.train,
+    };
+    let config = ClassifierConfig::new()
+        .with_epochs(args.epochs)
+        .with_seed(args.seed);
+    let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
+    std::fs::create_dir_all(&run.root)
+        .with_context(|| format!("cannot create {}", run.root.display()))?;
+    eprintln!(
+        "training the classifier on {} images ({device})",
+        train.len()
+    );
+    let started = std::time::Instant::now();
+    let model = classifier::train(&config, &train, &device.device, |epoch, loss| {
+        eprintln!(
+            "epoch {epoch}/{}: mean loss {loss:.4} ({:.0} s)",
+            config.epochs,
+            started.elapsed().as_secs_f64()
+        );
+    })?;
+    let train_secs = started.elapsed().as_secs_f64();
+    let test_accuracy = classifier::accuracy(&model, &dataset.test, &device.device)?;
+    config
+        .save(run.config())
+        .with_context(|| format!("cannot write {}", run.config().display()))?;
+    crate::train::checkpoint::save_module(&model, &run.root.join("classifier.bpk"))?;
+    let report = ClassifierReport {
+        test_accuracy,
+        train_images: train.len(),
+        epochs: config.epochs,
+        train_secs,
+    };
+    let path = run.root.join("classifier.json");
+    write_atomic(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
+    println!(
+        "test accuracy {:.2}% ({} test images) -> {}",
+        test_accuracy * 100.0,
+        dataset.test.len(),
+        path.display()
+    );
+    Ok(())
+}

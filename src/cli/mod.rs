@@ -1,0 +1,94 @@
+//! The command line: one subcommand per job, all over the same library.
+
+mod bench;
+mod classifier;
+mod data;
+mod eval;
+mod sample;
+mod train;
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::{Args, Parser, Subcommand};
+
+use crate::data::{Dataset, DatasetKind, resolve_data_dir};
+use crate::device::{ComputeDevice, DeviceChoice};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "gan-studio",
+    version,
+    about = "Train, explore, measure and export GANs on handwritten digits"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train a GAN (or continue one with --resume).
+    Train(train::TrainArgs),
+    /// Write a sample grid and IDX files from a trained run.
+    Sample(sample::SampleArgs),
+    /// Inspect or download datasets.
+    #[command(subcommand)]
+    Data(data::DataCommand),
+    /// Train the evaluation classifier.
+    #[command(subcommand)]
+    Classifier(classifier::ClassifierCommand),
+    /// Measure a run's samples with the classifier.
+    Eval(eval::EvalArgs),
+    /// Measure training throughput.
+    Bench(bench::BenchArgs),
+}
+
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Train(args) => train::run(args),
+        Command::Sample(args) => sample::run(args),
+        Command::Data(command) => data::run(command),
+        Command::Classifier(command) => classifier::run(command),
+        Command::Eval(args) => eval::run(args),
+        Command::Bench(args) => bench::run(args),
+    }
+}
+
+/// Where the data is, shared by every subcommand that reads it.
+#[derive(Args, Debug, Clone)]
+pub struct DataArgs {
+    /// Folder with the IDX files (raw or .gz); default: $GAN_STUDIO_DATA, then the per-user data folder.
+    #[arg(long, value_name = "DIR")]
+    pub data: Option<PathBuf>,
+    /// Which dataset.
+    #[arg(long, value_enum, default_value_t = DatasetKind::Mnist)]
+    pub dataset: DatasetKind,
+}
+
+impl DataArgs {
+    pub fn dir(&self) -> PathBuf {
+        resolve_data_dir(self.data.as_deref(), self.dataset)
+    }
+
+    pub fn load(&self) -> Result<Dataset> {
+        Dataset::load(&self.dir(), self.dataset)
+    }
+}
+
+/// Where runs live and which device computes.
+#[derive(Args, Debug, Clone)]
+pub struct RunArgs {
+    /// Folder holding the runs.
+    #[arg(long, value_name = "DIR", default_value = "runs")]
+    pub runs_dir: PathBuf,
+    /// cpu (burn flex), wgpu, or auto (wgpu only on a real GPU).
+    #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]
+    pub device: DeviceChoice,
+}
+
+impl RunArgs {
+    pub fn device(&self) -> Result<ComputeDevice> {
+        ComputeDevice::resolve(self.device)
+    }
+}

@@ -1,0 +1,130 @@
+//! `gan-studio sample`
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow, bail};
+use burn::config::Config;
+use clap::Args;
+
+use super::RunArgs;
+use crate::data::idx::{IdxImages, write_images, write_labels};
+use crate::export::grid::{GridLayout, save_grid_png, to_u8_pixels};
+use crate::sampling::{FixedBatch, generate_pixels};
+use crate::train::{RunDir, TrainConfig, checkpoint};
+
+#[derive(Args, Debug)]
+pub struct SampleArgs {
+    /// Run name under RUNS_DIR, or the path of a run folder.
+    #[arg(long, value_name = "NAME")]
+    pub run: String,
+    /// Samples per class (conditional models): the grid has one row per class.
+    #[arg(long)]
+    pub per_class: Option<usize>,
+    /// Number of samples (unconditional models).
+    #[arg(long)]
+    pub count: Option<usize>,
+    /// Output folder: grid.png, images-idx3-ubyte and (conditional) labels-idx1-ubyte.
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Grid columns for unconditional models.
+    #[arg(long, default_value_t = 10)]
+    pub cols: usize,
+    #[command(flatten)]
+    pub runs: RunArgs,
+}
+
+pub fn run(args: SampleArgs) -> Result<()> {
+    let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
+    let config = TrainConfig::load(run.config()).map_err(|e| {
+        anyhow!(
+            "{}: cannot read the run's config: {e}",
+            run.config().display()
+        )
+    })?;
+    let gan = &config.gan;
+    let checkpoint = checkpoint::latest(&run)?
+        .with_context(|| format!("run {} has no checkpoint yet", run.root.display()))?;
+    let device = args.runs.device()?;
+    let generator = checkpoint::load_generator(gan, &checkpoint, &device.device)?;
+    let conditional = gan.model.is_conditional();
+    let (per_row, rows) = if conditional {
+        if args.count.is_some() {
+            bail!(
+                "--count is for unconditional models; {} is conditional, use --per-class",
+                gan.model.name()
+            );
+        }
+        (args.per_class.unwrap_or(10), gan.num_classes)
+    } else {
+        if args.per_class.is_some() {
+            bail!(
+                "--per-class is for conditional models; use --count for {}",
+                gan.model.name()
+            );
+        }
+        let count = args.count.unwrap_or(100);
+        let cols = args.cols.clamp(1, count.max(1));
+        (cols, count.div_ceil(cols))
+    };
+    let mut batch = FixedBatch::new(
+        args.seed,
+        gan.latent_dim,
+        conditional,
+        gan.num_classes,
+        per_row,
+        rows,
+    );
+    if !conditional {
+        let count = args.count.unwrap_or(100);
+        batch.latents.truncate(count * gan.latent_dim);
+        batch.count = count;
+    }
+    if batch.count == 0 {
+        bail!("nothing to sample: --per-class/--count must be at least 1");
+    }
+    let pixels = generate_pixels(
+        &generator,
+        gan,
+        &batch.latents,
+        batch.labels.as_deref(),
+        &device.device,
+    )?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    let side = gan.image_size;
+    let layout = GridLayout {
+        cols: per_row,
+        ..GridLayout::default()
+    };
+    save_grid_png(
+        &args.out.join("grid.png"),
+        &pixels,
+        batch.count,
+        side,
+        side,
+        &layout,
+    )?;
+    let images = IdxImages {
+        count: batch.count,
+        rows: side,
+        cols: side,
+        pixels: to_u8_pixels(&pixels),
+    };
+    write_images(&args.out.join("images-idx3-ubyte"), &images)?;
+    if let Some(labels) = &batch.labels {
+        write_labels(&args.out.join("labels-idx1-ubyte"), labels)?;
+    }
+    eprintln!(
+        "{} samples from {} ({}) -> {}",
+        batch.count,
+        run.name(),
+        checkpoint
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        args.out.display()
+    );
+    Ok(())
+}

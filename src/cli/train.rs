@@ -1,0 +1,217 @@
+//! `gan-studio train`
+
+use std::ops::ControlFlow;
+
+use anyhow::{Context, Result};
+use burn::config::Config;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::{DataArgs, RunArgs};
+use crate::data::DatasetKind;
+use crate::model::{Depth, GanConfig, ModelKind, NormKind};
+use crate::train::{RunDir, RunOutcome, TrainConfig, TrainEvent, Trainer};
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Run name: the run lives in RUNS_DIR/NAME.
+    #[arg(long, value_name = "NAME")]
+    pub run: String,
+    /// Continue the run from its latest checkpoint (its saved configuration is used).
+    #[arg(long)]
+    pub resume: bool,
+    /// GAN family.
+    #[arg(long, value_enum, required_unless_present = "resume")]
+    pub model: Option<ModelKind>,
+    #[arg(long, value_enum, default_value_t = Depth::Medium)]
+    pub depth: Depth,
+    #[arg(long, default_value_t = 1)]
+    pub epochs: usize,
+    /// Stop after N steps (overrides --epochs).
+    #[arg(long)]
+    pub max_steps: Option<usize>,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Generator learning rate.
+    #[arg(long = "lr-g", default_value_t = 2e-4)]
+    pub lr_generator: f64,
+    /// Discriminator learning rate.
+    #[arg(long = "lr-d", default_value_t = 2e-4)]
+    pub lr_discriminator: f64,
+    #[arg(long, default_value_t = 0.5)]
+    pub beta1: f32,
+    #[arg(long, default_value_t = 0.999)]
+    pub beta2: f32,
+    /// D's target for real images; 0.9 is one-sided label smoothing.
+    #[arg(long, default_value_t = 1.0)]
+    pub real_target: f32,
+    /// Generator normalisation (virtual = virtual batch norm).
+    #[arg(long = "g-norm", value_enum, default_value_t = NormKind::Batch)]
+    pub generator_norm: NormKind,
+    /// Discriminator normalisation.
+    #[arg(long = "d-norm", value_enum, default_value_t = NormKind::Batch)]
+    pub discriminator_norm: NormKind,
+    /// Dropout after each hidden discriminator layer.
+    #[arg(long, default_value_t = 0.0)]
+    pub dropout: f64,
+    /// Discriminator updates per step.
+    #[arg(long, default_value_t = 1)]
+    pub d_updates: usize,
+    /// Generator updates per step.
+    #[arg(long, default_value_t = 1)]
+    pub g_updates: usize,
+    #[arg(long, default_value_t = 100)]
+    pub latent_dim: usize,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Shift real images by up to 2 pixels.
+    #[arg(long)]
+    pub augment: bool,
+    /// Use only the first N training images.
+    #[arg(long)]
+    pub train_limit: Option<usize>,
+    #[arg(long, default_value_t = 200)]
+    pub sample_every: usize,
+    #[arg(long, default_value_t = 500)]
+    pub checkpoint_every: usize,
+    /// No progress bar; one summary line every 100 steps.
+    #[arg(long)]
+    pub quiet: bool,
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(flatten)]
+    pub runs: RunArgs,
+}
+
+impl TrainArgs {
+    fn config(&self, model: ModelKind) -> TrainConfig {
+        let gan = GanConfig::new(model)
+            .with_depth(self.depth)
+            .with_latent_dim(self.latent_dim)
+            .with_generator_norm(self.generator_norm)
+            .with_discriminator_norm(self.discriminator_norm)
+            .with_dropout(self.dropout);
+        TrainConfig::new(gan)
+            .with_dataset(self.data.dataset)
+            .with_batch_size(self.batch_size)
+            .with_epochs(self.epochs)
+            .with_max_steps(self.max_steps)
+            .with_train_limit(self.train_limit)
+            .with_lr_generator(self.lr_generator)
+            .with_lr_discriminator(self.lr_discriminator)
+            .with_beta1(self.beta1)
+            .with_beta2(self.beta2)
+            .with_real_target(self.real_target)
+            .with_d_updates(self.d_updates)
+            .with_g_updates(self.g_updates)
+            .with_seed(self.seed)
+            .with_augment(self.augment)
+            .with_sample_every(self.sample_every)
+            .with_checkpoint_every(self.checkpoint_every)
+    }
+}
+
+pub fn run(args: TrainArgs) -> Result<()> {
+    let device = args.runs.device()?;
+    let mut trainer = if args.resume {
+        let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
+        let saved = TrainConfig::load(run.config()).map_err(|e| {
+            anyhow::anyhow!(
+                "{}: cannot read the run's config: {e}",
+                run.config().display()
+            )
+        })?;
+        let data = load_train(&args, saved.dataset)?;
+        let extend =
+            (args.epochs != 1 || args.max_steps.is_some()).then_some((args.epochs, args.max_steps));
+        Trainer::resume(run, data, &device.device, extend)?
+    } else {
+        let model = args.model.context("--model is required for a new run")?;
+        let config = args.config(model);
+        config.validate()?;
+        let data = load_train(&args, args.data.dataset)?;
+        let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
+        Trainer::create(config, run, data, &device.device)?
+    };
+    let gan = &trainer.config.gan;
+    eprintln!(
+        "run {} | {} {:?} | {} | steps {}..{}",
+        trainer.run.root.display(),
+        gan.model.name(),
+        gan.depth,
+        device,
+        trainer.step_count(),
+        trainer.total_steps()
+    );
+    let bar = progress_bar(&trainer, args.quiet);
+    let batch = trainer.config.batch_size;
+    let start_step = trainer.step_count();
+    let started = std::time::Instant::now();
+    let outcome = trainer.run(|event| {
+        match event {
+            TrainEvent::Step(m) => {
+                let rate = (m.step - start_step) as f64 * batch as f64
+                    / started.elapsed().as_secs_f64().max(1e-9);
+                let line = format!(
+                    "D {:.3} G {:.3} | D(x) {:.2} D(G(z)) {:.2} | {rate:.0} img/s",
+                    m.d_loss, m.g_loss, m.d_real, m.d_fake
+                );
+                match &bar {
+                    Some(bar) => {
+                        bar.set_position(m.step as u64);
+                        bar.set_message(line);
+                    }
+                    None if m.step % 100 == 0 => eprintln!("step {} | {line}", m.step),
+                    None => {}
+                }
+            }
+            TrainEvent::Sample { path, .. } | TrainEvent::Checkpoint { path, .. } => {
+                if let Some(bar) = &bar {
+                    bar.set_prefix(format!("{}", path.display()));
+                }
+            }
+        }
+        ControlFlow::Continue(())
+    });
+    if let Some(bar) = &bar {
+        bar.finish_and_clear();
+    }
+    let outcome = outcome?;
+    let secs = started.elapsed().as_secs_f64();
+    let steps = trainer.step_count() - start_step;
+    eprintln!(
+        "{} {} steps in {secs:.1} s ({:.0} img/s); samples in {}",
+        if outcome == RunOutcome::Finished {
+            "finished"
+        } else {
+            "stopped after"
+        },
+        steps,
+        steps as f64 * batch as f64 / secs.max(1e-9),
+        trainer.run.samples().display()
+    );
+    Ok(())
+}
+
+fn load_train(args: &TrainArgs, kind: DatasetKind) -> Result<crate::data::Split> {
+    let data = super::DataArgs {
+        data: args.data.data.clone(),
+        dataset: kind,
+    };
+    Ok(data.load()?.train)
+}
+
+fn progress_bar(trainer: &Trainer, quiet: bool) -> Option<ProgressBar> {
+    if quiet {
+        return None;
+    }
+    let bar =
+        ProgressBar::new(trainer.total_steps() as u64).with_position(trainer.step_count() as u64);
+    let style = ProgressStyle::with_template(
+        "{elapsed_precise} [{bar:30}] {pos}/{len} steps (eta {eta}) {msg}",
+    )
+    .unwrap_or_else(|_| ProgressStyle::default_bar())
+    .progress_chars("=> ");
+    bar.set_style(style);
+    Some(bar)
+}

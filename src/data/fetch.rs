@@ -1,0 +1,538 @@
+//! Downloading the MNIST files, verified by SHA-256.
+//!
+//! Each file is streamed to `<name>.part` while being hashed and only renamed
+//! to its final name once the hash matches, so a file under the final name is
+//! always a verified one.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+/// Mirrors tried in order when none are given.
+pub const DEFAULT_MIRRORS: [&str; 2] = [
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+];
+
+/// Training images file name.
+pub const TRAIN_IMAGES: &str = "train-images-idx3-ubyte.gz";
+/// Training labels file name.
+pub const TRAIN_LABELS: &str = "train-labels-idx1-ubyte.gz";
+/// Test images file name.
+pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte.gz";
+/// Test labels file name.
+pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte.gz";
+
+/// SHA-256 of [`TRAIN_IMAGES`].
+pub const TRAIN_IMAGES_SHA256: &str =
+    "0b367032e93c5d0cea0925647cfdb18614af8ee15f83e6f2fc2ad904a6835971";
+/// SHA-256 of [`TRAIN_LABELS`].
+pub const TRAIN_LABELS_SHA256: &str =
+    "1787548bbe0bff1ec2ecdc0ef292b02df999e2d1a6002d27500982c652b17203";
+/// SHA-256 of [`TEST_IMAGES`].
+pub const TEST_IMAGES_SHA256: &str =
+    "1a1a05eab793c14bb050b398624a11b0ffd1a2953baed553b1b9bd079e2a20be";
+/// SHA-256 of [`TEST_LABELS`].
+pub const TEST_LABELS_SHA256: &str =
+    "b91679a0acfe4ba0e50a2437a903084cba1f5f92592b016a25a7dfd00455798b";
+
+/// Give up on a server that does not accept the connection in this time.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+/// Give up when no bytes arrive for this long; a slow but steady download
+/// is never cut off, a stalled one is.
+const READ_TIMEOUT: Duration = Duration::from_secs(60);
+/// Size of each read from the network.
+const CHUNK: usize = 64 * 1024;
+
+/// A file to download and the SHA-256 (lowercase hex) it must have.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RemoteFile {
+    /// File name, appended to each mirror's base URL and used on disk.
+    pub name: String,
+    /// Expected SHA-256 of the downloaded bytes, as hex.
+    pub sha256: String,
+}
+
+impl RemoteFile {
+    /// A file with the given name and expected SHA-256 hex digest.
+    pub fn new(name: impl Into<String>, sha256: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            sha256: sha256.into(),
+        }
+    }
+}
+
+/// The default mirror list as owned strings, ready for [`fetch_mnist`].
+pub fn default_mirrors() -> Vec<String> {
+    DEFAULT_MIRRORS.iter().map(|m| m.to_string()).collect()
+}
+
+/// The four MNIST files with their known checksums.
+pub fn mnist_files() -> Vec<RemoteFile> {
+    vec![
+        RemoteFile::new(TRAIN_IMAGES, TRAIN_IMAGES_SHA256),
+        RemoteFile::new(TRAIN_LABELS, TRAIN_LABELS_SHA256),
+        RemoteFile::new(TEST_IMAGES, TEST_IMAGES_SHA256),
+        RemoteFile::new(TEST_LABELS, TEST_LABELS_SHA256),
+    ]
+}
+
+/// Downloads the four MNIST files into `dest` (skipping ones already present
+/// and correct) and returns their paths in the order of [`mnist_files`].
+pub fn fetch_mnist(
+    dest: &Path,
+    mirrors: &[String],
+    progress: bool,
+) -> anyhow::Result<Vec<PathBuf>> {
+    fetch_files(dest, mirrors, &mnist_files(), progress)
+}
+
+/// Downloads `files` into `dest`, trying each mirror in turn for each file,
+/// and returns the final paths in the order given. Files already present with
+/// the right hash are not downloaded again.
+pub fn fetch_files(
+    dest: &Path,
+    mirrors: &[String],
+    files: &[RemoteFile],
+    progress: bool,
+) -> anyhow::Result<Vec<PathBuf>> {
+    fetch_files_with(&build_agent(true), dest, mirrors, files, progress)
+}
+
+/// An agent with timeouts; `env_proxy` decides whether `HTTP(S)_PROXY` is
+/// honoured (tests turn it off so loopback requests stay local).
+fn build_agent(env_proxy: bool) -> ureq::Agent {
+    let mut builder = ureq::Agent::config_builder()
+        // The checksums are of the .gz bytes themselves: ask servers not to
+        // add a Content-Encoding that ureq would then transparently undo.
+        .accept_encoding("identity")
+        .timeout_connect(Some(CONNECT_TIMEOUT))
+        .timeout_recv_response(Some(READ_TIMEOUT))
+        .timeout_per_read(Some(READ_TIMEOUT));
+    if !env_proxy {
+        builder = builder.proxy(None);
+    }
+    ureq::Agent::new_with_config(builder.build())
+}
+
+fn fetch_files_with(
+    agent: &ureq::Agent,
+    dest: &Path,
+    mirrors: &[String],
+    files: &[RemoteFile],
+    progress: bool,
+) -> anyhow::Result<Vec<PathBuf>> {
+    if mirrors.is_empty() {
+        bail!("no download mirrors given");
+    }
+    fs::create_dir_all(dest)
+        .with_context(|| format!("cannot create download directory {}", dest.display()))?;
+
+    let mut paths = Vec::with_capacity(files.len());
+    for file in files {
+        paths.push(fetch_one(agent, dest, mirrors, file, progress)?);
+    }
+    Ok(paths)
+}
+
+/// Makes sure one verified file exists under its final name.
+fn fetch_one(
+    agent: &ureq::Agent,
+    dest: &Path,
+    mirrors: &[String],
+    file: &RemoteFile,
+    progress: bool,
+) -> anyhow::Result<PathBuf> {
+    check_plain_name(&file.name)?;
+    let expected = file.sha256.to_ascii_lowercase();
+    let final_path = dest.join(&file.name);
+    let part_path = dest.join(format!("{}.part", file.name));
+
+    if final_path.exists() {
+        let actual = sha256_file(&final_path)
+            .with_context(|| format!("cannot read existing {}", final_path.display()))?;
+        if actual == expected {
+            return Ok(final_path);
+        }
+        // A wrong file under the final name would be trusted later; it can
+        // only be a stale or damaged download, so it goes.
+        fs::remove_file(&final_path).with_context(|| {
+            format!(
+                "{} has the wrong checksum and cannot be removed",
+                final_path.display()
+            )
+        })?;
+    }
+
+    let mut failures = Vec::new();
+    for mirror in mirrors {
+        let url = join_url(mirror, &file.name);
+        match download(agent, &url, &part_path, &expected, &file.name, progress) {
+            Ok(()) => {
+                fs::rename(&part_path, &final_path).with_context(|| {
+                    format!(
+                        "cannot rename {} to {}",
+                        part_path.display(),
+                        final_path.display()
+                    )
+                })?;
+                return Ok(final_path);
+            }
+            Err(err) => {
+                remove_if_present(&part_path);
+                failures.push(format!("{url}: {err:#}"));
+            }
+        }
+    }
+    bail!(
+        "could not download {} from any mirror:\n  {}",
+        file.name,
+        failures.join("\n  ")
+    )
+}
+
+/// Streams `url` into `part_path`, hashing as it goes; errors if the request
+/// fails or the hash is not `expected`.
+fn download(
+    agent: &ureq::Agent,
+    url: &str,
+    part_path: &Path,
+    expected: &str,
+    label: &str,
+    progress: bool,
+) -> anyhow::Result<()> {
+    let mut response = agent.get(url).call()?;
+    let bar = progress_bar(progress, response.body().content_length(), label);
+    let mut reader = response.body_mut().as_reader();
+    let mut out = fs::File::create(part_path)
+        .with_context(|| format!("cannot create {}", part_path.display()))?;
+
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => {
+                bar.abandon();
+                return Err(anyhow::Error::new(e).context("download interrupted"));
+            }
+        };
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])
+            .with_context(|| format!("cannot write {}", part_path.display()))?;
+        bar.inc(n as u64);
+    }
+    out.sync_all()
+        .with_context(|| format!("cannot write {}", part_path.display()))?;
+
+    let actual = hex(&hasher.finalize());
+    if actual != expected {
+        bar.abandon_with_message(format!("{label}: checksum mismatch"));
+        bail!("checksum mismatch: expected sha256 {expected}, got {actual}");
+    }
+    bar.finish_with_message(format!("{label} ok"));
+    Ok(())
+}
+
+/// A byte-count bar when the length is known, a spinner otherwise, or a
+/// hidden bar when progress output is off.
+fn progress_bar(enabled: bool, len: Option<u64>, label: &str) -> ProgressBar {
+    if !enabled {
+        return ProgressBar::hidden();
+    }
+    let bar = match len {
+        Some(len) => ProgressBar::new(len).with_style(
+            ProgressStyle::with_template(
+                "{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+            )
+            .map(|s| s.progress_chars("=> "))
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        ),
+        None => ProgressBar::new_spinner().with_style(
+            ProgressStyle::with_template("{msg} {spinner} {bytes} {bytes_per_sec}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        ),
+    };
+    bar.set_message(label.to_string());
+    bar
+}
+
+/// Rejects names that could escape the destination directory.
+fn check_plain_name(name: &str) -> anyhow::Result<()> {
+    let plain = !name.is_empty()
+        && name != "."
+        && name != ".."
+        && !name.contains(['/', '\\'])
+        && Path::new(name).file_name().is_some();
+    if plain {
+        Ok(())
+    } else {
+        bail!("invalid download file name {name:?}")
+    }
+}
+
+fn join_url(mirror: &str, name: &str) -> String {
+    if mirror.ends_with('/') {
+        format!("{mirror}{name}")
+    } else {
+        format!("{mirror}/{name}")
+    }
+}
+
+fn sha256_file(path: &Path) -> io::Result<String> {
+    let mut file = fs::File::open(path)?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher)?;
+    Ok(hex(&hasher.finalize()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn remove_if_present(path: &Path) {
+    // Best effort cleanup: a leftover .part is never mistaken for a real file.
+    let _ = fs::remove_file(path);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+    use std::io::BufRead;
+    use std::net::{TcpListener, TcpStream};
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::thread::JoinHandle;
+    use std::time::Instant;
+
+    /// A loopback HTTP/1.1 server for one test: serves `files` by path,
+    /// 404 otherwise, handles at most `max_requests`, and stops when dropped.
+    struct TestServer {
+        base: String,
+        requests: Arc<Mutex<Vec<String>>>,
+        stop: Arc<AtomicBool>,
+        handle: Option<JoinHandle<()>>,
+    }
+
+    impl TestServer {
+        fn start(files: &[(&str, &[u8])], max_requests: usize) -> Self {
+            let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
+            listener
+                .set_nonblocking(true)
+                .expect("nonblocking listener");
+            let addr = listener.local_addr().expect("local addr");
+            let files: HashMap<String, Vec<u8>> = files
+                .iter()
+                .map(|(name, body)| (format!("/{name}"), body.to_vec()))
+                .collect();
+            let requests = Arc::new(Mutex::new(Vec::new()));
+            let stop = Arc::new(AtomicBool::new(false));
+            let (req_log, stop_flag) = (Arc::clone(&requests), Arc::clone(&stop));
+            let handle = std::thread::spawn(move || {
+                // Also bounded in time, so a test that fails early cannot hang.
+                let deadline = Instant::now() + Duration::from_secs(30);
+                let mut served = 0;
+                while served < max_requests
+                    && !stop_flag.load(Ordering::Relaxed)
+                    && Instant::now() < deadline
+                {
+                    match listener.accept() {
+                        Ok((stream, _)) => {
+                            served += 1;
+                            if let Some(path) = handle_connection(stream, &files) {
+                                req_log.lock().expect("request log").push(path);
+                            }
+                        }
+                        Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                            std::thread::sleep(Duration::from_millis(5));
+                        }
+                        Err(_) => break,
+                    }
+                }
+            });
+            Self {
+                base: format!("http://{addr}/"),
+                requests,
+                stop,
+                handle: Some(handle),
+            }
+        }
+
+        fn requests(&self) -> Vec<String> {
+            self.requests.lock().expect("request log").clone()
+        }
+    }
+
+    impl Drop for TestServer {
+        fn drop(&mut self) {
+            self.stop.store(true, Ordering::Relaxed);
+            if let Some(handle) = self.handle.take() {
+                let _ = handle.join();
+            }
+        }
+    }
+
+    /// Answers one request on `stream` and returns the requested path.
+    fn handle_connection(stream: TcpStream, files: &HashMap<String, Vec<u8>>) -> Option<String> {
+        // Accepted sockets may inherit non-blocking mode on some platforms.
+        stream.set_nonblocking(false).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        let mut reader = io::BufReader::new(stream.try_clone().ok()?);
+        let mut request_line = String::new();
+        reader.read_line(&mut request_line).ok()?;
+        // Drain headers up to the blank line.
+        loop {
+            let mut line = String::new();
+            let n = reader.read_line(&mut line).ok()?;
+            if n == 0 || line == "\r\n" || line == "\n" {
+                break;
+            }
+        }
+        let path = request_line.split_whitespace().nth(1)?.to_string();
+        let mut stream = stream;
+        let response = match files.get(&path) {
+            Some(body) => {
+                let mut r = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                )
+                .into_bytes();
+                r.extend_from_slice(body);
+                r
+            }
+            None => {
+                b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec()
+            }
+        };
+        let _ = stream.write_all(&response);
+        let _ = stream.flush();
+        let _ = stream.shutdown(std::net::Shutdown::Write);
+        Some(path)
+    }
+
+    fn sha_hex(bytes: &[u8]) -> String {
+        hex(&Sha256::digest(bytes))
+    }
+
+    fn fetch(
+        dest: &Path,
+        mirrors: &[&TestServer],
+        files: &[RemoteFile],
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        let mirrors: Vec<String> = mirrors.iter().map(|s| s.base.clone()).collect();
+        fetch_files_with(&build_agent(false), dest, &mirrors, files, false)
+    }
+
+    fn listing(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .expect("list dir")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    const GOOD: &[u8] = b"the real file contents, pretend this is gzip";
+    const EVIL: &[u8] = b"something else entirely";
+
+    #[test]
+    fn downloads_and_verifies() {
+        let server = TestServer::start(&[("a.gz", GOOD), ("b.gz", EVIL)], 4);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [
+            RemoteFile::new("a.gz", sha_hex(GOOD)),
+            RemoteFile::new("b.gz", sha_hex(EVIL).to_uppercase()),
+        ];
+        let paths = fetch(dir.path(), &[&server], &files).expect("fetch");
+        assert_eq!(
+            paths,
+            vec![dir.path().join("a.gz"), dir.path().join("b.gz")]
+        );
+        assert_eq!(fs::read(&paths[0]).expect("read a"), GOOD);
+        assert_eq!(fs::read(&paths[1]).expect("read b"), EVIL);
+        assert_eq!(listing(dir.path()), vec!["a.gz", "b.gz"]);
+        assert_eq!(server.requests(), vec!["/a.gz", "/b.gz"]);
+    }
+
+    #[test]
+    fn bad_mirror_is_skipped_for_next() {
+        let bad = TestServer::start(&[("a.gz", EVIL)], 2);
+        let missing = TestServer::start(&[], 2);
+        let good = TestServer::start(&[("a.gz", GOOD)], 2);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [RemoteFile::new("a.gz", sha_hex(GOOD))];
+        let paths = fetch(dir.path(), &[&bad, &missing, &good], &files).expect("fetch");
+        assert_eq!(fs::read(&paths[0]).expect("read"), GOOD);
+        assert_eq!(bad.requests(), vec!["/a.gz"]);
+        assert_eq!(missing.requests(), vec!["/a.gz"]);
+        assert_eq!(good.requests(), vec!["/a.gz"]);
+        assert_eq!(listing(dir.path()), vec!["a.gz"]);
+    }
+
+    #[test]
+    fn all_mirrors_bad_is_an_error_naming_file_and_checksum() {
+        let one = TestServer::start(&[("a.gz", EVIL)], 2);
+        let two = TestServer::start(&[("a.gz", EVIL)], 2);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [RemoteFile::new("a.gz", sha_hex(GOOD))];
+        let err = fetch(dir.path(), &[&one, &two], &files).unwrap_err();
+        let msg = format!("{err:#}");
+        assert!(msg.contains("a.gz"), "{msg}");
+        assert!(msg.contains("checksum"), "{msg}");
+        assert!(msg.contains(&one.base) && msg.contains(&two.base), "{msg}");
+        // Neither a wrong final file nor a leftover .part remains.
+        assert!(listing(dir.path()).is_empty(), "{:?}", listing(dir.path()));
+    }
+
+    #[test]
+    fn not_found_everywhere_names_status() {
+        let server = TestServer::start(&[], 2);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [RemoteFile::new("a.gz", sha_hex(GOOD))];
+        let msg = format!("{:#}", fetch(dir.path(), &[&server], &files).unwrap_err());
+        assert!(msg.contains("a.gz") && msg.contains("404"), "{msg}");
+    }
+
+    #[test]
+    fn existing_correct_file_is_not_downloaded_again() {
+        let server = TestServer::start(&[("a.gz", GOOD)], 1);
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("a.gz"), GOOD).expect("seed file");
+        let files = [RemoteFile::new("a.gz", sha_hex(GOOD))];
+        fetch(dir.path(), &[&server], &files).expect("fetch");
+        assert!(server.requests().is_empty());
+    }
+
+    #[test]
+    fn existing_wrong_file_is_replaced() {
+        let server = TestServer::start(&[("a.gz", GOOD)], 1);
+        let dir = tempfile::tempdir().expect("tempdir");
+        fs::write(dir.path().join("a.gz"), EVIL).expect("seed file");
+        let files = [RemoteFile::new("a.gz", sha_hex(GOOD))];
+        let paths = fetch(dir.path(), &[&server], &files).expect("fetch");
+        assert_eq!(fs::read(&paths[0]).expect("read"), GOOD);
+    }
+
+    #[test]
+    fn mnist_list_uses_known_checksums() {
+        let files = mnist_files();
+        assert_eq!(files.len(), 4);
+        for f in &files {
+            assert_eq!(f.sha256.len(), 64, "{}", f.name);
+            assert!(f.sha256.chars().all(|c| c.is_ascii_hexdigit()));
+        }
+        assert_eq!(join_url("http://h/m", "x"), "http://h/m/x");
+        assert_eq!(join_url("http://h/m/", "x"), "http://h/m/x");
+        assert!(check_plain_name("../x").is_err());
+    }
+}

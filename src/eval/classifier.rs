@@ -1,0 +1,249 @@
+//! The measuring instrument: a LeNet-5 style CNN trained on real digits. Its softmax gives the
+//! inception score and the success rate; its penultimate layer is the feature space of FID,
+//! precision/recall and the embeddings.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, anyhow, bail};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::nn::pool::{MaxPool2d, MaxPool2dConfig};
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use burn::tensor::activation::{relu, softmax};
+use rand::seq::SliceRandom;
+use serde::{Deserialize, Serialize};
+
+use crate::data::Split;
+use crate::sampling::step_rng;
+use crate::train::checkpoint::load_module;
+
+#[derive(Config, Debug)]
+pub struct ClassifierConfig {
+    #[config(default = 32)]
+    pub conv1: usize,
+    #[config(default = 64)]
+    pub conv2: usize,
+    #[config(default = 120)]
+    pub hidden: usize,
+    /// Width of the penultimate layer: the feature space of FID and precision/recall.
+    #[config(default = 84)]
+    pub features: usize,
+    #[config(default = 10)]
+    pub classes: usize,
+    #[config(default = 0.25)]
+    pub dropout: f64,
+    #[config(default = 3)]
+    pub epochs: usize,
+    #[config(default = 128)]
+    pub batch_size: usize,
+    #[config(default = 1e-3)]
+    pub learning_rate: f64,
+    #[config(default = 7)]
+    pub seed: u64,
+}
+
+#[derive(Module, Debug)]
+pub struct Classifier {
+    /// (B, 1, 28, 28) -> (B, c1, 28, 28), then max-pool -> (B, c1, 14, 14)
+    pub conv1: Conv2d,
+    /// (B, c1, 14, 14) -> (B, c2, 10, 10), then max-pool -> (B, c2, 5, 5)
+    pub conv2: Conv2d,
+    pub pool: MaxPool2d,
+    /// (B, c2*5*5) -> (B, hidden)
+    pub fc1: Linear,
+    /// (B, hidden) -> (B, features): the penultimate layer
+    pub fc2: Linear,
+    /// (B, features) -> (B, classes)
+    pub head: Linear,
+    pub dropout: Dropout,
+}
+
+impl ClassifierConfig {
+    pub fn init(&self, device: &Device) -> Classifier {
+        Classifier {
+            conv1: Conv2dConfig::new([1, self.conv1], [5, 5])
+                .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
+                .init(device),
+            conv2: Conv2dConfig::new([self.conv1, self.conv2], [5, 5]).init(device),
+            pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
+            fc1: LinearConfig::new(self.conv2 * 25, self.hidden).init(device),
+            fc2: LinearConfig::new(self.hidden, self.features).init(device),
+            head: LinearConfig::new(self.features, self.classes).init(device),
+            dropout: DropoutConfig::new(self.dropout).init(),
+        }
+    }
+}
+
+impl Classifier {
+    /// images (B, 1, 28, 28) -> penultimate features (B, F), after ReLU
+    pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
+        let x = self.pool.forward(relu(self.conv1.forward(images))); // (B, c1, 14, 14)
+        let x = self.pool.forward(relu(self.conv2.forward(x))); // (B, c2, 5, 5)
+        let x: Tensor<2> = x.flatten(1, 3); // (B, c2*25)
+        let x = self.dropout.forward(relu(self.fc1.forward(x))); // (B, hidden)
+        relu(self.fc2.forward(x)) // (B, F)
+    }
+
+    /// images (B, 1, 28, 28) -> logits (B, classes)
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
+        self.head
+            .forward(self.dropout.forward(self.features(images)))
+    }
+}
+
+/// What `classifier.json` records.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ClassifierReport {
+    pub test_accuracy: f64,
+    pub train_images: usize,
+    pub epochs: usize,
+    pub train_secs: f64,
+}
+
+/// Outputs of the classifier on a set of images, on the host.
+#[derive(Clone, Debug)]
+pub struct Readout {
+    /// (n, classes) softmax rows.
+    pub probabilities: Vec<f32>,
+    /// (n, features) penultimate activations.
+    pub features: Vec<f32>,
+    pub classes: usize,
+    pub feature_dim: usize,
+}
+
+impl Readout {
+    pub fn len(&self) -> usize {
+        self.probabilities.len() / self.classes.max(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.probabilities.is_empty()
+    }
+
+    /// The most likely class of each row.
+    pub fn predictions(&self) -> Vec<usize> {
+        self.probabilities
+            .chunks(self.classes)
+            .map(|row| {
+                row.iter()
+                    .enumerate()
+                    .fold(
+                        (0, f32::MIN),
+                        |best, (i, &p)| if p > best.1 { (i, p) } else { best },
+                    )
+                    .0
+            })
+            .collect()
+    }
+}
+
+/// Runs the classifier (inference mode) on host images in [-1, 1], (n, 1, 28, 28).
+pub fn read_out(
+    classifier: &Classifier,
+    pixels: &[f32],
+    side: usize,
+    device: &Device,
+) -> Result<Readout> {
+    const CHUNK: usize = 1000;
+    let per = side * side;
+    let n = pixels.len() / per;
+    let classifier = classifier.valid();
+    let mut probabilities = Vec::with_capacity(n * 10);
+    let mut features = Vec::new();
+    let (mut classes, mut feature_dim) = (0, 0);
+    for start in (0..n).step_by(CHUNK) {
+        let end = (start + CHUNK).min(n);
+        let images = Tensor::from_data(
+            TensorData::new(
+                pixels[start * per..end * per].to_vec(),
+                [end - start, 1, side, side],
+            ),
+            device,
+        );
+        let f = classifier.features(images);
+        let logits = classifier.head.forward(f.clone());
+        classes = logits.dims()[1];
+        feature_dim = f.dims()[1];
+        let read = |t: Tensor<2>| {
+            t.into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| anyhow!("cannot read classifier output: {e:?}"))
+        };
+        probabilities.extend(read(softmax(logits, 1))?);
+        features.extend(read(f)?);
+    }
+    Ok(Readout {
+        probabilities,
+        features,
+        classes,
+        feature_dim,
+    })
+}
+
+/// Share of `split` that the classifier labels correctly.
+pub fn accuracy(classifier: &Classifier, split: &Split, device: &Device) -> Result<f64> {
+    let pixels = split.batch_pixels(&(0..split.len()).collect::<Vec<_>>(), None);
+    let readout = read_out(classifier, &pixels, split.rows, device)?;
+    let correct = readout
+        .predictions()
+        .iter()
+        .zip(&split.labels)
+        .filter(|(p, l)| **p == usize::from(**l))
+        .count();
+    Ok(correct as f64 / split.len().max(1) as f64)
+}
+
+/// Trains a classifier on `train`; `on_epoch(epoch, mean_loss)` reports progress.
+pub fn train(
+    config: &ClassifierConfig,
+    train: &Split,
+    device: &Device,
+    mut on_epoch: impl FnMut(usize, f32),
+) -> Result<Classifier> {
+    if train.len() < config.batch_size {
+        bail!(
+            "only {} training images, fewer than one batch of {}",
+            train.len(),
+            config.batch_size
+        );
+    }
+    let device = device.clone().autodiff();
+    device.seed(config.seed);
+    let mut model = config.init(&device);
+    let mut optim = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    for epoch in 0..config.epochs {
+        let mut order: Vec<usize> = (0..train.len()).collect();
+        order.shuffle(&mut step_rng(config.seed, epoch as u64, 0));
+        let mut losses = Vec::new();
+        for chunk in order.chunks_exact(config.batch_size) {
+            let (images, labels) = train.batch(chunk, None, &device);
+            let loss = loss_fn.forward(model.forward(images), labels);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            losses.push(loss.detach());
+            model = optim.step(config.learning_rate, model, grads);
+        }
+        let mean: f32 = Tensor::cat(losses, 0).mean().into_scalar();
+        if !mean.is_finite() {
+            bail!(
+                "classifier training diverged in epoch {} (loss {mean})",
+                epoch + 1
+            );
+        }
+        on_epoch(epoch + 1, mean);
+    }
+    Ok(model.valid())
+}
+
+/// Loads a classifier saved by `gan-studio classifier train` (a run folder holding
+/// `config.json` and `classifier.bpk`).
+pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {
+    let config_path = dir.join("config.json");
+    let config = ClassifierConfig::load(&config_path)
+        .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
+    load_module(config.init(device), &dir.join("classifier.bpk"))
+        .with_context(|| format!("cannot load the classifier in {}", dir.display()))
+}

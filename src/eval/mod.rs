@@ -1,0 +1,4 @@
+//! Measuring generators: the classifier and the metrics built on it.
+
+pub mod classifier;
+pub mod success;

@@ -1,0 +1,27 @@
+//! File writes that never leave a half-written file under the final name.
+
+use std::io::{self, Write};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+/// Writes `parts` one after another to a temporary file beside `path`, syncs it, then renames
+/// it into place. On error the temporary file is removed and `path` is untouched.
+pub fn write_parts_atomic(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    for part in parts {
+        tmp.write_all(part)?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+/// [`write_parts_atomic`] for one buffer, with an error naming the path.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    write_parts_atomic(path, &[bytes]).with_context(|| format!("cannot write {}", path.display()))
+}

@@ -1,0 +1,185 @@
+//! The GAN configuration: data that builds both networks and is saved beside every checkpoint.
+
+use burn::prelude::*;
+use clap::ValueEnum;
+use serde::{Deserialize, Serialize};
+
+use super::conv::{ConvDiscriminator, ConvGenerator};
+use super::dense::{DenseDiscriminator, DenseGenerator};
+use super::networks::{Discriminator, Generator};
+use super::tf_dcgan::{TfDiscriminator, TfGenerator};
+
+/// The GAN family.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ModelKind {
+    /// Unconditional deep convolutional GAN.
+    Dcgan,
+    /// Conditional GAN of dense layers: a label embedding joined to z and to the image.
+    Cgan,
+    /// Conditional DCGAN: the label embedding projected to an extra feature map.
+    Cdcgan,
+    /// The TensorFlow tutorial's DCGAN (unconditional), a fixed speed yardstick.
+    #[value(name = "tf-dcgan")]
+    #[serde(rename = "tf-dcgan")]
+    TfDcgan,
+}
+
+impl ModelKind {
+    pub fn is_conditional(self) -> bool {
+        matches!(self, ModelKind::Cgan | ModelKind::Cdcgan)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelKind::Dcgan => "dcgan",
+            ModelKind::Cgan => "cgan",
+            ModelKind::Cdcgan => "cdcgan",
+            ModelKind::TfDcgan => "tf-dcgan",
+        }
+    }
+}
+
+/// How big the networks are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Depth {
+    Shallow,
+    Medium,
+    Deep,
+}
+
+impl Depth {
+    /// Base channel width of the convolutional networks.
+    pub fn conv_width(self) -> usize {
+        match self {
+            Depth::Shallow => 32,
+            Depth::Medium | Depth::Deep => 64,
+        }
+    }
+
+    /// Whether the convolutional networks get an extra 3x3 stride-1 block at 7x7.
+    pub fn conv_extra_block(self) -> bool {
+        self == Depth::Deep
+    }
+
+    /// Hidden layer widths of the dense generator (the discriminator uses them reversed).
+    pub fn dense_widths(self) -> &'static [usize] {
+        match self {
+            Depth::Shallow => &[256],
+            Depth::Medium => &[256, 512],
+            Depth::Deep => &[256, 512, 1024],
+        }
+    }
+}
+
+/// The normalisation used between layers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum NormKind {
+    /// Batch normalisation over the current batch.
+    Batch,
+    /// Virtual batch normalisation against a fixed reference batch (generator only).
+    Virtual,
+    /// No normalisation.
+    None,
+}
+
+/// Everything that decides the shape of the two networks.
+#[derive(Config, Debug, PartialEq)]
+pub struct GanConfig {
+    pub model: ModelKind,
+    #[config(default = "Depth::Medium")]
+    pub depth: Depth,
+    /// Size of the latent vector z.
+    #[config(default = 100)]
+    pub latent_dim: usize,
+    #[config(default = 10)]
+    pub num_classes: usize,
+    /// Size of the learned label embedding of conditional models.
+    #[config(default = 50)]
+    pub label_embedding: usize,
+    /// Image side in pixels; must be a multiple of 4 (two stride-2 stages).
+    #[config(default = 28)]
+    pub image_size: usize,
+    #[config(default = "NormKind::Batch")]
+    pub generator_norm: NormKind,
+    #[config(default = "NormKind::Batch")]
+    pub discriminator_norm: NormKind,
+    /// Rows of the fixed reference batch used by virtual batch norm.
+    #[config(default = 32)]
+    pub reference_batch: usize,
+    /// Dropout probability after each hidden discriminator layer.
+    #[config(default = 0.0)]
+    pub dropout: f64,
+    /// Negative slope of the discriminator's leaky ReLUs.
+    #[config(default = 0.2)]
+    pub leaky_slope: f64,
+}
+
+impl GanConfig {
+    /// Rejects impossible combinations with a message naming the option.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        use anyhow::bail;
+        if self.latent_dim == 0 {
+            bail!("--latent-dim must be at least 1");
+        }
+        if self.model == ModelKind::TfDcgan && self.image_size != 28 {
+            bail!("the tf-dcgan yardstick is defined for 28x28 images only");
+        }
+        if self.image_size == 0 || self.image_size % 4 != 0 {
+            bail!(
+                "image size {} is not a positive multiple of 4",
+                self.image_size
+            );
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            bail!("--dropout must be in [0, 1), got {}", self.dropout);
+        }
+        if !(0.0..1.0).contains(&self.leaky_slope) {
+            bail!(
+                "leaky ReLU slope must be in [0, 1), got {}",
+                self.leaky_slope
+            );
+        }
+        if self.discriminator_norm == NormKind::Virtual {
+            bail!("virtual batch norm is only available for the generator (--g-norm virtual)");
+        }
+        if self.generator_norm == NormKind::Virtual && self.reference_batch == 0 {
+            bail!("virtual batch norm needs a reference batch of at least 1 row");
+        }
+        if self.model.is_conditional() && self.num_classes < 2 {
+            bail!("a conditional model needs at least 2 classes");
+        }
+        Ok(())
+    }
+
+    /// Rows prepended to every generator batch (the virtual batch norm reference).
+    pub fn reference_rows(&self) -> usize {
+        if self.generator_norm == NormKind::Virtual {
+            self.reference_batch
+        } else {
+            0
+        }
+    }
+
+    pub fn init_generator(&self, device: &Device) -> Generator {
+        match self.model {
+            ModelKind::Dcgan | ModelKind::Cdcgan => {
+                Generator::Conv(ConvGenerator::new(self, device))
+            }
+            ModelKind::Cgan => Generator::Dense(DenseGenerator::new(self, device)),
+            ModelKind::TfDcgan => Generator::Tf(TfGenerator::new(self, device)),
+        }
+    }
+
+    pub fn init_discriminator(&self, device: &Device) -> Discriminator {
+        match self.model {
+            ModelKind::Dcgan | ModelKind::Cdcgan => {
+                Discriminator::Conv(ConvDiscriminator::new(self, device))
+            }
+            ModelKind::Cgan => Discriminator::Dense(DenseDiscriminator::new(self, device)),
+            ModelKind::TfDcgan => Discriminator::Tf(TfDiscriminator::new(self, device)),
+        }
+    }
+}

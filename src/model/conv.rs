@@ -1,0 +1,193 @@
+//! Convolutional networks: the DCGAN and, with a label map, the conditional DCGAN.
+//!
+//! Shapes are written for MNIST (image side s = 28, so the 7x7 stage is s/4); `w` is the
+//! depth's base width (32 shallow, 64 medium and deep).
+
+use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
+use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::{relu, tanh};
+
+use super::config::GanConfig;
+use super::layers::{LabelMap, Norm, leaky_relu};
+
+/// DCGAN weights start from N(0, 0.02), as in Radford et al. (2016).
+pub(crate) fn dcgan_init() -> Initializer {
+    Initializer::Normal {
+        mean: 0.0,
+        std: 0.02,
+    }
+}
+
+fn conv(
+    in_ch: usize,
+    out_ch: usize,
+    kernel: usize,
+    stride: usize,
+    pad: usize,
+    device: &Device,
+) -> Conv2d {
+    Conv2dConfig::new([in_ch, out_ch], [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+        .with_initializer(dcgan_init())
+        .init(device)
+}
+
+/// Transposed conv 4x4, stride 2, padding 1: doubles the side.
+fn up(in_ch: usize, out_ch: usize, device: &Device) -> ConvTranspose2d {
+    ConvTranspose2dConfig::new([in_ch, out_ch], [4, 4])
+        .with_stride([2, 2])
+        .with_padding([1, 1])
+        .with_initializer(dcgan_init())
+        .init(device)
+}
+
+/// A 3x3 stride-1 convolution followed by a norm: the deep models' extra block.
+#[derive(Module, Debug)]
+pub struct NormedConv {
+    pub conv: Conv2d,
+    pub norm: Norm,
+}
+
+#[derive(Module, Debug)]
+pub struct ConvGenerator {
+    /// z (B, L) -> (B, 2w*7*7)
+    pub project: Linear,
+    /// labels (B) -> (B, 1, 7, 7), conditional models only
+    pub label_map: Option<LabelMap>,
+    /// over (B, c0, 7, 7), c0 = 2w (+1 when conditional)
+    pub norm0: Norm,
+    /// deep only: (B, c0, 7, 7) -> (B, 2w, 7, 7)
+    pub extra: Option<NormedConv>,
+    /// (B, c, 7, 7) -> (B, w, 14, 14)
+    pub up1: ConvTranspose2d,
+    pub norm1: Norm,
+    /// (B, w, 14, 14) -> (B, 1, 28, 28)
+    pub up2: ConvTranspose2d,
+    pub channels: usize,
+    pub side: usize,
+}
+
+impl ConvGenerator {
+    pub fn new(config: &GanConfig, device: &Device) -> Self {
+        let w = config.depth.conv_width();
+        let side = config.image_size / 4;
+        let label_map = config.model.is_conditional().then(|| {
+            LabelMap::new(
+                config.num_classes,
+                config.label_embedding,
+                side,
+                side,
+                device,
+            )
+        });
+        let c0 = 2 * w + usize::from(label_map.is_some());
+        let extra = config.depth.conv_extra_block().then(|| NormedConv {
+            conv: conv(c0, 2 * w, 3, 1, 1, device),
+            norm: Norm::new(config.generator_norm, 2 * w, device),
+        });
+        let c1 = if extra.is_some() { 2 * w } else { c0 };
+        Self {
+            project: LinearConfig::new(config.latent_dim, 2 * w * side * side)
+                .with_initializer(dcgan_init())
+                .init(device),
+            label_map,
+            norm0: Norm::new(config.generator_norm, c0, device),
+            extra,
+            up1: up(c1, w, device),
+            norm1: Norm::new(config.generator_norm, w, device),
+            up2: up(w, 1, device),
+            channels: 2 * w,
+            side,
+        }
+    }
+
+    /// z (B, L), labels (B) -> images (B, 1, 28, 28) in [-1, 1]
+    pub fn forward(
+        &self,
+        z: Tensor<2>,
+        labels: Option<Tensor<1, Int>>,
+        reference_rows: usize,
+    ) -> Tensor<4> {
+        let [b, _] = z.dims();
+        let mut x = self
+            .project
+            .forward(z)
+            .reshape([b, self.channels, self.side, self.side]); // (B, 2w, 7, 7)
+        if let (Some(label_map), Some(labels)) = (&self.label_map, labels) {
+            x = Tensor::cat(vec![x, label_map.forward(labels)], 1); // (B, 2w+1, 7, 7)
+        }
+        x = relu(self.norm0.forward(x, reference_rows));
+        if let Some(extra) = &self.extra {
+            x = relu(extra.norm.forward(extra.conv.forward(x), reference_rows)); // (B, 2w, 7, 7)
+        }
+        let x = relu(self.norm1.forward(self.up1.forward(x), reference_rows)); // (B, w, 14, 14)
+        tanh(self.up2.forward(x)) // (B, 1, 28, 28)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct ConvDiscriminator {
+    /// labels (B) -> (B, 1, 28, 28), conditional models only
+    pub label_map: Option<LabelMap>,
+    /// (B, 1 or 2, 28, 28) -> (B, w, 14, 14)
+    pub conv1: Conv2d,
+    /// (B, w, 14, 14) -> (B, 2w, 7, 7)
+    pub conv2: Conv2d,
+    pub norm2: Norm,
+    /// deep only: (B, 2w, 7, 7) -> (B, 2w, 7, 7)
+    pub extra: Option<NormedConv>,
+    /// (B, 2w*7*7) -> (B, 1) logit
+    pub head: Linear,
+    pub dropout: Dropout,
+    pub slope: f64,
+}
+
+impl ConvDiscriminator {
+    pub fn new(config: &GanConfig, device: &Device) -> Self {
+        let w = config.depth.conv_width();
+        let s = config.image_size;
+        let label_map = config
+            .model
+            .is_conditional()
+            .then(|| LabelMap::new(config.num_classes, config.label_embedding, s, s, device));
+        let in_ch = 1 + usize::from(label_map.is_some());
+        Self {
+            label_map,
+            conv1: conv(in_ch, w, 4, 2, 1, device),
+            conv2: conv(w, 2 * w, 4, 2, 1, device),
+            norm2: Norm::new(config.discriminator_norm, 2 * w, device),
+            extra: config.depth.conv_extra_block().then(|| NormedConv {
+                conv: conv(2 * w, 2 * w, 3, 1, 1, device),
+                norm: Norm::new(config.discriminator_norm, 2 * w, device),
+            }),
+            head: LinearConfig::new(2 * w * (s / 4) * (s / 4), 1)
+                .with_initializer(dcgan_init())
+                .init(device),
+            dropout: DropoutConfig::new(config.dropout).init(),
+            slope: config.leaky_slope,
+        }
+    }
+
+    /// images (B, 1, 28, 28), labels (B) -> logits (B, 1)
+    pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
+        let mut x = images;
+        if let (Some(label_map), Some(labels)) = (&self.label_map, labels) {
+            x = Tensor::cat(vec![x, label_map.forward(labels)], 1); // (B, 2, 28, 28)
+        }
+        let x = self
+            .dropout
+            .forward(leaky_relu(self.conv1.forward(x), self.slope)); // (B, w, 14, 14)
+        let mut x = self.conv2.forward(x); // (B, 2w, 7, 7)
+        x = self
+            .dropout
+            .forward(leaky_relu(self.norm2.forward(x, 0), self.slope));
+        if let Some(extra) = &self.extra {
+            x = extra.norm.forward(extra.conv.forward(x), 0); // (B, 2w, 7, 7)
+            x = self.dropout.forward(leaky_relu(x, self.slope));
+        }
+        let x: Tensor<2> = x.flatten(1, 3); // (B, 2w*7*7)
+        self.head.forward(x) // (B, 1)
+    }
+}

@@ -1,0 +1,130 @@
+//! Dense (fully connected) conditional GAN: the label embedding is joined to z in the
+//! generator and to the flattened image in the discriminator.
+
+use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
+use burn::prelude::*;
+use burn::tensor::activation::tanh;
+
+use super::config::GanConfig;
+use super::conv::dcgan_init;
+use super::layers::{Norm, embed_labels, leaky_relu};
+
+fn linear(input: usize, output: usize, device: &Device) -> Linear {
+    LinearConfig::new(input, output)
+        .with_initializer(dcgan_init())
+        .init(device)
+}
+
+/// Slope of the generator's leaky ReLUs: dense GANs train poorly with plain ReLU.
+const GENERATOR_SLOPE: f64 = 0.2;
+
+#[derive(Module, Debug)]
+pub struct DenseGenerator {
+    /// labels (B) -> (B, E)
+    pub embedding: Embedding,
+    /// (B, L+E) -> (B, h1) -> ... -> (B, hk); widths by depth: [256], [256, 512], [256, 512, 1024]
+    pub hidden: Vec<Linear>,
+    pub norms: Vec<Norm>,
+    /// (B, hk) -> (B, 28*28)
+    pub output: Linear,
+    pub side: usize,
+}
+
+impl DenseGenerator {
+    pub fn new(config: &GanConfig, device: &Device) -> Self {
+        let widths = config.depth.dense_widths();
+        let mut input = config.latent_dim + config.label_embedding;
+        let mut hidden = Vec::new();
+        let mut norms = Vec::new();
+        for &width in widths {
+            hidden.push(linear(input, width, device));
+            norms.push(Norm::new(config.generator_norm, width, device));
+            input = width;
+        }
+        let side = config.image_size;
+        Self {
+            embedding: EmbeddingConfig::new(config.num_classes, config.label_embedding)
+                .init(device),
+            hidden,
+            norms,
+            output: linear(input, side * side, device),
+            side,
+        }
+    }
+
+    /// z (B, L), labels (B) -> images (B, 1, 28, 28) in [-1, 1]
+    pub fn forward(
+        &self,
+        z: Tensor<2>,
+        labels: Option<Tensor<1, Int>>,
+        reference_rows: usize,
+    ) -> Tensor<4> {
+        let [b, _] = z.dims();
+        let mut x = match labels {
+            Some(labels) => Tensor::cat(vec![z, embed_labels(&self.embedding, labels)], 1), // (B, L+E)
+            None => z,
+        };
+        for (layer, norm) in self.hidden.iter().zip(&self.norms) {
+            x = leaky_relu(
+                norm.forward(layer.forward(x), reference_rows),
+                GENERATOR_SLOPE,
+            ); // (B, h)
+        }
+        tanh(self.output.forward(x)).reshape([b, 1, self.side, self.side]) // (B, 1, 28, 28)
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct DenseDiscriminator {
+    /// labels (B) -> (B, E)
+    pub embedding: Embedding,
+    /// (B, 28*28+E) -> (B, hk) -> ... -> (B, h1): the generator's widths reversed
+    pub hidden: Vec<Linear>,
+    /// norms for every hidden layer but the first (as in DCGAN's discriminator)
+    pub norms: Vec<Norm>,
+    /// (B, h1) -> (B, 1) logit
+    pub head: Linear,
+    pub dropout: Dropout,
+    pub slope: f64,
+}
+
+impl DenseDiscriminator {
+    pub fn new(config: &GanConfig, device: &Device) -> Self {
+        let mut input = config.image_size * config.image_size + config.label_embedding;
+        let mut hidden = Vec::new();
+        let mut norms = Vec::new();
+        for (i, &width) in config.depth.dense_widths().iter().rev().enumerate() {
+            hidden.push(linear(input, width, device));
+            if i > 0 {
+                norms.push(Norm::new(config.discriminator_norm, width, device));
+            }
+            input = width;
+        }
+        Self {
+            embedding: EmbeddingConfig::new(config.num_classes, config.label_embedding)
+                .init(device),
+            hidden,
+            norms,
+            head: linear(input, 1, device),
+            dropout: DropoutConfig::new(config.dropout).init(),
+            slope: config.leaky_slope,
+        }
+    }
+
+    /// images (B, 1, 28, 28), labels (B) -> logits (B, 1)
+    pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
+        let flat: Tensor<2> = images.flatten(1, 3); // (B, 784)
+        let mut x = match labels {
+            Some(labels) => Tensor::cat(vec![flat, embed_labels(&self.embedding, labels)], 1), // (B, 784+E)
+            None => flat,
+        };
+        for (i, layer) in self.hidden.iter().enumerate() {
+            x = layer.forward(x); // (B, h)
+            if i > 0 {
+                x = self.norms[i - 1].forward(x, 0);
+            }
+            x = self.dropout.forward(leaky_relu(x, self.slope));
+        }
+        self.head.forward(x) // (B, 1)
+    }
+}

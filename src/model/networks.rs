@@ -1,0 +1,80 @@
+//! The generator and discriminator of any family behind one type each.
+
+use burn::prelude::*;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+use super::config::GanConfig;
+use super::conv::{ConvDiscriminator, ConvGenerator};
+use super::dense::{DenseDiscriminator, DenseGenerator};
+use super::tf_dcgan::{TfDiscriminator, TfGenerator};
+use crate::sampling::{cycle_labels, normal_latents};
+
+#[derive(Module, Debug)]
+pub enum Generator {
+    Conv(ConvGenerator),
+    Dense(DenseGenerator),
+    Tf(TfGenerator),
+}
+
+#[derive(Module, Debug)]
+pub enum Discriminator {
+    Conv(ConvDiscriminator),
+    Dense(DenseDiscriminator),
+    Tf(TfDiscriminator),
+}
+
+/// The virtual batch norm reference batch comes from this fixed seed, so it is part of the
+/// architecture rather than of the run: any checkpoint of the model rebuilds it exactly.
+const REFERENCE_SEED: u64 = 0x7e4e_0ba7;
+
+impl Generator {
+    /// z (B, L), labels (B) for conditional models -> images (B, 1, 28, 28) in [-1, 1].
+    pub fn forward(
+        &self,
+        config: &GanConfig,
+        z: Tensor<2>,
+        labels: Option<Tensor<1, Int>>,
+    ) -> Tensor<4> {
+        let reference_rows = config.reference_rows();
+        if reference_rows == 0 {
+            return self.forward_rows(z, labels, 0);
+        }
+        // Virtual batch norm: the reference rows go first and are cut off again afterwards.
+        let [b, _] = z.dims();
+        let device = z.device();
+        let mut rng = StdRng::seed_from_u64(REFERENCE_SEED);
+        let reference_z = normal_latents(&mut rng, reference_rows, config.latent_dim, &device);
+        let z = Tensor::cat(vec![reference_z, z], 0);
+        let labels = labels.map(|labels| {
+            let reference_labels = cycle_labels(reference_rows, config.num_classes, &device);
+            Tensor::cat(vec![reference_labels, labels], 0)
+        });
+        self.forward_rows(z, labels, reference_rows)
+            .narrow(0, reference_rows, b)
+    }
+
+    fn forward_rows(
+        &self,
+        z: Tensor<2>,
+        labels: Option<Tensor<1, Int>>,
+        reference_rows: usize,
+    ) -> Tensor<4> {
+        match self {
+            Generator::Conv(g) => g.forward(z, labels, reference_rows),
+            Generator::Dense(g) => g.forward(z, labels, reference_rows),
+            Generator::Tf(g) => g.forward(z, reference_rows),
+        }
+    }
+}
+
+impl Discriminator {
+    /// images (B, 1, 28, 28), labels (B) -> logits (B, 1)
+    pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
+        match self {
+            Discriminator::Conv(d) => d.forward(images, labels),
+            Discriminator::Dense(d) => d.forward(images, labels),
+            Discriminator::Tf(d) => d.forward(images),
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Latent vectors and labels made on the host from seeded RNGs, so a run is reproducible on
+//! any backend and a sample grid does not depend on the device's random generator.
+
+use burn::prelude::*;
+use burn::tensor::TensorData;
+use rand::Rng;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand_distr::StandardNormal;
+
+/// (n, dim) standard normal latents.
+pub fn normal_latents(rng: &mut impl Rng, n: usize, dim: usize, device: &Device) -> Tensor<2> {
+    let values: Vec<f32> = (0..n * dim).map(|_| rng.sample(StandardNormal)).collect();
+    Tensor::from_data(TensorData::new(values, [n, dim]), device)
+}
+
+/// Labels 0, 1, .., classes-1, 0, 1, .. (n of them).
+pub fn cycle_labels(n: usize, classes: usize, device: &Device) -> Tensor<1, Int> {
+    labels_tensor((0..n).map(|i| (i % classes) as u8).collect(), device)
+}
+
+/// n labels drawn uniformly.
+pub fn random_labels(
+    rng: &mut impl Rng,
+    n: usize,
+    classes: usize,
+    device: &Device,
+) -> Tensor<1, Int> {
+    labels_tensor(
+        (0..n).map(|_| rng.random_range(0..classes) as u8).collect(),
+        device,
+    )
+}
+
+pub fn labels_tensor(labels: Vec<u8>, device: &Device) -> Tensor<1, Int> {
+    let n = labels.len();
+    let values: Vec<i64> = labels.into_iter().map(i64::from).collect();
+    Tensor::from_data(TensorData::new(values, [n]), device)
+}
+
+/// A deterministic RNG for one step of one run: no RNG state has to be saved to resume.
+pub fn step_rng(seed: u64, step: u64, stream: u64) -> StdRng {
+    // SplitMix-style mixing so neighbouring steps get unrelated streams.
+    let mut x = seed
+        ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    StdRng::seed_from_u64(x ^ (x >> 31))
+}
+
+/// The fixed inputs of a sample grid: `rows` x `cols` latents and, for conditional models,
+/// one class per row.
+#[derive(Clone, Debug)]
+pub struct FixedBatch {
+    pub latents: Vec<f32>,
+    pub labels: Option<Vec<u8>>,
+    pub count: usize,
+    pub latent_dim: usize,
+}
+
+impl FixedBatch {
+    /// Conditional: `per_class` columns, one row per class. Unconditional: `count` latents.
+    pub fn new(
+        seed: u64,
+        latent_dim: usize,
+        conditional: bool,
+        classes: usize,
+        per_row: usize,
+        rows: usize,
+    ) -> Self {
+        let count = per_row * rows;
+        let mut rng = StdRng::seed_from_u64(seed);
+        let latents = (0..count * latent_dim)
+            .map(|_| rng.sample(StandardNormal))
+            .collect();
+        let labels = conditional.then(|| {
+            (0..count)
+                .map(|i| ((i / per_row) % classes) as u8)
+                .collect()
+        });
+        Self {
+            latents,
+            labels,
+            count,
+            latent_dim,
+        }
+    }
+
+    pub fn latents(&self, device: &Device) -> Tensor<2> {
+        Tensor::from_data(
+            TensorData::new(self.latents.clone(), [self.count, self.latent_dim]),
+            device,
+        )
+    }
+
+    pub fn labels(&self, device: &Device) -> Option<Tensor<1, Int>> {
+        self.labels
+            .clone()
+            .map(|labels| labels_tensor(labels, device))
+    }
+}
+
+/// Runs the generator on `latents` (and labels) in chunks and returns the images as host
+/// floats in [-1, 1], (n, 1, 28, 28) row-major.
+pub fn generate_pixels(
+    generator: &crate::model::Generator,
+    config: &crate::model::GanConfig,
+    latents: &[f32],
+    labels: Option<&[u8]>,
+    device: &Device,
+) -> anyhow::Result<Vec<f32>> {
+    const CHUNK: usize = 500;
+    let dim = config.latent_dim;
+    let n = latents.len() / dim;
+    let mut out = Vec::with_capacity(n * config.image_size * config.image_size);
+    for start in (0..n).step_by(CHUNK) {
+        let end = (start + CHUNK).min(n);
+        let z = Tensor::from_data(
+            TensorData::new(latents[start * dim..end * dim].to_vec(), [end - start, dim]),
+            device,
+        );
+        let l = labels.map(|l| labels_tensor(l[start..end].to_vec(), device));
+        let images = generator.forward(config, z, l);
+        let values = images
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))?;
+        out.extend(values);
+    }
+    Ok(out)
+}

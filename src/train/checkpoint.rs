@@ -1,0 +1,188 @@
+//! Checkpoints: both networks, both optimisers and the step, written atomically.
+//!
+//! Each checkpoint is a folder `checkpoints/step-NNNNNNNN/` written under a temporary name and
+//! renamed into place; `checkpoints/latest` then names it (itself replaced atomically). A crash
+//! at any point leaves the previous checkpoint intact and `latest` pointing at a whole one.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, anyhow, bail};
+use burn::module::Module;
+use burn::optim::ModuleOptimizer;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use burn::tensor::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::run_dir::RunDir;
+use crate::fsutil::write_atomic;
+use crate::model::{Discriminator, GanConfig, Generator};
+
+const GENERATOR: &str = "generator.bpk";
+const DISCRIMINATOR: &str = "discriminator.bpk";
+const OPTIM_G: &str = "optim_g.bpk";
+const OPTIM_D: &str = "optim_d.bpk";
+const STATE: &str = "state.json";
+const LATEST: &str = "latest";
+/// Checkpoints kept besides the newest.
+const KEEP_OLDER: usize = 1;
+
+/// Where training stands, saved in every checkpoint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainState {
+    pub step: usize,
+    pub total_steps: usize,
+    pub elapsed_secs: f64,
+}
+
+fn record_bytes<M: Module>(module: &M, what: &str) -> Result<Bytes> {
+    module
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| anyhow!("cannot serialise the {what}: {e}"))
+}
+
+/// Saves a module's record as a burnpack file, atomically.
+pub fn save_module<M: Module>(module: &M, path: &Path) -> Result<()> {
+    write_atomic(path, &record_bytes(module, "model")?)
+}
+
+fn read_bytes(path: &Path) -> Result<Bytes> {
+    let bytes = std::fs::read(path)
+        .with_context(|| format!("cannot read checkpoint file {}", path.display()))?;
+    Ok(Bytes::from_bytes_vec(bytes))
+}
+
+/// Loads a module record from a burnpack file into `module`.
+pub fn load_module<M: Module>(module: M, path: &Path) -> Result<M> {
+    let record = ModuleRecord::from_bytes(read_bytes(path)?)
+        .map_err(|e| anyhow!("{}: not a valid checkpoint file: {e}", path.display()))?;
+    module.try_load_record(record).map_err(|e| {
+        anyhow!(
+            "{}: does not match the run's configuration: {e}",
+            path.display()
+        )
+    })
+}
+
+/// Writes a checkpoint and returns its folder.
+pub fn save(
+    run: &RunDir,
+    state: &TrainState,
+    generator: &Generator,
+    discriminator: &Discriminator,
+    optim_g: &ModuleOptimizer,
+    optim_d: &ModuleOptimizer,
+) -> Result<PathBuf> {
+    let dir = run.checkpoints();
+    let name = format!("step-{:08}", state.step);
+    let tmp = dir.join(format!(".{name}.tmp"));
+    let done = dir.join(&name);
+    if tmp.exists() {
+        std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
+    }
+    std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let files: [(&str, Bytes); 4] = [
+        (GENERATOR, record_bytes(generator, "generator")?),
+        (DISCRIMINATOR, record_bytes(discriminator, "discriminator")?),
+        (
+            OPTIM_G,
+            optim_g
+                .into_bytes()
+                .map_err(|e| anyhow!("cannot serialise the G optimiser: {e}"))?,
+        ),
+        (
+            OPTIM_D,
+            optim_d
+                .into_bytes()
+                .map_err(|e| anyhow!("cannot serialise the D optimiser: {e}"))?,
+        ),
+    ];
+    for (file, bytes) in &files {
+        write_atomic(&tmp.join(file), bytes)?;
+    }
+    write_atomic(
+        &tmp.join(STATE),
+        serde_json::to_string_pretty(state)?.as_bytes(),
+    )?;
+    if done.exists() {
+        std::fs::remove_dir_all(&done)
+            .with_context(|| format!("cannot replace {}", done.display()))?;
+    }
+    std::fs::rename(&tmp, &done)
+        .with_context(|| format!("cannot move checkpoint into {}", done.display()))?;
+    write_atomic(&dir.join(LATEST), name.as_bytes())?;
+    prune(&dir, &name);
+    Ok(done)
+}
+
+/// Removes all but the newest checkpoints; failures only cost disk space, so they are ignored.
+fn prune(dir: &Path, newest: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    let mut names: Vec<String> = entries
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("step-") && n.as_str() < newest)
+        .collect();
+    names.sort();
+    let excess = names.len().saturating_sub(KEEP_OLDER);
+    for old in &names[..excess] {
+        let _ = std::fs::remove_dir_all(dir.join(old));
+    }
+}
+
+/// The newest complete checkpoint of a run, if any.
+pub fn latest(run: &RunDir) -> Result<Option<PathBuf>> {
+    let pointer = run.checkpoints().join(LATEST);
+    if !pointer.exists() {
+        return Ok(None);
+    }
+    let name = std::fs::read_to_string(&pointer)
+        .with_context(|| format!("cannot read {}", pointer.display()))?;
+    let dir = run.checkpoints().join(name.trim());
+    if !dir.join(STATE).is_file() {
+        bail!(
+            "{} names {}, which is not a complete checkpoint",
+            pointer.display(),
+            dir.display()
+        );
+    }
+    Ok(Some(dir))
+}
+
+pub fn load_state(checkpoint: &Path) -> Result<TrainState> {
+    let path = checkpoint.join(STATE);
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .with_context(|| format!("{}: not a valid training state", path.display()))
+}
+
+pub fn load_generator(config: &GanConfig, checkpoint: &Path, device: &Device) -> Result<Generator> {
+    load_module(config.init_generator(device), &checkpoint.join(GENERATOR))
+}
+
+pub fn load_discriminator(
+    config: &GanConfig,
+    checkpoint: &Path,
+    device: &Device,
+) -> Result<Discriminator> {
+    load_module(
+        config.init_discriminator(device),
+        &checkpoint.join(DISCRIMINATOR),
+    )
+}
+
+pub fn load_optimizer(
+    optim: ModuleOptimizer,
+    checkpoint: &Path,
+    generator: bool,
+) -> Result<ModuleOptimizer> {
+    let path = checkpoint.join(if generator { OPTIM_G } else { OPTIM_D });
+    optim
+        .from_bytes(read_bytes(&path)?)
+        .map_err(|e| anyhow!("{}: not a valid optimiser state: {e}", path.display()))
+}

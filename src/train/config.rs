@@ -1,0 +1,90 @@
+//! Training options: data, saved as `config.json` in the run beside the checkpoints.
+
+use burn::prelude::*;
+
+use crate::data::DatasetKind;
+use crate::model::GanConfig;
+
+#[derive(Config, Debug)]
+pub struct TrainConfig {
+    pub gan: GanConfig,
+    #[config(default = "DatasetKind::Mnist")]
+    pub dataset: DatasetKind,
+    #[config(default = 64)]
+    pub batch_size: usize,
+    #[config(default = 1)]
+    pub epochs: usize,
+    /// Stop after this many steps even if epochs remain.
+    pub max_steps: Option<usize>,
+    /// Train on the first N training images only (quick experiments, tests).
+    pub train_limit: Option<usize>,
+    #[config(default = 2e-4)]
+    pub lr_generator: f64,
+    #[config(default = 2e-4)]
+    pub lr_discriminator: f64,
+    /// Adam's beta1; 0.5 is the DCGAN choice (0.9 makes GANs oscillate).
+    #[config(default = 0.5)]
+    pub beta1: f32,
+    #[config(default = 0.999)]
+    pub beta2: f32,
+    /// The discriminator's target for real images: 1.0, or e.g. 0.9 for one-sided label smoothing.
+    #[config(default = 1.0)]
+    pub real_target: f32,
+    /// Discriminator updates per step (G:D ratio together with `g_updates`).
+    #[config(default = 1)]
+    pub d_updates: usize,
+    /// Generator updates per step.
+    #[config(default = 1)]
+    pub g_updates: usize,
+    #[config(default = 42)]
+    pub seed: u64,
+    /// Shift real images by up to 2 pixels.
+    #[config(default = false)]
+    pub augment: bool,
+    /// Write a sample grid every N steps (0: only at the end).
+    #[config(default = 200)]
+    pub sample_every: usize,
+    /// Write a checkpoint every N steps (0: only at the end).
+    #[config(default = 500)]
+    pub checkpoint_every: usize,
+    /// A loss above this (or NaN) stops the run as diverged.
+    #[config(default = 100.0)]
+    pub loss_limit: f32,
+}
+
+impl TrainConfig {
+    /// Rejects impossible options with a message naming the option.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        use anyhow::bail;
+        self.gan.validate()?;
+        if self.batch_size == 0 {
+            bail!("--batch-size must be at least 1");
+        }
+        if self.d_updates == 0 || self.g_updates == 0 {
+            bail!("--d-updates and --g-updates must be at least 1");
+        }
+        for (name, lr) in [
+            ("--lr-g", self.lr_generator),
+            ("--lr-d", self.lr_discriminator),
+        ] {
+            if !(lr.is_finite() && lr > 0.0) {
+                bail!("{name} must be a positive number, got {lr}");
+            }
+        }
+        for (name, beta) in [("--beta1", self.beta1), ("--beta2", self.beta2)] {
+            if !(0.0..1.0).contains(&beta) {
+                bail!("{name} must be in [0, 1), got {beta}");
+            }
+        }
+        if !(0.5..=1.0).contains(&self.real_target) {
+            bail!(
+                "--real-target must be in [0.5, 1], got {}",
+                self.real_target
+            );
+        }
+        if self.epochs == 0 && self.max_steps.is_none() {
+            bail!("--epochs must be at least 1");
+        }
+        Ok(())
+    }
+}

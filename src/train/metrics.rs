@@ -1,0 +1,103 @@
+//! What one training step reports, and the per-layer gradient norms behind it.
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::optim::GradientsParams;
+use burn::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// The L2 norm of one layer's gradient (all its parameters together).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LayerNorm {
+    pub layer: String,
+    pub norm: f32,
+}
+
+/// One line of `metrics.jsonl`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepMetrics {
+    pub step: usize,
+    pub epoch: usize,
+    pub d_loss: f32,
+    pub g_loss: f32,
+    /// Mean D(x) on real images: 1 means D is sure they are real.
+    pub d_real: f32,
+    /// Mean D(G(z)) on generated images, before the generator update.
+    pub d_fake: f32,
+    pub grad_norms_g: Vec<LayerNorm>,
+    pub grad_norms_d: Vec<LayerNorm>,
+    pub elapsed_secs: f64,
+}
+
+/// Squared gradient sums per layer, still on the device, so one read fetches all of them.
+pub struct PendingNorms {
+    pub layers: Vec<String>,
+    pub squares: Vec<Tensor<1>>,
+}
+
+impl PendingNorms {
+    /// Groups the gradients of `module`'s parameters by the layer that owns them.
+    pub fn collect<M: Module>(module: &M, grads: &GradientsParams) -> Self {
+        let mut visitor = NormVisitor {
+            grads,
+            path: Vec::new(),
+            layers: Vec::new(),
+            squares: Vec::new(),
+        };
+        module.visit(&mut visitor);
+        Self {
+            layers: visitor.layers,
+            squares: visitor.squares,
+        }
+    }
+
+    /// Turns the read-back squared sums into norms.
+    pub fn finish(layers: Vec<String>, squares: &[f32]) -> Vec<LayerNorm> {
+        layers
+            .into_iter()
+            .zip(squares)
+            .map(|(layer, sq)| LayerNorm {
+                layer,
+                norm: sq.sqrt(),
+            })
+            .collect()
+    }
+}
+
+struct NormVisitor<'a> {
+    grads: &'a GradientsParams,
+    path: Vec<String>,
+    layers: Vec<String>,
+    squares: Vec<Tensor<1>>,
+}
+
+impl ModuleVisitor for NormVisitor<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let Some(grad) = self.grads.get::<D>(param.id) else {
+            return;
+        };
+        // The last path element is the parameter (weight, bias, ...); the layer owns it.
+        let owner = &self.path[..self.path.len().saturating_sub(1)];
+        let layer = owner
+            .iter()
+            .filter(|p| !p.is_empty())
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(".");
+        let square = grad.square().sum();
+        match self.layers.iter().position(|l| *l == layer) {
+            Some(i) => self.squares[i] = self.squares[i].clone() + square,
+            None => {
+                self.layers.push(layer);
+                self.squares.push(square);
+            }
+        }
+    }
+}

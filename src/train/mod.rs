@@ -1,0 +1,13 @@
+//! Training a GAN: configuration, the loop, metrics, checkpoints and the run folder.
+
+pub mod checkpoint;
+pub mod config;
+pub mod loss;
+pub mod metrics;
+pub mod run_dir;
+pub mod trainer;
+
+pub use config::TrainConfig;
+pub use metrics::StepMetrics;
+pub use run_dir::RunDir;
+pub use trainer::{RunOutcome, TrainEvent, Trainer};

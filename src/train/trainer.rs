@@ -1,0 +1,482 @@
+//! The training loop, written out: two optimisers, detached fakes for the D step.
+
+use std::io::{BufWriter, Write};
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result, anyhow, bail};
+use burn::module::Module;
+use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+use rand::seq::SliceRandom;
+
+use super::checkpoint::{self, TrainState};
+use super::config::TrainConfig;
+use super::loss::bce_with_logits;
+use super::metrics::{PendingNorms, StepMetrics};
+use super::run_dir::RunDir;
+use crate::data::Split;
+use crate::export::grid::{GridLayout, save_grid_png};
+use crate::model::{Discriminator, Generator};
+use crate::sampling::{FixedBatch, generate_pixels, normal_latents, random_labels, step_rng};
+
+/// Independent random streams derived from (seed, step).
+const STREAM_NOISE: u64 = 1;
+const STREAM_SHUFFLE: u64 = 2;
+const STREAM_AUGMENT: u64 = 3;
+/// Seed offset of the fixed sample-grid noise, so it differs from the training noise.
+const FIXED_NOISE_SEED: u64 = 0xF1ED;
+
+/// What the loop reports while it runs.
+pub enum TrainEvent<'a> {
+    Step(&'a StepMetrics),
+    Sample { step: usize, path: PathBuf },
+    Checkpoint { step: usize, path: PathBuf },
+}
+
+/// How a call to [`Trainer::run`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunOutcome {
+    Finished,
+    /// Stopped by the caller; a checkpoint was written so the run can be resumed.
+    Stopped,
+}
+
+/// A run in progress: both networks, their optimisers, the data and the position in it.
+pub struct Trainer {
+    pub config: TrainConfig,
+    pub run: RunDir,
+    device: Device,
+    generator: Generator,
+    discriminator: Discriminator,
+    optim_g: ModuleOptimizer,
+    optim_d: ModuleOptimizer,
+    data: Split,
+    fixed: FixedBatch,
+    step: usize,
+    total_steps: usize,
+    elapsed_before_secs: f64,
+    permutation: (usize, Vec<usize>),
+    metrics_log: Option<BufWriter<std::fs::File>>,
+}
+
+fn adam(config: &TrainConfig) -> ModuleOptimizer {
+    AdamConfig::new()
+        .with_beta_1(config.beta1)
+        .with_beta_2(config.beta2)
+        .with_epsilon(1e-8)
+        .init()
+}
+
+impl Trainer {
+    /// Starts a new run in `run` (which must not hold one already). `device` gets autodiff.
+    pub fn create(config: TrainConfig, run: RunDir, data: Split, device: &Device) -> Result<Self> {
+        config.validate()?;
+        if run.config().exists() {
+            bail!(
+                "run {} already exists; continue it with --resume or pick another --run name",
+                run.root.display()
+            );
+        }
+        let device = device.clone().autodiff();
+        device.seed(config.seed);
+        let generator = config.gan.init_generator(&device);
+        let discriminator = config.gan.init_discriminator(&device);
+        run.create()?;
+        config
+            .save(run.config())
+            .with_context(|| format!("cannot write {}", run.config().display()))?;
+        std::fs::File::create(run.metrics())
+            .with_context(|| format!("cannot create {}", run.metrics().display()))?;
+        Self::assemble(
+            config,
+            run,
+            data,
+            device,
+            generator,
+            discriminator,
+            None,
+            TrainState {
+                step: 0,
+                total_steps: 0,
+                elapsed_secs: 0.0,
+            },
+        )
+    }
+
+    /// Continues a run from its latest checkpoint. `extend` replaces the run's epochs/max steps.
+    pub fn resume(
+        run: RunDir,
+        data: Split,
+        device: &Device,
+        extend: Option<(usize, Option<usize>)>,
+    ) -> Result<Self> {
+        let mut config = TrainConfig::load(run.config()).map_err(|e| {
+            anyhow!(
+                "{}: cannot read the run's config: {e}",
+                run.config().display()
+            )
+        })?;
+        if let Some((epochs, max_steps)) = extend {
+            config.epochs = epochs;
+            config.max_steps = max_steps;
+        }
+        config.validate()?;
+        let checkpoint = checkpoint::latest(&run)?.with_context(|| {
+            format!(
+                "run {} has no checkpoint to resume from",
+                run.root.display()
+            )
+        })?;
+        let state = checkpoint::load_state(&checkpoint)?;
+        let device = device.clone().autodiff();
+        device.seed(config.seed.wrapping_add(state.step as u64));
+        let generator = checkpoint::load_generator(&config.gan, &checkpoint, &device)?;
+        let discriminator = checkpoint::load_discriminator(&config.gan, &checkpoint, &device)?;
+        let optim_g = checkpoint::load_optimizer(adam(&config), &checkpoint, true)?;
+        let optim_d = checkpoint::load_optimizer(adam(&config), &checkpoint, false)?;
+        truncate_metrics(&run, state.step)?;
+        Self::assemble(
+            config,
+            run,
+            data,
+            device,
+            generator,
+            discriminator,
+            Some((optim_g, optim_d)),
+            state,
+        )
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn assemble(
+        config: TrainConfig,
+        run: RunDir,
+        data: Split,
+        device: Device,
+        generator: Generator,
+        discriminator: Discriminator,
+        optimizers: Option<(ModuleOptimizer, ModuleOptimizer)>,
+        state: TrainState,
+    ) -> Result<Self> {
+        let data = match config.train_limit {
+            Some(n) => data.truncate(n),
+            None => data,
+        };
+        if data.len() < config.batch_size {
+            bail!(
+                "only {} training images, fewer than one batch of {}",
+                data.len(),
+                config.batch_size
+            );
+        }
+        let gan = &config.gan;
+        let fixed = FixedBatch::new(
+            config.seed ^ FIXED_NOISE_SEED,
+            gan.latent_dim,
+            gan.model.is_conditional(),
+            gan.num_classes,
+            10,
+            if gan.model.is_conditional() {
+                gan.num_classes
+            } else {
+                10
+            },
+        );
+        let (optim_g, optim_d) = optimizers.unwrap_or_else(|| (adam(&config), adam(&config)));
+        let metrics_log = std::fs::OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(run.metrics())
+            .with_context(|| format!("cannot open {}", run.metrics().display()))?;
+        let mut trainer = Self {
+            config,
+            run,
+            device,
+            generator,
+            discriminator,
+            optim_g,
+            optim_d,
+            data,
+            fixed,
+            step: state.step,
+            total_steps: 0,
+            elapsed_before_secs: state.elapsed_secs,
+            permutation: (usize::MAX, Vec::new()),
+            metrics_log: Some(BufWriter::new(metrics_log)),
+        };
+        trainer.total_steps = trainer.planned_steps();
+        Ok(trainer)
+    }
+
+    fn batches_per_epoch(&self) -> usize {
+        self.data.len() / self.config.batch_size
+    }
+
+    fn planned_steps(&self) -> usize {
+        let per_epoch = (self.batches_per_epoch() / self.config.d_updates).max(1);
+        self.config
+            .max_steps
+            .unwrap_or(self.config.epochs * per_epoch)
+    }
+
+    pub fn step_count(&self) -> usize {
+        self.step
+    }
+
+    pub fn total_steps(&self) -> usize {
+        self.total_steps
+    }
+
+    pub fn generator(&self) -> &Generator {
+        &self.generator
+    }
+
+    /// The `k`-th real batch of the current step, from a per-epoch shuffle.
+    fn real_batch(&mut self, k: usize) -> (Tensor<4>, Tensor<1, Int>, usize) {
+        let per_epoch = self.batches_per_epoch();
+        let global = self.step * self.config.d_updates + k;
+        let (epoch, position) = (global / per_epoch, global % per_epoch);
+        if self.permutation.0 != epoch {
+            let mut order: Vec<usize> = (0..self.data.len()).collect();
+            order.shuffle(&mut step_rng(
+                self.config.seed,
+                epoch as u64,
+                STREAM_SHUFFLE,
+            ));
+            self.permutation = (epoch, order);
+        }
+        let bs = self.config.batch_size;
+        let indices = &self.permutation.1[position * bs..(position + 1) * bs];
+        let mut augment_rng = step_rng(self.config.seed, global as u64, STREAM_AUGMENT);
+        let augment: Option<&mut dyn rand::RngCore> = if self.config.augment {
+            Some(&mut augment_rng)
+        } else {
+            None
+        };
+        let (images, labels) = self.data.batch(indices, augment, &self.device);
+        (images, labels, epoch)
+    }
+
+    /// One step: `d_updates` discriminator updates, then `g_updates` generator updates.
+    pub fn step(&mut self) -> Result<StepMetrics> {
+        let started = Instant::now();
+        let cfg = self.config.clone();
+        let gan = &cfg.gan;
+        let conditional = gan.model.is_conditional();
+        let bs = cfg.batch_size;
+        let mut rng = step_rng(cfg.seed, self.step as u64, STREAM_NOISE);
+        let device = self.device.clone();
+        let fresh_fake = |generator: &Generator, rng: &mut rand::rngs::StdRng| {
+            let z = normal_latents(rng, bs, gan.latent_dim, &device);
+            let labels = conditional.then(|| random_labels(rng, bs, gan.num_classes, &device));
+            (generator.forward(gan, z, labels.clone()), labels)
+        };
+        // One generator forward serves the first D update (detached) and the first G update.
+        let (fake, fake_labels) = fresh_fake(&self.generator, &mut rng);
+
+        let mut d_report = None;
+        let mut epoch = 0;
+        for k in 0..cfg.d_updates {
+            let (real, real_labels, e) = self.real_batch(k);
+            epoch = e;
+            let (fake_d, labels_d) = if k == 0 {
+                (fake.clone().detach(), fake_labels.clone())
+            } else {
+                let (f, l) = fresh_fake(&self.generator, &mut rng);
+                (f.detach(), l)
+            };
+            let logits_real = self
+                .discriminator
+                .forward(real, conditional.then_some(real_labels));
+            let logits_fake = self.discriminator.forward(fake_d, labels_d);
+            let loss = bce_with_logits(logits_real.clone(), cfg.real_target)
+                + bce_with_logits(logits_fake.clone(), 0.0);
+            let grads = GradientsParams::from_grads(loss.backward(), &self.discriminator);
+            if k + 1 == cfg.d_updates {
+                let norms = PendingNorms::collect(&self.discriminator, &grads);
+                let d_real = sigmoid(logits_real.detach()).mean();
+                let d_fake = sigmoid(logits_fake.detach()).mean();
+                d_report = Some((loss.detach(), d_real, d_fake, norms));
+            }
+            self.discriminator =
+                self.optim_d
+                    .step(cfg.lr_discriminator, self.discriminator.clone(), grads);
+        }
+
+        // The G update flows through D without computing D's weight gradients.
+        let frozen_d = self.discriminator.clone().no_grad();
+        let mut g_report = None;
+        let mut first = Some((fake, fake_labels));
+        for k in 0..cfg.g_updates {
+            let (fake_g, labels_g) = match first.take() {
+                Some(pair) => pair,
+                None => fresh_fake(&self.generator, &mut rng),
+            };
+            let loss = bce_with_logits(frozen_d.forward(fake_g, labels_g), 1.0);
+            let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
+            if k + 1 == cfg.g_updates {
+                g_report = Some((
+                    loss.detach(),
+                    PendingNorms::collect(&self.generator, &grads),
+                ));
+            }
+            self.generator = self
+                .optim_g
+                .step(cfg.lr_generator, self.generator.clone(), grads);
+        }
+
+        let (d_loss, d_real, d_fake, d_norms) = d_report.context("no discriminator update ran")?;
+        let (g_loss, g_norms) = g_report.context("no generator update ran")?;
+        let (n_d, n_g) = (d_norms.squares.len(), g_norms.squares.len());
+        let mut scalars = vec![d_loss, g_loss, d_real, d_fake];
+        scalars.extend(d_norms.squares);
+        scalars.extend(g_norms.squares);
+        // One read per step: on a GPU every read is a round trip.
+        let values = Tensor::cat(scalars, 0)
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow!("cannot read the step's losses: {e:?}"))?;
+        self.step += 1;
+        let metrics = StepMetrics {
+            step: self.step,
+            epoch,
+            d_loss: values[0],
+            g_loss: values[1],
+            d_real: values[2],
+            d_fake: values[3],
+            grad_norms_d: PendingNorms::finish(d_norms.layers, &values[4..4 + n_d]),
+            grad_norms_g: PendingNorms::finish(g_norms.layers, &values[4 + n_d..4 + n_d + n_g]),
+            elapsed_secs: self.elapsed_before_secs + started.elapsed().as_secs_f64(),
+        };
+        self.elapsed_before_secs = metrics.elapsed_secs;
+        for (name, loss) in [
+            ("discriminator", metrics.d_loss),
+            ("generator", metrics.g_loss),
+        ] {
+            if !loss.is_finite() || loss > cfg.loss_limit {
+                bail!(
+                    "training diverged at step {}: {name} loss is {loss} (limit {}); the run keeps its last good checkpoint — try a lower learning rate, label smoothing or batch norm",
+                    self.step,
+                    cfg.loss_limit
+                );
+            }
+        }
+        Ok(metrics)
+    }
+
+    /// Trains until the planned number of steps or until `on_event` breaks.
+    pub fn run(
+        &mut self,
+        mut on_event: impl FnMut(TrainEvent<'_>) -> ControlFlow<()>,
+    ) -> Result<RunOutcome> {
+        while self.step < self.total_steps {
+            let metrics = self.step()?;
+            self.log_metrics(&metrics)?;
+            let mut flow = on_event(TrainEvent::Step(&metrics));
+            let step = self.step;
+            let last = step == self.total_steps;
+            if last || (self.config.sample_every > 0 && step % self.config.sample_every == 0) {
+                let path = self.write_samples()?;
+                if flow.is_continue() {
+                    flow = on_event(TrainEvent::Sample { step, path });
+                }
+            }
+            let stopping = flow.is_break();
+            if last
+                || stopping
+                || (self.config.checkpoint_every > 0 && step % self.config.checkpoint_every == 0)
+            {
+                let path = self.save_checkpoint()?;
+                let _ = on_event(TrainEvent::Checkpoint { step, path });
+            }
+            if stopping {
+                return Ok(RunOutcome::Stopped);
+            }
+        }
+        Ok(RunOutcome::Finished)
+    }
+
+    fn log_metrics(&mut self, metrics: &StepMetrics) -> Result<()> {
+        if let Some(log) = &mut self.metrics_log {
+            serde_json::to_writer(&mut *log, metrics)?;
+            log.write_all(b"\n")
+                .with_context(|| format!("cannot write {}", self.run.metrics().display()))?;
+        }
+        Ok(())
+    }
+
+    /// Writes a checkpoint of the current state (and flushes the metrics log first).
+    pub fn save_checkpoint(&mut self) -> Result<PathBuf> {
+        if let Some(log) = &mut self.metrics_log {
+            log.flush()
+                .with_context(|| format!("cannot write {}", self.run.metrics().display()))?;
+        }
+        let state = TrainState {
+            step: self.step,
+            total_steps: self.total_steps,
+            elapsed_secs: self.elapsed_before_secs,
+        };
+        checkpoint::save(
+            &self.run,
+            &state,
+            &self.generator,
+            &self.discriminator,
+            &self.optim_g,
+            &self.optim_d,
+        )
+    }
+
+    /// The fixed-noise grid (one row per class for conditional models) as
+    /// `samples/step-N.png`, also copied to `samples/latest.png`.
+    pub fn write_samples(&self) -> Result<PathBuf> {
+        let gan = &self.config.gan;
+        let generator = self.generator.valid();
+        let device = self.device.clone().without_autodiff();
+        let pixels = generate_pixels(
+            &generator,
+            gan,
+            &self.fixed.latents,
+            self.fixed.labels.as_deref(),
+            &device,
+        )?;
+        let path = self
+            .run
+            .samples()
+            .join(format!("step-{:08}.png", self.step));
+        let side = gan.image_size;
+        save_grid_png(
+            &path,
+            &pixels,
+            self.fixed.count,
+            side,
+            side,
+            &GridLayout::default(),
+        )?;
+        let latest = self.run.samples().join("latest.png");
+        std::fs::copy(&path, &latest)
+            .with_context(|| format!("cannot write {}", latest.display()))?;
+        Ok(path)
+    }
+}
+
+/// Drops metric lines past `step` (written after the checkpoint a resume starts from).
+fn truncate_metrics(run: &RunDir, step: usize) -> Result<()> {
+    let path = run.metrics();
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return Ok(());
+    };
+    let kept: String = text
+        .lines()
+        .filter(|line| {
+            serde_json::from_str::<serde_json::Value>(line)
+                .ok()
+                .and_then(|v| v.get("step").and_then(|s| s.as_u64()))
+                .is_some_and(|s| s as usize <= step)
+        })
+        .map(|line| format!("{line}\n"))
+        .collect();
+    crate::fsutil::write_atomic(&path, kept.as_bytes())
+}

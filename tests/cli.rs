@@ -1,0 +1,207 @@
+//! The binary: bad input gives one clear error line and a non-zero exit, never a panic.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn gan_studio(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gan-studio"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("GAN_STUDIO_DATA")
+        .output()
+        .expect("the binary runs")
+}
+
+fn first_error_line(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or_default()
+        .to_string()
+}
+
+#[test]
+fn unknown_model_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gan_studio(
+        &["train", "--model", "vae", "--run", "x", "--device", "cpu"],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let line = first_error_line(&out);
+    assert!(line.contains("'vae'") && line.contains("--model"), "{line}");
+}
+
+#[test]
+fn impossible_options_are_rejected_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let data = data.to_str().unwrap();
+    for (flag, value, expect) in [
+        ("--batch-size", "0", "--batch-size"),
+        ("--dropout", "1.5", "--dropout"),
+        ("--lr-g", "0", "--lr-g"),
+        ("--real-target", "0.2", "--real-target"),
+    ] {
+        let out = gan_studio(
+            &[
+                "train", "--model", "dcgan", "--run", "x", "--device", "cpu", "--data", data, flag,
+                value,
+            ],
+            dir.path(),
+        );
+        assert!(!out.status.success(), "{flag} {value} accepted");
+        let line = first_error_line(&out);
+        assert!(line.contains(expect), "{flag}: {line}");
+        assert!(
+            !dir.path().join("runs/x").exists(),
+            "{flag}: a run folder was created"
+        );
+    }
+}
+
+#[test]
+fn missing_and_corrupt_data_name_the_problem() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gan_studio(&["data", "info", "--data", "nowhere"], dir.path());
+    assert!(!out.status.success());
+    assert!(first_error_line(&out).contains("nowhere"));
+
+    // A truncated image file beside valid labels.
+    let data = dir.path().join("broken");
+    std::fs::create_dir_all(&data).unwrap();
+    let real = common::data_dir();
+    for name in [
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+        "t10k-labels-idx1-ubyte.gz",
+    ] {
+        std::fs::copy(real.join(name), data.join(name)).unwrap();
+    }
+    let images = std::fs::read(real.join("train-images-idx3-ubyte.gz")).unwrap();
+    std::fs::write(
+        data.join("train-images-idx3-ubyte.gz"),
+        &images[..images.len() / 3],
+    )
+    .unwrap();
+    let out = gan_studio(
+        &["data", "info", "--data", data.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let line = first_error_line(&out);
+    assert!(line.contains("train-images-idx3-ubyte.gz"), "{line}");
+
+    let out = gan_studio(
+        &[
+            "train",
+            "--model",
+            "dcgan",
+            "--run",
+            "r",
+            "--device",
+            "cpu",
+            "--data",
+            data.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(first_error_line(&out).contains("train-images-idx3-ubyte.gz"));
+}
+
+#[test]
+fn data_info_accepts_the_real_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = gan_studio(
+        &[
+            "data",
+            "info",
+            "--data",
+            common::data_dir().to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("train: 60000 images of 28x28"), "{stdout}");
+    assert!(stdout.contains("test: 10000 images"), "{stdout}");
+    assert!(stdout.contains("[5923, 6742, 5958"), "{stdout}");
+}
+
+#[test]
+fn train_then_sample_writes_grid_and_idx_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let out = gan_studio(
+        &[
+            "train",
+            "--model",
+            "cdcgan",
+            "--depth",
+            "shallow",
+            "--run",
+            "tiny",
+            "--device",
+            "cpu",
+            "--data",
+            data.to_str().unwrap(),
+            "--max-steps",
+            "2",
+            "--batch-size",
+            "8",
+            "--train-limit",
+            "64",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let samples = dir.path().join("samples");
+    let out = gan_studio(
+        &[
+            "sample",
+            "--run",
+            "tiny",
+            "--per-class",
+            "3",
+            "--out",
+            samples.to_str().unwrap(),
+            "--device",
+            "cpu",
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let grid = image::open(samples.join("grid.png")).unwrap();
+    assert_eq!((grid.width(), grid.height()), (3 * 30 + 2, 10 * 30 + 2));
+    let images = gan_studio::data::idx::read_images(&samples.join("images-idx3-ubyte")).unwrap();
+    assert_eq!((images.count, images.rows, images.cols), (30, 28, 28));
+    let labels =
+        gan_studio::data::idx::read_labels(&samples.join("labels-idx1-ubyte"), 10).unwrap();
+    assert_eq!(labels.labels[..4], [0, 0, 0, 1]);
+
+    // Sampling a run that does not exist names it.
+    let out = gan_studio(
+        &["sample", "--run", "ghost", "--per-class", "1", "--out", "x"],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(first_error_line(&out).contains("ghost"));
+}

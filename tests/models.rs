@@ -1,0 +1,150 @@
+//! Every model x depth builds and produces the right shapes; one D step lowers the D loss.
+
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use gan_studio::model::{Depth, GanConfig, ModelKind, NormKind};
+use gan_studio::sampling::{cycle_labels, normal_latents};
+use gan_studio::train::loss::bce_with_logits;
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+
+const MODELS: [ModelKind; 4] = [
+    ModelKind::Dcgan,
+    ModelKind::Cgan,
+    ModelKind::Cdcgan,
+    ModelKind::TfDcgan,
+];
+const DEPTHS: [Depth; 3] = [Depth::Shallow, Depth::Medium, Depth::Deep];
+
+fn inputs(config: &GanConfig, n: usize, device: &Device) -> (Tensor<2>, Option<Tensor<1, Int>>) {
+    let mut rng = StdRng::seed_from_u64(1);
+    let z = normal_latents(&mut rng, n, config.latent_dim, device);
+    let labels = config
+        .model
+        .is_conditional()
+        .then(|| cycle_labels(n, config.num_classes, device));
+    (z, labels)
+}
+
+#[test]
+fn every_model_and_depth_has_the_right_shapes() {
+    let device = Device::flex();
+    for model in MODELS {
+        for depth in DEPTHS {
+            for g_norm in [NormKind::Batch, NormKind::Virtual, NormKind::None] {
+                let config = GanConfig::new(model)
+                    .with_depth(depth)
+                    .with_generator_norm(g_norm);
+                config.validate().unwrap();
+                let (z, labels) = inputs(&config, 5, &device);
+                let g = config.init_generator(&device);
+                let images = g.forward(&config, z, labels.clone());
+                assert_eq!(
+                    images.dims(),
+                    [5, 1, 28, 28],
+                    "{model:?} {depth:?} {g_norm:?} generator"
+                );
+                let values = images.clone().into_data().try_to_vec::<f32>().unwrap();
+                assert!(
+                    values.iter().all(|v| (-1.0..=1.0).contains(v)),
+                    "tanh output stays in [-1, 1]"
+                );
+                let d = config.init_discriminator(&device);
+                assert_eq!(
+                    d.forward(images, labels).dims(),
+                    [5, 1],
+                    "{model:?} {depth:?} discriminator"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn deeper_models_have_more_parameters() {
+    use burn::module::Module;
+    let device = Device::flex();
+    for model in [ModelKind::Dcgan, ModelKind::Cgan, ModelKind::Cdcgan] {
+        let counts: Vec<usize> = DEPTHS
+            .iter()
+            .map(|&depth| {
+                GanConfig::new(model)
+                    .with_depth(depth)
+                    .init_generator(&device)
+                    .num_params()
+            })
+            .collect();
+        assert!(
+            counts[0] < counts[1] && counts[1] < counts[2],
+            "{model:?}: {counts:?}"
+        );
+    }
+    // The yardsticks match the PyTorch script's parameter counts (bench/pytorch_bench.py);
+    // burn also counts batch norm's running mean and variance, which PyTorch keeps as buffers.
+    let running = |features: usize| 2 * features;
+    let tf = GanConfig::new(ModelKind::TfDcgan);
+    assert_eq!(
+        tf.init_generator(&device).num_params(),
+        2_305_472 + running(12544 + 128 + 64)
+    );
+    assert_eq!(tf.init_discriminator(&device).num_params(), 212_865);
+    let medium = GanConfig::new(ModelKind::Dcgan);
+    assert_eq!(
+        medium.init_generator(&device).num_params(),
+        766_017 + running(128 + 64)
+    );
+    assert_eq!(
+        medium.init_discriminator(&device).num_params(),
+        138_817 + running(128)
+    );
+}
+
+#[test]
+fn one_optimiser_step_lowers_the_discriminator_loss() {
+    let device = Device::flex().autodiff();
+    device.seed(3);
+    for model in MODELS {
+        let config = GanConfig::new(model)
+            .with_depth(Depth::Shallow)
+            .with_dropout(0.0);
+        let g = config.init_generator(&device);
+        let mut d = config.init_discriminator(&device);
+        let (z, labels) = inputs(&config, 16, &device);
+        let fake = g.forward(&config, z, labels.clone()).detach();
+        // A fixed "real" batch: smooth blobs, unlike the generator's initial noise.
+        let real = Tensor::<4>::ones([16, 1, 28, 28], &device).mul_scalar(0.5);
+        let loss_of = |d: &gan_studio::model::Discriminator| {
+            bce_with_logits(d.forward(real.clone(), labels.clone()), 1.0)
+                + bce_with_logits(d.forward(fake.clone(), labels.clone()), 0.0)
+        };
+        let before = loss_of(&d);
+        let before_value: f32 = before.clone().into_scalar();
+        let grads = GradientsParams::from_grads(before.backward(), &d);
+        let mut optim = AdamConfig::new().with_beta_1(0.5).init();
+        d = optim.step(2e-4, d, grads);
+        let after: f32 = loss_of(&d).into_scalar();
+        assert!(
+            after < before_value,
+            "{model:?}: D loss {before_value} -> {after}"
+        );
+    }
+}
+
+#[test]
+fn invalid_options_are_rejected_with_their_name() {
+    let err = GanConfig::new(ModelKind::Dcgan)
+        .with_dropout(1.5)
+        .validate()
+        .unwrap_err();
+    assert!(err.to_string().contains("--dropout"), "{err}");
+    let err = GanConfig::new(ModelKind::Dcgan)
+        .with_discriminator_norm(NormKind::Virtual)
+        .validate()
+        .unwrap_err();
+    assert!(err.to_string().contains("virtual"), "{err}");
+    let err = GanConfig::new(ModelKind::Dcgan)
+        .with_latent_dim(0)
+        .validate()
+        .unwrap_err();
+    assert!(err.to_string().contains("--latent-dim"), "{err}");
+}

@@ -1,0 +1,168 @@
+//! The training loop on a small slice of real MNIST: checkpoints, resume, divergence.
+
+mod common;
+
+use std::ops::ControlFlow;
+
+use burn::module::Module;
+use burn::prelude::*;
+use gan_studio::model::{Depth, GanConfig, ModelKind};
+use gan_studio::sampling::{FixedBatch, generate_pixels};
+use gan_studio::train::{RunDir, RunOutcome, TrainConfig, Trainer, checkpoint};
+
+fn small_config(model: ModelKind) -> TrainConfig {
+    TrainConfig::new(GanConfig::new(model).with_depth(Depth::Shallow))
+        .with_batch_size(16)
+        .with_train_limit(Some(256))
+        .with_max_steps(Some(3))
+        .with_sample_every(2)
+        .with_checkpoint_every(2)
+}
+
+#[test]
+fn checkpoint_reload_gives_bit_identical_generator_output() {
+    let data = common::mnist().train;
+    let runs = tempfile::tempdir().unwrap();
+    let run = RunDir::new(runs.path(), "ckpt").unwrap();
+    let device = Device::flex();
+    let mut trainer =
+        Trainer::create(small_config(ModelKind::Cdcgan), run.clone(), data, &device).unwrap();
+    assert_eq!(
+        trainer.run(|_| ControlFlow::Continue(())).unwrap(),
+        RunOutcome::Finished
+    );
+
+    let gan = trainer.config.gan.clone();
+    let fixed = FixedBatch::new(9, gan.latent_dim, true, 10, 4, 10);
+    let live = generate_pixels(
+        &trainer.generator().valid(),
+        &gan,
+        &fixed.latents,
+        fixed.labels.as_deref(),
+        &device,
+    )
+    .unwrap();
+    let latest = checkpoint::latest(&run)
+        .unwrap()
+        .expect("a checkpoint exists");
+    let loaded = checkpoint::load_generator(&gan, &latest, &device).unwrap();
+    let reloaded = generate_pixels(
+        &loaded,
+        &gan,
+        &fixed.latents,
+        fixed.labels.as_deref(),
+        &device,
+    )
+    .unwrap();
+    assert_eq!(live.len(), 40 * 28 * 28);
+    assert!(
+        live.iter()
+            .zip(&reloaded)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "outputs differ after reload"
+    );
+    assert!(run.samples().join("latest.png").is_file());
+    assert!(run.config().is_file());
+}
+
+#[test]
+fn resume_continues_the_step_count_and_the_metrics_log() {
+    let data = common::mnist().train;
+    let runs = tempfile::tempdir().unwrap();
+    let run = RunDir::new(runs.path(), "resume").unwrap();
+    let device = Device::flex();
+    let mut trainer = Trainer::create(
+        small_config(ModelKind::Dcgan),
+        run.clone(),
+        data.clone(),
+        &device,
+    )
+    .unwrap();
+    // Stop after the first step: the trainer checkpoints so the run can continue.
+    let outcome = trainer.run(|_| ControlFlow::Break(())).unwrap();
+    assert_eq!(outcome, RunOutcome::Stopped);
+    assert_eq!(trainer.step_count(), 1);
+    drop(trainer);
+
+    // A new run under the same name must not overwrite the saved one.
+    let again = Trainer::create(
+        small_config(ModelKind::Dcgan),
+        run.clone(),
+        data.clone(),
+        &device,
+    );
+    assert!(again.err().unwrap().to_string().contains("already exists"));
+
+    let mut resumed = Trainer::resume(run.clone(), data, &device, Some((1, Some(5)))).unwrap();
+    assert_eq!(resumed.step_count(), 1);
+    assert_eq!(resumed.total_steps(), 5);
+    resumed.run(|_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(resumed.step_count(), 5);
+    let steps: Vec<u64> = std::fs::read_to_string(run.metrics())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["step"]
+                .as_u64()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(steps, vec![1, 2, 3, 4, 5]);
+    let state = checkpoint::load_state(&checkpoint::latest(&run).unwrap().unwrap()).unwrap();
+    assert_eq!(state.step, 5);
+}
+
+#[test]
+fn a_diverging_run_stops_and_keeps_its_last_good_checkpoint() {
+    let data = common::mnist().train;
+    let runs = tempfile::tempdir().unwrap();
+    let run = RunDir::new(runs.path(), "diverge").unwrap();
+    let device = Device::flex();
+    let mut trainer =
+        Trainer::create(small_config(ModelKind::Dcgan), run.clone(), data, &device).unwrap();
+    trainer.run(|_| ControlFlow::Continue(())).unwrap();
+    let good = checkpoint::latest(&run).unwrap().unwrap();
+    drop(trainer);
+    let mut trainer = Trainer::resume(
+        run.clone(),
+        common::mnist().train,
+        &device,
+        Some((1, Some(10))),
+    )
+    .unwrap();
+    // Any real loss now counts as "exploding".
+    trainer.config.loss_limit = 1e-6;
+    let err = trainer
+        .run(|_| ControlFlow::Continue(()))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("diverged at step 4"), "{err}");
+    assert_eq!(checkpoint::latest(&run).unwrap().unwrap(), good);
+    let config = TrainConfig::load(run.config()).unwrap();
+    assert!(checkpoint::load_generator(&config.gan, &good, &device).is_ok());
+}
+
+#[test]
+fn every_step_reports_losses_and_per_layer_gradient_norms() {
+    let data = common::mnist().train;
+    let runs = tempfile::tempdir().unwrap();
+    let run = RunDir::new(runs.path(), "metrics").unwrap();
+    let device = Device::flex();
+    let config = small_config(ModelKind::Cgan)
+        .with_real_target(0.9)
+        .with_d_updates(2);
+    let mut trainer = Trainer::create(config, run, data, &device).unwrap();
+    let m = trainer.step().unwrap();
+    assert_eq!(m.step, 1);
+    assert!(m.d_loss.is_finite() && m.g_loss.is_finite());
+    assert!((0.0..=1.0).contains(&m.d_real) && (0.0..=1.0).contains(&m.d_fake));
+    let g_layers: Vec<&str> = m.grad_norms_g.iter().map(|n| n.layer.as_str()).collect();
+    assert!(g_layers.len() >= 3, "{g_layers:?}");
+    assert!(
+        m.grad_norms_g
+            .iter()
+            .chain(&m.grad_norms_d)
+            .all(|n| n.norm.is_finite() && n.norm >= 0.0)
+    );
+    assert!(m.grad_norms_d.iter().any(|n| n.norm > 0.0));
+}
