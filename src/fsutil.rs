@@ -16,6 +16,13 @@ pub fn write_parts_atomic(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
     for part in parts {
         tmp.write_all(part)?;
     }
+    // tempfile creates 0600 files; results are meant to be shared like any other file.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

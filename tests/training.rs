@@ -61,6 +61,36 @@ fn checkpoint_reload_gives_bit_identical_generator_output() {
             .all(|(a, b)| a.to_bits() == b.to_bits()),
         "outputs differ after reload"
     );
+    // The weight average that samples come from survives the round trip too.
+    let sampling = trainer.sampling_generator();
+    let averaged = generate_pixels(
+        &sampling,
+        &gan,
+        &fixed.latents,
+        fixed.labels.as_deref(),
+        &device,
+    )
+    .unwrap();
+    let loaded = checkpoint::load_sampling_generator(&gan, &latest, &device).unwrap();
+    let reloaded = generate_pixels(
+        &loaded,
+        &gan,
+        &fixed.latents,
+        fixed.labels.as_deref(),
+        &device,
+    )
+    .unwrap();
+    assert!(
+        averaged
+            .iter()
+            .zip(&reloaded)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "averaged outputs differ"
+    );
+    assert!(
+        averaged != live,
+        "the weight average is not the last weights"
+    );
     assert!(run.samples().join("latest.png").is_file());
     assert!(run.config().is_file());
 }

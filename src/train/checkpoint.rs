@@ -19,6 +19,7 @@ use crate::fsutil::write_atomic;
 use crate::model::{Discriminator, GanConfig, Generator};
 
 const GENERATOR: &str = "generator.bpk";
+const GENERATOR_EMA: &str = "generator_ema.bpk";
 const DISCRIMINATOR: &str = "discriminator.bpk";
 const OPTIM_G: &str = "optim_g.bpk";
 const OPTIM_D: &str = "optim_d.bpk";
@@ -36,8 +37,11 @@ pub struct TrainState {
 }
 
 fn record_bytes<M: Module>(module: &M, what: &str) -> Result<Bytes> {
+    // `valid()` first: it folds batch norm's pending running-statistics update into the value
+    // the record reads (burn's RunningState syncs in `valid`, not in `into_record`), which a
+    // plain `into_record` would miss by one step.
     module
-        .clone()
+        .valid()
         .into_record()
         .into_bytes()
         .map_err(|e| anyhow!("cannot serialise the {what}: {e}"))
@@ -74,6 +78,7 @@ pub fn save(
     discriminator: &Discriminator,
     optim_g: &ModuleOptimizer,
     optim_d: &ModuleOptimizer,
+    ema: Option<&Generator>,
 ) -> Result<PathBuf> {
     let dir = run.checkpoints();
     let name = format!("step-{:08}", state.step);
@@ -101,6 +106,12 @@ pub fn save(
     ];
     for (file, bytes) in &files {
         write_atomic(&tmp.join(file), bytes)?;
+    }
+    if let Some(ema) = ema {
+        write_atomic(
+            &tmp.join(GENERATOR_EMA),
+            &record_bytes(ema, "averaged generator")?,
+        )?;
     }
     write_atomic(
         &tmp.join(STATE),
@@ -163,6 +174,31 @@ pub fn load_state(checkpoint: &Path) -> Result<TrainState> {
 
 pub fn load_generator(config: &GanConfig, checkpoint: &Path, device: &Device) -> Result<Generator> {
     load_module(config.init_generator(device), &checkpoint.join(GENERATOR))
+}
+
+/// The averaged generator of a checkpoint, if the run keeps one.
+pub fn load_generator_ema(
+    config: &GanConfig,
+    checkpoint: &Path,
+    device: &Device,
+) -> Result<Option<Generator>> {
+    let path = checkpoint.join(GENERATOR_EMA);
+    if !path.is_file() {
+        return Ok(None);
+    }
+    load_module(config.init_generator(device), &path).map(Some)
+}
+
+/// The generator to sample from: the weight average when the run keeps one, else the last weights.
+pub fn load_sampling_generator(
+    config: &GanConfig,
+    checkpoint: &Path,
+    device: &Device,
+) -> Result<Generator> {
+    match load_generator_ema(config, checkpoint, device)? {
+        Some(ema) => Ok(ema),
+        None => load_generator(config, checkpoint, device),
+    }
 }
 
 pub fn load_discriminator(

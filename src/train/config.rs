@@ -47,6 +47,13 @@ pub struct TrainConfig {
     /// Write a checkpoint every N steps (0: only at the end).
     #[config(default = 500)]
     pub checkpoint_every: usize,
+    /// Conditional models: also show D real images with wrong labels as fakes (matching-aware
+    /// discriminator), which makes the generator obey its labels.
+    #[config(default = false)]
+    pub mismatch: bool,
+    /// Decay of the moving average of generator weights used for samples (None: last weights).
+    #[config(default = "Some(0.999)")]
+    pub ema_decay: Option<f64>,
     /// A loss above this (or NaN) stops the run as diverged.
     #[config(default = 100.0)]
     pub loss_limit: f32,
@@ -81,6 +88,11 @@ impl TrainConfig {
                 "--real-target must be in [0.5, 1], got {}",
                 self.real_target
             );
+        }
+        if let Some(decay) = self.ema_decay
+            && !(0.0..1.0).contains(&decay)
+        {
+            bail!("--ema-decay must be in [0, 1), got {decay}");
         }
         if self.epochs == 0 && self.max_steps.is_none() {
             bail!("--epochs must be at least 1");

@@ -14,6 +14,7 @@ use rand::seq::SliceRandom;
 
 use super::checkpoint::{self, TrainState};
 use super::config::TrainConfig;
+use super::ema::Ema;
 use super::loss::bce_with_logits;
 use super::metrics::{PendingNorms, StepMetrics};
 use super::run_dir::RunDir;
@@ -53,6 +54,7 @@ pub struct Trainer {
     discriminator: Discriminator,
     optim_g: ModuleOptimizer,
     optim_d: ModuleOptimizer,
+    ema: Option<Ema>,
     data: Split,
     fixed: FixedBatch,
     step: usize,
@@ -60,6 +62,32 @@ pub struct Trainer {
     elapsed_before_secs: f64,
     permutation: (usize, Vec<usize>),
     metrics_log: Option<BufWriter<std::fs::File>>,
+    /// When set, each step records the wall time of its phases here (benchmarks only).
+    pub phase_times: Option<Vec<(&'static str, f64)>>,
+}
+
+/// Splits a step's wall time into named phases. On the flex backend every op runs eagerly,
+/// so a phase's time is its own; on wgpu queued work lands in whichever phase reads back.
+struct PhaseClock {
+    last: Option<Instant>,
+    phases: Vec<(&'static str, f64)>,
+}
+
+impl PhaseClock {
+    fn new(enabled: bool) -> Self {
+        Self {
+            last: enabled.then(Instant::now),
+            phases: Vec::new(),
+        }
+    }
+
+    fn mark(&mut self, phase: &'static str) {
+        if let Some(last) = &mut self.last {
+            let now = Instant::now();
+            self.phases.push((phase, (now - *last).as_secs_f64() * 1e3));
+            *last = now;
+        }
+    }
 }
 
 fn adam(config: &TrainConfig) -> ModuleOptimizer {
@@ -90,6 +118,10 @@ impl Trainer {
             .with_context(|| format!("cannot write {}", run.config().display()))?;
         std::fs::File::create(run.metrics())
             .with_context(|| format!("cannot create {}", run.metrics().display()))?;
+        let plain = device.clone().without_autodiff();
+        let ema = config
+            .ema_decay
+            .map(|decay| Ema::new(&config.gan, &generator, decay, &plain));
         Self::assemble(
             config,
             run,
@@ -97,6 +129,7 @@ impl Trainer {
             device,
             generator,
             discriminator,
+            ema,
             None,
             TrainState {
                 step: 0,
@@ -138,6 +171,20 @@ impl Trainer {
         let optim_g = checkpoint::load_optimizer(adam(&config), &checkpoint, true)?;
         let optim_d = checkpoint::load_optimizer(adam(&config), &checkpoint, false)?;
         truncate_metrics(&run, state.step)?;
+        let ema = match config.ema_decay {
+            Some(decay) => {
+                let plain = device.clone().without_autodiff();
+                match checkpoint::load_generator_ema(&config.gan, &checkpoint, &plain)? {
+                    Some(model) => Some(Ema {
+                        decay,
+                        updates: state.step,
+                        model,
+                    }),
+                    None => Some(Ema::new(&config.gan, &generator, decay, &plain)),
+                }
+            }
+            None => None,
+        };
         Self::assemble(
             config,
             run,
@@ -145,6 +192,7 @@ impl Trainer {
             device,
             generator,
             discriminator,
+            ema,
             Some((optim_g, optim_d)),
             state,
         )
@@ -158,6 +206,7 @@ impl Trainer {
         device: Device,
         generator: Generator,
         discriminator: Discriminator,
+        ema: Option<Ema>,
         optimizers: Option<(ModuleOptimizer, ModuleOptimizer)>,
         state: TrainState,
     ) -> Result<Self> {
@@ -199,6 +248,7 @@ impl Trainer {
             discriminator,
             optim_g,
             optim_d,
+            ema,
             data,
             fixed,
             step: state.step,
@@ -206,6 +256,7 @@ impl Trainer {
             elapsed_before_secs: state.elapsed_secs,
             permutation: (usize::MAX, Vec::new()),
             metrics_log: Some(BufWriter::new(metrics_log)),
+            phase_times: None,
         };
         trainer.total_steps = trainer.planned_steps();
         Ok(trainer)
@@ -232,6 +283,15 @@ impl Trainer {
 
     pub fn generator(&self) -> &Generator {
         &self.generator
+    }
+
+    /// What samples come from: the weight average if the run keeps one, else the last weights
+    /// (in inference mode, without autodiff).
+    pub fn sampling_generator(&self) -> Generator {
+        match &self.ema {
+            Some(ema) => ema.model.clone(),
+            None => self.generator.valid(),
+        }
     }
 
     /// The `k`-th real batch of the current step, from a per-epoch shuffle.
@@ -263,6 +323,7 @@ impl Trainer {
     /// One step: `d_updates` discriminator updates, then `g_updates` generator updates.
     pub fn step(&mut self) -> Result<StepMetrics> {
         let started = Instant::now();
+        let mut clock = PhaseClock::new(self.phase_times.is_some());
         let cfg = self.config.clone();
         let gan = &cfg.gan;
         let conditional = gan.model.is_conditional();
@@ -276,11 +337,13 @@ impl Trainer {
         };
         // One generator forward serves the first D update (detached) and the first G update.
         let (fake, fake_labels) = fresh_fake(&self.generator, &mut rng);
+        clock.mark("G forward");
 
         let mut d_report = None;
         let mut epoch = 0;
         for k in 0..cfg.d_updates {
             let (real, real_labels, e) = self.real_batch(k);
+            clock.mark("data");
             epoch = e;
             let (fake_d, labels_d) = if k == 0 {
                 (fake.clone().detach(), fake_labels.clone())
@@ -288,13 +351,31 @@ impl Trainer {
                 let (f, l) = fresh_fake(&self.generator, &mut rng);
                 (f.detach(), l)
             };
+            let mismatched = (conditional && cfg.mismatch).then(|| {
+                (
+                    real.clone(),
+                    wrong_labels(&real_labels, gan.num_classes, &mut rng, &device),
+                )
+            });
             let logits_real = self
                 .discriminator
                 .forward(real, conditional.then_some(real_labels));
             let logits_fake = self.discriminator.forward(fake_d, labels_d);
-            let loss = bce_with_logits(logits_real.clone(), cfg.real_target)
-                + bce_with_logits(logits_fake.clone(), 0.0);
+            let mut loss = bce_with_logits(logits_real.clone(), cfg.real_target);
+            loss = match mismatched {
+                // Matching-aware D (Reed et al. 2016): a real image with a wrong label is as
+                // fake as a generated one, so D must check the label and G must obey it.
+                Some((images, wrong)) => {
+                    let logits_wrong = self.discriminator.forward(images, Some(wrong));
+                    loss + (bce_with_logits(logits_fake.clone(), 0.0)
+                        + bce_with_logits(logits_wrong, 0.0))
+                    .mul_scalar(0.5)
+                }
+                None => loss + bce_with_logits(logits_fake.clone(), 0.0),
+            };
+            clock.mark("D forward (real + fake)");
             let grads = GradientsParams::from_grads(loss.backward(), &self.discriminator);
+            clock.mark("D backward");
             if k + 1 == cfg.d_updates {
                 let norms = PendingNorms::collect(&self.discriminator, &grads);
                 let d_real = sigmoid(logits_real.detach()).mean();
@@ -304,6 +385,7 @@ impl Trainer {
             self.discriminator =
                 self.optim_d
                     .step(cfg.lr_discriminator, self.discriminator.clone(), grads);
+            clock.mark("D Adam step");
         }
 
         // The G update flows through D without computing D's weight gradients.
@@ -316,7 +398,9 @@ impl Trainer {
                 None => fresh_fake(&self.generator, &mut rng),
             };
             let loss = bce_with_logits(frozen_d.forward(fake_g, labels_g), 1.0);
+            clock.mark("D forward for G");
             let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
+            clock.mark("G backward (through D)");
             if k + 1 == cfg.g_updates {
                 g_report = Some((
                     loss.detach(),
@@ -326,6 +410,11 @@ impl Trainer {
             self.generator = self
                 .optim_g
                 .step(cfg.lr_generator, self.generator.clone(), grads);
+            clock.mark("G Adam step");
+        }
+        if let Some(ema) = &mut self.ema {
+            ema.update(&self.generator);
+            clock.mark("G weight average");
         }
 
         let (d_loss, d_real, d_fake, d_norms) = d_report.context("no discriminator update ran")?;
@@ -339,6 +428,10 @@ impl Trainer {
             .into_data()
             .try_to_vec::<f32>()
             .map_err(|e| anyhow!("cannot read the step's losses: {e:?}"))?;
+        clock.mark("norms + read back");
+        if let Some(times) = &mut self.phase_times {
+            *times = clock.phases;
+        }
         self.step += 1;
         let metrics = StepMetrics {
             step: self.step,
@@ -426,6 +519,7 @@ impl Trainer {
             &self.discriminator,
             &self.optim_g,
             &self.optim_d,
+            self.ema.as_ref().map(|ema| &ema.model),
         )
     }
 
@@ -433,7 +527,7 @@ impl Trainer {
     /// `samples/step-N.png`, also copied to `samples/latest.png`.
     pub fn write_samples(&self) -> Result<PathBuf> {
         let gan = &self.config.gan;
-        let generator = self.generator.valid();
+        let generator = self.sampling_generator();
         let device = self.device.clone().without_autodiff();
         let pixels = generate_pixels(
             &generator,
@@ -460,6 +554,19 @@ impl Trainer {
             .with_context(|| format!("cannot write {}", latest.display()))?;
         Ok(path)
     }
+}
+
+/// A different label for every row: (label + 1..classes) mod classes.
+fn wrong_labels(
+    labels: &Tensor<1, Int>,
+    classes: usize,
+    rng: &mut impl rand::Rng,
+    device: &Device,
+) -> Tensor<1, Int> {
+    let [n] = labels.dims();
+    let offsets: Vec<u8> = (0..n).map(|_| rng.random_range(1..classes) as u8).collect();
+    (labels.clone() + crate::sampling::labels_tensor(offsets, device))
+        .remainder_scalar(classes as i64)
 }
 
 /// Drops metric lines past `step` (written after the checkpoint a resume starts from).
