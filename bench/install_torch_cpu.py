@@ -4,7 +4,7 @@
 Why: the only `torch` wheel PyPI has for linux x86_64 is the CUDA build. Its
 dependencies (nvidia-cublas, nvidia-cudnn-cu13, nvidia-nccl-cu13, ... ~2 GB of
 downloads, ~5 GB installed) are useless on a CPU-only machine, and the CPU-only
-wheels live on download.pytorch.org, which may not be reachable. But
+wheels live on PyTorch's own index, which may not be reachable. But
 `pip install --no-deps torch` alone does not import: libtorch_cpu.so,
 libtorch_cuda.so and libtorch_python.so have the CUDA libraries as DT_NEEDED
 entries, so the dynamic loader fails before any Python runs

@@ -23,8 +23,7 @@ Install (CPU only, no internet besides PyPI; see bench/install_torch_cpu.py):
     python3 -m pip install --no-deps nvidia-cuda-runtime==13.2.86 nvidia-cuda-cupti==13.2.86
   and then builds small stub libraries for the other CUDA libs torch links against
   (the PyPI linux wheel is the CUDA build; this avoids ~2 GB of nvidia-* wheels).
-  Where download.pytorch.org is reachable, the official CPU wheel also works:
-    pip install torch --index-url https://download.pytorch.org/whl/cpu
+  Where PyTorch's own CPU wheel index is reachable, that wheel works as well.
 
 Run:
     python3 bench/pytorch_bench.py                      # all archs, all cores

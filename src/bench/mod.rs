@@ -20,6 +20,8 @@ pub struct Throughput {
     pub max_ms: f64,
     pub images_per_sec: f64,
     pub steps_timed: usize,
+    /// Median wall time per phase of a step, in step order.
+    pub phases_ms: Vec<(String, f64)>,
 }
 
 /// Stand-in data when no dataset is given: random bytes have the same cost as digits.
@@ -53,7 +55,9 @@ pub fn train_throughput(
         .with_sample_every(0)
         .with_checkpoint_every(0);
     let mut trainer = Trainer::create(config, run, data, device)?;
+    trainer.phase_times = Some(Vec::new());
     let mut times_ms = Vec::new();
+    let mut phase_samples: Vec<(String, Vec<f64>)> = Vec::new();
     for _ in 0..repeats.max(1) {
         for _ in 0..warmup {
             trainer.step()?;
@@ -62,10 +66,19 @@ pub fn train_throughput(
             let started = Instant::now();
             trainer.step()?; // reads the losses back, so the step's work is finished
             times_ms.push(started.elapsed().as_secs_f64() * 1e3);
+            for (name, ms) in trainer.phase_times.iter().flatten() {
+                match phase_samples.iter_mut().find(|(n, _)| n == name) {
+                    Some((_, samples)) => samples.push(*ms),
+                    None => phase_samples.push((name.to_string(), vec![*ms])),
+                }
+            }
         }
     }
-    times_ms.sort_by(f64::total_cmp);
-    let median_ms = times_ms[times_ms.len() / 2];
+    let median_ms = median(&mut times_ms);
+    let phases_ms = phase_samples
+        .into_iter()
+        .map(|(name, mut samples)| (name, median(&mut samples)))
+        .collect();
     Ok(Throughput {
         model,
         device: device_name.to_string(),
@@ -75,5 +88,12 @@ pub fn train_throughput(
         max_ms: times_ms[times_ms.len() - 1],
         images_per_sec: batch_size as f64 / (median_ms / 1e3),
         steps_timed: times_ms.len(),
+        phases_ms,
     })
+}
+
+/// Sorts `values` and returns the middle one.
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
 }

@@ -26,6 +26,9 @@ pub struct BenchArgs {
     /// Print JSON lines instead of a table.
     #[arg(long)]
     pub json: bool,
+    /// Also print the median time of each phase of a step.
+    #[arg(long)]
+    pub phases: bool,
     /// Time on real data from this folder instead of random bytes.
     #[arg(long, value_name = "DIR")]
     pub data: Option<std::path::PathBuf>,
@@ -50,6 +53,7 @@ pub fn run(args: BenchArgs) -> Result<()> {
         println!("| model | device | batch | median ms/step | min-max ms | images/s |");
         println!("|---|---|---:|---:|---:|---:|");
     }
+    let mut results = Vec::new();
     for &model in &args.models {
         let config = TrainConfig::new(GanConfig::new(model).with_depth(args.depth))
             .with_batch_size(args.batch_size);
@@ -75,6 +79,18 @@ pub fn run(args: BenchArgs) -> Result<()> {
                 result.max_ms,
                 result.images_per_sec
             );
+        }
+        results.push(result);
+    }
+    if args.phases && !args.json {
+        for result in &results {
+            println!(
+                "\n{} on {}: median ms per phase",
+                result.model, result.device
+            );
+            for (phase, ms) in &result.phases_ms {
+                println!("  {phase:<24} {ms:>8.1}");
+            }
         }
     }
     Ok(())

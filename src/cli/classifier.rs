@@ -20,7 +20,7 @@ pub struct ClassifierTrainArgs {
     /// Run name: the classifier is saved in RUNS_DIR/NAME.
     #[arg(long, value_name = "NAME")]
     pub run: String,
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 5)]
     pub epochs: usize,
     /// Use only the first N training images.
     #[arg(long)]

@@ -1,15 +1,16 @@
 //! `gan-studio eval`
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use burn::config::Config;
 use clap::Args;
 use serde::Serialize;
 
 use super::{DataArgs, RunArgs};
-use crate::eval::classifier::{self, read_out};
-use crate::eval::success::{SuccessReport, success_rate};
+use crate::eval::classifier;
+use crate::eval::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
+use crate::export::grid::{GridLayout, save_grid_png};
 use crate::fsutil::write_atomic;
 use crate::sampling::{FixedBatch, generate_pixels};
 use crate::train::{RunDir, TrainConfig, checkpoint};
@@ -17,14 +18,28 @@ use crate::train::{RunDir, TrainConfig, checkpoint};
 #[derive(Args, Debug)]
 pub struct EvalArgs {
     /// Run to evaluate (name under RUNS_DIR or a path).
-    #[arg(long, value_name = "NAME")]
-    pub run: String,
+    #[arg(
+        long,
+        value_name = "NAME",
+        required_unless_present = "real",
+        conflicts_with = "real"
+    )]
+    pub run: Option<String>,
+    /// Evaluate real held-out test images instead of a run: the reference row.
+    #[arg(long, requires = "out")]
+    pub real: bool,
+    /// Where --real writes its JSON.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
     /// Classifier run (name under RUNS_DIR or a path).
     #[arg(long, value_name = "NAME")]
     pub classifier: String,
-    /// Samples per class (conditional) or in total (unconditional).
-    #[arg(long, default_value_t = 1000)]
+    /// Generated samples (conditional models: split evenly over the classes).
+    #[arg(long, default_value_t = 10_000)]
     pub samples: usize,
+    /// Samples compared pixel by pixel with every training image.
+    #[arg(long, default_value_t = 1000)]
+    pub memorisation_samples: usize,
     #[arg(long, default_value_t = 12345)]
     pub seed: u64,
     #[command(flatten)]
@@ -34,40 +49,76 @@ pub struct EvalArgs {
 }
 
 #[derive(Serialize)]
-struct EvalReport {
+struct RunEval<'a> {
     run: String,
     step: usize,
-    samples: usize,
-    success_rate: Option<f64>,
-    success: Option<SuccessReport>,
-    class_shares: Vec<f64>,
+    #[serde(flatten)]
+    report: &'a EvalReport,
+}
+
+fn classifier_dir(runs_dir: &Path, name: &str) -> PathBuf {
+    let path = PathBuf::from(name);
+    if path.join("classifier.bpk").is_file() {
+        path
+    } else {
+        runs_dir.join(name)
+    }
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
+    let started = std::time::Instant::now();
     let device = args.runs.device()?;
-    let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
+    let classifier = classifier::load(
+        &classifier_dir(&args.runs.runs_dir, &args.classifier),
+        &device.device,
+    )?;
+    let dataset = args.data.load()?;
+    let reference = Reference::new(&dataset, &classifier, &device.device)?;
+    let options = EvalOptions {
+        memorisation_samples: args.memorisation_samples,
+        ..EvalOptions::default()
+    };
+
+    let Some(run_name) = &args.run else {
+        let out = args.out.as_ref().context("--real needs --out FILE")?;
+        let report = evaluate(
+            &reference.held_out_pixels,
+            Some(&reference.held_out_labels),
+            &reference,
+            &classifier,
+            &options,
+            &device.device,
+        )?;
+        write_atomic(out, serde_json::to_string_pretty(&report)?.as_bytes())?;
+        print!(
+            "{}",
+            markdown_table(&[("real (test half)".into(), &report)])
+        );
+        eprintln!(
+            "-> {} ({:.1} s)",
+            out.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    };
+
+    let run = RunDir::open(&args.runs.runs_dir, run_name)?;
     let config =
         TrainConfig::load(run.config()).map_err(|e| anyhow!("{}: {e}", run.config().display()))?;
     let gan = &config.gan;
     let checkpoint = checkpoint::latest(&run)?
         .with_context(|| format!("run {} has no checkpoint", run.root.display()))?;
     let state = checkpoint::load_state(&checkpoint)?;
-    let generator = checkpoint::load_generator(gan, &checkpoint, &device.device)?;
-    let classifier_dir = {
-        let p = PathBuf::from(&args.classifier);
-        if p.join("classifier.bpk").is_file() {
-            p
-        } else {
-            args.runs.runs_dir.join(&args.classifier)
-        }
-    };
-    let classifier = classifier::load(&classifier_dir, &device.device)?;
+    let generator = checkpoint::load_sampling_generator(gan, &checkpoint, &device.device)?;
     let conditional = gan.model.is_conditional();
     let (per_row, rows) = if conditional {
-        (args.samples, gan.num_classes)
+        (args.samples / gan.num_classes, gan.num_classes)
     } else {
         (args.samples, 1)
     };
+    if per_row == 0 {
+        bail!("--samples {} is too few", args.samples);
+    }
     let batch = FixedBatch::new(
         args.seed,
         gan.latent_dim,
@@ -83,42 +134,52 @@ pub fn run(args: EvalArgs) -> Result<()> {
         batch.labels.as_deref(),
         &device.device,
     )?;
-    let readout = read_out(&classifier, &pixels, gan.image_size, &device.device)?;
-    let predicted = readout.predictions();
-    let mut class_shares = vec![0.0; readout.classes];
-    for &p in &predicted {
-        class_shares[p] += 1.0 / predicted.len() as f64;
+    let report = evaluate(
+        &pixels,
+        batch.labels.as_deref(),
+        &reference,
+        &classifier,
+        &options,
+        &device.device,
+    )?;
+
+    let side = gan.image_size;
+    let per = side * side;
+    let mut pairs = Vec::with_capacity(2 * report.closest_pairs.len() * per);
+    for &(i, _, _) in &report.closest_pairs {
+        pairs.extend_from_slice(&pixels[i * per..(i + 1) * per]);
     }
-    let success = batch
-        .labels
-        .as_ref()
-        .map(|labels| success_rate(labels, &predicted, gan.num_classes));
-    let report = EvalReport {
+    for &(_, j, _) in &report.closest_pairs {
+        pairs.extend_from_slice(&reference.train_pixels[j * per..(j + 1) * per]);
+    }
+    let n_pairs = report.closest_pairs.len();
+    if n_pairs > 0 {
+        let layout = GridLayout {
+            cols: n_pairs,
+            ..GridLayout::default()
+        };
+        save_grid_png(
+            &run.root.join("memorisation.png"),
+            &pairs,
+            2 * n_pairs,
+            side,
+            side,
+            &layout,
+        )?;
+    }
+    let json = serde_json::to_string_pretty(&RunEval {
         run: run.name(),
         step: state.step,
-        samples: batch.count,
-        success_rate: success.as_ref().map(|s| s.success_rate),
-        success,
-        class_shares,
-    };
-    let path = run.root.join("eval.json");
-    write_atomic(&path, serde_json::to_string_pretty(&report)?.as_bytes())?;
-    if let Some(rate) = report.success_rate {
-        println!(
-            "success rate {:.2}% over {} samples",
-            rate * 100.0,
-            report.samples
-        );
-    }
-    println!(
-        "class shares {:?}",
-        report
-            .class_shares
-            .iter()
-            .map(|s| (s * 1000.0).round() / 1000.0)
-            .collect::<Vec<_>>()
+        report: &report,
+    })?;
+    write_atomic(&run.root.join("eval.json"), json.as_bytes())?;
+    let table = markdown_table(&[(run.name(), &report)]);
+    write_atomic(&run.root.join("eval.md"), table.as_bytes())?;
+    print!("{table}");
+    eprintln!(
+        "-> {} ({:.1} s)",
+        run.root.join("eval.json").display(),
+        started.elapsed().as_secs_f64()
     );
-    println!("-> {}", path.display());
-    let _ = &args.data;
     Ok(())
 }

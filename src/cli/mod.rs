@@ -1,9 +1,12 @@
 //! The command line: one subcommand per job, all over the same library.
 
+mod augment;
 mod bench;
 mod classifier;
 mod data;
+mod embed;
 mod eval;
+mod report;
 mod sample;
 mod train;
 
@@ -40,6 +43,12 @@ pub enum Command {
     Classifier(classifier::ClassifierCommand),
     /// Measure a run's samples with the classifier.
     Eval(eval::EvalArgs),
+    /// Retrain the classifier with synthetic data mixed in at chosen ratios.
+    Augment(augment::AugmentArgs),
+    /// PCA / t-SNE maps and confidence histograms of real vs generated digits.
+    Embed(embed::EmbedArgs),
+    /// One comparison table across runs (markdown and CSV).
+    Report(report::ReportArgs),
     /// Measure training throughput.
     Bench(bench::BenchArgs),
 }
@@ -51,6 +60,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Data(command) => data::run(command),
         Command::Classifier(command) => classifier::run(command),
         Command::Eval(args) => eval::run(args),
+        Command::Augment(args) => augment::run(args),
+        Command::Embed(args) => embed::run(args),
+        Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
     }
 }

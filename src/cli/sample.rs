@@ -47,7 +47,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
     let checkpoint = checkpoint::latest(&run)?
         .with_context(|| format!("run {} has no checkpoint yet", run.root.display()))?;
     let device = args.runs.device()?;
-    let generator = checkpoint::load_generator(gan, &checkpoint, &device.device)?;
+    let generator = checkpoint::load_sampling_generator(gan, &checkpoint, &device.device)?;
     let conditional = gan.model.is_conditional();
     let (per_row, rows) = if conditional {
         if args.count.is_some() {

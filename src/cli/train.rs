@@ -64,6 +64,12 @@ pub struct TrainArgs {
     pub latent_dim: usize,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
+    /// Decay of the generator weight average that samples come from; 0 turns it off.
+    #[arg(long, default_value_t = 0.999)]
+    pub ema_decay: f64,
+    /// Conditional models: also train D to reject real images with wrong labels.
+    #[arg(long)]
+    pub mismatch: bool,
     /// Shift real images by up to 2 pixels.
     #[arg(long)]
     pub augment: bool,
@@ -105,7 +111,9 @@ impl TrainArgs {
             .with_d_updates(self.d_updates)
             .with_g_updates(self.g_updates)
             .with_seed(self.seed)
+            .with_ema_decay((self.ema_decay > 0.0).then_some(self.ema_decay))
             .with_augment(self.augment)
+            .with_mismatch(self.mismatch)
             .with_sample_every(self.sample_every)
             .with_checkpoint_every(self.checkpoint_every)
     }

@@ -35,12 +35,18 @@ pub struct ClassifierConfig {
     pub classes: usize,
     #[config(default = 0.25)]
     pub dropout: f64,
-    #[config(default = 3)]
+    #[config(default = 5)]
     pub epochs: usize,
     #[config(default = 128)]
     pub batch_size: usize,
     #[config(default = 1e-3)]
     pub learning_rate: f64,
+    /// The learning rate is multiplied by this after every epoch.
+    #[config(default = 0.6)]
+    pub lr_decay: f64,
+    /// Shift training images by up to 2 pixels: a cheap way past 99% test accuracy.
+    #[config(default = true)]
+    pub augment: bool,
     #[config(default = 7)]
     pub seed: u64,
 }
@@ -219,12 +225,19 @@ pub fn train(
         let mut order: Vec<usize> = (0..train.len()).collect();
         order.shuffle(&mut step_rng(config.seed, epoch as u64, 0));
         let mut losses = Vec::new();
+        let lr = config.learning_rate * config.lr_decay.powi(epoch as i32);
+        let mut shift_rng = step_rng(config.seed, epoch as u64, 1);
         for chunk in order.chunks_exact(config.batch_size) {
-            let (images, labels) = train.batch(chunk, None, &device);
+            let augment: Option<&mut dyn rand::RngCore> = if config.augment {
+                Some(&mut shift_rng)
+            } else {
+                None
+            };
+            let (images, labels) = train.batch(chunk, augment, &device);
             let loss = loss_fn.forward(model.forward(images), labels);
             let grads = GradientsParams::from_grads(loss.backward(), &model);
             losses.push(loss.detach());
-            model = optim.step(config.learning_rate, model, grads);
+            model = optim.step(lr, model, grads);
         }
         let mean: f32 = Tensor::cat(losses, 0).mean().into_scalar();
         if !mean.is_finite() {
@@ -246,4 +259,42 @@ pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {
         .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
     load_module(config.init(device), &dir.join("classifier.bpk"))
         .with_context(|| format!("cannot load the classifier in {}", dir.display()))
+}
+
+/// Trains for a fixed number of steps on batches drawn with replacement: the regime of tiny
+/// training sets (10 images per class), where epochs mean little. `start` fine-tunes an
+/// existing classifier instead of a fresh one.
+pub fn train_steps(
+    config: &ClassifierConfig,
+    train: &Split,
+    steps: usize,
+    start: Option<Classifier>,
+    device: &Device,
+) -> Result<Classifier> {
+    use rand::Rng;
+    if train.is_empty() {
+        bail!("no training images");
+    }
+    let device = device.clone().autodiff();
+    device.seed(config.seed);
+    let mut model = match start {
+        Some(model) => model.to_device(&device).train(),
+        None => config.init(&device),
+    };
+    let mut optim = AdamConfig::new().init();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut rng = step_rng(config.seed, 0, 2);
+    let batch = config.batch_size.min(train.len());
+    for _ in 0..steps {
+        let indices: Vec<usize> = (0..batch)
+            .map(|_| rng.random_range(0..train.len()))
+            .collect();
+        let augment: Option<&mut dyn rand::RngCore> =
+            if config.augment { Some(&mut rng) } else { None };
+        let (images, labels) = train.batch(&indices, augment, &device);
+        let loss = loss_fn.forward(model.forward(images), labels);
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(config.learning_rate, model, grads);
+    }
+    Ok(model.valid())
 }

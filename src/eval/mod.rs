@@ -1,4 +1,9 @@
-//! Measuring generators: the classifier and the metrics built on it.
+//! Measuring generators: the classifier and the metrics built on its outputs.
 
+pub mod augment;
 pub mod classifier;
+pub mod embedding;
+pub mod neighbours;
+pub mod report;
+pub mod scores;
 pub mod success;

@@ -1,0 +1,108 @@
+//! `gan-studio report`: one comparison table across runs, as markdown and CSV.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, bail};
+use burn::config::Config;
+use clap::Args;
+use serde_json::Value;
+
+use crate::fsutil::write_atomic;
+use crate::train::{RunDir, TrainConfig, checkpoint};
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    /// Run folders (e.g. runs/*); folders without a config.json are skipped.
+    #[arg(required = true, value_name = "RUN")]
+    pub runs: Vec<PathBuf>,
+    /// Write the table here as markdown (FILE.md) and CSV (FILE.csv).
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+}
+
+const COLUMNS: [&str; 12] = [
+    "run",
+    "model",
+    "depth",
+    "g-norm",
+    "real target",
+    "steps",
+    "train s",
+    "IS",
+    "success",
+    "FID",
+    "precision",
+    "recall",
+];
+
+pub fn run(args: ReportArgs) -> Result<()> {
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for dir in &args.runs {
+        if !dir.join("config.json").is_file() {
+            continue;
+        }
+        let run = RunDir { root: dir.clone() };
+        let config = TrainConfig::load(run.config())
+            .map_err(|e| anyhow::anyhow!("{}: {e}", run.config().display()))?;
+        let state = match checkpoint::latest(&run)? {
+            Some(c) => Some(checkpoint::load_state(&c)?),
+            None => None,
+        };
+        let eval: Option<Value> = match std::fs::read_to_string(run.root.join("eval.json")) {
+            Ok(text) => Some(
+                serde_json::from_str(&text)
+                    .with_context(|| format!("{}/eval.json", dir.display()))?,
+            ),
+            Err(_) => None,
+        };
+        let number = |key: &str, digits: usize| {
+            eval.as_ref()
+                .and_then(|e| e.get(key))
+                .and_then(Value::as_f64)
+                .map_or("-".to_string(), |v| format!("{v:.digits$}"))
+        };
+        rows.push(vec![
+            run.name(),
+            config.gan.model.name().to_string(),
+            format!("{:?}", config.gan.depth).to_lowercase(),
+            format!("{:?}", config.gan.generator_norm).to_lowercase(),
+            format!("{}", config.real_target),
+            state.as_ref().map_or("-".into(), |s| s.step.to_string()),
+            state
+                .as_ref()
+                .map_or("-".into(), |s| format!("{:.0}", s.elapsed_secs)),
+            number("inception_score", 2),
+            number("success_rate", 4),
+            number("fid", 2),
+            number("precision", 3),
+            number("recall", 3),
+        ]);
+    }
+    if rows.is_empty() {
+        bail!("none of the given folders holds a run (config.json)");
+    }
+    let markdown = {
+        let mut out = format!(
+            "| {} |\n|{}\n",
+            COLUMNS.join(" | "),
+            "---|".repeat(COLUMNS.len())
+        );
+        for row in &rows {
+            out.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+        out
+    };
+    let csv = {
+        let mut out = COLUMNS.join(",") + "\n";
+        for row in &rows {
+            out.push_str(&(row.join(",") + "\n"));
+        }
+        out
+    };
+    print!("{markdown}");
+    if let Some(out) = &args.out {
+        write_atomic(&out.with_extension("md"), markdown.as_bytes())?;
+        write_atomic(&out.with_extension("csv"), csv.as_bytes())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,143 @@
+//! 2-D maps of the classifier's feature space: PCA and Barnes-Hut t-SNE.
+
+use anyhow::{Result, bail};
+use bhtsne::tSNE;
+use clap::ValueEnum;
+use nalgebra::{DMatrix, SymmetricEigen};
+use rand::{Rng, SeedableRng};
+use rand_distr::StandardNormal;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    Pca,
+    Tsne,
+}
+
+/// Projects rows of `dim` features onto their two main principal axes.
+pub fn pca_2d(features: &[f32], dim: usize) -> Vec<[f32; 2]> {
+    let n = features.len() / dim;
+    let data = DMatrix::from_row_iterator(n, dim, features.iter().map(|&v| f64::from(v)));
+    let mean = data.row_mean();
+    let centred = DMatrix::from_fn(n, dim, |i, j| data[(i, j)] - mean[j]);
+    let cov = centred.transpose() * &centred / (n.max(2) - 1) as f64;
+    let eigen = SymmetricEigen::new(cov);
+    let mut order: Vec<usize> = (0..dim).collect();
+    order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
+    let axes = [
+        eigen.eigenvectors.column(order[0]),
+        eigen.eigenvectors.column(order[1]),
+    ];
+    (0..n)
+        .map(|i| {
+            let row = centred.row(i);
+            [
+                row.dot(&axes[0].transpose()) as f32,
+                row.dot(&axes[1].transpose()) as f32,
+            ]
+        })
+        .collect()
+}
+
+/// Barnes-Hut t-SNE (theta 0.5) from a seeded random start.
+pub fn tsne_2d(
+    features: &[f32],
+    dim: usize,
+    perplexity: f32,
+    epochs: usize,
+    seed: u64,
+) -> Result<Vec<[f32; 2]>> {
+    let n = features.len() / dim;
+    if (n as f32) < 3.0 * perplexity + 2.0 {
+        bail!(
+            "t-SNE with perplexity {perplexity} needs more than {} points, got {n}",
+            (3.0 * perplexity) as usize + 1
+        );
+    }
+    let rows: Vec<&[f32]> = features.chunks(dim).collect();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let start: Vec<f32> = (0..2 * n)
+        .map(|_| 1e-4 * rng.sample::<f32, _>(StandardNormal))
+        .collect();
+    let euclidean = |a: &&[f32], b: &&[f32]| {
+        a.iter()
+            .zip(b.iter())
+            .map(|(x, y)| (x - y) * (x - y))
+            .sum::<f32>()
+            .sqrt()
+    };
+    let embedding = tSNE::<f32, &[f32]>::new(&rows)
+        .perplexity(perplexity)
+        .epochs(epochs)
+        .initial_embedding(start)
+        .barnes_hut(0.5, euclidean)
+        .embedding();
+    Ok(embedding.chunks(2).map(|p| [p[0], p[1]]).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two well separated blobs in 5-D.
+    fn blobs() -> (Vec<f32>, Vec<u8>) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let mut features = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..200 {
+            let class = (i % 2) as u8;
+            for d in 0..5 {
+                let centre = if class == 1 && d == 0 { 20.0 } else { 0.0 };
+                features.push(centre + rng.sample::<f32, _>(StandardNormal));
+            }
+            labels.push(class);
+        }
+        (features, labels)
+    }
+
+    fn separated(points: &[[f32; 2]], labels: &[u8]) -> bool {
+        let mean = |c: u8| {
+            let sel: Vec<&[f32; 2]> = points
+                .iter()
+                .zip(labels)
+                .filter(|(_, l)| **l == c)
+                .map(|(p, _)| p)
+                .collect();
+            let n = sel.len() as f32;
+            [
+                sel.iter().map(|p| p[0]).sum::<f32>() / n,
+                sel.iter().map(|p| p[1]).sum::<f32>() / n,
+            ]
+        };
+        let (a, b) = (mean(0), mean(1));
+        // Nearest-centre classification in 2-D is right for nearly all points.
+        let right = points
+            .iter()
+            .zip(labels)
+            .filter(|(p, l)| {
+                let da = (p[0] - a[0]).powi(2) + (p[1] - a[1]).powi(2);
+                let db = (p[0] - b[0]).powi(2) + (p[1] - b[1]).powi(2);
+                (da < db) == (**l == 0)
+            })
+            .count();
+        right as f32 / points.len() as f32 > 0.95
+    }
+
+    #[test]
+    fn pca_keeps_the_separating_axis() {
+        let (features, labels) = blobs();
+        let points = pca_2d(&features, 5);
+        assert!(separated(&points, &labels));
+    }
+
+    #[test]
+    fn tsne_separates_blobs() {
+        let (features, labels) = blobs();
+        let a = tsne_2d(&features, 5, 20.0, 300, 1).unwrap();
+        assert!(separated(&a, &labels));
+        // bhtsne sums forces in parallel, so maps from the same seed agree in layout, not bitwise.
+        let b = tsne_2d(&features, 5, 20.0, 300, 1).unwrap();
+        assert!(separated(&b, &labels));
+    }
+}

@@ -1,0 +1,187 @@
+//! PNG plots for the CLI (the GUI draws its own with egui_plot): embedding scatters,
+//! confidence histograms and accuracy curves. Drawn with plotters into memory, written
+//! atomically, with a bundled font so labels look the same on every machine.
+
+use std::path::Path;
+use std::sync::Once;
+
+use anyhow::{Context, Result, anyhow};
+use plotters::prelude::*;
+use plotters::style::{FontStyle, register_font};
+
+use crate::fsutil::write_atomic;
+
+static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
+const SIZE: (u32, u32) = (900, 700);
+
+fn ensure_font() {
+    static REGISTER: Once = Once::new();
+    REGISTER.call_once(|| {
+        // The bundled file is a valid TTF; if it were not, text would be missing, not wrong.
+        let _ = register_font("sans-serif", FontStyle::Normal, FONT);
+    });
+}
+
+/// Renders with `draw` into an RGB buffer and writes it as a PNG.
+fn render(
+    path: &Path,
+    draw: impl FnOnce(DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
+) -> Result<()> {
+    ensure_font();
+    let mut buffer = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    {
+        let root = BitMapBackend::with_buffer(&mut buffer, SIZE).into_drawing_area();
+        root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
+        draw(root.clone())?;
+        root.present().map_err(|e| anyhow!("{e:?}"))?;
+    }
+    let image = image::RgbImage::from_raw(SIZE.0, SIZE.1, buffer).context("plot buffer size")?;
+    let mut png = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        .context("cannot encode plot PNG")?;
+    write_atomic(path, &png)
+}
+
+fn class_colour(class: usize) -> RGBColor {
+    const TABLEAU: [(u8, u8, u8); 10] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (127, 127, 127),
+        (188, 189, 34),
+        (23, 190, 207),
+    ];
+    let (r, g, b) = TABLEAU[class % TABLEAU.len()];
+    RGBColor(r, g, b)
+}
+
+fn bounds(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
+    let lo = values.clone().fold(f32::INFINITY, f32::min);
+    let hi = values.fold(f32::NEG_INFINITY, f32::max);
+    let pad = ((hi - lo) * 0.05).max(1e-3);
+    (lo - pad, hi + pad)
+}
+
+/// 2-D points coloured by class; real points are dots, generated ones crosses.
+pub fn scatter_png(
+    path: &Path,
+    title: &str,
+    points: &[[f32; 2]],
+    classes: &[u8],
+    real: &[bool],
+) -> Result<()> {
+    render(path, |root| {
+        let (x0, x1) = bounds(points.iter().map(|p| p[0]));
+        let (y0, y1) = bounds(points.iter().map(|p| p[1]));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 24))
+            .margin(15)
+            .x_label_area_size(30)
+            .y_label_area_size(40)
+            .build_cartesian_2d(x0..x1, y0..y1)
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .configure_mesh()
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        for class in 0..10usize {
+            let colour = class_colour(class);
+            let mine = |want_real: bool| {
+                points
+                    .iter()
+                    .zip(classes)
+                    .zip(real)
+                    .filter(move |((_, c), r)| usize::from(**c) == class && **r == want_real)
+                    .map(|((p, _), _)| (p[0], p[1]))
+            };
+            chart
+                .draw_series(mine(true).map(|p| Circle::new(p, 2, colour.filled())))
+                .map_err(|e| anyhow!("{e:?}"))?
+                .label(format!("{class}"))
+                .legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));
+            chart
+                .draw_series(mine(false).map(|p| Cross::new(p, 3, colour)))
+                .map_err(|e| anyhow!("{e:?}"))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        root.draw(&Text::new(
+            "dots: real   crosses: generated",
+            (60, SIZE.1 as i32 - 25),
+            ("sans-serif", 16),
+        ))
+        .map_err(|e| anyhow!("{e:?}"))?;
+        Ok(())
+    })
+}
+
+/// Named curves over shared x values, each point with an optional ± error.
+pub fn lines_png(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    series: &[(String, Vec<(f64, f64, f64)>)],
+) -> Result<()> {
+    render(path, |root| {
+        let all = series.iter().flat_map(|(_, points)| points.iter());
+        let (x0, x1) = bounds(all.clone().map(|p| p.0 as f32));
+        let (y0, y1) = bounds(all.flat_map(|p| [(p.1 - p.2) as f32, (p.1 + p.2) as f32]));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 24))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(f64::from(x0)..f64::from(x1), f64::from(y0)..f64::from(y1))
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        for (i, (name, points)) in series.iter().enumerate() {
+            let colour = class_colour(i);
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().map(|p| (p.0, p.1)),
+                    colour.stroke_width(2),
+                ))
+                .map_err(|e| anyhow!("{e:?}"))?
+                .label(name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+            chart
+                .draw_series(
+                    points.iter().map(|p| {
+                        PathElement::new(vec![(p.0, p.1 - p.2), (p.0, p.1 + p.2)], colour)
+                    }),
+                )
+                .map_err(|e| anyhow!("{e:?}"))?;
+            chart
+                .draw_series(
+                    points
+                        .iter()
+                        .map(|p| Circle::new((p.0, p.1), 3, colour.filled())),
+                )
+                .map_err(|e| anyhow!("{e:?}"))?;
+        }
+        chart
+            .configure_series_labels()
+            .background_style(WHITE.mix(0.8))
+            .border_style(BLACK)
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        Ok(())
+    })
+}
