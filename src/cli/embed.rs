@@ -90,15 +90,10 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let checkpoint = checkpoint::latest(&run)?
         .with_context(|| format!("run {} has no checkpoint", run.root.display()))?;
     let generator = checkpoint::load_sampling_generator(gan, &checkpoint, &device.device)?;
-    let judge_dir = {
-        let p = PathBuf::from(&args.classifier);
-        if p.join("classifier.bpk").is_file() {
-            p
-        } else {
-            args.runs.runs_dir.join(&args.classifier)
-        }
-    };
-    let judge = classifier::load(&judge_dir, &device.device)?;
+    let judge = classifier::load(
+        &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
+        &device.device,
+    )?;
     let dataset = args.data.load()?;
     let n = args.per_set.min(dataset.test.len());
 

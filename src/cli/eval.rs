@@ -1,6 +1,6 @@
 //! `gan-studio eval`
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
 use burn::config::Config;
@@ -56,20 +56,11 @@ struct RunEval<'a> {
     report: &'a EvalReport,
 }
 
-fn classifier_dir(runs_dir: &Path, name: &str) -> PathBuf {
-    let path = PathBuf::from(name);
-    if path.join("classifier.bpk").is_file() {
-        path
-    } else {
-        runs_dir.join(name)
-    }
-}
-
 pub fn run(args: EvalArgs) -> Result<()> {
     let started = std::time::Instant::now();
     let device = args.runs.device()?;
     let classifier = classifier::load(
-        &classifier_dir(&args.runs.runs_dir, &args.classifier),
+        &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
         &device.device,
     )?;
     let dataset = args.data.load()?;

@@ -104,3 +104,13 @@ impl RunArgs {
         ComputeDevice::resolve(self.device)
     }
 }
+
+/// A classifier given as a folder holding `classifier.bpk`, else as a run name under `runs_dir`.
+pub fn classifier_dir(runs_dir: &std::path::Path, name: &str) -> PathBuf {
+    let path = PathBuf::from(name);
+    if path.join("classifier.bpk").is_file() {
+        path
+    } else {
+        runs_dir.join(name)
+    }
+}
