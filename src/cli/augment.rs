@@ -2,16 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow, bail};
-use burn::config::Config;
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::{DataArgs, RunArgs};
+use super::{DataArgs, RunArgs, TrainedRun};
 use crate::eval::augment::{AugmentPlan, Strategy, markdown, run_plan};
 use crate::eval::classifier;
 use crate::export::plot::lines_png;
 use crate::fsutil::write_atomic;
-use crate::train::{RunDir, TrainConfig, checkpoint};
 
 #[derive(Args, Debug)]
 pub struct AugmentArgs {
@@ -50,9 +48,12 @@ pub struct AugmentArgs {
 
 pub fn run(args: AugmentArgs) -> Result<()> {
     let device = args.runs.device()?;
-    let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
-    let config =
-        TrainConfig::load(run.config()).map_err(|e| anyhow!("{}: {e}", run.config().display()))?;
+    let TrainedRun {
+        run,
+        config,
+        checkpoint: _,
+        generator,
+    } = super::open_trained_run(&args.runs.runs_dir, &args.run, &device.device)?;
     let gan = &config.gan;
     if !gan.model.is_conditional() {
         bail!(
@@ -76,9 +77,6 @@ pub fn run(args: AugmentArgs) -> Result<()> {
             }
         })
         .collect::<Result<Vec<_>>>()?;
-    let checkpoint = checkpoint::latest(&run)?
-        .with_context(|| format!("run {} has no checkpoint", run.root.display()))?;
-    let generator = checkpoint::load_sampling_generator(gan, &checkpoint, &device.device)?;
     let judge = classifier::load(
         &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
         &device.device,

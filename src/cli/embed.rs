@@ -4,19 +4,17 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, anyhow};
-use burn::config::Config;
+use anyhow::{Context, Result};
 use clap::Args;
 use serde::Serialize;
 
-use super::{DataArgs, RunArgs};
+use super::{DataArgs, RunArgs, TrainedRun};
 use crate::eval::classifier::{self, Readout, read_out};
 use crate::eval::embedding::{Method, pca_2d, tsne_2d};
 use crate::eval::report::all_pixels;
 use crate::export::plot::{lines_png, scatter_png};
 use crate::fsutil::write_atomic;
 use crate::sampling::{FixedBatch, generate_pixels};
-use crate::train::{RunDir, TrainConfig, checkpoint};
 
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
@@ -83,13 +81,13 @@ fn histogram(values: &[f32]) -> Vec<(f64, f64, f64)> {
 
 pub fn run(args: EmbedArgs) -> Result<()> {
     let device = args.runs.device()?;
-    let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
-    let config =
-        TrainConfig::load(run.config()).map_err(|e| anyhow!("{}: {e}", run.config().display()))?;
+    let TrainedRun {
+        run,
+        config,
+        checkpoint: _,
+        generator,
+    } = super::open_trained_run(&args.runs.runs_dir, &args.run, &device.device)?;
     let gan = &config.gan;
-    let checkpoint = checkpoint::latest(&run)?
-        .with_context(|| format!("run {} has no checkpoint", run.root.display()))?;
-    let generator = checkpoint::load_sampling_generator(gan, &checkpoint, &device.device)?;
     let judge = classifier::load(
         &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
         &device.device,

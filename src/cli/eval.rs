@@ -2,18 +2,17 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow, bail};
-use burn::config::Config;
+use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
 
-use super::{DataArgs, RunArgs};
+use super::{DataArgs, RunArgs, TrainedRun};
 use crate::eval::classifier;
 use crate::eval::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
 use crate::export::grid::{GridLayout, save_grid_png};
 use crate::fsutil::write_atomic;
 use crate::sampling::{FixedBatch, generate_pixels};
-use crate::train::{RunDir, TrainConfig, checkpoint};
+use crate::train::checkpoint;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -93,14 +92,13 @@ pub fn run(args: EvalArgs) -> Result<()> {
         return Ok(());
     };
 
-    let run = RunDir::open(&args.runs.runs_dir, run_name)?;
-    let config =
-        TrainConfig::load(run.config()).map_err(|e| anyhow!("{}: {e}", run.config().display()))?;
+    let TrainedRun {
+        run,
+        config,
+        checkpoint,
+        generator,
+    } = super::open_trained_run(&args.runs.runs_dir, run_name, &device.device)?;
     let gan = &config.gan;
-    let checkpoint = checkpoint::latest(&run)?
-        .with_context(|| format!("run {} has no checkpoint", run.root.display()))?;
-    let state = checkpoint::load_state(&checkpoint)?;
-    let generator = checkpoint::load_sampling_generator(gan, &checkpoint, &device.device)?;
     let conditional = gan.model.is_conditional();
     let (per_row, rows) = if conditional {
         (args.samples / gan.num_classes, gan.num_classes)
@@ -160,7 +158,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
     }
     let json = serde_json::to_string_pretty(&RunEval {
         run: run.name(),
-        step: state.step,
+        step: checkpoint::load_state(&checkpoint)?.step,
         report: &report,
     })?;
     write_atomic(&run.root.join("eval.json"), json.as_bytes())?;

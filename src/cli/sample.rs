@@ -2,15 +2,13 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow, bail};
-use burn::config::Config;
+use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::RunArgs;
+use super::{RunArgs, TrainedRun};
 use crate::data::idx::{IdxImages, write_images, write_labels};
 use crate::export::grid::{GridLayout, save_grid_png, to_u8_pixels};
 use crate::sampling::{FixedBatch, generate_pixels};
-use crate::train::{RunDir, TrainConfig, checkpoint};
 
 #[derive(Args, Debug)]
 pub struct SampleArgs {
@@ -36,18 +34,16 @@ pub struct SampleArgs {
 }
 
 pub fn run(args: SampleArgs) -> Result<()> {
-    let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
-    let config = TrainConfig::load(run.config()).map_err(|e| {
-        anyhow!(
-            "{}: cannot read the run's config: {e}",
-            run.config().display()
-        )
-    })?;
-    let gan = &config.gan;
-    let checkpoint = checkpoint::latest(&run)?
-        .with_context(|| format!("run {} has no checkpoint yet", run.root.display()))?;
+    // A missing run is reported before any device (and its driver chatter) is touched.
+    crate::train::RunDir::open(&args.runs.runs_dir, &args.run)?;
     let device = args.runs.device()?;
-    let generator = checkpoint::load_sampling_generator(gan, &checkpoint, &device.device)?;
+    let TrainedRun {
+        run,
+        config,
+        checkpoint,
+        generator,
+    } = super::open_trained_run(&args.runs.runs_dir, &args.run, &device.device)?;
+    let gan = &config.gan;
     let conditional = gan.model.is_conditional();
     let (per_row, rows) = if conditional {
         if args.count.is_some() {
