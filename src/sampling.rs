@@ -10,8 +10,15 @@ use rand_distr::StandardNormal;
 
 /// (n, dim) standard normal latents.
 pub fn normal_latents(rng: &mut impl Rng, n: usize, dim: usize, device: &Device) -> Tensor<2> {
-    let values: Vec<f32> = (0..n * dim).map(|_| rng.sample(StandardNormal)).collect();
-    Tensor::from_data(TensorData::new(values, [n, dim]), device)
+    Tensor::from_data(
+        TensorData::new(normal_latents_host(rng, n, dim), [n, dim]),
+        device,
+    )
+}
+
+/// `n` standard-normal latents of `dim` values, row-major, on the host.
+pub fn normal_latents_host(rng: &mut impl Rng, n: usize, dim: usize) -> Vec<f32> {
+    (0..n * dim).map(|_| rng.sample(StandardNormal)).collect()
 }
 
 /// Labels 0, 1, .., classes-1, 0, 1, .. (n of them).

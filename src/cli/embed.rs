@@ -9,12 +9,10 @@ use clap::Args;
 use serde::Serialize;
 
 use super::{DataArgs, RunArgs, TrainedRun};
-use crate::eval::classifier::{self, Readout, read_out};
-use crate::eval::embedding::{Method, pca_2d, tsne_2d};
-use crate::eval::report::all_pixels;
+use crate::eval::classifier;
+use crate::eval::embedding::{EmbeddingInputs, Method};
 use crate::export::plot::{lines_png, scatter_png};
 use crate::fsutil::write_atomic;
-use crate::sampling::{FixedBatch, generate_pixels};
 
 #[derive(Args, Debug)]
 pub struct EmbedArgs {
@@ -52,30 +50,14 @@ struct EmbeddingFile {
     tsne: Option<Vec<[f32; 2]>>,
 }
 
-fn confidences(readout: &Readout) -> Vec<f32> {
-    readout
-        .probabilities
-        .chunks(readout.classes)
-        .map(|row| row.iter().copied().fold(0.0, f32::max))
-        .collect()
-}
-
-/// Share of values in each of 20 bins over [0, 1], as (bin centre, share, 0) points.
-fn histogram(values: &[f32]) -> Vec<(f64, f64, f64)> {
-    let mut counts = [0usize; 20];
-    for &v in values {
-        counts[((v * 20.0) as usize).min(19)] += 1;
-    }
-    counts
+/// (bin centre, share) pairs of the confidence histogram in 20 bins, as the plot wants them.
+fn histogram(inputs: &EmbeddingInputs, real: bool) -> Vec<(f64, f64, f64)> {
+    let shares = inputs.confidence_histogram(real, 20);
+    let bins = shares.len() as f64;
+    shares
         .iter()
         .enumerate()
-        .map(|(i, &c)| {
-            (
-                (i as f64 + 0.5) / 20.0,
-                c as f64 / values.len().max(1) as f64,
-                0.0,
-            )
-        })
+        .map(|(i, &share)| ((i as f64 + 0.5) / bins, share, 0.0))
         .collect()
 }
 
@@ -93,45 +75,21 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         &device.device,
     )?;
     let dataset = args.data.load()?;
-    let n = args.per_set.min(dataset.test.len());
-
-    let real_pixels = all_pixels(&dataset.test.clone().truncate(n));
-    let real = read_out(&judge, &real_pixels, dataset.test.rows, &device.device)?;
-    let conditional = gan.model.is_conditional();
-    let (per_row, rows) = if conditional {
-        (n.div_ceil(gan.num_classes), gan.num_classes)
-    } else {
-        (n, 1)
-    };
-    let batch = FixedBatch::new(
-        args.seed,
-        gan.latent_dim,
-        conditional,
-        gan.num_classes,
-        per_row,
-        rows,
-    );
-    let fake_pixels = generate_pixels(
+    let inputs = EmbeddingInputs::gather(
         &generator,
         gan,
-        &batch.latents,
-        batch.labels.as_deref(),
+        &judge,
+        &dataset.test,
+        args.per_set,
+        args.seed,
         &device.device,
     )?;
-    let fake = read_out(&judge, &fake_pixels, gan.image_size, &device.device)?;
-
-    let mut features = real.features.clone();
-    features.extend_from_slice(&fake.features);
-    let fake_labels: Vec<u8> = match &batch.labels {
-        Some(l) => l.clone(),
-        None => fake.predictions().iter().map(|&p| p as u8).collect(),
-    };
-    let labels: Vec<u8> = dataset.test.labels[..n]
-        .iter()
-        .copied()
-        .chain(fake_labels)
-        .collect();
-    let is_real: Vec<bool> = (0..labels.len()).map(|i| i < n).collect();
+    let n = inputs.real.iter().filter(|&&r| r).count();
+    let EmbeddingInputs {
+        labels,
+        real: is_real,
+        ..
+    } = &inputs;
     let out = args
         .out
         .clone()
@@ -141,25 +99,13 @@ pub fn run(args: EmbedArgs) -> Result<()> {
     let mut file = EmbeddingFile {
         labels: labels.clone(),
         real: is_real.clone(),
-        confidence: confidences(&real)
-            .into_iter()
-            .chain(confidences(&fake))
-            .collect(),
+        confidence: inputs.confidence.clone(),
         pca: None,
         tsne: None,
     };
     for method in &args.methods {
         let started = Instant::now();
-        let points = match method {
-            Method::Pca => pca_2d(&features, real.feature_dim),
-            Method::Tsne => tsne_2d(
-                &features,
-                real.feature_dim,
-                args.perplexity,
-                args.epochs,
-                args.seed,
-            )?,
-        };
+        let points = inputs.project(*method, args.perplexity, args.epochs, args.seed)?;
         let secs = started.elapsed().as_secs_f64();
         let name = format!("{method:?}").to_lowercase();
         eprintln!("{name} of {} points in {secs:.1} s", labels.len());
@@ -174,8 +120,8 @@ pub fn run(args: EmbedArgs) -> Result<()> {
             &out.join(format!("embedding-{name}.png")),
             &title,
             &points,
-            &labels,
-            &is_real,
+            labels,
+            is_real,
         )?;
         match method {
             Method::Pca => file.pca = Some(points),
@@ -183,8 +129,8 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         }
     }
     let series = vec![
-        ("real".to_string(), histogram(&confidences(&real))),
-        ("generated".to_string(), histogram(&confidences(&fake))),
+        ("real".to_string(), histogram(&inputs, true)),
+        ("generated".to_string(), histogram(&inputs, false)),
     ];
     lines_png(
         &out.join("confidence.png"),

@@ -2,17 +2,14 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Context, Result};
 use clap::Args;
-use serde::Serialize;
 
-use super::{DataArgs, RunArgs, TrainedRun};
+use super::{DataArgs, RunArgs};
 use crate::eval::classifier;
-use crate::eval::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
-use crate::export::grid::{GridLayout, save_grid_png};
+use crate::eval::report::{EvalOptions, Reference, evaluate, markdown_table};
+use crate::eval::run_eval::evaluate_run;
 use crate::fsutil::write_atomic;
-use crate::sampling::{FixedBatch, generate_pixels};
-use crate::train::checkpoint;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
@@ -45,14 +42,6 @@ pub struct EvalArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub runs: RunArgs,
-}
-
-#[derive(Serialize)]
-struct RunEval<'a> {
-    run: String,
-    step: usize,
-    #[serde(flatten)]
-    report: &'a EvalReport,
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
@@ -92,82 +81,25 @@ pub fn run(args: EvalArgs) -> Result<()> {
         return Ok(());
     };
 
-    let TrainedRun {
-        run,
-        config,
-        checkpoint,
-        generator,
-    } = super::open_trained_run(&args.runs.runs_dir, run_name, &device.device)?;
-    let gan = &config.gan;
-    let conditional = gan.model.is_conditional();
-    let (per_row, rows) = if conditional {
-        (args.samples / gan.num_classes, gan.num_classes)
-    } else {
-        (args.samples, 1)
-    };
-    if per_row == 0 {
-        bail!("--samples {} is too few", args.samples);
-    }
-    let batch = FixedBatch::new(
-        args.seed,
-        gan.latent_dim,
-        conditional,
-        gan.num_classes,
-        per_row,
-        rows,
-    );
-    let pixels = generate_pixels(
-        &generator,
-        gan,
-        &batch.latents,
-        batch.labels.as_deref(),
-        &device.device,
-    )?;
-    let report = evaluate(
-        &pixels,
-        batch.labels.as_deref(),
-        &reference,
+    let result = evaluate_run(
+        &args.runs.runs_dir,
+        run_name,
         &classifier,
+        &reference,
+        args.samples,
+        args.seed,
         &options,
         &device.device,
+        &mut |_| {},
     )?;
-
-    let side = gan.image_size;
-    let per = side * side;
-    let mut pairs = Vec::with_capacity(2 * report.closest_pairs.len() * per);
-    for &(i, _, _) in &report.closest_pairs {
-        pairs.extend_from_slice(&pixels[i * per..(i + 1) * per]);
-    }
-    for &(_, j, _) in &report.closest_pairs {
-        pairs.extend_from_slice(&reference.train_pixels[j * per..(j + 1) * per]);
-    }
-    let n_pairs = report.closest_pairs.len();
-    if n_pairs > 0 {
-        let layout = GridLayout {
-            cols: n_pairs,
-            ..GridLayout::default()
-        };
-        save_grid_png(
-            &run.root.join("memorisation.png"),
-            &pairs,
-            2 * n_pairs,
-            side,
-            side,
-            &layout,
-        )?;
-    }
-    let json = serde_json::to_string_pretty(&RunEval {
-        run: run.name(),
-        step: checkpoint::load_state(&checkpoint)?.step,
-        report: &report,
-    })?;
-    write_atomic(&run.root.join("eval.json"), json.as_bytes())?;
-    let table = markdown_table(&[(run.name(), &report)]);
-    write_atomic(&run.root.join("eval.md"), table.as_bytes())?;
-    print!("{table}");
+    let root = crate::train::RunDir::open(&args.runs.runs_dir, run_name)?.root;
+    print!(
+        "{}",
+        markdown_table(&[(result.run.clone(), &result.report)])
+    );
     eprintln!(
         "-> {} ({:.1} s)",
-        run.root.join("eval.json").display(),
+        root.join("eval.json").display(),
         started.elapsed().as_secs_f64()
     );
     Ok(())

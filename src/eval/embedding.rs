@@ -141,3 +141,127 @@ mod tests {
         assert!(separated(&b, &labels));
     }
 }
+
+/// Real and generated digits read by the classifier: what the embedding maps are made of.
+pub struct EmbeddingInputs {
+    /// Class of each point: the true label of real images, the requested label of generated
+    /// ones (the predicted class for unconditional models).
+    pub labels: Vec<u8>,
+    pub real: Vec<bool>,
+    /// The classifier's top-class probability per point.
+    pub confidence: Vec<f32>,
+    /// Penultimate-layer features, `feature_dim` per point.
+    pub features: Vec<f32>,
+    pub feature_dim: usize,
+    /// The images in [-1, 1], `side²` per point (for showing a hovered point).
+    pub pixels: Vec<f32>,
+    pub side: usize,
+}
+
+impl EmbeddingInputs {
+    /// The first `per_set` test images and as many generated ones (cycling labels for
+    /// conditional models) from the fixed-noise stream `seed`.
+    pub fn gather(
+        generator: &crate::model::Generator,
+        gan: &crate::model::GanConfig,
+        classifier: &super::classifier::Classifier,
+        test: &crate::data::Split,
+        per_set: usize,
+        seed: u64,
+        device: &burn::prelude::Device,
+    ) -> Result<Self> {
+        use super::classifier::read_out;
+        use crate::sampling::{FixedBatch, generate_pixels};
+        let n = per_set.min(test.len());
+        let mut pixels = super::report::all_pixels(&test.clone().truncate(n));
+        let real = read_out(classifier, &pixels, test.rows, device)?;
+        let conditional = gan.model.is_conditional();
+        let (per_row, rows) = if conditional {
+            (n.div_ceil(gan.num_classes), gan.num_classes)
+        } else {
+            (n, 1)
+        };
+        let batch = FixedBatch::new(
+            seed,
+            gan.latent_dim,
+            conditional,
+            gan.num_classes,
+            per_row,
+            rows,
+        );
+        let fake_pixels = generate_pixels(
+            generator,
+            gan,
+            &batch.latents,
+            batch.labels.as_deref(),
+            device,
+        )?;
+        let fake = read_out(classifier, &fake_pixels, gan.image_size, device)?;
+        pixels.extend_from_slice(&fake_pixels);
+        let mut features = real.features.clone();
+        features.extend_from_slice(&fake.features);
+        let fake_labels: Vec<u8> = match &batch.labels {
+            Some(l) => l.clone(),
+            None => fake.predictions().iter().map(|&p| p as u8).collect(),
+        };
+        let labels: Vec<u8> = test.labels[..n]
+            .iter()
+            .copied()
+            .chain(fake_labels)
+            .collect();
+        let top = |readout: &super::classifier::Readout| -> Vec<f32> {
+            readout
+                .probabilities
+                .chunks(readout.classes)
+                .map(|row| row.iter().copied().fold(0.0, f32::max))
+                .collect()
+        };
+        Ok(Self {
+            real: (0..labels.len()).map(|i| i < n).collect(),
+            labels,
+            confidence: top(&real).into_iter().chain(top(&fake)).collect(),
+            features,
+            feature_dim: real.feature_dim,
+            pixels,
+            side: test.rows,
+        })
+    }
+
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// The 2-D map by `method` (t-SNE with the given perplexity, epochs and seed).
+    pub fn project(
+        &self,
+        method: Method,
+        perplexity: f32,
+        epochs: usize,
+        seed: u64,
+    ) -> Result<Vec<[f32; 2]>> {
+        match method {
+            Method::Pca => Ok(pca_2d(&self.features, self.feature_dim)),
+            Method::Tsne => tsne_2d(&self.features, self.feature_dim, perplexity, epochs, seed),
+        }
+    }
+
+    /// Share of real (`real = true`) or generated points per confidence bin of width 1/bins.
+    pub fn confidence_histogram(&self, real: bool, bins: usize) -> Vec<f64> {
+        let mut counts = vec![0usize; bins];
+        let mut total = 0;
+        for (&c, &r) in self.confidence.iter().zip(&self.real) {
+            if r == real {
+                counts[((c * bins as f32) as usize).min(bins - 1)] += 1;
+                total += 1;
+            }
+        }
+        counts
+            .iter()
+            .map(|&c| c as f64 / total.max(1) as f64)
+            .collect()
+    }
+}

@@ -5,5 +5,6 @@ pub mod classifier;
 pub mod embedding;
 pub mod neighbours;
 pub mod report;
+pub mod run_eval;
 pub mod scores;
 pub mod success;

@@ -60,14 +60,16 @@ fn read_bytes(path: &Path) -> Result<Bytes> {
 
 /// Loads a module record from a burnpack file into `module`.
 pub fn load_module<M: Module>(module: M, path: &Path) -> Result<M> {
-    let record = ModuleRecord::from_bytes(read_bytes(path)?)
-        .map_err(|e| anyhow!("{}: not a valid checkpoint file: {e}", path.display()))?;
-    module.try_load_record(record).map_err(|e| {
-        anyhow!(
-            "{}: does not match the run's configuration: {e}",
-            path.display()
-        )
-    })
+    load_module_bytes(module, read_bytes(path)?, &path.display().to_string())
+}
+
+/// Loads a module record held in memory (e.g. a bundled model); `what` names it in errors.
+pub fn load_module_bytes<M: Module>(module: M, bytes: Bytes, what: &str) -> Result<M> {
+    let record = ModuleRecord::from_bytes(bytes)
+        .map_err(|e| anyhow!("{what}: not a valid checkpoint file: {e}"))?;
+    module
+        .try_load_record(record)
+        .map_err(|e| anyhow!("{what}: does not match the run's configuration: {e}"))
 }
 
 /// Writes a checkpoint and returns its folder.

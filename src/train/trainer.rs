@@ -33,8 +33,19 @@ const FIXED_NOISE_SEED: u64 = 0xF1ED;
 /// What the loop reports while it runs.
 pub enum TrainEvent<'a> {
     Step(&'a StepMetrics),
-    Sample { step: usize, path: PathBuf },
-    Checkpoint { step: usize, path: PathBuf },
+    /// The fixed-noise grid was written to `path`; `pixels` are its images in [-1, 1]
+    /// (`count` of them, `side`² values each).
+    Sample {
+        step: usize,
+        path: PathBuf,
+        pixels: &'a [f32],
+        count: usize,
+        side: usize,
+    },
+    Checkpoint {
+        step: usize,
+        path: PathBuf,
+    },
 }
 
 /// How a call to [`Trainer::run`] ended.
@@ -472,9 +483,15 @@ impl Trainer {
             let step = self.step;
             let last = step == self.total_steps;
             if last || (self.config.sample_every > 0 && step % self.config.sample_every == 0) {
-                let path = self.write_samples()?;
+                let (path, pixels) = self.write_samples()?;
                 if flow.is_continue() {
-                    flow = on_event(TrainEvent::Sample { step, path });
+                    flow = on_event(TrainEvent::Sample {
+                        step,
+                        path,
+                        pixels: &pixels,
+                        count: self.fixed.count,
+                        side: self.config.gan.image_size,
+                    });
                 }
             }
             let stopping = flow.is_break();
@@ -524,8 +541,9 @@ impl Trainer {
     }
 
     /// The fixed-noise grid (one row per class for conditional models) as
-    /// `samples/step-N.png`, also copied to `samples/latest.png`.
-    pub fn write_samples(&self) -> Result<PathBuf> {
+    /// `samples/step-N.png`, also copied to `samples/latest.png`. Returns the path and the
+    /// images.
+    pub fn write_samples(&self) -> Result<(PathBuf, Vec<f32>)> {
         let gan = &self.config.gan;
         let generator = self.sampling_generator();
         let device = self.device.clone().without_autodiff();
@@ -552,7 +570,7 @@ impl Trainer {
         let latest = self.run.samples().join("latest.png");
         std::fs::copy(&path, &latest)
             .with_context(|| format!("cannot write {}", latest.display()))?;
-        Ok(path)
+        Ok((path, pixels))
     }
 }
 

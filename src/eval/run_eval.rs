@@ -1,0 +1,121 @@
+//! Evaluating a trained run end to end, as `gan-studio eval` and the studio's metrics tab do:
+//! generate samples, measure them against the real reference, and write `eval.json`,
+//! `eval.md` and `memorisation.png` into the run.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use burn::prelude::Device;
+use serde::{Deserialize, Serialize};
+
+use super::classifier::Classifier;
+use super::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
+use crate::export::grid::{GridLayout, save_grid_png};
+use crate::fsutil::write_atomic;
+use crate::sampling::{FixedBatch, generate_pixels};
+use crate::train::checkpoint;
+
+/// `eval.json` in a run: the report plus which run and step it measured.
+#[derive(Serialize, Deserialize, Clone, Debug)]
+pub struct RunEval {
+    pub run: String,
+    pub step: usize,
+    #[serde(flatten)]
+    pub report: EvalReport,
+}
+
+/// Measures `samples` generated images of the run (the same number per class for conditional
+/// models) and writes the results into the run. `progress` hears each stage as it starts.
+#[allow(clippy::too_many_arguments)]
+pub fn evaluate_run(
+    runs_dir: &Path,
+    run_name: &str,
+    classifier: &Classifier,
+    reference: &Reference,
+    samples: usize,
+    seed: u64,
+    options: &EvalOptions,
+    device: &Device,
+    progress: &mut dyn FnMut(&str),
+) -> Result<RunEval> {
+    progress("loading the generator");
+    let trained = crate::cli::open_trained_run(runs_dir, run_name, device)?;
+    let gan = &trained.config.gan;
+    let conditional = gan.model.is_conditional();
+    let (per_row, rows) = if conditional {
+        (samples / gan.num_classes, gan.num_classes)
+    } else {
+        (samples, 1)
+    };
+    if per_row == 0 {
+        bail!("{samples} samples are too few");
+    }
+    let batch = FixedBatch::new(
+        seed,
+        gan.latent_dim,
+        conditional,
+        gan.num_classes,
+        per_row,
+        rows,
+    );
+    progress("generating samples");
+    let pixels = generate_pixels(
+        &trained.generator,
+        gan,
+        &batch.latents,
+        batch.labels.as_deref(),
+        device,
+    )?;
+    progress("measuring");
+    let report = evaluate(
+        &pixels,
+        batch.labels.as_deref(),
+        reference,
+        classifier,
+        options,
+        device,
+    )?;
+    progress("writing results");
+    let root = &trained.run.root;
+    write_memorisation_png(&root.join("memorisation.png"), &report, &pixels, reference)?;
+    let result = RunEval {
+        run: trained.run.name(),
+        step: checkpoint::load_state(&trained.checkpoint)?.step,
+        report,
+    };
+    write_atomic(
+        &root.join("eval.json"),
+        serde_json::to_string_pretty(&result)?.as_bytes(),
+    )?;
+    let table = markdown_table(&[(result.run.clone(), &result.report)]);
+    write_atomic(&root.join("eval.md"), table.as_bytes())?;
+    Ok(result)
+}
+
+/// The closest generated/training pairs: generated images on the top row, their nearest
+/// training images below.
+fn write_memorisation_png(
+    path: &Path,
+    report: &EvalReport,
+    pixels: &[f32],
+    reference: &Reference,
+) -> Result<()> {
+    let side = reference.side;
+    let per = side * side;
+    let n_pairs = report.closest_pairs.len();
+    if n_pairs == 0 {
+        return Ok(());
+    }
+    let mut pairs = Vec::with_capacity(2 * n_pairs * per);
+    for &(i, _, _) in &report.closest_pairs {
+        pairs.extend_from_slice(&pixels[i * per..(i + 1) * per]);
+    }
+    for &(_, j, _) in &report.closest_pairs {
+        pairs.extend_from_slice(&reference.train_pixels[j * per..(j + 1) * per]);
+    }
+    let layout = GridLayout {
+        cols: n_pairs,
+        ..GridLayout::default()
+    };
+    save_grid_png(path, &pairs, 2 * n_pairs, side, side, &layout)
+}
