@@ -1,15 +1,16 @@
 //! GAN Studio: train GANs on handwritten digits, explore them, measure them, export figures.
 //!
-//! The library holds everything; the binary's subcommands (and later the GUI) are thin faces
-//! over it.
+//! The library holds everything; the binary's subcommands and the studio GUI are thin faces over it.
 
 pub mod bench;
 pub mod cli;
 pub mod data;
 pub mod device;
 pub mod eval;
+pub mod explore;
 pub mod export;
 pub mod fsutil;
 pub mod model;
 pub mod sampling;
+pub mod studio;
 pub mod train;

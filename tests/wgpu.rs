@@ -54,3 +54,74 @@ fn auto_never_picks_a_software_adapter() {
     let has_gpu = wgpu_adapters().iter().any(|a| !a.is_software);
     assert_eq!(chosen.is_gpu, has_gpu, "auto chose {chosen}");
 }
+
+/// The studio's setup: a render state made the way eframe makes it (with the device
+/// descriptor burn needs), burn registered on that very device, and a rendered frame.
+#[test]
+fn studio_shares_the_render_device_with_burn() {
+    use egui_kittest::Harness;
+    use egui_kittest::wgpu::{WgpuTestRenderer, create_render_state};
+    use gan_studio::explore::{GeneratorSource, LoadedGenerator};
+    use gan_studio::studio::compute::{Compute, Preference, device_descriptor};
+    use gan_studio::studio::{StudioApp, StudioState};
+
+    let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
+    else {
+        panic!("kittest's default setup creates a device");
+    };
+    setup.device_descriptor = std::sync::Arc::new(device_descriptor);
+    let render_state = create_render_state(
+        egui_wgpu::WgpuSetup::CreateNew(setup),
+        egui_wgpu::RendererOptions::default(),
+    );
+    let compute = Compute::from_render_state(&render_state);
+    assert!(compute.shared_error.is_none(), "{:?}", compute.shared_error);
+    let shared = compute.shared.clone().expect("burn on the render device");
+
+    // The bundled generator gives the same digits on the shared device as on the CPU.
+    let latents: Vec<f32> = (0..300)
+        .map(|i| ((i * 37) % 100) as f32 / 50.0 - 1.0)
+        .collect();
+    let labels = [1u8, 4, 7];
+    let on_gpu = LoadedGenerator::load(&GeneratorSource::Bundled, &shared).unwrap();
+    let on_cpu = LoadedGenerator::load(&GeneratorSource::Bundled, &Device::flex()).unwrap();
+    let a = on_gpu.generate(&latents, Some(&labels)).unwrap();
+    let b = on_cpu.generate(&latents, Some(&labels)).unwrap();
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
+    assert!(worst < 1e-4, "max difference {worst}");
+
+    // The studio renders a frame with burn registered on its device. "auto" computes on the
+    // CPU on a software adapter (lavapipe here), which keeps this test quick.
+    let state = StudioState {
+        preference: Preference::Auto,
+        tab: gan_studio::studio::tabs::Tab::Explorer,
+        ..StudioState::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .renderer(WgpuTestRenderer::from_render_state(render_state))
+        .build_ui_state(
+            |ui, app: &mut StudioApp| app.show(ui),
+            StudioApp::with_state(state, compute),
+        );
+    let started = std::time::Instant::now();
+    while harness.state().state.explorer.runtime.grid.is_empty() {
+        assert!(started.elapsed().as_secs() < 120, "no explorer grid");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        harness.step();
+    }
+    harness.step();
+    let image = harness.render().expect("a rendered frame");
+    assert_eq!((image.width(), image.height()), (1200, 800));
+    assert!(
+        harness
+            .state()
+            .compute
+            .status()
+            .contains("burn shares the render device")
+    );
+}

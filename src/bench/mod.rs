@@ -97,3 +97,24 @@ fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     values[values.len() / 2]
 }
+
+/// Times regenerating the explorer's 10x10 class grid (100 images of the bundled generator,
+/// read back to the host) on `device`: `warmup` untimed runs, then `repeats` timed ones (ms).
+pub fn explorer_grid(device: &Device, warmup: usize, repeats: usize) -> anyhow::Result<Vec<f64>> {
+    use rand::SeedableRng;
+    let generator =
+        crate::explore::LoadedGenerator::load(&crate::explore::GeneratorSource::Bundled, device)?;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(1);
+    let latents = crate::sampling::normal_latents_host(&mut rng, 100, generator.latent_dim());
+    let labels: Vec<u8> = (0..100).map(|i| (i / 10) as u8).collect();
+    let mut times = Vec::with_capacity(repeats);
+    for i in 0..warmup + repeats {
+        let started = std::time::Instant::now();
+        let pixels = generator.generate(&latents, Some(&labels))?;
+        anyhow::ensure!(pixels.len() == 100 * 28 * 28, "unexpected grid size");
+        if i >= warmup {
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    Ok(times)
+}

@@ -29,6 +29,9 @@ pub struct BenchArgs {
     /// Also print the median time of each phase of a step.
     #[arg(long)]
     pub phases: bool,
+    /// Time the latent explorer's 10x10 grid regeneration instead of training steps.
+    #[arg(long)]
+    pub explorer: bool,
     /// Time on real data from this folder instead of random bytes.
     #[arg(long, value_name = "DIR")]
     pub data: Option<std::path::PathBuf>,
@@ -38,6 +41,18 @@ pub struct BenchArgs {
 
 pub fn run(args: BenchArgs) -> Result<()> {
     let device = args.runs.device()?;
+    if args.explorer {
+        let mut times = crate::bench::explorer_grid(&device.device, args.warmup, args.steps)?;
+        times.sort_by(f64::total_cmp);
+        println!(
+            "explorer 10x10 grid on {device}: median {:.1} ms, min {:.1} ms, max {:.1} ms over {} runs",
+            times[times.len() / 2],
+            times[0],
+            times[times.len() - 1],
+            times.len()
+        );
+        return Ok(());
+    }
     let data = match &args.data {
         Some(dir) => {
             DataArgs {

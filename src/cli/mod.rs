@@ -2,6 +2,7 @@
 
 mod augment;
 mod bench;
+mod bundle;
 mod classifier;
 mod data;
 mod embed;
@@ -25,8 +26,9 @@ use crate::device::{ComputeDevice, DeviceChoice};
     about = "Train, explore, measure and export GANs on handwritten digits"
 )]
 pub struct Cli {
+    /// With no subcommand, the studio window opens.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -51,10 +53,15 @@ pub enum Command {
     Report(report::ReportArgs),
     /// Measure training throughput.
     Bench(bench::BenchArgs),
+    /// Package a trained generator and classifier as the model compiled into the binary.
+    Bundle(bundle::BundleArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
-    match cli.command {
+    let Some(command) = cli.command else {
+        return crate::studio::run();
+    };
+    match command {
         Command::Train(args) => train::run(args),
         Command::Sample(args) => sample::run(args),
         Command::Data(command) => data::run(command),
@@ -64,6 +71,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Embed(args) => embed::run(args),
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
+        Command::Bundle(args) => bundle::run(args),
     }
 }
 

@@ -1,0 +1,252 @@
+//! The studio window: a tab bar, the selected tab, notices and a status bar. Persisted state
+//! is plain data; channels, textures and devices are rebuilt at launch.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+
+use super::compute::{Compute, Preference};
+use super::jobs::Waker;
+use super::tabs::embedding::EmbeddingTab;
+use super::tabs::explorer::ExplorerTab;
+use super::tabs::metrics::MetricsTab;
+use super::tabs::training::TrainingTab;
+use super::tabs::{Shared, Tab};
+use super::widgets::{ExportSettings, Notices};
+use crate::data::{DatasetKind, resolve_data_dir};
+
+const STORAGE_KEY: &str = "gan-studio";
+
+/// Everything that survives a restart.
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct StudioState {
+    pub tab: Tab,
+    pub runs_dir: PathBuf,
+    pub data_dir: PathBuf,
+    pub preference: Preference,
+    pub export: ExportSettings,
+    pub training: TrainingTab,
+    pub explorer: ExplorerTab,
+    pub metrics: MetricsTab,
+    pub embedding: EmbeddingTab,
+}
+
+impl Default for StudioState {
+    fn default() -> Self {
+        Self {
+            tab: Tab::default(),
+            runs_dir: PathBuf::from("runs"),
+            data_dir: resolve_data_dir(None, DatasetKind::Mnist),
+            preference: Preference::Auto,
+            export: ExportSettings::default(),
+            training: TrainingTab::default(),
+            explorer: ExplorerTab::default(),
+            metrics: MetricsTab::default(),
+            embedding: EmbeddingTab::default(),
+        }
+    }
+}
+
+/// Time spent building each frame's UI, for the status bar and the frame-time benchmark.
+#[derive(Default)]
+pub struct FrameStats {
+    pub build_times: Vec<Duration>,
+    pub intervals: Vec<Duration>,
+    last_frame: Option<Instant>,
+}
+
+impl FrameStats {
+    const KEEP: usize = 600;
+
+    fn record(&mut self, started: Instant, built: Duration) {
+        if let Some(last) = self.last_frame {
+            push_capped(&mut self.intervals, started - last);
+        }
+        self.last_frame = Some(started);
+        push_capped(&mut self.build_times, built);
+    }
+
+    /// (median, 99th percentile) of a list of durations, in ms.
+    pub fn percentiles(values: &[Duration]) -> (f64, f64) {
+        if values.is_empty() {
+            return (0.0, 0.0);
+        }
+        let mut ms: Vec<f64> = values.iter().map(|d| d.as_secs_f64() * 1e3).collect();
+        ms.sort_by(f64::total_cmp);
+        let at = |q: f64| ms[((ms.len() - 1) as f64 * q).round() as usize];
+        (at(0.5), at(0.99))
+    }
+}
+
+fn push_capped(values: &mut Vec<Duration>, value: Duration) {
+    if values.len() == FrameStats::KEEP {
+        values.remove(0);
+    }
+    values.push(value);
+}
+
+pub struct StudioApp {
+    pub state: StudioState,
+    pub compute: Compute,
+    pub notices: Notices,
+    pub frames: FrameStats,
+    /// Made from the first frame's context, so the app can be built before any context exists.
+    waker: Option<Waker>,
+}
+
+impl StudioApp {
+    /// The app as eframe starts it: state from storage, burn on eframe's wgpu device.
+    pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
+        let state: StudioState = cc
+            .storage
+            .and_then(|storage| eframe::get_value(storage, STORAGE_KEY))
+            .unwrap_or_default();
+        let compute = match &cc.wgpu_render_state {
+            Some(render_state) => Compute::from_render_state(render_state),
+            None => Compute::cpu_only(),
+        };
+        Self::with_state(state, compute)
+    }
+
+    /// The app with given state and devices (tests build it this way).
+    pub fn with_state(state: StudioState, mut compute: Compute) -> Self {
+        compute.preference = state.preference;
+        let mut notices = Notices::default();
+        if let Some(e) = &compute.shared_error {
+            notices.error(format!(
+                "burn cannot use the window's GPU device, computing on the CPU: {e}"
+            ));
+        }
+        Self {
+            state,
+            compute,
+            notices,
+            frames: FrameStats::default(),
+            waker: None,
+        }
+    }
+
+    /// Draws one frame of the whole studio.
+    pub fn show(&mut self, ui: &mut egui::Ui) {
+        let started = Instant::now();
+        let waker = self.waker.get_or_insert_with(|| {
+            let ctx = ui.ctx().clone();
+            Arc::new(move || ctx.request_repaint())
+        });
+        let waker = waker.clone();
+        let waker = &waker;
+        let Self {
+            state,
+            compute,
+            notices,
+            frames,
+            waker: _,
+        } = self;
+        compute.preference = state.preference;
+        let StudioState {
+            tab,
+            runs_dir,
+            data_dir,
+            preference,
+            export,
+            training,
+            explorer,
+            metrics,
+            embedding,
+        } = state;
+        let mut shared = Shared {
+            runs_dir,
+            data_dir,
+            compute,
+            waker,
+            notices,
+            export,
+        };
+        // Workers report whatever tab is showing.
+        training.drain(&mut shared);
+        explorer.drain(&mut shared);
+        metrics.drain(&mut shared);
+        embedding.drain(&mut shared);
+
+        egui::Panel::top("tabs").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.heading("GAN Studio");
+                ui.separator();
+                for t in Tab::ALL {
+                    ui.selectable_value(tab, t, t.title());
+                }
+                ui.separator();
+                ui.menu_button("Settings", |ui| settings_ui(ui, &mut shared, preference));
+            });
+        });
+        egui::Panel::bottom("status").show(ui, |ui| {
+            shared.notices.ui(ui);
+            let (median, p99) = FrameStats::percentiles(&frames.build_times);
+            ui.horizontal(|ui| {
+                ui.label(shared.compute.status());
+                ui.separator();
+                ui.weak(format!("UI {median:.1} ms (p99 {p99:.1})"));
+                if training.live.is_running() {
+                    ui.separator();
+                    ui.label(format!("training {}", training.live.run));
+                }
+            });
+        });
+        egui::CentralPanel::default().show(ui, |ui| match tab {
+            Tab::Training => training.ui(ui, &mut shared),
+            Tab::Explorer => explorer.ui(ui, &mut shared),
+            Tab::Metrics => metrics.ui(ui, &mut shared),
+            Tab::Embedding => {
+                explorer.ensure_loaded(&mut shared);
+                let generator = explorer.generator().cloned();
+                embedding.ui(ui, &mut shared, generator.as_ref());
+            }
+        });
+        frames.record(started, started.elapsed());
+    }
+}
+
+fn settings_ui(ui: &mut egui::Ui, shared: &mut Shared<'_>, preference: &mut Preference) {
+    ui.set_min_width(360.0);
+    ui.label("Runs folder");
+    let mut runs = shared.runs_dir.display().to_string();
+    if ui.text_edit_singleline(&mut runs).changed() {
+        *shared.runs_dir = PathBuf::from(runs);
+    }
+    ui.label("Data folder (MNIST IDX files, raw or .gz)");
+    let mut data = shared.data_dir.display().to_string();
+    if ui.text_edit_singleline(&mut data).changed() {
+        *shared.data_dir = PathBuf::from(data);
+    }
+    ui.label("Compute on").on_hover_text(
+        "auto: the window's GPU when it is a real one, else the CPU (a software adapter is \
+         ~10x slower than burn's CPU backend for training)",
+    );
+    ui.radio_value(preference, Preference::Auto, "auto");
+    ui.radio_value(preference, Preference::Cpu, "CPU (burn flex)");
+    ui.radio_value(preference, Preference::Wgpu, "the window's wgpu device");
+}
+
+impl eframe::App for StudioApp {
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        eframe::set_value(storage, STORAGE_KEY, &self.state);
+    }
+
+    fn on_exit(&mut self) {
+        if std::env::var_os("GAN_STUDIO_FRAME_STATS").is_some() {
+            let (build_median, build_p99) = FrameStats::percentiles(&self.frames.build_times);
+            let (gap_median, gap_p99) = FrameStats::percentiles(&self.frames.intervals);
+            eprintln!(
+                "frames: {} | UI build median {build_median:.2} ms, p99 {build_p99:.2} ms | frame interval median {gap_median:.2} ms, p99 {gap_p99:.2} ms",
+                self.frames.build_times.len()
+            );
+        }
+    }
+}

@@ -1,0 +1,144 @@
+//! Where the studio computes: burn on the very wgpu device eframe renders with, or burn's flex
+//! CPU backend. On a software adapter (llvmpipe) flex trains ~10x faster, so "auto" keeps
+//! heavy work there and only uses the shared device on a real GPU; the user can override.
+
+use std::sync::Arc;
+
+use anyhow::{Result, anyhow};
+use burn::prelude::Device;
+use burn::tensor::wgpu::{WgpuSetup, wgpu};
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Preference {
+    /// The shared wgpu device on a real GPU, else the CPU.
+    #[default]
+    Auto,
+    Cpu,
+    /// The shared wgpu device even on a software adapter.
+    Wgpu,
+}
+
+/// The devices the studio may compute on, and how to describe them.
+pub struct Compute {
+    pub preference: Preference,
+    pub cpu: Device,
+    /// burn on eframe's own wgpu device, when the window renders with wgpu.
+    pub shared: Option<Device>,
+    /// "llvmpipe (LLVM 15.0.6), Vulkan, software" and the like.
+    pub adapter: String,
+    pub adapter_is_software: bool,
+    /// Why the shared device could not be made, if it could not.
+    pub shared_error: Option<String>,
+}
+
+impl Compute {
+    /// CPU only (no window, or a renderer other than wgpu).
+    pub fn cpu_only() -> Self {
+        Self {
+            preference: Preference::Auto,
+            cpu: Device::flex(),
+            shared: None,
+            adapter: "no wgpu renderer".into(),
+            adapter_is_software: true,
+            shared_error: None,
+        }
+    }
+
+    /// Registers eframe's (or a test harness's) wgpu device with burn.
+    pub fn from_render_state(state: &egui_wgpu::RenderState) -> Self {
+        let info = state.adapter.get_info();
+        let software = info.device_type == wgpu::DeviceType::Cpu;
+        let adapter = format!(
+            "{}, {:?}{}",
+            info.name,
+            info.backend,
+            if software { ", software" } else { "" }
+        );
+        let (shared, shared_error) = match share_device(state) {
+            Ok(device) => (Some(device), None),
+            Err(e) => (None, Some(format!("{e:#}"))),
+        };
+        Self {
+            preference: Preference::Auto,
+            cpu: Device::flex(),
+            shared,
+            adapter,
+            adapter_is_software: software,
+            shared_error,
+        }
+    }
+
+    fn pick(&self) -> (Device, String) {
+        let want_shared = match self.preference {
+            Preference::Cpu => false,
+            Preference::Wgpu => true,
+            Preference::Auto => !self.adapter_is_software,
+        };
+        match (&self.shared, want_shared) {
+            (Some(device), true) => (device.clone(), format!("wgpu ({})", self.adapter)),
+            _ => (self.cpu.clone(), "cpu (burn flex)".to_owned()),
+        }
+    }
+
+    /// Training and evaluation: heavy work.
+    pub fn training(&self) -> (Device, String) {
+        self.pick()
+    }
+
+    /// The explorer: the shared device on a real GPU, the CPU on a software adapter (a 10x10
+    /// grid regenerates faster there; BENCHMARKS.md), unless the user chose otherwise.
+    pub fn explorer(&self) -> (Device, String) {
+        self.pick()
+    }
+
+    pub fn status(&self) -> String {
+        let (_, training) = self.training();
+        let shared = match (&self.shared, &self.shared_error) {
+            (Some(_), _) => "burn shares the render device".to_owned(),
+            (None, Some(e)) => format!("burn cannot share the render device: {e}"),
+            (None, None) => "no shared device".to_owned(),
+        };
+        format!(
+            "Rendering: wgpu on {} · {shared} · Compute: {training}",
+            self.adapter
+        )
+    }
+}
+
+/// The device descriptor burn needs from eframe: the adapter's own features and limits.
+/// cubecl reads capabilities (e.g. subgroups) from the adapter, so a device created with
+/// eframe's default descriptor fails burn's matmul kernels ("Shader requires capability
+/// SUBGROUP"). Mappable primary buffers are left out: they slow discrete GPUs down.
+pub fn device_descriptor(adapter: &wgpu::Adapter) -> wgpu::DeviceDescriptor<'static> {
+    wgpu::DeviceDescriptor {
+        label: Some("gan-studio shared device"),
+        required_features: adapter.features() - wgpu::Features::MAPPABLE_PRIMARY_BUFFERS,
+        required_limits: adapter.limits(),
+        ..Default::default()
+    }
+}
+
+/// eframe's wgpu options with [`device_descriptor`].
+pub fn wgpu_configuration() -> egui_wgpu::WgpuConfiguration {
+    let mut setup = egui_wgpu::WgpuSetupCreateNew::without_display_handle();
+    setup.device_descriptor = Arc::new(device_descriptor);
+    egui_wgpu::WgpuConfiguration {
+        wgpu_setup: egui_wgpu::WgpuSetup::CreateNew(setup),
+        ..Default::default()
+    }
+}
+
+fn share_device(state: &egui_wgpu::RenderState) -> Result<Device> {
+    let setup = WgpuSetup {
+        instance: state.instance.clone(),
+        adapter: state.adapter.clone(),
+        device: state.device.clone(),
+        queue: state.queue.clone(),
+        backend: state.adapter.get_info().backend,
+    };
+    Device::wgpu_options()
+        .setup(setup)
+        .init()
+        .map_err(|e| anyhow!("{e}"))
+}

@@ -1,0 +1,56 @@
+//! The embedding job: real and generated digits through the classifier, projected to 2-D.
+
+use std::path::PathBuf;
+use std::sync::mpsc::Receiver;
+
+use burn::prelude::Device;
+
+use super::{Outcome, Waker};
+use crate::data::{Dataset, DatasetKind};
+use crate::eval::embedding::{EmbeddingInputs, Method};
+use crate::explore::LoadedGenerator;
+
+pub struct Embedding {
+    pub inputs: EmbeddingInputs,
+    pub method: Method,
+    pub points: Vec<[f32; 2]>,
+    pub seconds: f64,
+}
+
+pub struct Request {
+    pub generator: LoadedGenerator,
+    /// A folder holding classifier.bpk; None: the bundled classifier.
+    pub classifier: Option<PathBuf>,
+    pub data_dir: PathBuf,
+    pub per_set: usize,
+    pub method: Method,
+    pub device: Device,
+}
+
+/// Gathers `per_set` real and generated points and projects them with `method`.
+pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
+    super::spawn_once("embedding", waker, move || {
+        let started = std::time::Instant::now();
+        let classifier = match &request.classifier {
+            Some(dir) => crate::eval::classifier::load(dir, &request.device)?,
+            None => crate::explore::bundle::classifier(&request.device)?,
+        };
+        let test = Dataset::load(&request.data_dir, DatasetKind::Mnist)?.test;
+        let inputs = EmbeddingInputs::gather(
+            &request.generator.generator,
+            &request.generator.config,
+            &classifier,
+            &test,
+            request.per_set,
+            1,
+            &request.device,
+        )?;
+        let points = inputs.project(request.method, 30.0, 1000, 1)?;
+        Ok(Embedding {
+            inputs,
+            method: request.method,
+            points,
+            seconds: started.elapsed().as_secs_f64(),
+        })
+    })
+}

@@ -1,0 +1,530 @@
+//! The latent explorer: pick a run (or the bundled model) and a label, drag latent sliders and
+//! principal directions, see one row per class, and interpolate between two latents.
+
+use std::sync::mpsc::Receiver;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use serde::{Deserialize, Serialize};
+
+use super::{Shared, list_runs};
+use crate::explore::latent::point;
+use crate::explore::{
+    GeneratorSource, Interpolation, LoadedGenerator, interpolate, principal_directions,
+};
+use crate::sampling::normal_latents_host;
+use crate::studio::jobs::render::{Answer, RenderWorker, Request, View};
+use crate::studio::jobs::{Outcome, spawn_once};
+use crate::studio::widgets::{DigitGrid, ExportDialog};
+
+/// Latent coordinates shown as sliders (the rest still count, and randomise with them).
+pub const COORDINATE_SLIDERS: usize = 16;
+/// Principal directions of z offered as sliders.
+pub const DIRECTIONS: usize = 5;
+/// Columns of the class grid.
+const GRID_COLS: usize = 10;
+/// Images on the interpolation strip.
+const STRIP: usize = 10;
+
+#[derive(Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExplorerTab {
+    pub source: GeneratorSource,
+    pub label: u8,
+    pub latent: Vec<f32>,
+    pub locked: Vec<bool>,
+    pub offsets: Vec<f32>,
+    pub grid_seed: u64,
+    pub ends: [Vec<f32>; 2],
+    pub interpolation: Interpolation,
+    pub t: f32,
+    #[serde(skip)]
+    pub playing: bool,
+    #[serde(skip)]
+    pub runtime: ExplorerRuntime,
+}
+
+impl Default for ExplorerTab {
+    fn default() -> Self {
+        Self {
+            source: GeneratorSource::Bundled,
+            label: 3,
+            latent: Vec::new(),
+            locked: Vec::new(),
+            offsets: vec![0.0; DIRECTIONS],
+            grid_seed: 1,
+            ends: [Vec::new(), Vec::new()],
+            interpolation: Interpolation::Spherical,
+            t: 0.0,
+            playing: false,
+            runtime: ExplorerRuntime::default(),
+        }
+    }
+}
+
+type Loaded = (LoadedGenerator, Vec<Vec<f32>>);
+
+#[derive(Default)]
+pub struct ExplorerRuntime {
+    loading: Option<Receiver<Outcome<Loaded>>>,
+    worker: Option<RenderWorker>,
+    generator: Option<LoadedGenerator>,
+    directions: Vec<Vec<f32>>,
+    pub digit: DigitGrid,
+    pub grid: DigitGrid,
+    pub strip: DigitGrid,
+    pub frame: DigitGrid,
+    serial: u64,
+    /// Views whose inputs changed since they were last requested.
+    dirty: Vec<View>,
+    /// Generator time of the latest answer per view, in ms.
+    pub timings: Vec<(View, f64)>,
+    pub error: Option<String>,
+    export_digit: ExportDialog,
+    export_grid: ExportDialog,
+    export_strip: ExportDialog,
+    device_label: String,
+}
+
+impl ExplorerTab {
+    pub fn is_loaded(&self) -> bool {
+        self.runtime.generator.is_some()
+    }
+
+    pub fn is_loading(&self) -> bool {
+        self.runtime.loading.is_some()
+    }
+
+    pub fn generator(&self) -> Option<&LoadedGenerator> {
+        self.runtime.generator.as_ref()
+    }
+
+    /// Loads the generator unless it is loaded, loading, or failed (no retry loop).
+    pub fn ensure_loaded(&mut self, shared: &mut Shared<'_>) {
+        if !self.is_loaded() && !self.is_loading() && self.runtime.error.is_none() {
+            self.load(shared);
+        }
+    }
+
+    /// Loads the chosen generator on a worker thread.
+    pub fn load(&mut self, shared: &mut Shared<'_>) {
+        let source = self.source.clone();
+        let (device, label) = shared.compute.explorer();
+        self.runtime.device_label = label;
+        self.runtime.error = None;
+        self.runtime.loading = Some(spawn_once(
+            "explorer-load",
+            shared.waker.clone(),
+            move || {
+                let generator = LoadedGenerator::load(&source, &device)?;
+                let directions = principal_directions(&generator, 256, DIRECTIONS, 7)?;
+                Ok((generator, directions))
+            },
+        ));
+    }
+
+    /// Receives a loaded generator and rendered images.
+    pub fn drain(&mut self, shared: &mut Shared<'_>) {
+        if let Some(rx) = &self.runtime.loading
+            && let Ok(outcome) = rx.try_recv()
+        {
+            self.runtime.loading = None;
+            match outcome {
+                Ok((generator, directions)) => self.install(generator, directions, shared),
+                Err(e) => {
+                    let message = format!("cannot load {}: {e}", self.source.describe());
+                    shared.notices.error(message.clone());
+                    self.runtime.error = Some(message);
+                }
+            }
+        }
+        if let Some(worker) = &self.runtime.worker {
+            while let Ok(answer) = worker.answers.try_recv() {
+                match answer {
+                    Answer::Rendered(r) => {
+                        let cols = match r.view {
+                            View::Grid => GRID_COLS,
+                            View::Strip => STRIP,
+                            View::Digit | View::Frame => 1,
+                        };
+                        let target = match r.view {
+                            View::Digit => &mut self.runtime.digit,
+                            View::Grid => &mut self.runtime.grid,
+                            View::Strip => &mut self.runtime.strip,
+                            View::Frame => &mut self.runtime.frame,
+                        };
+                        target.set(r.pixels, r.count, r.side, cols);
+                        self.runtime.timings.retain(|(v, _)| *v != r.view);
+                        self.runtime.timings.push((r.view, r.millis));
+                    }
+                    Answer::Failed(e) => shared.notices.error(format!("generator failed: {e}")),
+                }
+            }
+        }
+    }
+
+    fn install(
+        &mut self,
+        generator: LoadedGenerator,
+        directions: Vec<Vec<f32>>,
+        shared: &mut Shared<'_>,
+    ) {
+        let dim = generator.latent_dim();
+        if self.latent.len() != dim {
+            let mut rng = StdRng::seed_from_u64(self.grid_seed);
+            self.latent = normal_latents_host(&mut rng, 1, dim);
+            self.locked = vec![false; dim];
+            self.ends = [
+                normal_latents_host(&mut rng, 1, dim),
+                normal_latents_host(&mut rng, 1, dim),
+            ];
+        }
+        self.locked.resize(dim, false);
+        self.offsets.resize(DIRECTIONS, 0.0);
+        if self.label as usize >= generator.classes() {
+            self.label = 0;
+        }
+        shared.notices.info(format!(
+            "explorer: {} on {}",
+            self.source.describe(),
+            self.runtime.device_label
+        ));
+        self.runtime.worker = Some(RenderWorker::spawn(generator.clone(), shared.waker.clone()));
+        self.runtime.generator = Some(generator);
+        self.runtime.directions = directions;
+        self.runtime.dirty = vec![View::Digit, View::Grid, View::Strip, View::Frame];
+    }
+
+    /// The latent the sliders describe: z plus the principal-direction offsets.
+    pub fn effective_latent(&self) -> Vec<f32> {
+        let mut z = self.latent.clone();
+        for (direction, &amount) in self.runtime.directions.iter().zip(&self.offsets) {
+            for (v, d) in z.iter_mut().zip(direction) {
+                *v += amount * d;
+            }
+        }
+        z
+    }
+
+    fn request(&mut self, view: View) {
+        let Some(generator) = &self.runtime.generator else {
+            return;
+        };
+        let dim = generator.latent_dim();
+        let conditional = generator.is_conditional();
+        let classes = generator.classes();
+        let z = self.effective_latent();
+        let (latents, labels): (Vec<f32>, Option<Vec<u8>>) = match view {
+            View::Digit => (z, conditional.then(|| vec![self.label])),
+            View::Grid => {
+                // Column 0 is the current latent; the other columns are fixed random latents.
+                let mut rng = StdRng::seed_from_u64(self.grid_seed);
+                let others = normal_latents_host(&mut rng, GRID_COLS - 1, dim);
+                let mut row = z;
+                row.extend(others);
+                let rows = if conditional { classes } else { GRID_COLS };
+                let mut latents = Vec::with_capacity(rows * GRID_COLS * dim);
+                let mut labels = Vec::with_capacity(rows * GRID_COLS);
+                for r in 0..rows {
+                    if conditional {
+                        latents.extend_from_slice(&row);
+                    } else {
+                        latents.extend(normal_latents_host(&mut rng, GRID_COLS, dim));
+                    }
+                    labels.extend(std::iter::repeat_n(r as u8, GRID_COLS));
+                }
+                if !conditional {
+                    latents[..GRID_COLS * dim].copy_from_slice(&row);
+                }
+                (latents, conditional.then_some(labels))
+            }
+            View::Strip => (
+                interpolate(&self.ends[0], &self.ends[1], STRIP, self.interpolation),
+                conditional.then(|| vec![self.label; STRIP]),
+            ),
+            View::Frame => (
+                point(&self.ends[0], &self.ends[1], self.t, self.interpolation),
+                conditional.then(|| vec![self.label]),
+            ),
+        };
+        self.runtime.serial += 1;
+        if let Some(worker) = &self.runtime.worker {
+            worker.post(Request {
+                view,
+                latents,
+                labels,
+                serial: self.runtime.serial,
+            });
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        self.ensure_loaded(shared);
+        self.source_ui(ui, shared);
+        ui.separator();
+        if !self.is_loaded() {
+            if self.is_loading() {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label("loading the generator...");
+                });
+            } else if let Some(e) = &self.runtime.error {
+                ui.colored_label(ui.visuals().error_fg_color, e);
+            }
+            return;
+        }
+        egui::Panel::left("explorer-sliders")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.sliders_ui(ui));
+            });
+        egui::CentralPanel::default().show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| self.images_ui(ui, shared));
+        });
+        if self.playing {
+            let dt = ui.input(|i| i.stable_dt).min(0.1);
+            self.t += dt * 0.25;
+            if self.t > 1.0 {
+                self.t = 0.0;
+            }
+            self.mark(View::Frame);
+            ui.ctx().request_repaint();
+        }
+        for view in std::mem::take(&mut self.runtime.dirty) {
+            self.request(view);
+        }
+        let ctx = ui.ctx().clone();
+        let Self { runtime, .. } = self;
+        runtime
+            .export_digit
+            .window(&ctx, "digit", &runtime.digit, shared.export, shared.notices);
+        runtime.export_grid.window(
+            &ctx,
+            "class grid",
+            &runtime.grid,
+            shared.export,
+            shared.notices,
+        );
+        runtime.export_strip.window(
+            &ctx,
+            "interpolation",
+            &runtime.strip,
+            shared.export,
+            shared.notices,
+        );
+    }
+
+    fn mark(&mut self, view: View) {
+        if !self.runtime.dirty.contains(&view) {
+            self.runtime.dirty.push(view);
+        }
+    }
+
+    fn source_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        ui.horizontal(|ui| {
+            let name = ui.label("Generator");
+            let before = self.source.clone();
+            let combo = egui::ComboBox::from_id_salt("explorer-source")
+                .selected_text(self.source.describe())
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(
+                        &mut self.source,
+                        GeneratorSource::Bundled,
+                        "bundled cDCGAN",
+                    );
+                    for run in list_runs(shared.runs_dir) {
+                        if !run.is_classifier && run.step > 0 {
+                            let source = GeneratorSource::run(shared.runs_dir, &run.name);
+                            let text =
+                                format!("run {} ({}, step {})", run.name, run.model, run.step);
+                            ui.selectable_value(&mut self.source, source, text);
+                        }
+                    }
+                });
+            combo.response.labelled_by(name.id);
+            if (self.source != before || ui.button("Reload").clicked()) && !self.is_loading() {
+                self.runtime.generator = None;
+                self.runtime.worker = None;
+                self.load(shared);
+            }
+            if let Some(g) = &self.runtime.generator {
+                ui.label(format!(
+                    "{} {:?} · z of {} · on {}",
+                    g.config.model.name(),
+                    g.config.depth,
+                    g.latent_dim(),
+                    self.runtime.device_label
+                ));
+            }
+            for (view, ms) in &self.runtime.timings {
+                if matches!(view, View::Digit | View::Grid) {
+                    ui.weak(format!("{view:?} {ms:.1} ms"));
+                }
+            }
+        });
+    }
+
+    fn sliders_ui(&mut self, ui: &mut egui::Ui) {
+        let (conditional, classes) = match &self.runtime.generator {
+            Some(g) => (g.is_conditional(), g.classes()),
+            None => (false, 0),
+        };
+        let mut latent_changed = false;
+        if conditional {
+            ui.strong("Label");
+            ui.horizontal_wrapped(|ui| {
+                for class in 0..classes as u8 {
+                    if ui
+                        .selectable_value(&mut self.label, class, format!("{class}"))
+                        .changed()
+                    {
+                        self.mark(View::Digit);
+                        self.mark(View::Strip);
+                        self.mark(View::Frame);
+                    }
+                }
+            });
+        }
+        ui.horizontal(|ui| {
+            if ui
+                .button("Randomise")
+                .on_hover_text("New values for every unlocked coordinate")
+                .clicked()
+            {
+                let mut rng = StdRng::seed_from_u64(rand::random());
+                let fresh = normal_latents_host(&mut rng, 1, self.latent.len());
+                for ((v, f), &locked) in self.latent.iter_mut().zip(fresh).zip(&self.locked) {
+                    if !locked {
+                        *v = f;
+                    }
+                }
+                latent_changed = true;
+            }
+            if ui
+                .button("New grid")
+                .on_hover_text("Other latents for columns 2-10")
+                .clicked()
+            {
+                self.grid_seed += 1;
+                self.mark(View::Grid);
+            }
+        });
+        ui.strong("Principal directions")
+            .on_hover_text("Directions of z along which the generated images change most");
+        for k in 0..self.offsets.len().min(self.runtime.directions.len()) {
+            latent_changed |= ui
+                .add(
+                    egui::Slider::new(&mut self.offsets[k], -4.0..=4.0)
+                        .text(format!("PC{}", k + 1)),
+                )
+                .changed();
+        }
+        ui.strong("Latent coordinates")
+            .on_hover_text("Lock a coordinate to keep it when randomising");
+        for i in 0..COORDINATE_SLIDERS.min(self.latent.len()) {
+            ui.horizontal(|ui| {
+                ui.checkbox(&mut self.locked[i], "lock")
+                    .on_hover_text("Keep this coordinate when randomising");
+                latent_changed |= ui
+                    .add(egui::Slider::new(&mut self.latent[i], -3.0..=3.0).text(format!("z{i}")))
+                    .changed();
+            });
+        }
+        if latent_changed {
+            self.mark(View::Digit);
+            self.mark(View::Grid);
+        }
+    }
+
+    fn images_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        let conditional = self
+            .runtime
+            .generator
+            .as_ref()
+            .is_some_and(|g| g.is_conditional());
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    ui.strong(if conditional {
+                        format!("Digit (label {})", self.label)
+                    } else {
+                        "Digit".to_owned()
+                    });
+                    self.runtime
+                        .export_digit
+                        .button(ui, shared.export, "digit.png");
+                });
+                self.runtime
+                    .digit
+                    .show(ui, "explorer-digit", egui::vec2(224.0, 224.0));
+            });
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    ui.strong(if conditional {
+                        "One row per class (column 1: this latent)"
+                    } else {
+                        "Samples (first: this latent)"
+                    });
+                    self.runtime
+                        .export_grid
+                        .button(ui, shared.export, "class-grid.png");
+                });
+                self.runtime
+                    .grid
+                    .show(ui, "explorer-grid", egui::vec2(360.0, 360.0));
+            });
+        });
+        ui.separator();
+        ui.horizontal(|ui| {
+            ui.strong("Interpolation");
+            for (i, name) in ["A", "B"].iter().enumerate() {
+                if ui
+                    .button(format!("Set {name}"))
+                    .on_hover_text(format!("Use the current latent as end {name}"))
+                    .clicked()
+                {
+                    self.ends[i] = self.effective_latent();
+                    self.mark(View::Strip);
+                    self.mark(View::Frame);
+                }
+            }
+            let before = self.interpolation;
+            ui.radio_value(&mut self.interpolation, Interpolation::Linear, "linear");
+            ui.radio_value(
+                &mut self.interpolation,
+                Interpolation::Spherical,
+                "spherical",
+            );
+            if before != self.interpolation {
+                self.mark(View::Strip);
+                self.mark(View::Frame);
+            }
+            if ui
+                .button(if self.playing { "Pause" } else { "Play" })
+                .clicked()
+            {
+                self.playing = !self.playing;
+            }
+            if ui
+                .add(egui::Slider::new(&mut self.t, 0.0..=1.0).text("t"))
+                .changed()
+            {
+                self.mark(View::Frame);
+            }
+            self.runtime
+                .export_strip
+                .button(ui, shared.export, "interpolation.png");
+        });
+        ui.horizontal(|ui| {
+            self.runtime.strip.show(
+                ui,
+                "explorer-strip",
+                egui::vec2(ui.available_width() - 120.0, 90.0),
+            );
+            self.runtime
+                .frame
+                .show(ui, "explorer-frame", egui::vec2(90.0, 90.0));
+        });
+    }
+}

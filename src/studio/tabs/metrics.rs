@@ -1,0 +1,432 @@
+//! The metrics tab: runs' evaluations side by side, per-class success, the confusion matrix,
+//! confidence histograms (real vs synthetic) and retraining curves; evaluation runs from here
+//! on a worker thread with a progress bar.
+
+use std::path::Path;
+use std::sync::mpsc::Receiver;
+
+use egui::{Color32, Rect, Sense, Stroke, StrokeKind, vec2};
+use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
+use serde::{Deserialize, Serialize};
+
+use super::{Shared, list_runs};
+use crate::eval::augment::AugmentResult;
+use crate::eval::report::EvalReport;
+use crate::eval::run_eval::RunEval;
+use crate::studio::jobs::evaluation::{self, Message};
+
+/// Where the studio keeps the real-data reference row.
+pub const REAL_EVAL: &str = "real-eval.json";
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct MetricsTab {
+    pub selected: Option<String>,
+    /// A classifier run to measure with; None uses the bundled classifier.
+    pub classifier: Option<String>,
+    pub samples: usize,
+    #[serde(skip)]
+    pub rows: Vec<RunEval>,
+    #[serde(skip)]
+    real: Option<EvalReport>,
+    #[serde(skip)]
+    augment: Vec<AugmentResult>,
+    #[serde(skip)]
+    scanned: bool,
+    #[serde(skip)]
+    job: Option<Receiver<Message>>,
+    #[serde(skip)]
+    pub progress: Option<(String, f32)>,
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
+    serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()
+}
+
+impl MetricsTab {
+    fn scan(&mut self, runs_dir: &Path) {
+        self.rows = list_runs(runs_dir)
+            .into_iter()
+            .filter(|r| r.has_eval)
+            .filter_map(|r| read_json(&runs_dir.join(&r.name).join("eval.json")))
+            .collect();
+        self.real = read_json(&runs_dir.join(REAL_EVAL));
+        if self.selected.is_none() {
+            self.selected = self.rows.first().map(|r| r.run.clone());
+        }
+        self.augment = self
+            .selected
+            .as_ref()
+            .and_then(|s| read_json(&runs_dir.join(s).join("augment.json")))
+            .unwrap_or_default();
+        self.scanned = true;
+    }
+
+    pub fn is_evaluating(&self) -> bool {
+        self.job.is_some()
+    }
+
+    pub fn drain(&mut self, shared: &mut Shared<'_>) {
+        let Some(rx) = &self.job else { return };
+        while let Ok(message) = rx.try_recv() {
+            match message {
+                Message::Progress(stage, done) => self.progress = Some((stage, done)),
+                Message::Done(outcome) => {
+                    self.job = None;
+                    self.progress = None;
+                    match outcome {
+                        Ok(result) => {
+                            shared.notices.info(format!(
+                                "evaluated {}: IS {:.2}, FID {:.2}",
+                                result.run, result.report.inception_score, result.report.fid
+                            ));
+                            self.selected = Some(result.run);
+                        }
+                        Err(e) => shared.notices.error(format!("evaluation failed: {e}")),
+                    }
+                    self.scanned = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    pub fn evaluate(&mut self, run: String, shared: &mut Shared<'_>) {
+        let (device, _) = shared.compute.training();
+        let classifier = self
+            .classifier
+            .as_ref()
+            .map(|c| crate::cli::classifier_dir(shared.runs_dir, c));
+        self.progress = Some(("starting".into(), 0.0));
+        self.job = Some(evaluation::spawn(
+            evaluation::Request {
+                runs_dir: shared.runs_dir.clone(),
+                run,
+                classifier,
+                data_dir: shared.data_dir.clone(),
+                dataset: crate::data::DatasetKind::Mnist,
+                samples: if self.samples == 0 {
+                    10_000
+                } else {
+                    self.samples
+                },
+                device,
+            },
+            shared.waker.clone(),
+        ));
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        if !self.scanned {
+            self.scan(shared.runs_dir);
+        }
+        self.controls_ui(ui, shared);
+        ui.separator();
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            self.table_ui(ui);
+            let Some(row) = self
+                .selected
+                .as_ref()
+                .and_then(|s| self.rows.iter().find(|r| &r.run == s))
+            else {
+                ui.label("No evaluated run yet: pick a run above and press Evaluate.");
+                return;
+            };
+            ui.separator();
+            ui.heading(format!("{} at step {}", row.run, row.step));
+            ui.horizontal_top(|ui| {
+                ui.vertical(|ui| {
+                    ui.set_width(380.0);
+                    success_ui(ui, &row.report);
+                    confidence_ui(ui, &row.report, self.real.as_ref());
+                });
+                ui.vertical(|ui| {
+                    confusion_ui(ui, &row.report);
+                    augment_ui(ui, &self.augment);
+                });
+            });
+        });
+    }
+
+    fn controls_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        let runs = list_runs(shared.runs_dir);
+        ui.horizontal(|ui| {
+            let name = ui.label("Run");
+            let combo = egui::ComboBox::from_id_salt("metrics-run")
+                .selected_text(self.selected.clone().unwrap_or_else(|| "(none)".into()))
+                .show_ui(ui, |ui| {
+                    for run in runs.iter().filter(|r| !r.is_classifier && r.step > 0) {
+                        if ui
+                            .selectable_value(&mut self.selected, Some(run.name.clone()), &run.name)
+                            .changed()
+                        {
+                            self.scanned = false;
+                        }
+                    }
+                });
+            combo.response.labelled_by(name.id);
+            let name = ui.label("Classifier");
+            let combo = egui::ComboBox::from_id_salt("metrics-classifier")
+                .selected_text(
+                    self.classifier
+                        .clone()
+                        .unwrap_or_else(|| "bundled LeNet".into()),
+                )
+                .show_ui(ui, |ui| {
+                    ui.selectable_value(&mut self.classifier, None, "bundled LeNet");
+                    for run in runs.iter().filter(|r| r.is_classifier) {
+                        ui.selectable_value(
+                            &mut self.classifier,
+                            Some(run.name.clone()),
+                            &run.name,
+                        );
+                    }
+                });
+            combo.response.labelled_by(name.id);
+            let name = ui.label("Samples");
+            if self.samples == 0 {
+                self.samples = 10_000;
+            }
+            ui.add(egui::DragValue::new(&mut self.samples).range(100..=50_000))
+                .labelled_by(name.id);
+            let can = !self.is_evaluating() && self.selected.is_some();
+            if ui
+                .add_enabled(can, egui::Button::new("Evaluate"))
+                .on_hover_text(
+                    "Inception score, success rate, FID, precision/recall, coverage, memorisation",
+                )
+                .clicked()
+                && let Some(run) = self.selected.clone()
+            {
+                self.evaluate(run, shared);
+            }
+            if ui
+                .small_button("Refresh")
+                .on_hover_text("Read the runs' results again")
+                .clicked()
+            {
+                self.scanned = false;
+            }
+        });
+        if let Some((stage, done)) = &self.progress {
+            ui.add(
+                egui::ProgressBar::new(*done)
+                    .text(format!("evaluating: {stage}"))
+                    .animate(true),
+            );
+        }
+    }
+
+    fn table_ui(&mut self, ui: &mut egui::Ui) {
+        let mut clicked = None;
+        egui::Grid::new("metrics-table")
+            .striped(true)
+            .show(ui, |ui| {
+                for h in [
+                    "run",
+                    "step",
+                    "IS",
+                    "success",
+                    "FID",
+                    "precision",
+                    "recall",
+                    "memorised",
+                    "collapse",
+                ] {
+                    ui.strong(h);
+                }
+                ui.end_row();
+                let rows = self
+                    .real
+                    .iter()
+                    .map(|r| ("real (test half)".to_owned(), 0, r))
+                    .chain(self.rows.iter().map(|r| (r.run.clone(), r.step, &r.report)));
+                for (name, step, r) in rows {
+                    let selected = self.selected.as_deref() == Some(name.as_str());
+                    if ui.selectable_label(selected, &name).clicked() {
+                        clicked = Some(name.clone());
+                    }
+                    ui.label(if step > 0 {
+                        step.to_string()
+                    } else {
+                        "-".into()
+                    });
+                    ui.label(format!(
+                        "{:.2} ± {:.2}",
+                        r.inception_score, r.inception_score_std
+                    ));
+                    ui.label(
+                        r.success_rate
+                            .map_or("-".into(), |s| format!("{:.1}%", 100.0 * s)),
+                    );
+                    ui.label(format!("{:.2}", r.fid));
+                    ui.label(format!("{:.3}", r.precision));
+                    ui.label(format!("{:.3}", r.recall));
+                    ui.label(format!("{:.2}%", 100.0 * r.memorised_share));
+                    ui.label(if r.coverage.collapsed {
+                        "COLLAPSED"
+                    } else {
+                        "no"
+                    });
+                    ui.end_row();
+                }
+            });
+        if let Some(name) = clicked.filter(|n| self.rows.iter().any(|r| &r.run == n)) {
+            self.selected = Some(name);
+            self.scanned = false;
+        }
+    }
+}
+
+fn success_ui(ui: &mut egui::Ui, report: &EvalReport) {
+    ui.strong("Success rate per class");
+    let Some(success) = &report.success else {
+        ui.label("(unconditional model: no requested labels)");
+        return;
+    };
+    let bars = success
+        .per_class
+        .iter()
+        .enumerate()
+        .map(|(c, &rate)| Bar::new(c as f64, 100.0 * rate).width(0.7))
+        .collect();
+    Plot::new("success-bars")
+        .height(160.0)
+        .include_y(0.0)
+        .include_y(100.0)
+        .show(ui, |plot| plot.bar_chart(BarChart::new("success %", bars)));
+}
+
+fn confidence_ui(ui: &mut egui::Ui, report: &EvalReport, real: Option<&EvalReport>) {
+    ui.strong("Classifier confidence: real vs synthetic");
+    let line = |name: &str, histogram: &[usize]| {
+        let total = histogram.iter().sum::<usize>().max(1) as f64;
+        let bins = histogram.len().max(1) as f64;
+        let points: PlotPoints = histogram
+            .iter()
+            .enumerate()
+            .map(|(i, &c)| [(i as f64 + 0.5) / bins, c as f64 / total])
+            .collect();
+        Line::new(name.to_owned(), points)
+    };
+    Plot::new("confidence")
+        .legend(Legend::default())
+        .height(160.0)
+        .show(ui, |plot| {
+            plot.line(line("synthetic", &report.confidence_histogram));
+            if let Some(real) = real {
+                plot.line(line("real", &real.confidence_histogram));
+            }
+        });
+    if real.is_none() {
+        ui.weak("(the real curve appears after the first evaluation from the studio)");
+    }
+}
+
+fn confusion_ui(ui: &mut egui::Ui, report: &EvalReport) {
+    ui.strong("Confusion matrix (rows: requested, columns: read)");
+    let Some(success) = &report.success else {
+        return;
+    };
+    let n = success.confusion.len();
+    let cell = 26.0;
+    let (response, painter) = ui.allocate_painter(
+        vec2(cell * (n as f32 + 1.0), cell * (n as f32 + 1.0)),
+        Sense::hover(),
+    );
+    let origin = response.rect.min + vec2(cell, cell);
+    let text = ui.visuals().text_color();
+    for i in 0..n {
+        let font = egui::FontId::proportional(12.0);
+        painter.text(
+            origin + vec2(-cell * 0.5, cell * (i as f32 + 0.5)),
+            egui::Align2::CENTER_CENTER,
+            i,
+            font.clone(),
+            text,
+        );
+        painter.text(
+            origin + vec2(cell * (i as f32 + 0.5), -cell * 0.5),
+            egui::Align2::CENTER_CENTER,
+            i,
+            font,
+            text,
+        );
+        let total = success.confusion[i].iter().sum::<usize>().max(1) as f32;
+        for j in 0..n {
+            let share = success.confusion[i][j] as f32 / total;
+            let shade = (255.0 * (1.0 - share.sqrt())) as u8;
+            let rect = Rect::from_min_size(
+                origin + vec2(cell * j as f32, cell * i as f32),
+                vec2(cell, cell),
+            );
+            painter.rect(
+                rect,
+                0.0,
+                Color32::from_rgb(shade, shade, 255),
+                Stroke::new(0.5, Color32::GRAY),
+                StrokeKind::Inside,
+            );
+            if share >= 0.005 {
+                let color = if share > 0.4 {
+                    Color32::WHITE
+                } else {
+                    Color32::BLACK
+                };
+                painter.text(
+                    rect.center(),
+                    egui::Align2::CENTER_CENTER,
+                    format!("{:.0}", 100.0 * share),
+                    egui::FontId::proportional(10.0),
+                    color,
+                );
+            }
+        }
+    }
+    if let Some(pos) = response.hover_pos() {
+        let rel = (pos - origin) / cell;
+        let (i, j) = (rel.y.floor(), rel.x.floor());
+        if (0.0..n as f32).contains(&i) && (0.0..n as f32).contains(&j) {
+            let (i, j) = (i as usize, j as usize);
+            response.on_hover_text(format!(
+                "asked for {i}, read as {j}: {} samples",
+                success.confusion[i][j]
+            ));
+        }
+    }
+}
+
+fn augment_ui(ui: &mut egui::Ui, results: &[AugmentResult]) {
+    ui.strong("Retraining with synthetic data (test accuracy %)");
+    if results.is_empty() {
+        ui.weak("(run `gan-studio augment --run RUN` to fill this in)");
+        return;
+    }
+    Plot::new("augment")
+        .legend(Legend::default())
+        .height(200.0)
+        .width(380.0)
+        .show(ui, |plot| {
+            let mut strategies: Vec<String> = Vec::new();
+            for r in results {
+                let name = format!("{:?}, {}/class", r.strategy, r.real_per_class);
+                if !strategies.contains(&name) {
+                    strategies.push(name);
+                }
+            }
+            for name in strategies {
+                let mut points: Vec<[f64; 2]> = results
+                    .iter()
+                    .filter(|r| format!("{:?}, {}/class", r.strategy, r.real_per_class) == name)
+                    .map(|r| [100.0 * r.ratio, 100.0 * r.accuracy.mean])
+                    .collect();
+                // The ratio-0 baseline belongs to every strategy's curve.
+                if let Some(base) = results.iter().find(|r| r.ratio == 0.0) {
+                    if !points.iter().any(|p| p[0] == 0.0) {
+                        points.insert(0, [0.0, 100.0 * base.accuracy.mean]);
+                    }
+                }
+                plot.line(Line::new(name, PlotPoints::from(points)));
+            }
+        });
+}

@@ -1,0 +1,98 @@
+//! One struct per tab, each with a `ui` method; the app picks one by [`Tab`].
+
+pub mod embedding;
+pub mod explorer;
+pub mod metrics;
+pub mod training;
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::compute::Compute;
+use super::jobs::Waker;
+use super::widgets::{ExportSettings, Notices};
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Tab {
+    #[default]
+    Training,
+    Explorer,
+    Metrics,
+    Embedding,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Training, Tab::Explorer, Tab::Metrics, Tab::Embedding];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Training => "Training",
+            Tab::Explorer => "Latent explorer",
+            Tab::Metrics => "Metrics",
+            Tab::Embedding => "Embedding",
+        }
+    }
+}
+
+/// What every tab may use: folders, devices, the UI waker, messages and export options.
+pub struct Shared<'a> {
+    pub runs_dir: &'a mut PathBuf,
+    pub data_dir: &'a mut PathBuf,
+    pub compute: &'a Compute,
+    pub waker: &'a Waker,
+    pub notices: &'a mut Notices,
+    pub export: &'a mut ExportSettings,
+}
+
+/// A run folder as the runs lists show it.
+#[derive(Clone, Debug)]
+pub struct RunSummary {
+    pub name: String,
+    pub model: String,
+    pub step: usize,
+    pub total_steps: usize,
+    pub has_eval: bool,
+    pub is_classifier: bool,
+}
+
+/// The runs under `runs_dir`, sorted by name; folders that are not runs are skipped.
+pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
+    let Ok(entries) = std::fs::read_dir(runs_dir) else {
+        return Vec::new();
+    };
+    let mut runs: Vec<RunSummary> = entries
+        .flatten()
+        .filter_map(|entry| {
+            let root = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if root.join("classifier.bpk").is_file() {
+                return Some(RunSummary {
+                    name,
+                    model: "classifier".into(),
+                    step: 0,
+                    total_steps: 0,
+                    has_eval: false,
+                    is_classifier: true,
+                });
+            }
+            let text = std::fs::read_to_string(root.join("config.json")).ok()?;
+            let config: crate::train::TrainConfig = serde_json::from_str(&text).ok()?;
+            let run = crate::train::RunDir::open(runs_dir, &name).ok()?;
+            let state = crate::train::checkpoint::latest(&run)
+                .ok()
+                .flatten()
+                .and_then(|c| crate::train::checkpoint::load_state(&c).ok());
+            Some(RunSummary {
+                name,
+                model: format!("{} {:?}", config.gan.model.name(), config.gan.depth).to_lowercase(),
+                step: state.as_ref().map_or(0, |s| s.step),
+                total_steps: state.as_ref().map_or(0, |s| s.total_steps),
+                has_eval: root.join("eval.json").is_file(),
+                is_classifier: false,
+            })
+        })
+        .collect();
+    runs.sort_by(|a, b| a.name.cmp(&b.name));
+    runs
+}

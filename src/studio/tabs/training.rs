@@ -1,0 +1,616 @@
+//! The training tab: every engine option as a widget, start / pause / stop / resume, live
+//! plots of the losses, D outputs and gradient norms, and the fixed-noise grid as it trains.
+
+use std::collections::BTreeMap;
+
+use egui_plot::{Legend, Line, Plot, PlotPoints};
+use serde::{Deserialize, Serialize};
+
+use super::{RunSummary, Shared, list_runs};
+use crate::data::DatasetKind;
+use crate::model::{Depth, GanConfig, ModelKind, NormKind};
+use crate::studio::jobs::training::{Command, Message, Request, TrainingJob};
+use crate::studio::widgets::{DigitGrid, ExportDialog};
+use crate::train::{StepMetrics, TrainConfig};
+
+/// The options form, persisted between launches.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainingForm {
+    pub run_name: String,
+    pub config: TrainConfig,
+    /// Steps of the run; 0 means whole epochs.
+    pub max_steps: usize,
+    pub train_limit: usize,
+}
+
+impl Default for TrainingForm {
+    fn default() -> Self {
+        let config = TrainConfig::new(GanConfig::new(ModelKind::Cdcgan).with_depth(Depth::Shallow))
+            .with_mismatch(true)
+            .with_sample_every(50);
+        Self {
+            run_name: "studio-run".into(),
+            config,
+            max_steps: 2000,
+            train_limit: 0,
+        }
+    }
+}
+
+#[derive(Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainingTab {
+    pub form: TrainingForm,
+    #[serde(skip)]
+    pub live: Live,
+    #[serde(skip)]
+    runs: Vec<RunSummary>,
+    #[serde(skip)]
+    runs_scanned: bool,
+    #[serde(skip)]
+    export: ExportDialog,
+}
+
+/// The run being trained (or the last one), as the worker reports it.
+#[derive(Default)]
+pub struct Live {
+    pub job: Option<TrainingJob>,
+    pub run: String,
+    pub history: Vec<StepMetrics>,
+    pub first_step: usize,
+    pub total_steps: usize,
+    pub paused: bool,
+    pub status: String,
+    pub samples: DigitGrid,
+    pub samples_step: usize,
+}
+
+impl Live {
+    pub fn is_running(&self) -> bool {
+        self.job.is_some()
+    }
+}
+
+/// Most messages drained per frame, so a burst never stalls a frame.
+const DRAIN_BUDGET: std::time::Duration = std::time::Duration::from_millis(4);
+
+impl TrainingTab {
+    /// Reads what the worker sent since the last frame.
+    pub fn drain(&mut self, shared: &mut Shared<'_>) {
+        let Some(job) = &self.live.job else { return };
+        let started = std::time::Instant::now();
+        let mut messages = Vec::new();
+        while started.elapsed() < DRAIN_BUDGET {
+            let Ok(message) = job.messages.try_recv() else {
+                break;
+            };
+            messages.push(message);
+        }
+        let mut finished = false;
+        for message in messages {
+            let live = &mut self.live;
+            match message {
+                Message::Started {
+                    run,
+                    first_step,
+                    total_steps,
+                } => {
+                    live.run = run;
+                    live.first_step = first_step;
+                    live.total_steps = total_steps;
+                    live.status = format!("training {} from step {first_step}", live.run);
+                }
+                Message::Step(metrics) => live.history.push(metrics),
+                Message::Samples {
+                    step,
+                    pixels,
+                    count,
+                    side,
+                } => {
+                    let cols = if self.form.config.gan.model.is_conditional() {
+                        count / self.form.config.gan.num_classes.max(1)
+                    } else {
+                        10
+                    };
+                    live.samples.set(pixels, count, side, cols);
+                    live.samples_step = step;
+                }
+                Message::Checkpoint { step } => {
+                    live.status = format!("{}: checkpoint at step {step}", live.run)
+                }
+                Message::Paused(paused) => live.paused = paused,
+                Message::Finished { stopped, step } => {
+                    live.status = format!(
+                        "{}: {} at step {step}{}",
+                        live.run,
+                        if stopped { "stopped" } else { "finished" },
+                        if stopped { " (resumable)" } else { "" }
+                    );
+                    shared.notices.info(live.status.clone());
+                    finished = true;
+                }
+                Message::Failed(error) => {
+                    live.status = format!("training failed: {error}");
+                    shared.notices.error(live.status.clone());
+                    finished = true;
+                }
+            }
+        }
+        if finished {
+            self.live.job = None;
+            self.live.paused = false;
+            self.runs_scanned = false;
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        if !self.runs_scanned {
+            self.runs = list_runs(shared.runs_dir);
+            self.runs_scanned = true;
+        }
+        egui::Panel::left("training-options")
+            .resizable(true)
+            .default_size(300.0)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| {
+                    self.controls_ui(ui, shared);
+                    ui.separator();
+                    ui.add_enabled_ui(!self.live.is_running(), |ui| {
+                        options_ui(ui, &mut self.form);
+                    });
+                    ui.separator();
+                    self.runs_ui(ui, shared);
+                });
+            });
+        egui::CentralPanel::default().show(ui, |ui| self.live_ui(ui, shared));
+    }
+
+    fn controls_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        ui.heading("Run");
+        ui.horizontal(|ui| {
+            let name = ui.label("Name");
+            ui.add_enabled(
+                !self.live.is_running(),
+                egui::TextEdit::singleline(&mut self.form.run_name).desired_width(160.0),
+            )
+            .labelled_by(name.id);
+        });
+        ui.horizontal(|ui| {
+            if self.live.is_running() {
+                let label = if self.live.paused { "Resume" } else { "Pause" };
+                if ui.button(label).clicked()
+                    && let Some(job) = &self.live.job
+                {
+                    job.send(if self.live.paused {
+                        Command::Resume
+                    } else {
+                        Command::Pause
+                    });
+                }
+                if ui
+                    .button("Stop")
+                    .on_hover_text("Stop after this step and write a checkpoint")
+                    .clicked()
+                    && let Some(job) = &self.live.job
+                {
+                    job.send(Command::Stop);
+                    self.live.status = "stopping...".into();
+                }
+            } else if ui
+                .button("Start training")
+                .on_hover_text("Start a new run with these options")
+                .clicked()
+            {
+                self.start(shared, false);
+            }
+        });
+    }
+
+    /// Starts a new run from the form, or continues the named run.
+    pub fn start(&mut self, shared: &mut Shared<'_>, resume: bool) {
+        let mut config = self.form.config.clone();
+        config.max_steps = (self.form.max_steps > 0).then_some(self.form.max_steps);
+        config.train_limit = (self.form.train_limit > 0).then_some(self.form.train_limit);
+        if !resume && let Err(e) = config.validate() {
+            shared.notices.error(format!("{e:#}"));
+            return;
+        }
+        let (device, label) = shared.compute.training();
+        let name = self.form.run_name.trim().to_owned();
+        self.live = Live {
+            run: name.clone(),
+            status: format!("starting {name} on {label}..."),
+            ..Live::default()
+        };
+        self.live.job = Some(TrainingJob::spawn(
+            Request {
+                config,
+                runs_dir: shared.runs_dir.clone(),
+                run: name,
+                resume,
+                data_dir: shared.data_dir.clone(),
+                device,
+            },
+            shared.waker.clone(),
+        ));
+    }
+
+    fn runs_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        ui.horizontal(|ui| {
+            ui.heading("Runs");
+            if ui
+                .small_button("Refresh")
+                .on_hover_text("Scan the runs folder again")
+                .clicked()
+            {
+                self.runs_scanned = false;
+            }
+        });
+        if self.runs.is_empty() {
+            ui.label(format!("no runs in {}", shared.runs_dir.display()));
+        }
+        let mut resume = None;
+        egui::Grid::new("runs-list").striped(true).show(ui, |ui| {
+            for run in self.runs.iter().filter(|r| !r.is_classifier) {
+                ui.label(&run.name);
+                ui.label(&run.model);
+                let state = if self.live.is_running() && self.live.run == run.name {
+                    "training".to_owned()
+                } else if run.total_steps > 0 && run.step >= run.total_steps {
+                    "finished".to_owned()
+                } else {
+                    format!("{}/{}", run.step, run.total_steps)
+                };
+                ui.label(state);
+                let can_resume = !self.live.is_running() && run.step < run.total_steps;
+                if ui
+                    .add_enabled(can_resume, egui::Button::new("Resume").small())
+                    .clicked()
+                {
+                    resume = Some(run.name.clone());
+                }
+                ui.end_row();
+            }
+        });
+        if let Some(name) = resume {
+            self.form.run_name = name;
+            self.start(shared, true);
+        }
+    }
+
+    fn live_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        let live = &mut self.live;
+        let step = live.history.last().map_or(live.first_step, |m| m.step);
+        let progress = if live.total_steps > 0 {
+            step as f32 / live.total_steps as f32
+        } else {
+            0.0
+        };
+        ui.horizontal(|ui| {
+            ui.label(if live.status.is_empty() {
+                "not training"
+            } else {
+                &live.status
+            });
+            if live.paused {
+                ui.strong("paused");
+            }
+        });
+        ui.add(
+            egui::ProgressBar::new(progress).text(format!("step {step} / {}", live.total_steps)),
+        );
+        if let Some(last) = live.history.last() {
+            ui.label(format!(
+                "D loss {:.3} · G loss {:.3} · D(x) {:.2} · D(G(z)) {:.2} · {:.0} s",
+                last.d_loss, last.g_loss, last.d_real, last.d_fake, last.elapsed_secs
+            ));
+        }
+        let width = ui.available_width();
+        let plot_width = (width * 0.55).max(200.0);
+        ui.horizontal_top(|ui| {
+            ui.vertical(|ui| {
+                ui.set_width(plot_width);
+                plots_ui(ui, &live.history, plot_width);
+            });
+            ui.vertical(|ui| {
+                ui.horizontal(|ui| {
+                    ui.strong(format!("Fixed-noise samples (step {})", live.samples_step));
+                    self.export
+                        .button(ui, shared.export, "training-samples.png");
+                });
+                let side = ui.available_width().min(420.0);
+                if live
+                    .samples
+                    .show(ui, "training-samples", egui::vec2(side, side))
+                    .is_none()
+                {
+                    ui.label("the grid appears at the first sample step");
+                }
+            });
+        });
+        self.export.window(
+            ui.ctx(),
+            "training samples",
+            &self.live.samples,
+            shared.export,
+            shared.notices,
+        );
+    }
+}
+
+fn series(history: &[StepMetrics], value: impl Fn(&StepMetrics) -> f32) -> PlotPoints<'static> {
+    // Thin long runs to about 2,000 points per line: enough for the eye, cheap to draw.
+    let stride = (history.len() / 2000).max(1);
+    history
+        .iter()
+        .step_by(stride)
+        .map(|m| [m.step as f64, f64::from(value(m))])
+        .collect()
+}
+
+fn plots_ui(ui: &mut egui::Ui, history: &[StepMetrics], width: f32) {
+    let height = 150.0;
+    ui.strong("Losses");
+    Plot::new("losses")
+        .legend(Legend::default())
+        .height(height)
+        .width(width)
+        .show(ui, |plot| {
+            plot.line(Line::new("D loss", series(history, |m| m.d_loss)));
+            plot.line(Line::new("G loss", series(history, |m| m.g_loss)));
+        });
+    ui.strong("Discriminator outputs");
+    Plot::new("d-outputs")
+        .legend(Legend::default())
+        .height(height)
+        .width(width)
+        .include_y(0.0)
+        .include_y(1.0)
+        .show(ui, |plot| {
+            plot.line(Line::new("D(x)", series(history, |m| m.d_real)));
+            plot.line(Line::new("D(G(z))", series(history, |m| m.d_fake)));
+        });
+    ui.strong("Gradient norms per layer (log10)");
+    Plot::new("grad-norms")
+        .legend(Legend::default())
+        .height(height)
+        .width(width)
+        .show(ui, |plot| {
+            let mut layers: BTreeMap<String, Vec<[f64; 2]>> = BTreeMap::new();
+            let stride = (history.len() / 1000).max(1);
+            for m in history.iter().step_by(stride) {
+                for (net, norms) in [("G", &m.grad_norms_g), ("D", &m.grad_norms_d)] {
+                    for layer in norms {
+                        layers
+                            .entry(format!("{net} {}", layer.layer))
+                            .or_default()
+                            .push([m.step as f64, f64::from(layer.norm.max(1e-12)).log10()]);
+                    }
+                }
+            }
+            for (name, points) in layers {
+                plot.line(Line::new(name, PlotPoints::from(points)));
+            }
+        });
+}
+
+/// One labelled row of an options grid; the label names the widget for screen readers and tests.
+pub fn row(
+    ui: &mut egui::Ui,
+    label: &str,
+    tip: &str,
+    add: impl FnOnce(&mut egui::Ui) -> egui::Response,
+) -> egui::Response {
+    let mut name = ui.label(label);
+    if !tip.is_empty() {
+        name = name.on_hover_text(tip);
+    }
+    let response = add(ui).labelled_by(name.id);
+    ui.end_row();
+    response
+}
+
+fn combo<T: PartialEq + Copy>(
+    ui: &mut egui::Ui,
+    id: &str,
+    value: &mut T,
+    choices: &[(T, &str)],
+) -> egui::Response {
+    let current = choices
+        .iter()
+        .find(|(c, _)| c == value)
+        .map_or("?", |(_, name)| *name);
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(current)
+        .show_ui(ui, |ui| {
+            for (choice, name) in choices {
+                ui.selectable_value(value, *choice, *name);
+            }
+        })
+        .response
+}
+
+/// Every engine option, with a tooltip saying what it does.
+fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
+    let TrainingForm {
+        config,
+        max_steps,
+        train_limit,
+        ..
+    } = form;
+    ui.heading("Options");
+    egui::Grid::new("training-options-grid")
+        .num_columns(2)
+        .show(ui, |ui| {
+            row(ui, "Dataset", "", |ui| {
+                combo(
+                    ui,
+                    "dataset",
+                    &mut config.dataset,
+                    &[
+                        (DatasetKind::Mnist, "MNIST"),
+                        (DatasetKind::Fashion, "Fashion-MNIST"),
+                    ],
+                )
+            });
+            let gan = &mut config.gan;
+            row(
+                ui,
+                "Model",
+                "dcgan: unconditional convolutional GAN · cgan: dense conditional GAN · \
+                 cdcgan: conditional DCGAN (label as an extra feature map) · tf-dcgan: the \
+                 TensorFlow tutorial's DCGAN",
+                |ui| {
+                    combo(
+                        ui,
+                        "model",
+                        &mut gan.model,
+                        &[
+                            (ModelKind::Dcgan, "dcgan"),
+                            (ModelKind::Cgan, "cgan"),
+                            (ModelKind::Cdcgan, "cdcgan"),
+                            (ModelKind::TfDcgan, "tf-dcgan"),
+                        ],
+                    )
+                },
+            );
+            row(
+                ui,
+                "Depth",
+                "Network size: shallow trains fastest, deep draws best",
+                |ui| {
+                    combo(
+                        ui,
+                        "depth",
+                        &mut gan.depth,
+                        &[
+                            (Depth::Shallow, "shallow"),
+                            (Depth::Medium, "medium"),
+                            (Depth::Deep, "deep"),
+                        ],
+                    )
+                },
+            );
+            row(ui, "Latent size", "Length of the noise vector z", |ui| {
+                ui.add(egui::DragValue::new(&mut gan.latent_dim).range(2..=512))
+            });
+            let norms = [
+                (NormKind::Batch, "batch"),
+                (NormKind::Virtual, "virtual"),
+                (NormKind::None, "none"),
+            ];
+            row(
+                ui,
+                "G normalisation",
+                "batch: batch norm · virtual: normalise against a fixed reference batch, so one \
+                 sample does not depend on the others in its batch · none",
+                |ui| combo(ui, "g-norm", &mut gan.generator_norm, &norms),
+            );
+            row(
+                ui,
+                "D normalisation",
+                "batch norm or none in the discriminator",
+                |ui| combo(ui, "d-norm", &mut gan.discriminator_norm, &norms),
+            );
+            row(
+                ui,
+                "Dropout (D)",
+                "Drop this share of D's activations: weakens an overconfident D",
+                |ui| ui.add(egui::Slider::new(&mut gan.dropout, 0.0..=0.7)),
+            );
+            row(
+                ui,
+                "Real label target",
+                "One-sided label smoothing: train D towards this value (e.g. 0.9) on real \
+                 images instead of 1, so it never becomes certain",
+                |ui| ui.add(egui::Slider::new(&mut config.real_target, 0.7..=1.0)),
+            );
+            row(
+                ui,
+                "D updates per step",
+                "G:D update ratio: discriminator steps per round",
+                |ui| ui.add(egui::DragValue::new(&mut config.d_updates).range(1..=10)),
+            );
+            row(
+                ui,
+                "G updates per step",
+                "G:D update ratio: generator steps per round",
+                |ui| ui.add(egui::DragValue::new(&mut config.g_updates).range(1..=10)),
+            );
+            for (label, tip, lr) in [
+                (
+                    "Learning rate G",
+                    "Adam step size of the generator",
+                    &mut config.lr_generator,
+                ),
+                (
+                    "Learning rate D",
+                    "Adam step size of the discriminator",
+                    &mut config.lr_discriminator,
+                ),
+            ] {
+                row(ui, label, tip, |ui| {
+                    ui.add(
+                        egui::DragValue::new(lr)
+                            .range(1e-6..=1e-2)
+                            .speed(1e-5)
+                            .max_decimals(6),
+                    )
+                });
+            }
+            row(
+                ui,
+                "Adam beta1",
+                "Momentum; 0.5 is the DCGAN choice, 0.9 makes GANs oscillate",
+                |ui| ui.add(egui::Slider::new(&mut config.beta1, 0.0..=0.99)),
+            );
+            row(ui, "Adam beta2", "", |ui| {
+                ui.add(egui::Slider::new(&mut config.beta2, 0.9..=0.9999))
+            });
+            row(ui, "Batch size", "", |ui| {
+                ui.add(egui::DragValue::new(&mut config.batch_size).range(1..=1024))
+            });
+            row(
+                ui,
+                "Steps",
+                "Optimiser steps to run; 0 trains for whole epochs instead",
+                |ui| ui.add(egui::DragValue::new(max_steps).range(0..=1_000_000)),
+            );
+            row(ui, "Epochs", "Used when Steps is 0", |ui| {
+                ui.add(egui::DragValue::new(&mut config.epochs).range(1..=200))
+            });
+            row(
+                ui,
+                "Training images",
+                "Train on the first N images only (quick experiments); 0 uses them all",
+                |ui| ui.add(egui::DragValue::new(train_limit).range(0..=60_000)),
+            );
+            row(
+                ui,
+                "Seed",
+                "Same seed and options give the same run",
+                |ui| ui.add(egui::DragValue::new(&mut config.seed)),
+            );
+            row(ui, "Sample every", "Steps between sample grids", |ui| {
+                ui.add(egui::DragValue::new(&mut config.sample_every).range(1..=10_000))
+            });
+        });
+    ui.checkbox(&mut config.mismatch, "Matching-aware D")
+        .on_hover_text(
+            "Conditional models: also show D real images with wrong labels as fakes, so the \
+         generator must obey its labels",
+        );
+    ui.checkbox(&mut config.augment, "Shift real images")
+        .on_hover_text("Move real images by up to 2 pixels: a cheap regulariser for D");
+    let mut ema = config.ema_decay.is_some();
+    if ui
+        .checkbox(&mut ema, "Average generator weights")
+        .on_hover_text(
+            "Samples come from a moving average (decay 0.999) of G's weights: steadier digits",
+        )
+        .changed()
+    {
+        config.ema_decay = ema.then_some(0.999);
+    }
+}

@@ -1,0 +1,248 @@
+//! "Export PNG...": grid layout options, a path (typed, or from the native save dialog), and
+//! the one grid export function the CLI uses too.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, channel};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use super::{DigitGrid, Notices};
+use crate::export::grid::{GridLayout, save_grid_png};
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct ExportSettings {
+    /// Images per row; 0 keeps the layout shown on screen.
+    pub cols: usize,
+    pub padding: usize,
+    pub scale: usize,
+    pub folder: PathBuf,
+}
+
+impl Default for ExportSettings {
+    fn default() -> Self {
+        Self {
+            cols: 0,
+            padding: 2,
+            scale: 4,
+            folder: PathBuf::from("exports"),
+        }
+    }
+}
+
+/// Writes the grid as a PNG with the chosen layout.
+pub fn export_grid(grid: &DigitGrid, settings: &ExportSettings, path: &Path) -> Result<()> {
+    anyhow::ensure!(!grid.is_empty(), "nothing to export yet");
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .map_err(|e| anyhow::anyhow!("cannot create folder {}: {e}", parent.display()))?;
+    }
+    let layout = GridLayout {
+        cols: if settings.cols == 0 {
+            grid.cols
+        } else {
+            settings.cols
+        },
+        padding: settings.padding,
+        scale: settings.scale.max(1),
+        ..GridLayout::default()
+    };
+    save_grid_png(
+        path,
+        &grid.pixels,
+        grid.count,
+        grid.side,
+        grid.side,
+        &layout,
+    )
+}
+
+/// The export window of one grid: open/closed, the path being edited, and a pending native
+/// dialog (run on its own thread, as rfd's dialogs block until closed).
+#[derive(Default)]
+pub struct ExportDialog {
+    pub open: bool,
+    pub path: String,
+    browsing: Option<Receiver<Option<PathBuf>>>,
+}
+
+impl ExportDialog {
+    /// The "Export PNG..." button.
+    pub fn button(&mut self, ui: &mut egui::Ui, settings: &ExportSettings, file_name: &str) {
+        if ui
+            .button("Export PNG...")
+            .on_hover_text("Save this grid as a PNG, with rows, padding and scale of your choice")
+            .clicked()
+        {
+            self.open = true;
+            if self.path.is_empty() {
+                self.path = settings.folder.join(file_name).display().to_string();
+            }
+        }
+    }
+
+    /// The window, when open. Returns the path written, if any.
+    pub fn window(
+        &mut self,
+        ctx: &egui::Context,
+        title: &str,
+        grid: &DigitGrid,
+        settings: &mut ExportSettings,
+        notices: &mut Notices,
+    ) -> Option<PathBuf> {
+        if let Some(rx) = &self.browsing
+            && let Ok(answer) = rx.try_recv()
+        {
+            self.browsing = None;
+            if let Some(path) = answer {
+                self.path = path.display().to_string();
+            }
+        }
+        if !self.open {
+            return None;
+        }
+        let mut written = None;
+        let mut open = self.open;
+        egui::Window::new(format!("Export {title}"))
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                egui::Grid::new("export-options")
+                    .num_columns(2)
+                    .show(ui, |ui| {
+                        use crate::studio::tabs::training::row;
+                        row(
+                            ui,
+                            "Images per row",
+                            "0 keeps the layout shown on screen",
+                            |ui| ui.add(egui::DragValue::new(&mut settings.cols).range(0..=100)),
+                        );
+                        row(ui, "Padding (px)", "", |ui| {
+                            ui.add(egui::DragValue::new(&mut settings.padding).range(0..=32))
+                        });
+                        row(
+                            ui,
+                            "Scale",
+                            "Each pixel becomes scale x scale pixels, for crisp slides",
+                            |ui| ui.add(egui::DragValue::new(&mut settings.scale).range(1..=16)),
+                        );
+                        row(ui, "File", "", |ui| {
+                            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(320.0))
+                        });
+                    });
+                ui.horizontal(|ui| {
+                    if ui
+                        .add_enabled(self.browsing.is_none(), egui::Button::new("Browse..."))
+                        .clicked()
+                    {
+                        self.browse(ctx);
+                    }
+                    if ui.button("Save").clicked() {
+                        let path = PathBuf::from(self.path.trim());
+                        match export_grid(grid, settings, &path) {
+                            Ok(()) => {
+                                notices.info(format!("exported {}", path.display()));
+                                if let Some(parent) = path.parent() {
+                                    settings.folder = parent.to_owned();
+                                }
+                                written = Some(path);
+                            }
+                            Err(e) => notices.error(format!("export failed: {e:#}")),
+                        }
+                    }
+                });
+            });
+        self.open = open && written.is_none();
+        written
+    }
+
+    fn browse(&mut self, ctx: &egui::Context) {
+        let (tx, rx) = channel();
+        let start = PathBuf::from(&self.path);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("save-dialog".into())
+            .spawn(move || {
+                let mut dialog = rfd::FileDialog::new().add_filter("PNG image", &["png"]);
+                if let Some(dir) = start.parent().filter(|d| d.is_dir()) {
+                    dialog = dialog.set_directory(dir);
+                }
+                if let Some(name) = start.file_name() {
+                    dialog = dialog.set_file_name(name.to_string_lossy());
+                }
+                let _ = tx.send(dialog.save_file());
+                ctx.request_repaint();
+            });
+        if spawned.is_ok() {
+            self.browsing = Some(rx);
+        }
+    }
+}
+
+/// "Export PNG..." for a plot: a path (typed or browsed) and a writer the caller supplies.
+#[derive(Default)]
+pub struct PlotExport {
+    pub open: bool,
+    pub path: String,
+}
+
+impl PlotExport {
+    pub fn button(&mut self, ui: &mut egui::Ui, settings: &ExportSettings, file_name: &str) {
+        if ui
+            .button("Export PNG...")
+            .on_hover_text("Save this plot as a PNG")
+            .clicked()
+        {
+            self.open = true;
+            if self.path.is_empty() {
+                self.path = settings.folder.join(file_name).display().to_string();
+            }
+        }
+    }
+
+    pub fn window(
+        &mut self,
+        ctx: &egui::Context,
+        title: &str,
+        notices: &mut Notices,
+        write: impl FnOnce(&Path) -> Result<()>,
+    ) {
+        if !self.open {
+            return;
+        }
+        let mut open = self.open;
+        let mut saved = false;
+        egui::Window::new(format!("Export {title}"))
+            .open(&mut open)
+            .collapsible(false)
+            .resizable(false)
+            .show(ctx, |ui| {
+                ui.horizontal(|ui| {
+                    let name = ui.label("File");
+                    ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(320.0))
+                        .labelled_by(name.id);
+                });
+                if ui.button("Save").clicked() {
+                    let path = PathBuf::from(self.path.trim());
+                    let result = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .map_or(Ok(()), std::fs::create_dir_all)
+                        .map_err(|e| {
+                            anyhow::anyhow!("cannot create the folder of {}: {e}", path.display())
+                        })
+                        .and_then(|()| write(&path));
+                    match result {
+                        Ok(()) => {
+                            notices.info(format!("exported {}", path.display()));
+                            saved = true;
+                        }
+                        Err(e) => notices.error(format!("export failed: {e:#}")),
+                    }
+                }
+            });
+        self.open = open && !saved;
+    }
+}

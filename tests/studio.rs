@@ -1,0 +1,284 @@
+//! The studio driven like a user would: egui_kittest clicks tabs, buttons and sliders and
+//! reads the window back. Compute runs on the CPU here; tests/wgpu.rs covers the shared
+//! wgpu device.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use gan_studio::explore::GeneratorSource;
+use gan_studio::model::ModelKind;
+use gan_studio::studio::compute::Compute;
+use gan_studio::studio::tabs::Tab;
+use gan_studio::studio::{StudioApp, StudioState};
+
+fn studio(runs: &Path, data: &Path) -> Harness<'static, StudioApp> {
+    let state = StudioState {
+        runs_dir: runs.to_owned(),
+        data_dir: data.to_owned(),
+        ..StudioState::default()
+    };
+    Harness::builder()
+        .with_size(egui::vec2(1360.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut StudioApp| app.show(ui),
+            StudioApp::with_state(state, Compute::cpu_only()),
+        )
+}
+
+/// Steps the UI (as frames would) until `done` holds; fails after `secs`.
+fn wait_for(
+    harness: &mut Harness<'_, StudioApp>,
+    secs: u64,
+    what: &str,
+    done: impl Fn(&StudioApp) -> bool,
+) {
+    let started = Instant::now();
+    while !done(harness.state()) {
+        assert!(
+            started.elapsed() < Duration::from_secs(secs),
+            "timed out after {secs} s waiting for {what}"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.step();
+}
+
+fn notices(app: &StudioApp) -> String {
+    app.notices
+        .items
+        .iter()
+        .map(|n| n.text.clone())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn tabs_switch_and_show_their_content() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    harness.get_by_label("Start training");
+    harness.get_by_label("Latent explorer").click();
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Explorer);
+    harness.get_by_label("Generator");
+    harness.get_by_label("Metrics").click();
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Metrics);
+    harness.get_by_label("Evaluate");
+    harness.get_by_label("Embedding").click();
+    harness.step();
+    assert_eq!(harness.state().state.tab, Tab::Embedding);
+    harness.get_by_label("Compute");
+}
+
+#[test]
+fn model_options_change_the_training_form() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    let before = harness.state().state.training.form.config.mismatch;
+    harness.get_by_label("Matching-aware D").click();
+    harness.step();
+    assert_eq!(harness.state().state.training.form.config.mismatch, !before);
+
+    // The model combo box shows the current family; pick another one from its list.
+    assert_eq!(
+        harness.state().state.training.form.config.gan.model,
+        ModelKind::Cdcgan
+    );
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Model")
+        .click();
+    harness.run();
+    harness.get_by_label("dcgan").click();
+    harness.run();
+    assert_eq!(
+        harness.state().state.training.form.config.gan.model,
+        ModelKind::Dcgan
+    );
+}
+
+#[test]
+fn training_starts_streams_and_stops_with_a_checkpoint() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    {
+        let form = &mut harness.state_mut().state.training.form;
+        form.run_name = "tiny".into();
+        form.max_steps = 400;
+        form.train_limit = 512;
+        form.config.batch_size = 32;
+        form.config.sample_every = 2;
+    }
+    harness.step();
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(
+        &mut harness,
+        120,
+        "three training steps and a sample grid",
+        |app| {
+            let live = &app.state.training.live;
+            live.history.len() >= 3 && !live.samples.is_empty()
+        },
+    );
+    let live = &harness.state().state.training.live;
+    assert!(
+        live.history
+            .iter()
+            .all(|m| m.d_loss.is_finite() && m.g_loss.is_finite())
+    );
+    // One row per class on the live grid.
+    assert_eq!(live.samples.count % 10, 0);
+
+    harness.get_by_label("Stop").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the run to stop", |app| {
+        !app.state.training.live.is_running()
+    });
+    let live = &harness.state().state.training.live;
+    assert!(live.status.contains("stopped"), "status: {}", live.status);
+    let steps = live.history.len();
+    assert!(steps < 400, "stopped early, after {steps} steps");
+    let latest = std::fs::read_to_string(runs.path().join("tiny/checkpoints/latest")).unwrap();
+    assert!(
+        runs.path()
+            .join("tiny/checkpoints")
+            .join(latest.trim())
+            .is_dir()
+    );
+}
+
+fn open_explorer(harness: &mut Harness<'_, StudioApp>) {
+    harness.get_by_label("Latent explorer").click();
+    harness.step();
+    wait_for(
+        harness,
+        60,
+        "the bundled generator's first digit and grid",
+        |app| {
+            let rt = &app.state.explorer.runtime;
+            !rt.digit.is_empty() && !rt.grid.is_empty()
+        },
+    );
+}
+
+#[test]
+fn a_latent_slider_changes_the_digit() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    open_explorer(&mut harness);
+    let explorer = &harness.state().state.explorer.runtime;
+    assert_eq!(explorer.digit.count, 1);
+    assert_eq!(explorer.grid.count, 100, "10 classes x 10 latents");
+    let (before, version) = (explorer.digit.pixels.clone(), explorer.digit.version);
+
+    let z0 = harness.state().state.explorer.latent[0];
+    let target = if z0 > 0.0 { -2.5 } else { 2.5 };
+    harness
+        .get_by_role_and_label(Role::Slider, "z0")
+        .set_value_accesskit(f64::from(target));
+    harness.step();
+    assert!((harness.state().state.explorer.latent[0] - target).abs() < 1e-3);
+    wait_for(&mut harness, 30, "the digit for the new latent", |app| {
+        app.state.explorer.runtime.digit.version > version
+    });
+    let after = &harness.state().state.explorer.runtime.digit.pixels;
+    let change = before
+        .iter()
+        .zip(after)
+        .map(|(a, b)| (a - b).abs())
+        .sum::<f32>()
+        / before.len() as f32;
+    assert!(change > 0.01, "mean pixel change {change}");
+}
+
+#[test]
+fn export_writes_a_png_and_reports_an_unwritable_folder() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    open_explorer(&mut harness);
+
+    let export = |harness: &mut Harness<'_, StudioApp>, path: &str| {
+        harness
+            .get_all_by_label("Export PNG...")
+            .next()
+            .unwrap()
+            .click();
+        // A new window lays itself out in its first frame and shows in the next.
+        harness.run();
+        let field = harness.get_by_role_and_label(Role::TextInput, "File");
+        field.set_text_value_accesskit(path);
+        harness.step();
+        harness.get_by_label("Save").click();
+        harness.run();
+    };
+
+    let png = out.path().join("slides/digit.png");
+    export(&mut harness, png.to_str().unwrap());
+    let image = image::open(&png).expect("a valid PNG").into_luma8();
+    // One 28x28 digit, scale 4, padding 2 (scaled too) around it.
+    assert!(image.width() >= 4 * 28, "width {}", image.width());
+    assert!(notices(harness.state()).contains("exported"));
+
+    export(&mut harness, "/proc/no-such-folder/digit.png");
+    let text = notices(harness.state());
+    assert!(text.contains("export failed"), "notices: {text}");
+    assert!(harness.get_all_by_label_contains("export failed").count() >= 1);
+}
+
+#[test]
+fn a_missing_checkpoint_is_reported_in_the_window() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    harness.state_mut().state.explorer.source = GeneratorSource::run(runs.path(), "gone");
+    harness.get_by_label("Latent explorer").click();
+    harness.step();
+    wait_for(&mut harness, 30, "the load to fail", |app| {
+        !app.state.explorer.is_loading()
+    });
+    let text = notices(harness.state());
+    assert!(text.contains("cannot load run gone"), "notices: {text}");
+    assert!(
+        harness
+            .get_all_by_label_contains("cannot load run gone")
+            .count()
+            >= 1
+    );
+}
+
+#[test]
+fn corrupt_data_is_reported_and_training_does_not_start() {
+    let runs = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    for name in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::write(data.path().join(name), b"not an idx file").unwrap();
+    }
+    let mut harness = studio(runs.path(), data.path());
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(&mut harness, 30, "the failure", |app| {
+        !app.state.training.live.is_running()
+    });
+    let text = notices(harness.state());
+    assert!(
+        text.contains("training failed") && text.contains("train-images"),
+        "notices: {text}"
+    );
+    assert!(harness.get_all_by_label_contains("training failed").count() >= 1);
+    assert!(
+        !runs.path().join("studio-run").exists(),
+        "no run folder for a failed start"
+    );
+}
