@@ -76,72 +76,6 @@ pub fn tsne_2d(
     Ok(embedding.chunks(2).map(|p| [p[0], p[1]]).collect())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Two well separated blobs in 5-D.
-    fn blobs() -> (Vec<f32>, Vec<u8>) {
-        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
-        let mut features = Vec::new();
-        let mut labels = Vec::new();
-        for i in 0..200 {
-            let class = (i % 2) as u8;
-            for d in 0..5 {
-                let centre = if class == 1 && d == 0 { 20.0 } else { 0.0 };
-                features.push(centre + rng.sample::<f32, _>(StandardNormal));
-            }
-            labels.push(class);
-        }
-        (features, labels)
-    }
-
-    fn separated(points: &[[f32; 2]], labels: &[u8]) -> bool {
-        let mean = |c: u8| {
-            let sel: Vec<&[f32; 2]> = points
-                .iter()
-                .zip(labels)
-                .filter(|(_, l)| **l == c)
-                .map(|(p, _)| p)
-                .collect();
-            let n = sel.len() as f32;
-            [
-                sel.iter().map(|p| p[0]).sum::<f32>() / n,
-                sel.iter().map(|p| p[1]).sum::<f32>() / n,
-            ]
-        };
-        let (a, b) = (mean(0), mean(1));
-        // Nearest-centre classification in 2-D is right for nearly all points.
-        let right = points
-            .iter()
-            .zip(labels)
-            .filter(|(p, l)| {
-                let da = (p[0] - a[0]).powi(2) + (p[1] - a[1]).powi(2);
-                let db = (p[0] - b[0]).powi(2) + (p[1] - b[1]).powi(2);
-                (da < db) == (**l == 0)
-            })
-            .count();
-        right as f32 / points.len() as f32 > 0.95
-    }
-
-    #[test]
-    fn pca_keeps_the_separating_axis() {
-        let (features, labels) = blobs();
-        let points = pca_2d(&features, 5);
-        assert!(separated(&points, &labels));
-    }
-
-    #[test]
-    fn tsne_separates_blobs() {
-        let (features, labels) = blobs();
-        let a = tsne_2d(&features, 5, 20.0, 300, 1).unwrap();
-        assert!(separated(&a, &labels));
-        // bhtsne sums forces in parallel, so maps from the same seed agree in layout, not bitwise.
-        let b = tsne_2d(&features, 5, 20.0, 300, 1).unwrap();
-        assert!(separated(&b, &labels));
-    }
-}
-
 /// Real and generated digits read by the classifier: what the embedding maps are made of.
 pub struct EmbeddingInputs {
     /// Class of each point: the true label of real images, the requested label of generated
@@ -263,5 +197,71 @@ impl EmbeddingInputs {
             .iter()
             .map(|&c| c as f64 / total.max(1) as f64)
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Two well separated blobs in 5-D.
+    fn blobs() -> (Vec<f32>, Vec<u8>) {
+        let mut rng = rand::rngs::StdRng::seed_from_u64(4);
+        let mut features = Vec::new();
+        let mut labels = Vec::new();
+        for i in 0..200 {
+            let class = (i % 2) as u8;
+            for d in 0..5 {
+                let centre = if class == 1 && d == 0 { 20.0 } else { 0.0 };
+                features.push(centre + rng.sample::<f32, _>(StandardNormal));
+            }
+            labels.push(class);
+        }
+        (features, labels)
+    }
+
+    fn separated(points: &[[f32; 2]], labels: &[u8]) -> bool {
+        let mean = |c: u8| {
+            let sel: Vec<&[f32; 2]> = points
+                .iter()
+                .zip(labels)
+                .filter(|(_, l)| **l == c)
+                .map(|(p, _)| p)
+                .collect();
+            let n = sel.len() as f32;
+            [
+                sel.iter().map(|p| p[0]).sum::<f32>() / n,
+                sel.iter().map(|p| p[1]).sum::<f32>() / n,
+            ]
+        };
+        let (a, b) = (mean(0), mean(1));
+        // Nearest-centre classification in 2-D is right for nearly all points.
+        let right = points
+            .iter()
+            .zip(labels)
+            .filter(|(p, l)| {
+                let da = (p[0] - a[0]).powi(2) + (p[1] - a[1]).powi(2);
+                let db = (p[0] - b[0]).powi(2) + (p[1] - b[1]).powi(2);
+                (da < db) == (**l == 0)
+            })
+            .count();
+        right as f32 / points.len() as f32 > 0.95
+    }
+
+    #[test]
+    fn pca_keeps_the_separating_axis() {
+        let (features, labels) = blobs();
+        let points = pca_2d(&features, 5);
+        assert!(separated(&points, &labels));
+    }
+
+    #[test]
+    fn tsne_separates_blobs() {
+        let (features, labels) = blobs();
+        let a = tsne_2d(&features, 5, 20.0, 300, 1).unwrap();
+        assert!(separated(&a, &labels));
+        // bhtsne sums forces in parallel, so maps from the same seed agree in layout, not bitwise.
+        let b = tsne_2d(&features, 5, 20.0, 300, 1).unwrap();
+        assert!(separated(&b, &labels));
     }
 }

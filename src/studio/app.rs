@@ -56,6 +56,9 @@ pub struct FrameStats {
     pub build_times: Vec<Duration>,
     pub intervals: Vec<Duration>,
     last_frame: Option<Instant>,
+    frames: usize,
+    /// With GAN_STUDIO_FRAME_STATS set, a summary goes to stderr every 300 frames.
+    report: bool,
 }
 
 impl FrameStats {
@@ -67,6 +70,21 @@ impl FrameStats {
         }
         self.last_frame = Some(started);
         push_capped(&mut self.build_times, built);
+        self.frames += 1;
+        if self.report && self.frames.is_multiple_of(300) {
+            eprintln!("{}", self.summary());
+        }
+    }
+
+    /// Median and 99th percentile of the UI build time and of the frame interval.
+    pub fn summary(&self) -> String {
+        let (build_median, build_p99) = Self::percentiles(&self.build_times);
+        let (gap_median, gap_p99) = Self::percentiles(&self.intervals);
+        format!(
+            "frames {} | UI build median {build_median:.2} ms, p99 {build_p99:.2} ms | frame interval median {gap_median:.2} ms, p99 {gap_p99:.2} ms (last {})",
+            self.frames,
+            self.build_times.len()
+        )
     }
 
     /// (median, 99th percentile) of a list of durations, in ms.
@@ -124,7 +142,10 @@ impl StudioApp {
             state,
             compute,
             notices,
-            frames: FrameStats::default(),
+            frames: FrameStats {
+                report: std::env::var_os("GAN_STUDIO_FRAME_STATS").is_some(),
+                ..FrameStats::default()
+            },
             waker: None,
         }
     }
@@ -240,13 +261,8 @@ impl eframe::App for StudioApp {
     }
 
     fn on_exit(&mut self) {
-        if std::env::var_os("GAN_STUDIO_FRAME_STATS").is_some() {
-            let (build_median, build_p99) = FrameStats::percentiles(&self.frames.build_times);
-            let (gap_median, gap_p99) = FrameStats::percentiles(&self.frames.intervals);
-            eprintln!(
-                "frames: {} | UI build median {build_median:.2} ms, p99 {build_p99:.2} ms | frame interval median {gap_median:.2} ms, p99 {gap_p99:.2} ms",
-                self.frames.build_times.len()
-            );
+        if self.frames.report {
+            eprintln!("{}", self.frames.summary());
         }
     }
 }

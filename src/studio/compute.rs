@@ -123,10 +123,20 @@ pub fn device_descriptor(adapter: &wgpu::Adapter) -> wgpu::DeviceDescriptor<'sta
 pub fn wgpu_configuration() -> egui_wgpu::WgpuConfiguration {
     let mut setup = egui_wgpu::WgpuSetupCreateNew::without_display_handle();
     setup.device_descriptor = Arc::new(device_descriptor);
-    egui_wgpu::WgpuConfiguration {
+    let mut config = egui_wgpu::WgpuConfiguration {
         wgpu_setup: egui_wgpu::WgpuSetup::CreateNew(setup),
         ..Default::default()
+    };
+    // For measuring frame pacing: GAN_STUDIO_PRESENT_MODE=fifo|mailbox|immediate.
+    if let Ok(mode) = std::env::var("GAN_STUDIO_PRESENT_MODE") {
+        config.surface.present_mode = match mode.as_str() {
+            "fifo" => wgpu::PresentMode::Fifo,
+            "mailbox" => wgpu::PresentMode::Mailbox,
+            "immediate" => wgpu::PresentMode::Immediate,
+            _ => wgpu::PresentMode::AutoNoVsync,
+        };
     }
+    config
 }
 
 fn share_device(state: &egui_wgpu::RenderState) -> Result<Device> {

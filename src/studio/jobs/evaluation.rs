@@ -25,7 +25,7 @@ pub struct Request {
 pub enum Message {
     /// (stage name, fraction of the stages done)
     Progress(String, f32),
-    Done(Outcome<RunEval>),
+    Done(Box<Outcome<RunEval>>),
 }
 
 const STAGES: [&str; 7] = [
@@ -99,7 +99,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             let outcome = done
                 .recv()
                 .unwrap_or_else(|_| Err("the evaluation thread ended without an answer".into()));
-            let _ = tx.send(Message::Done(outcome));
+            let _ = tx.send(Message::Done(Box::new(outcome)));
             waker();
         });
     rx

@@ -72,6 +72,7 @@ impl MetricsTab {
             match message {
                 Message::Progress(stage, done) => self.progress = Some((stage, done)),
                 Message::Done(outcome) => {
+                    let outcome = *outcome;
                     self.job = None;
                     self.progress = None;
                     match outcome {
@@ -367,7 +368,7 @@ fn confusion_ui(ui: &mut egui::Ui, report: &EvalReport) {
                 Stroke::new(0.5, Color32::GRAY),
                 StrokeKind::Inside,
             );
-            if share >= 0.005 {
+            if share >= 0.005 && (100.0 * share).round() >= 1.0 {
                 let color = if share > 0.4 {
                     Color32::WHITE
                 } else {
@@ -421,10 +422,10 @@ fn augment_ui(ui: &mut egui::Ui, results: &[AugmentResult]) {
                     .map(|r| [100.0 * r.ratio, 100.0 * r.accuracy.mean])
                     .collect();
                 // The ratio-0 baseline belongs to every strategy's curve.
-                if let Some(base) = results.iter().find(|r| r.ratio == 0.0) {
-                    if !points.iter().any(|p| p[0] == 0.0) {
-                        points.insert(0, [0.0, 100.0 * base.accuracy.mean]);
-                    }
+                if let Some(base) = results.iter().find(|r| r.ratio == 0.0)
+                    && !points.iter().any(|p| p[0] == 0.0)
+                {
+                    points.insert(0, [0.0, 100.0 * base.accuracy.mean]);
                 }
                 plot.line(Line::new(name, PlotPoints::from(points)));
             }

@@ -100,6 +100,7 @@ impl TrainingTab {
                     live.first_step = first_step;
                     live.total_steps = total_steps;
                     live.status = format!("training {} from step {first_step}", live.run);
+                    self.runs_scanned = false;
                 }
                 Message::Step(metrics) => live.history.push(metrics),
                 Message::Samples {
@@ -373,8 +374,8 @@ fn plots_ui(ui: &mut egui::Ui, history: &[StepMetrics], width: f32) {
         });
     ui.strong("Gradient norms per layer (log10)");
     Plot::new("grad-norms")
-        .legend(Legend::default())
-        .height(height)
+        .legend(Legend::default().text_style(egui::TextStyle::Small))
+        .height(2.0 * height)
         .width(width)
         .show(ui, |plot| {
             let mut layers: BTreeMap<String, Vec<[f64; 2]>> = BTreeMap::new();
@@ -383,7 +384,7 @@ fn plots_ui(ui: &mut egui::Ui, history: &[StepMetrics], width: f32) {
                 for (net, norms) in [("G", &m.grad_norms_g), ("D", &m.grad_norms_d)] {
                     for layer in norms {
                         layers
-                            .entry(format!("{net} {}", layer.layer))
+                            .entry(format!("{net} {}", short_layer_name(&layer.layer)))
                             .or_default()
                             .push([m.step as f64, f64::from(layer.norm.max(1e-12)).log10()]);
                     }
@@ -393,6 +394,11 @@ fn plots_ui(ui: &mut egui::Ui, history: &[StepMetrics], width: f32) {
                 plot.line(Line::new(name, PlotPoints::from(points)));
             }
         });
+}
+
+/// "Conv.label_map.embedding" -> "label_map.embedding": the network kind adds nothing here.
+fn short_layer_name(name: &str) -> &str {
+    name.split_once('.').map_or(name, |(_, rest)| rest)
 }
 
 /// One labelled row of an options grid; the label names the widget for screen readers and tests.
