@@ -137,3 +137,33 @@ pub fn generate_pixels(
     }
     Ok(out)
 }
+
+/// A fixed-noise sample set: `per_class` images of each class for conditional models (class by
+/// class), or `per_class` images for unconditional ones, from the noise stream `seed`. Returns
+/// the images in [-1, 1] and, for conditional models, the requested labels.
+pub fn generate_set(
+    generator: &crate::model::Generator,
+    config: &crate::model::GanConfig,
+    per_class: usize,
+    seed: u64,
+    device: &Device,
+) -> anyhow::Result<(Vec<f32>, Option<Vec<u8>>)> {
+    let conditional = config.model.is_conditional();
+    let rows = if conditional { config.num_classes } else { 1 };
+    let batch = FixedBatch::new(
+        seed,
+        config.latent_dim,
+        conditional,
+        config.num_classes,
+        per_class,
+        rows,
+    );
+    let pixels = generate_pixels(
+        generator,
+        config,
+        &batch.latents,
+        batch.labels.as_deref(),
+        device,
+    )?;
+    Ok((pixels, batch.labels))
+}

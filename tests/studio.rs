@@ -17,11 +17,21 @@ use gan_studio::studio::tabs::Tab;
 use gan_studio::studio::{StudioApp, StudioState};
 
 fn studio(runs: &Path, data: &Path) -> Harness<'static, StudioApp> {
-    let state = StudioState {
+    studio_with(runs, data, |_| {})
+}
+
+/// The studio with its saved state adjusted first, as if it had been left that way.
+fn studio_with(
+    runs: &Path,
+    data: &Path,
+    adjust: impl FnOnce(&mut StudioState),
+) -> Harness<'static, StudioApp> {
+    let mut state = StudioState {
         runs_dir: runs.to_owned(),
         data_dir: data.to_owned(),
         ..StudioState::default()
     };
+    adjust(&mut state);
     Harness::builder()
         .with_size(egui::vec2(1360.0, 900.0))
         .build_ui_state(
@@ -62,6 +72,10 @@ fn notices(app: &StudioApp) -> String {
 fn tabs_switch_and_show_their_content() {
     let runs = tempfile::tempdir().unwrap();
     let mut harness = studio(runs.path(), &common::data_dir());
+    // A first launch opens the explorer: the bundled model needs no data.
+    assert_eq!(harness.state().state.tab, Tab::Explorer);
+    harness.get_by_label("Training").click();
+    harness.step();
     harness.get_by_label("Start training");
     harness.get_by_label("Latent explorer").click();
     harness.step();
@@ -81,6 +95,8 @@ fn tabs_switch_and_show_their_content() {
 fn model_options_change_the_training_form() {
     let runs = tempfile::tempdir().unwrap();
     let mut harness = studio(runs.path(), &common::data_dir());
+    harness.get_by_label("Training").click();
+    harness.step();
     let before = harness.state().state.training.form.config.mismatch;
     harness.get_by_label("Matching-aware D").click();
     harness.step();
@@ -106,16 +122,15 @@ fn model_options_change_the_training_form() {
 #[test]
 fn training_starts_streams_and_stops_with_a_checkpoint() {
     let runs = tempfile::tempdir().unwrap();
-    let mut harness = studio(runs.path(), &common::data_dir());
-    {
-        let form = &mut harness.state_mut().state.training.form;
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        let form = &mut state.training.form;
         form.run_name = "tiny".into();
         form.max_steps = 400;
         form.train_limit = 512;
         form.config.batch_size = 32;
         form.config.sample_every = 2;
-    }
-    harness.step();
+    });
     harness.get_by_label("Start training").click();
     harness.step();
     wait_for(
@@ -236,8 +251,10 @@ fn export_writes_a_png_and_reports_an_unwritable_folder() {
 #[test]
 fn a_missing_checkpoint_is_reported_in_the_window() {
     let runs = tempfile::tempdir().unwrap();
-    let mut harness = studio(runs.path(), &common::data_dir());
-    harness.state_mut().state.explorer.source = GeneratorSource::run(runs.path(), "gone");
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        state.explorer.source = GeneratorSource::run(runs.path(), "gone");
+    });
     harness.get_by_label("Latent explorer").click();
     harness.step();
     wait_for(&mut harness, 30, "the load to fail", |app| {
@@ -266,6 +283,8 @@ fn corrupt_data_is_reported_and_training_does_not_start() {
         std::fs::write(data.path().join(name), b"not an idx file").unwrap();
     }
     let mut harness = studio(runs.path(), data.path());
+    harness.get_by_label("Training").click();
+    harness.step();
     harness.get_by_label("Start training").click();
     harness.step();
     wait_for(&mut harness, 30, "the failure", |app| {

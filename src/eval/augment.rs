@@ -1,7 +1,7 @@
 //! Does synthetic data help a classifier? Retrains the LeNet on small real subsets with
 //! generated digits mixed in at chosen ratios, under three strategies, over several seeds.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use burn::prelude::*;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -13,7 +13,7 @@ use super::scores::{MeanStd, mean_std};
 use crate::data::Split;
 use crate::export::grid::to_u8_pixels;
 use crate::model::{GanConfig, Generator};
-use crate::sampling::{FixedBatch, generate_pixels};
+use crate::sampling::generate_set;
 
 /// How synthetic images enter training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
@@ -93,22 +93,8 @@ pub fn synthetic(
     device: &Device,
 ) -> Result<Split> {
     let per_class = count.div_ceil(gan.num_classes);
-    let batch = FixedBatch::new(
-        seed,
-        gan.latent_dim,
-        true,
-        gan.num_classes,
-        per_class,
-        gan.num_classes,
-    );
-    let pixels = generate_pixels(
-        generator,
-        gan,
-        &batch.latents,
-        batch.labels.as_deref(),
-        device,
-    )?;
-    let labels = batch.labels.unwrap_or_default();
+    let (pixels, labels) = generate_set(generator, gan, per_class, seed, device)?;
+    let labels = labels.context("synthetic training data needs a conditional generator")?;
     let all = Split {
         images: to_u8_pixels(&pixels),
         labels,

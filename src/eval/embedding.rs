@@ -105,37 +105,22 @@ impl EmbeddingInputs {
         device: &burn::prelude::Device,
     ) -> Result<Self> {
         use super::classifier::read_out;
-        use crate::sampling::{FixedBatch, generate_pixels};
+        use crate::sampling::generate_set;
         let n = per_set.min(test.len());
         let mut pixels = super::report::all_pixels(&test.clone().truncate(n));
         let real = read_out(classifier, &pixels, test.rows, device)?;
-        let conditional = gan.model.is_conditional();
-        let (per_row, rows) = if conditional {
-            (n.div_ceil(gan.num_classes), gan.num_classes)
+        let per_row = if gan.model.is_conditional() {
+            n.div_ceil(gan.num_classes)
         } else {
-            (n, 1)
+            n
         };
-        let batch = FixedBatch::new(
-            seed,
-            gan.latent_dim,
-            conditional,
-            gan.num_classes,
-            per_row,
-            rows,
-        );
-        let fake_pixels = generate_pixels(
-            generator,
-            gan,
-            &batch.latents,
-            batch.labels.as_deref(),
-            device,
-        )?;
+        let (fake_pixels, requested) = generate_set(generator, gan, per_row, seed, device)?;
         let fake = read_out(classifier, &fake_pixels, gan.image_size, device)?;
         pixels.extend_from_slice(&fake_pixels);
         let mut features = real.features.clone();
         features.extend_from_slice(&fake.features);
-        let fake_labels: Vec<u8> = match &batch.labels {
-            Some(l) => l.clone(),
+        let fake_labels: Vec<u8> = match requested {
+            Some(l) => l,
             None => fake.predictions().iter().map(|&p| p as u8).collect(),
         };
         let labels: Vec<u8> = test.labels[..n]

@@ -12,7 +12,7 @@ use super::classifier::Classifier;
 use super::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
 use crate::export::grid::{GridLayout, save_grid_png};
 use crate::fsutil::write_atomic;
-use crate::sampling::{FixedBatch, generate_pixels};
+use crate::sampling::generate_set;
 use crate::train::checkpoint;
 
 /// `eval.json` in a run: the report plus which run and step it measured.
@@ -41,35 +41,20 @@ pub fn evaluate_run(
     progress("loading the generator");
     let trained = crate::cli::open_trained_run(runs_dir, run_name, device)?;
     let gan = &trained.config.gan;
-    let conditional = gan.model.is_conditional();
-    let (per_row, rows) = if conditional {
-        (samples / gan.num_classes, gan.num_classes)
+    let per_row = if gan.model.is_conditional() {
+        samples / gan.num_classes
     } else {
-        (samples, 1)
+        samples
     };
     if per_row == 0 {
         bail!("{samples} samples are too few");
     }
-    let batch = FixedBatch::new(
-        seed,
-        gan.latent_dim,
-        conditional,
-        gan.num_classes,
-        per_row,
-        rows,
-    );
     progress("generating samples");
-    let pixels = generate_pixels(
-        &trained.generator,
-        gan,
-        &batch.latents,
-        batch.labels.as_deref(),
-        device,
-    )?;
+    let (pixels, labels) = generate_set(&trained.generator, gan, per_row, seed, device)?;
     progress("measuring");
     let report = evaluate(
         &pixels,
-        batch.labels.as_deref(),
+        labels.as_deref(),
         reference,
         classifier,
         options,

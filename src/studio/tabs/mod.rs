@@ -15,8 +15,9 @@ use super::widgets::{ExportSettings, Notices};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tab {
-    #[default]
     Training,
+    /// First launch opens here: the bundled model works with no data and no training.
+    #[default]
     Explorer,
     Metrics,
     Embedding,

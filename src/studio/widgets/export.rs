@@ -31,6 +31,24 @@ impl Default for ExportSettings {
     }
 }
 
+/// "Export PNG...": opens the export window, its path starting as `file_name` in the folder
+/// last exported to.
+fn export_button(
+    ui: &mut egui::Ui,
+    tip: &str,
+    settings: &ExportSettings,
+    file_name: &str,
+    open: &mut bool,
+    path: &mut String,
+) {
+    if ui.button("Export PNG...").on_hover_text(tip).clicked() {
+        *open = true;
+        if path.is_empty() {
+            *path = settings.folder.join(file_name).display().to_string();
+        }
+    }
+}
+
 /// Writes the grid as a PNG with the chosen layout.
 pub fn export_grid(grid: &DigitGrid, settings: &ExportSettings, path: &Path) -> Result<()> {
     anyhow::ensure!(!grid.is_empty(), "nothing to export yet");
@@ -70,16 +88,8 @@ pub struct ExportDialog {
 impl ExportDialog {
     /// The "Export PNG..." button.
     pub fn button(&mut self, ui: &mut egui::Ui, settings: &ExportSettings, file_name: &str) {
-        if ui
-            .button("Export PNG...")
-            .on_hover_text("Save this grid as a PNG, with rows, padding and scale of your choice")
-            .clicked()
-        {
-            self.open = true;
-            if self.path.is_empty() {
-                self.path = settings.folder.join(file_name).display().to_string();
-            }
-        }
+        let tip = "Save this grid as a PNG, with rows, padding and scale of your choice";
+        export_button(ui, tip, settings, file_name, &mut self.open, &mut self.path);
     }
 
     /// The window, when open. Returns the path written, if any.
@@ -190,16 +200,8 @@ pub struct PlotExport {
 
 impl PlotExport {
     pub fn button(&mut self, ui: &mut egui::Ui, settings: &ExportSettings, file_name: &str) {
-        if ui
-            .button("Export PNG...")
-            .on_hover_text("Save this plot as a PNG")
-            .clicked()
-        {
-            self.open = true;
-            if self.path.is_empty() {
-                self.path = settings.folder.join(file_name).display().to_string();
-            }
-        }
+        let tip = "Save this plot as a PNG";
+        export_button(ui, tip, settings, file_name, &mut self.open, &mut self.path);
     }
 
     pub fn window(
