@@ -301,3 +301,38 @@ fn corrupt_data_is_reported_and_training_does_not_start() {
         "no run folder for a failed start"
     );
 }
+
+#[test]
+fn interpolating_between_labels_starts_at_the_shown_digit() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    open_explorer(&mut harness);
+    wait_for(&mut harness, 30, "the interpolation strip", |app| {
+        !app.state.explorer.runtime.strip.is_empty()
+    });
+    let version = harness.state().state.explorer.runtime.strip.version;
+    harness.get_by_label("between labels").click();
+    harness.step();
+    wait_for(&mut harness, 30, "the strip between labels", |app| {
+        app.state.explorer.runtime.strip.version > version
+    });
+    let explorer = &harness.state().state.explorer;
+    assert!(explorer.between_labels);
+    assert_ne!(explorer.label, explorer.label_to);
+    let (digit, strip) = (
+        &explorer.runtime.digit.pixels,
+        &explorer.runtime.strip.pixels,
+    );
+    let per = digit.len();
+    let gap = |a: &[f32], b: &[f32]| {
+        a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32
+    };
+    assert!(
+        gap(&strip[..per], digit) < 1e-4,
+        "the strip starts at the shown digit"
+    );
+    assert!(
+        gap(&strip[strip.len() - per..], digit) > 0.01,
+        "and ends at another label"
+    );
+}

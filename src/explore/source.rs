@@ -76,9 +76,71 @@ impl LoadedGenerator {
         self.config.image_size
     }
 
+    /// Images between two labels: row i uses latent i and the label embedding
+    /// `(1 - t[i]) * embed(from[i]) + t[i] * embed(to[i])`. Conditional models only.
+    pub fn generate_between_labels(
+        &self,
+        latents: &[f32],
+        from: &[u8],
+        to: &[u8],
+        t: &[f32],
+    ) -> Result<Vec<f32>> {
+        use crate::model::layers::Condition;
+        use crate::sampling::labels_tensor;
+        anyhow::ensure!(
+            self.is_conditional(),
+            "only conditional models have labels to blend"
+        );
+        let n = t.len();
+        let z = Tensor::<2>::from_data(
+            TensorData::new(latents.to_vec(), [n, self.latent_dim()]),
+            &self.device,
+        );
+        let condition = Condition::Blend {
+            from: labels_tensor(from.to_vec(), &self.device),
+            to: labels_tensor(to.to_vec(), &self.device),
+            t: Tensor::from_data(TensorData::new(t.to_vec(), [n, 1]), &self.device),
+        };
+        self.generator
+            .forward_condition(&self.config, z, Some(condition))
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))
+    }
+
     /// Images in [-1, 1], one `image_size²` block per latent row.
     pub fn generate(&self, latents: &[f32], labels: Option<&[u8]>) -> Result<Vec<f32>> {
         let labels = if self.is_conditional() { labels } else { None };
         generate_pixels(&self.generator, &self.config, latents, labels, &self.device)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_label_blend_runs_from_one_class_to_the_other() {
+        let device = Device::flex();
+        let generator = LoadedGenerator::load(&GeneratorSource::Bundled, &device).unwrap();
+        let z: Vec<f32> = (0..100)
+            .map(|i| ((i * 7) % 13) as f32 / 6.5 - 1.0)
+            .collect();
+        let three = generator.generate(&z, Some(&[3])).unwrap();
+        let eight = generator.generate(&z, Some(&[8])).unwrap();
+        let blend = generator
+            .generate_between_labels(&z.repeat(3), &[3, 3, 3], &[8, 8, 8], &[0.0, 0.5, 1.0])
+            .unwrap();
+        let distance = |a: &[f32], b: &[f32]| {
+            a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32
+        };
+        let per = three.len();
+        assert!(distance(&blend[..per], &three) < 1e-5, "t = 0 is label 3");
+        assert!(
+            distance(&blend[2 * per..], &eight) < 1e-5,
+            "t = 1 is label 8"
+        );
+        let middle = &blend[per..2 * per];
+        assert!(distance(middle, &three) > 0.01 && distance(middle, &eight) > 0.01);
     }
 }

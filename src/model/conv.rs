@@ -9,7 +9,7 @@ use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 
 use super::config::GanConfig;
-use super::layers::{LabelMap, Norm, leaky_relu};
+use super::layers::{Condition, LabelMap, Norm, leaky_relu};
 
 /// DCGAN weights start from N(0, 0.02), as in Radford et al. (2016).
 pub(crate) fn dcgan_init() -> Initializer {
@@ -103,11 +103,11 @@ impl ConvGenerator {
         }
     }
 
-    /// z (B, L), labels (B) -> images (B, 1, 28, 28) in [-1, 1]
+    /// z (B, L), condition of B rows -> images (B, 1, 28, 28) in [-1, 1]
     pub fn forward(
         &self,
         z: Tensor<2>,
-        labels: Option<Tensor<1, Int>>,
+        condition: Option<Condition>,
         reference_rows: usize,
     ) -> Tensor<4> {
         let [b, _] = z.dims();
@@ -115,8 +115,8 @@ impl ConvGenerator {
             .project
             .forward(z)
             .reshape([b, self.channels, self.side, self.side]); // (B, 2w, 7, 7)
-        if let (Some(label_map), Some(labels)) = (&self.label_map, labels) {
-            x = Tensor::cat(vec![x, label_map.forward(labels)], 1); // (B, 2w+1, 7, 7)
+        if let (Some(label_map), Some(condition)) = (&self.label_map, condition) {
+            x = Tensor::cat(vec![x, label_map.forward_condition(condition)], 1); // (B, 2w+1, 7, 7)
         }
         x = relu(self.norm0.forward(x, reference_rows));
         if let Some(extra) = &self.extra {

@@ -7,7 +7,7 @@ use burn::tensor::activation::tanh;
 
 use super::config::GanConfig;
 use super::conv::dcgan_init;
-use super::layers::{Norm, embed_labels, leaky_relu};
+use super::layers::{Condition, Norm, embed_labels, leaky_relu};
 
 fn linear(input: usize, output: usize, device: &Device) -> Linear {
     LinearConfig::new(input, output)
@@ -52,16 +52,16 @@ impl DenseGenerator {
         }
     }
 
-    /// z (B, L), labels (B) -> images (B, 1, 28, 28) in [-1, 1]
+    /// z (B, L), condition of B rows -> images (B, 1, 28, 28) in [-1, 1]
     pub fn forward(
         &self,
         z: Tensor<2>,
-        labels: Option<Tensor<1, Int>>,
+        condition: Option<Condition>,
         reference_rows: usize,
     ) -> Tensor<4> {
         let [b, _] = z.dims();
-        let mut x = match labels {
-            Some(labels) => Tensor::cat(vec![z, embed_labels(&self.embedding, labels)], 1), // (B, L+E)
+        let mut x = match condition {
+            Some(condition) => Tensor::cat(vec![z, condition.embed(&self.embedding)], 1), // (B, L+E)
             None => z,
         };
         for (layer, norm) in self.hidden.iter().zip(&self.norms) {

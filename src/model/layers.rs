@@ -108,11 +108,65 @@ impl LabelMap {
 
     /// labels (B) -> (B, 1, H, W)
     pub fn forward(&self, labels: Tensor<1, Int>) -> Tensor<4> {
-        let [b] = labels.dims();
-        let embedded = embed_labels(&self.embedding, labels); // (B, E)
+        self.forward_condition(Condition::Labels(labels))
+    }
+
+    /// condition of B rows -> (B, 1, H, W)
+    pub fn forward_condition(&self, condition: Condition) -> Tensor<4> {
+        let b = condition.rows();
+        let embedded = condition.embed(&self.embedding); // (B, E)
         self.project
             .forward(embedded) // (B, H*W)
             .reshape([b, 1, self.height, self.width])
+    }
+}
+
+/// What a conditional generator is conditioned on: class labels, or a blend of two classes'
+/// label embeddings (the explorer's interpolation between labels).
+#[derive(Clone, Debug)]
+pub enum Condition {
+    Labels(Tensor<1, Int>),
+    /// (1 - t) * embed(from) + t * embed(to); from, to (B), t (B, 1)
+    Blend {
+        from: Tensor<1, Int>,
+        to: Tensor<1, Int>,
+        t: Tensor<2>,
+    },
+}
+
+impl Condition {
+    pub fn rows(&self) -> usize {
+        match self {
+            Condition::Labels(labels) | Condition::Blend { from: labels, .. } => labels.dims()[0],
+        }
+    }
+
+    /// -> (B, E)
+    pub fn embed(self, embedding: &Embedding) -> Tensor<2> {
+        match self {
+            Condition::Labels(labels) => embed_labels(embedding, labels),
+            Condition::Blend { from, to, t } => {
+                let a = embed_labels(embedding, from);
+                let b = embed_labels(embedding, to);
+                a.clone() + (b - a) * t
+            }
+        }
+    }
+
+    /// The same condition with `labels` rows in front (virtual batch norm's reference rows).
+    pub fn prepend(self, labels: Tensor<1, Int>) -> Self {
+        match self {
+            Condition::Labels(rows) => Condition::Labels(Tensor::cat(vec![labels, rows], 0)),
+            Condition::Blend { from, to, t } => {
+                let [n] = labels.dims();
+                let device = t.device();
+                Condition::Blend {
+                    from: Tensor::cat(vec![labels.clone(), from], 0),
+                    to: Tensor::cat(vec![labels, to], 0),
+                    t: Tensor::cat(vec![Tensor::zeros([n, 1], &device), t], 0),
+                }
+            }
+        }
     }
 }
 

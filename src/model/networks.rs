@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use super::config::GanConfig;
 use super::conv::{ConvDiscriminator, ConvGenerator};
 use super::dense::{DenseDiscriminator, DenseGenerator};
+use super::layers::Condition;
 use super::tf_dcgan::{TfDiscriminator, TfGenerator};
 use crate::sampling::{cycle_labels, normal_latents};
 
@@ -36,9 +37,19 @@ impl Generator {
         z: Tensor<2>,
         labels: Option<Tensor<1, Int>>,
     ) -> Tensor<4> {
+        self.forward_condition(config, z, labels.map(Condition::Labels))
+    }
+
+    /// As [`Self::forward`], conditioned on labels or on a blend of two labels' embeddings.
+    pub fn forward_condition(
+        &self,
+        config: &GanConfig,
+        z: Tensor<2>,
+        condition: Option<Condition>,
+    ) -> Tensor<4> {
         let reference_rows = config.reference_rows();
         if reference_rows == 0 {
-            return self.forward_rows(z, labels, 0);
+            return self.forward_rows(z, condition, 0);
         }
         // Virtual batch norm: the reference rows go first and are cut off again afterwards.
         let [b, _] = z.dims();
@@ -46,23 +57,22 @@ impl Generator {
         let mut rng = StdRng::seed_from_u64(REFERENCE_SEED);
         let reference_z = normal_latents(&mut rng, reference_rows, config.latent_dim, &device);
         let z = Tensor::cat(vec![reference_z, z], 0);
-        let labels = labels.map(|labels| {
-            let reference_labels = cycle_labels(reference_rows, config.num_classes, &device);
-            Tensor::cat(vec![reference_labels, labels], 0)
+        let condition = condition.map(|condition| {
+            condition.prepend(cycle_labels(reference_rows, config.num_classes, &device))
         });
-        self.forward_rows(z, labels, reference_rows)
+        self.forward_rows(z, condition, reference_rows)
             .narrow(0, reference_rows, b)
     }
 
     fn forward_rows(
         &self,
         z: Tensor<2>,
-        labels: Option<Tensor<1, Int>>,
+        condition: Option<Condition>,
         reference_rows: usize,
     ) -> Tensor<4> {
         match self {
-            Generator::Conv(g) => g.forward(z, labels, reference_rows),
-            Generator::Dense(g) => g.forward(z, labels, reference_rows),
+            Generator::Conv(g) => g.forward(z, condition, reference_rows),
+            Generator::Dense(g) => g.forward(z, condition, reference_rows),
             Generator::Tf(g) => g.forward(z, reference_rows),
         }
     }

@@ -25,8 +25,16 @@ pub struct Request {
     /// Row-major latents, `latent_dim` per image.
     pub latents: Vec<f32>,
     pub labels: Option<Vec<u8>>,
+    /// Instead of `labels`: blend each row's label embedding from one class to another by t.
+    pub blend: Option<LabelBlend>,
     /// Increases with every request, so the UI can tell which answer is current.
     pub serial: u64,
+}
+
+pub struct LabelBlend {
+    pub from: Vec<u8>,
+    pub to: Vec<u8>,
+    pub t: Vec<f32>,
 }
 
 pub struct Rendered {
@@ -88,7 +96,13 @@ fn serve(
         }
         for request in pending {
             let started = Instant::now();
-            let answer = match generator.generate(&request.latents, request.labels.as_deref()) {
+            let generated = match &request.blend {
+                Some(b) => {
+                    generator.generate_between_labels(&request.latents, &b.from, &b.to, &b.t)
+                }
+                None => generator.generate(&request.latents, request.labels.as_deref()),
+            };
+            let answer = match generated {
                 Ok(pixels) => Answer::Rendered(Rendered {
                     view: request.view,
                     serial: request.serial,

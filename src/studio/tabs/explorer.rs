@@ -13,7 +13,7 @@ use crate::explore::{
     GeneratorSource, Interpolation, LoadedGenerator, interpolate, principal_directions,
 };
 use crate::sampling::normal_latents_host;
-use crate::studio::jobs::render::{Answer, RenderWorker, Request, View};
+use crate::studio::jobs::render::{Answer, LabelBlend, RenderWorker, Request, View};
 use crate::studio::jobs::{Outcome, spawn_once};
 use crate::studio::widgets::{DigitGrid, ExportDialog};
 
@@ -37,6 +37,10 @@ pub struct ExplorerTab {
     pub grid_seed: u64,
     pub ends: [Vec<f32>; 2],
     pub interpolation: Interpolation,
+    /// Conditional models: interpolate from `label` to `label_to` at the current latent,
+    /// instead of between two latents.
+    pub between_labels: bool,
+    pub label_to: u8,
     pub t: f32,
     #[serde(skip)]
     pub playing: bool,
@@ -55,6 +59,8 @@ impl Default for ExplorerTab {
             grid_seed: 1,
             ends: [Vec::new(), Vec::new()],
             interpolation: Interpolation::Spherical,
+            between_labels: false,
+            label_to: 8,
             t: 0.0,
             playing: false,
             runtime: ExplorerRuntime::default(),
@@ -214,6 +220,28 @@ impl ExplorerTab {
         let conditional = generator.is_conditional();
         let classes = generator.classes();
         let z = self.effective_latent();
+        if conditional && self.between_labels && matches!(view, View::Strip | View::Frame) {
+            let ts: Vec<f32> = match view {
+                View::Strip => (0..STRIP).map(|i| i as f32 / (STRIP - 1) as f32).collect(),
+                _ => vec![self.t],
+            };
+            let n = ts.len();
+            self.runtime.serial += 1;
+            if let Some(worker) = &self.runtime.worker {
+                worker.post(Request {
+                    view,
+                    latents: z.repeat(n),
+                    labels: None,
+                    blend: Some(LabelBlend {
+                        from: vec![self.label; n],
+                        to: vec![self.label_to; n],
+                        t: ts,
+                    }),
+                    serial: self.runtime.serial,
+                });
+            }
+            return;
+        }
         let (latents, labels): (Vec<f32>, Option<Vec<u8>>) = match view {
             View::Digit => (z, conditional.then(|| vec![self.label])),
             View::Grid => {
@@ -253,6 +281,7 @@ impl ExplorerTab {
                 view,
                 latents,
                 labels,
+                blend: None,
                 serial: self.runtime.serial,
             });
         }
@@ -434,6 +463,10 @@ impl ExplorerTab {
         if latent_changed {
             self.mark(View::Digit);
             self.mark(View::Grid);
+            if self.between_labels {
+                self.mark(View::Strip);
+                self.mark(View::Frame);
+            }
         }
     }
 
@@ -489,14 +522,29 @@ impl ExplorerTab {
                     self.mark(View::Frame);
                 }
             }
-            let before = self.interpolation;
+            let before = (self.interpolation, self.between_labels, self.label_to);
             ui.radio_value(&mut self.interpolation, Interpolation::Linear, "linear");
-            ui.radio_value(
-                &mut self.interpolation,
-                Interpolation::Spherical,
-                "spherical",
-            );
-            if before != self.interpolation {
+            ui.radio_value(&mut self.interpolation, Interpolation::Spherical, "spherical");
+            if conditional {
+                ui.checkbox(&mut self.between_labels, "between labels").on_hover_text(
+                    "Keep this latent and blend the label embedding from the chosen label to another",
+                );
+                if self.between_labels {
+                    let name = ui.label("to");
+                    let classes = self.runtime.generator.as_ref().map_or(10, |g| g.classes());
+                    egui::ComboBox::from_id_salt("label-to")
+                        .selected_text(self.label_to.to_string())
+                        .width(40.0)
+                        .show_ui(ui, |ui| {
+                            for class in 0..classes as u8 {
+                                ui.selectable_value(&mut self.label_to, class, class.to_string());
+                            }
+                        })
+                        .response
+                        .labelled_by(name.id);
+                }
+            }
+            if before != (self.interpolation, self.between_labels, self.label_to) {
                 self.mark(View::Strip);
                 self.mark(View::Frame);
             }
