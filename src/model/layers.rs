@@ -124,6 +124,8 @@ impl LabelMap {
 /// What a conditional generator is conditioned on: class labels, or a blend of two classes'
 /// label embeddings (the explorer's interpolation between labels).
 #[derive(Clone, Debug)]
+// One value per forward pass: boxing the larger variant would save nothing that matters.
+#[allow(clippy::large_enum_variant)]
 pub enum Condition {
     Labels(Tensor<1, Int>),
     /// (1 - t) * embed(from) + t * embed(to); from, to (B), t (B, 1)
