@@ -139,14 +139,8 @@ pub fn open_trained_run(
 ) -> Result<TrainedRun> {
     use crate::train::{RunDir, TrainConfig, checkpoint};
     use anyhow::Context;
-    use burn::config::Config;
     let run = RunDir::open(runs_dir, name)?;
-    let config = TrainConfig::load(run.config()).map_err(|e| {
-        anyhow::anyhow!(
-            "{}: cannot read the run's config: {e}",
-            run.config().display()
-        )
-    })?;
+    let config = TrainConfig::load_run(&run.config())?;
     let checkpoint = checkpoint::latest(&run)?
         .with_context(|| format!("run {} has no checkpoint yet", run.root.display()))?;
     let generator = checkpoint::load_sampling_generator(&config.gan, &checkpoint, device)?;

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use burn::config::Config;
 use clap::Args;
 use serde_json::Value;
 
@@ -42,8 +41,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
             continue;
         }
         let run = RunDir { root: dir.clone() };
-        let config = TrainConfig::load(run.config())
-            .map_err(|e| anyhow::anyhow!("{}: {e}", run.config().display()))?;
+        let config = TrainConfig::load_run(&run.config())?;
         let state = match checkpoint::latest(&run)? {
             Some(c) => Some(checkpoint::load_state(&c)?),
             None => None,

@@ -3,7 +3,6 @@
 use std::ops::ControlFlow;
 
 use anyhow::{Context, Result};
-use burn::config::Config;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
@@ -123,12 +122,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let device = args.runs.device()?;
     let mut trainer = if args.resume {
         let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
-        let saved = TrainConfig::load(run.config()).map_err(|e| {
-            anyhow::anyhow!(
-                "{}: cannot read the run's config: {e}",
-                run.config().display()
-            )
-        })?;
+        let saved = TrainConfig::load_run(&run.config())?;
         let data = load_train(&args, saved.dataset)?;
         let extend =
             (args.epochs != 1 || args.max_steps.is_some()).then_some((args.epochs, args.max_steps));

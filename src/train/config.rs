@@ -60,6 +60,25 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// Reads a run's `config.json`, also one written before later options existed: a missing
+    /// option takes the value that reproduces the old behaviour (no weight average, no
+    /// matching-aware D), else its default.
+    pub fn load_run(path: &std::path::Path) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the run's config {}", path.display()))?;
+        let stored: serde_json::Value = serde_json::from_str(&text)
+            .with_context(|| format!("{}: not a JSON run configuration", path.display()))?;
+        let mut merged =
+            serde_json::to_value(Self::new(GanConfig::new(crate::model::ModelKind::Dcgan)))?;
+        // Options added after the first runs, with the value older runs actually trained with.
+        merged["ema_decay"] = serde_json::Value::Null;
+        merged["mismatch"] = serde_json::Value::Bool(false);
+        overlay(&mut merged, stored);
+        serde_json::from_value(merged)
+            .with_context(|| format!("{}: cannot read the run's config", path.display()))
+    }
+
     /// Rejects impossible options with a message naming the option.
     pub fn validate(&self) -> anyhow::Result<()> {
         use anyhow::bail;
@@ -98,5 +117,56 @@ impl TrainConfig {
             bail!("--epochs must be at least 1");
         }
         Ok(())
+    }
+}
+
+/// Writes every field of `top` over `base`, recursing into objects.
+fn overlay(base: &mut serde_json::Value, top: serde_json::Value) {
+    match (base, top) {
+        (serde_json::Value::Object(base), serde_json::Value::Object(top)) => {
+            for (key, value) in top {
+                match base.get_mut(&key) {
+                    Some(slot) => overlay(slot, value),
+                    None => {
+                        base.insert(key, value);
+                    }
+                }
+            }
+        }
+        (base, top) => *base = top,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_old_config_without_later_options_loads_with_the_old_behaviour() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("config.json");
+        let mut value = serde_json::to_value(
+            TrainConfig::new(GanConfig::new(crate::model::ModelKind::Cdcgan)).with_batch_size(32),
+        )
+        .unwrap();
+        let object = value.as_object_mut().unwrap();
+        object.remove("ema_decay");
+        object.remove("mismatch");
+        object["gan"].as_object_mut().unwrap().remove("leaky_slope");
+        std::fs::write(&path, value.to_string()).unwrap();
+
+        let config = TrainConfig::load_run(&path).unwrap();
+        assert_eq!(config.gan.model, crate::model::ModelKind::Cdcgan);
+        assert_eq!(config.batch_size, 32);
+        assert_eq!(config.ema_decay, None);
+        assert!(!config.mismatch);
+        assert_eq!(
+            config.gan.leaky_slope,
+            GanConfig::new(crate::model::ModelKind::Dcgan).leaky_slope
+        );
+
+        std::fs::write(&path, "{ not json").unwrap();
+        let error = TrainConfig::load_run(&path).unwrap_err().to_string();
+        assert!(error.contains("config.json"), "{error}");
     }
 }

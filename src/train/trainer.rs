@@ -157,12 +157,7 @@ impl Trainer {
         device: &Device,
         extend: Option<(usize, Option<usize>)>,
     ) -> Result<Self> {
-        let mut config = TrainConfig::load(run.config()).map_err(|e| {
-            anyhow!(
-                "{}: cannot read the run's config: {e}",
-                run.config().display()
-            )
-        })?;
+        let mut config = TrainConfig::load_run(&run.config())?;
         if let Some((epochs, max_steps)) = extend {
             config.epochs = epochs;
             config.max_steps = max_steps;

@@ -100,15 +100,7 @@ fn train(
     };
     let mut trainer = if request.resume {
         let run = RunDir::open(&request.runs_dir, &request.run)?;
-        let saved = {
-            use burn::config::Config;
-            TrainConfig::load(run.config()).map_err(|e| {
-                anyhow::anyhow!(
-                    "{}: cannot read the run's config: {e}",
-                    run.config().display()
-                )
-            })?
-        };
+        let saved = TrainConfig::load_run(&run.config())?;
         let data = Dataset::load(&request.data_dir, saved.dataset)?.train;
         Trainer::resume(run, data, &request.device, None)?
     } else {

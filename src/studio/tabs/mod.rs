@@ -77,8 +77,7 @@ pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
                     is_classifier: true,
                 });
             }
-            let text = std::fs::read_to_string(root.join("config.json")).ok()?;
-            let config: crate::train::TrainConfig = serde_json::from_str(&text).ok()?;
+            let config = crate::train::TrainConfig::load_run(&root.join("config.json")).ok()?;
             let run = crate::train::RunDir::open(runs_dir, &name).ok()?;
             let state = crate::train::checkpoint::latest(&run)
                 .ok()
