@@ -14,6 +14,7 @@ use crate::eval::augment::AugmentResult;
 use crate::eval::report::EvalReport;
 use crate::eval::run_eval::RunEval;
 use crate::studio::jobs::evaluation::{self, Message};
+use crate::studio::jobs::retraining;
 
 /// Where the studio keeps the real-data reference row.
 pub const REAL_EVAL: &str = "real-eval.json";
@@ -37,6 +38,13 @@ pub struct MetricsTab {
     job: Option<Receiver<Message>>,
     #[serde(skip)]
     pub progress: Option<(String, f32)>,
+    #[serde(skip)]
+    retraining: Option<Receiver<retraining::Message>>,
+    #[serde(skip)]
+    pub retraining_progress: Option<(String, f32)>,
+    /// Which file the retraining curves came from.
+    #[serde(skip)]
+    augment_source: &'static str,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
@@ -54,11 +62,17 @@ impl MetricsTab {
         if self.selected.is_none() {
             self.selected = self.rows.first().map(|r| r.run.clone());
         }
-        self.augment = self
-            .selected
-            .as_ref()
-            .and_then(|s| read_json(&runs_dir.join(s).join("augment.json")))
-            .unwrap_or_default();
+        // The CLI's full study when there is one, else the studio's quick one.
+        self.augment = Vec::new();
+        if let Some(run) = &self.selected {
+            for file in ["augment.json", retraining::QUICK_FILE] {
+                if let Some(results) = read_json(&runs_dir.join(run).join(file)) {
+                    self.augment = results;
+                    self.augment_source = file;
+                    break;
+                }
+            }
+        }
         self.scanned = true;
     }
 
@@ -67,6 +81,7 @@ impl MetricsTab {
     }
 
     pub fn drain(&mut self, shared: &mut Shared<'_>) {
+        self.drain_retraining(shared);
         let Some(rx) = &self.job else { return };
         while let Ok(message) = rx.try_recv() {
             match message {
@@ -90,6 +105,52 @@ impl MetricsTab {
                 }
             }
         }
+    }
+
+    fn drain_retraining(&mut self, shared: &mut Shared<'_>) {
+        let Some(rx) = &self.retraining else { return };
+        while let Ok(message) = rx.try_recv() {
+            match message {
+                retraining::Message::Progress(done, total, line) => {
+                    self.retraining_progress = Some((
+                        format!("{done}/{total} trainings, {line}"),
+                        done as f32 / total as f32,
+                    ));
+                }
+                retraining::Message::Done(outcome) => {
+                    self.retraining = None;
+                    self.retraining_progress = None;
+                    match outcome {
+                        Ok(results) => shared.notices.info(format!(
+                            "retrained the classifier {} times with synthetic data",
+                            results.len()
+                        )),
+                        Err(e) => shared.notices.error(format!("retraining failed: {e}")),
+                    }
+                    self.scanned = false;
+                    return;
+                }
+            }
+        }
+    }
+
+    pub fn retrain(&mut self, run: String, shared: &mut Shared<'_>) {
+        let (device, _) = shared.compute.training();
+        let classifier = self
+            .classifier
+            .as_ref()
+            .map(|c| crate::cli::classifier_dir(shared.runs_dir, c));
+        self.retraining_progress = Some(("starting".into(), 0.0));
+        self.retraining = Some(retraining::spawn(
+            retraining::Request {
+                runs_dir: shared.runs_dir.clone(),
+                run,
+                classifier,
+                data_dir: shared.data_dir.clone(),
+                device,
+            },
+            shared.waker.clone(),
+        ));
     }
 
     pub fn evaluate(&mut self, run: String, shared: &mut Shared<'_>) {
@@ -143,7 +204,7 @@ impl MetricsTab {
                 });
                 ui.vertical(|ui| {
                     confusion_ui(ui, &row.report);
-                    augment_ui(ui, &self.augment);
+                    augment_ui(ui, &self.augment, self.augment_source);
                 });
             });
         });
@@ -207,6 +268,27 @@ impl MetricsTab {
                 .clicked()
             {
                 self.scanned = false;
+            }
+        });
+        ui.horizontal(|ui| {
+            let can = self.retraining.is_none() && self.selected.is_some();
+            if ui
+                .add_enabled(can, egui::Button::new("Retrain classifier (quick)"))
+                .on_hover_text(
+                    "Train the classifier on 10 real images per class plus 0-100% synthetic ones \
+                     (one seed, ~1-2 min); `gan-studio augment` runs the full study",
+                )
+                .clicked()
+                && let Some(run) = self.selected.clone()
+            {
+                self.retrain(run, shared);
+            }
+            if let Some((text, done)) = &self.retraining_progress {
+                ui.add(
+                    egui::ProgressBar::new(*done)
+                        .text(format!("retraining: {text}"))
+                        .animate(true),
+                );
             }
         });
         if let Some((stage, done)) = &self.progress {
@@ -368,7 +450,7 @@ fn confusion_ui(ui: &mut egui::Ui, report: &EvalReport) {
                 Stroke::new(0.5, Color32::GRAY),
                 StrokeKind::Inside,
             );
-            if share >= 0.005 && (100.0 * share).round() >= 1.0 {
+            if share >= 0.01 {
                 let color = if share > 0.4 {
                     Color32::WHITE
                 } else {
@@ -397,10 +479,11 @@ fn confusion_ui(ui: &mut egui::Ui, report: &EvalReport) {
     }
 }
 
-fn augment_ui(ui: &mut egui::Ui, results: &[AugmentResult]) {
-    ui.strong("Retraining with synthetic data (test accuracy %)");
+fn augment_ui(ui: &mut egui::Ui, results: &[AugmentResult], source: &str) {
+    ui.strong("Retraining with synthetic data (test accuracy %)")
+        .on_hover_text(format!("from {source}"));
     if results.is_empty() {
-        ui.weak("(run `gan-studio augment --run RUN` to fill this in)");
+        ui.weak("(press \"Retrain classifier (quick)\", or run `gan-studio augment --run RUN`)");
         return;
     }
     Plot::new("augment")
