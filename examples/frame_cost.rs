@@ -11,6 +11,51 @@ use gan_studio::studio::tabs::Tab;
 use gan_studio::studio::{StudioApp, StudioState};
 
 fn main() {
+    // Baseline: an empty window of the largest size, to separate the rasteriser's fixed cost.
+    let mut empty = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .wgpu()
+        .build_ui(|ui| {
+            ui.label("empty");
+        });
+    let mut times = Vec::new();
+    for _ in 0..20 {
+        empty.step();
+        let started = Instant::now();
+        empty.render().expect("a frame");
+        times.push(started.elapsed().as_secs_f64() * 1e3);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "1400x900 empty window: median {:.1} ms",
+        times[times.len() / 2]
+    );
+    for tab in [Tab::Training, Tab::Metrics, Tab::Embedding] {
+        let state = StudioState {
+            tab,
+            runs_dir: std::path::PathBuf::from("/nonexistent"),
+            ..StudioState::default()
+        };
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1400.0, 900.0))
+            .wgpu()
+            .build_ui_state(
+                |ui, app: &mut StudioApp| app.show(ui),
+                StudioApp::with_state(state, Compute::cpu_only()),
+            );
+        let mut times = Vec::new();
+        for _ in 0..15 {
+            harness.step();
+            let started = Instant::now();
+            harness.render().expect("a frame");
+            times.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        println!(
+            "1400x900 {tab:?} tab: median {:.1} ms",
+            times[times.len() / 2]
+        );
+    }
     for (width, height) in [(1400.0, 900.0), (1000.0, 700.0), (700.0, 500.0)] {
         let state = StudioState {
             tab: Tab::Explorer,

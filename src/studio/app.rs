@@ -216,16 +216,18 @@ impl StudioApp {
                 }
             });
         });
-        egui::CentralPanel::default().show(ui, |ui| match tab {
-            Tab::Training => training.ui(ui, &mut shared),
-            Tab::Explorer => explorer.ui(ui, &mut shared),
-            Tab::Metrics => metrics.ui(ui, &mut shared),
-            Tab::Embedding => {
-                explorer.ensure_loaded(&mut shared);
-                let generator = explorer.generator().cloned();
-                embedding.ui(ui, &mut shared, generator.as_ref());
-            }
-        });
+        egui::CentralPanel::default()
+            .frame(super::widgets::clear_central(ui.style()))
+            .show(ui, |ui| match tab {
+                Tab::Training => training.ui(ui, &mut shared),
+                Tab::Explorer => explorer.ui(ui, &mut shared),
+                Tab::Metrics => metrics.ui(ui, &mut shared),
+                Tab::Embedding => {
+                    explorer.ensure_loaded(&mut shared);
+                    let generator = explorer.generator().cloned();
+                    embedding.ui(ui, &mut shared, generator.as_ref());
+                }
+            });
         frames.record(started, started.elapsed());
     }
 }
@@ -254,6 +256,11 @@ fn settings_ui(ui: &mut egui::Ui, shared: &mut Shared<'_>, preference: &mut Pref
 impl eframe::App for StudioApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.show(ui);
+    }
+
+    /// The panel colour: panels draw no background of their own (see `widgets::clear_central`).
+    fn clear_color(&self, visuals: &egui::Visuals) -> [f32; 4] {
+        visuals.panel_fill.to_normalized_gamma_f32()
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

@@ -303,14 +303,17 @@ impl ExplorerTab {
             return;
         }
         egui::Panel::left("explorer-sliders")
+            .frame(crate::studio::widgets::clear_side(ui.style()))
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| self.sliders_ui(ui));
             });
-        egui::CentralPanel::default().show(ui, |ui| {
-            egui::ScrollArea::vertical().show(ui, |ui| self.images_ui(ui, shared));
-        });
+        egui::CentralPanel::default()
+            .frame(crate::studio::widgets::clear_central(ui.style()))
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical().show(ui, |ui| self.images_ui(ui, shared));
+            });
         if self.playing {
             let dt = ui.input(|i| i.stable_dt).min(0.1);
             self.t += dt * 0.25;

@@ -151,6 +151,7 @@ impl TrainingTab {
             self.runs_scanned = true;
         }
         egui::Panel::left("training-options")
+            .frame(crate::studio::widgets::clear_side(ui.style()))
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| {
@@ -164,7 +165,9 @@ impl TrainingTab {
                     self.runs_ui(ui, shared);
                 });
             });
-        egui::CentralPanel::default().show(ui, |ui| self.live_ui(ui, shared));
+        egui::CentralPanel::default()
+            .frame(crate::studio::widgets::clear_central(ui.style()))
+            .show(ui, |ui| self.live_ui(ui, shared));
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {

@@ -7,3 +7,15 @@ pub mod notices;
 pub use digits::DigitGrid;
 pub use export::{ExportDialog, ExportSettings, PlotExport};
 pub use notices::Notices;
+
+/// Panel frames without a background fill. On a software rasteriser every full-window fill costs
+/// tens of milliseconds (examples/frame_cost.rs), so the window is cleared to the panel colour
+/// once (`App::clear_color`) and panels only draw their contents.
+pub fn clear_central(style: &egui::Style) -> egui::Frame {
+    egui::Frame::central_panel(style).fill(egui::Color32::TRANSPARENT)
+}
+
+/// Side panel frame without a fill; see [`clear_central`].
+pub fn clear_side(style: &egui::Style) -> egui::Frame {
+    egui::Frame::side_top_panel(style).fill(egui::Color32::TRANSPARENT)
+}
