@@ -167,6 +167,23 @@ fn training_starts_streams_and_stops_with_a_checkpoint() {
             .join(latest.trim())
             .is_dir()
     );
+
+    // The loss plot exports as a PNG for slides.
+    let png = runs.path().join("figures/losses.png");
+    harness
+        .get_all_by_label("Export PNG...")
+        .next()
+        .unwrap()
+        .click();
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::TextInput, "File")
+        .set_text_value_accesskit(png.to_str().unwrap());
+    harness.step();
+    harness.get_by_label("Save").click();
+    harness.run();
+    let image = image::open(&png).expect("a valid PNG of the losses");
+    assert_eq!((image.width(), image.height()), (900, 700));
 }
 
 fn open_explorer(harness: &mut Harness<'_, StudioApp>) {

@@ -118,7 +118,7 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         serde_json::to_string_pretty(&results)?.as_bytes(),
     )?;
     // One curve per (real subset, strategy); ratio 0 is every curve's starting point.
-    let mut series: Vec<(String, Vec<(f64, f64, f64)>)> = Vec::new();
+    let mut series: Vec<crate::export::plot::Series> = Vec::new();
     for &per_class in &plan.per_class {
         let baseline = results
             .iter()

@@ -124,13 +124,16 @@ pub fn scatter_png(
     })
 }
 
+/// A named curve of (x, y, ± error) points.
+pub type Series = (String, Vec<(f64, f64, f64)>);
+
 /// Named curves over shared x values, each point with an optional ± error.
 pub fn lines_png(
     path: &Path,
     title: &str,
     x_label: &str,
     y_label: &str,
-    series: &[(String, Vec<(f64, f64, f64)>)],
+    series: &[Series],
 ) -> Result<()> {
     render(path, |root| {
         let all = series.iter().flat_map(|(_, points)| points.iter());
@@ -184,4 +187,139 @@ pub fn lines_png(
             .map_err(|e| anyhow!("{e:?}"))?;
         Ok(())
     })
+}
+
+/// One bar per value, labelled 0, 1, ... (e.g. the success rate of each class).
+pub fn bars_png(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    values: &[f64],
+) -> Result<()> {
+    render(path, |root| {
+        let n = values.len().max(1) as f64;
+        let top = values.iter().copied().fold(0.0, f64::max).max(1e-9) * 1.05;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 24))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d(-0.5..n - 0.5, 0.0..top)
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .configure_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_labels(values.len())
+            .x_label_formatter(&|x| format!("{:.0}", x))
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .draw_series(values.iter().enumerate().map(|(i, &v)| {
+                let x = i as f64;
+                Rectangle::new([(x - 0.35, 0.0), (x + 0.35, v)], class_colour(i).filled())
+            }))
+            .map_err(|e| anyhow!("{e:?}"))?;
+        Ok(())
+    })
+}
+
+/// A count matrix as a heat map shaded by each row's shares, with the share in percent
+/// printed in every cell of at least 1% (e.g. a confusion matrix).
+pub fn heatmap_png(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    counts: &[Vec<usize>],
+) -> Result<()> {
+    render(path, |root| {
+        let n = counts.len().max(1) as f64;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 24))
+            .margin(15)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            // Cells centred on whole numbers; rows run downwards, as in a printed matrix.
+            .build_cartesian_2d(-0.5..n - 0.5, n - 0.5..-0.5)
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .configure_mesh()
+            .disable_mesh()
+            .x_desc(x_label)
+            .y_desc(y_label)
+            .x_labels(counts.len())
+            .y_labels(counts.len())
+            .x_label_formatter(&|v| format!("{v:.0}"))
+            .y_label_formatter(&|v| format!("{v:.0}"))
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        for (i, row) in counts.iter().enumerate() {
+            let total = row.iter().sum::<usize>().max(1) as f64;
+            for (j, &count) in row.iter().enumerate() {
+                let share = count as f64 / total;
+                let shade = (255.0 * (1.0 - share.sqrt())) as u8;
+                let (x, y) = (j as f64 - 0.5, i as f64 - 0.5);
+                chart
+                    .draw_series(std::iter::once(Rectangle::new(
+                        [(x, y), (x + 1.0, y + 1.0)],
+                        RGBColor(shade, shade, 255).filled(),
+                    )))
+                    .map_err(|e| anyhow!("{e:?}"))?;
+                if share >= 0.01 {
+                    let colour = if share > 0.4 { WHITE } else { BLACK };
+                    let (cx, cy) = chart.backend_coord(&(x, y));
+                    let (ex, ey) = chart.backend_coord(&(x + 1.0, y + 1.0));
+                    root.draw(&Text::new(
+                        format!("{:.0}", 100.0 * share),
+                        ((cx + ex) / 2 - 8, (cy + ey) / 2 - 7),
+                        ("sans-serif", 14).into_font().color(&colour),
+                    ))
+                    .map_err(|e| anyhow!("{e:?}"))?;
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bar_and_heat_map_plots_write_whole_pngs() {
+        let dir = std::env::var_os("GAN_STUDIO_KEEP_PLOTS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("plots-{}", std::process::id())));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bars = dir.join("bars.png");
+        bars_png(
+            &bars,
+            "Success rate per class",
+            "class",
+            "%",
+            &[99.0, 84.0, 97.0, 96.0],
+        )
+        .unwrap();
+        let confusion = vec![vec![90, 10, 0], vec![5, 80, 15], vec![0, 0, 100]];
+        let heat = dir.join("heat.png");
+        heatmap_png(&heat, "Confusion", "read as", "requested", &confusion).unwrap();
+        for path in [&bars, &heat] {
+            let image = image::open(path).unwrap().into_rgb8();
+            assert_eq!(image.dimensions(), SIZE);
+            // Something besides the white background was drawn.
+            let inked = image.pixels().filter(|p| p.0 != [255, 255, 255]).count();
+            assert!(
+                inked > 10_000,
+                "{}: {inked} non-white pixels",
+                path.display()
+            );
+        }
+        // The diagonal cell of the last row (100%) is the darkest blue.
+        let heat = image::open(&heat).unwrap().into_rgb8();
+        let darkest = heat.pixels().filter(|p| p.0 == [0, 0, 255]).count();
+        assert!(darkest > 1_000, "{darkest} fully saturated pixels");
+    }
 }

@@ -15,6 +15,7 @@ use crate::eval::report::EvalReport;
 use crate::eval::run_eval::RunEval;
 use crate::studio::jobs::evaluation::{self, Message};
 use crate::studio::jobs::retraining;
+use crate::studio::widgets::PlotExport;
 
 /// Where the studio keeps the real-data reference row.
 pub const REAL_EVAL: &str = "real-eval.json";
@@ -45,6 +46,9 @@ pub struct MetricsTab {
     /// Which file the retraining curves came from.
     #[serde(skip)]
     augment_source: &'static str,
+    /// Success bars, confidence, confusion matrix, retraining curves.
+    #[serde(skip)]
+    plot_exports: [PlotExport; 4],
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
@@ -199,12 +203,14 @@ impl MetricsTab {
             ui.horizontal_top(|ui| {
                 ui.vertical(|ui| {
                     ui.set_width(380.0);
-                    success_ui(ui, &row.report);
-                    confidence_ui(ui, &row.report, self.real.as_ref());
+                    let [success, confidence, ..] = &mut self.plot_exports;
+                    success_ui(ui, &row.report, success, shared);
+                    confidence_ui(ui, &row.report, self.real.as_ref(), confidence, shared);
                 });
                 ui.vertical(|ui| {
-                    confusion_ui(ui, &row.report);
-                    augment_ui(ui, &self.augment, self.augment_source);
+                    let [.., confusion, augment] = &mut self.plot_exports;
+                    confusion_ui(ui, &row.report, confusion, shared);
+                    augment_ui(ui, &self.augment, self.augment_source, augment, shared);
                 });
             });
         });
@@ -361,9 +367,28 @@ impl MetricsTab {
     }
 }
 
-fn success_ui(ui: &mut egui::Ui, report: &EvalReport) {
-    ui.strong("Success rate per class");
+/// A plot's heading with its "Export PNG..." button.
+fn heading_ui(
+    ui: &mut egui::Ui,
+    title: &str,
+    export: &mut PlotExport,
+    shared: &mut Shared<'_>,
+    file: &str,
+) {
+    ui.horizontal(|ui| {
+        ui.strong(title);
+        export.button(ui, shared.export, file);
+    });
+}
+
+fn success_ui(
+    ui: &mut egui::Ui,
+    report: &EvalReport,
+    export: &mut PlotExport,
+    shared: &mut Shared<'_>,
+) {
     let Some(success) = &report.success else {
+        ui.strong("Success rate per class");
         ui.label("(unconditional model: no requested labels)");
         return;
     };
@@ -373,6 +398,17 @@ fn success_ui(ui: &mut egui::Ui, report: &EvalReport) {
         .enumerate()
         .map(|(c, &rate)| Bar::new(c as f64, 100.0 * rate).width(0.7))
         .collect();
+    heading_ui(ui, "Success rate per class", export, shared, "success.png");
+    export.window(ui.ctx(), "success rates", shared.notices, |path| {
+        let rates: Vec<f64> = success.per_class.iter().map(|r| 100.0 * r).collect();
+        crate::export::plot::bars_png(
+            path,
+            "Success rate per class",
+            "requested class",
+            "success (%)",
+            &rates,
+        )
+    });
     Plot::new("success-bars")
         .height(160.0)
         .include_y(0.0)
@@ -380,37 +416,80 @@ fn success_ui(ui: &mut egui::Ui, report: &EvalReport) {
         .show(ui, |plot| plot.bar_chart(BarChart::new("success %", bars)));
 }
 
-fn confidence_ui(ui: &mut egui::Ui, report: &EvalReport, real: Option<&EvalReport>) {
-    ui.strong("Classifier confidence: real vs synthetic");
-    let line = |name: &str, histogram: &[usize]| {
+fn confidence_ui(
+    ui: &mut egui::Ui,
+    report: &EvalReport,
+    real: Option<&EvalReport>,
+    export: &mut PlotExport,
+    shared: &mut Shared<'_>,
+) {
+    let title = "Classifier confidence: real vs synthetic";
+    heading_ui(ui, title, export, shared, "confidence.png");
+    let shares = |histogram: &[usize]| -> Vec<[f64; 2]> {
         let total = histogram.iter().sum::<usize>().max(1) as f64;
         let bins = histogram.len().max(1) as f64;
-        let points: PlotPoints = histogram
+        histogram
             .iter()
             .enumerate()
             .map(|(i, &c)| [(i as f64 + 0.5) / bins, c as f64 / total])
-            .collect();
-        Line::new(name.to_owned(), points)
+            .collect()
     };
+    let mut curves = vec![("synthetic".to_owned(), shares(&report.confidence_histogram))];
+    if let Some(real) = real {
+        curves.push(("real".to_owned(), shares(&real.confidence_histogram)));
+    }
     Plot::new("confidence")
         .legend(Legend::default())
         .height(160.0)
         .show(ui, |plot| {
-            plot.line(line("synthetic", &report.confidence_histogram));
-            if let Some(real) = real {
-                plot.line(line("real", &real.confidence_histogram));
+            for (name, points) in &curves {
+                plot.line(Line::new(name.clone(), PlotPoints::from(points.clone())));
             }
         });
+    export.window(ui.ctx(), "confidence", shared.notices, |path| {
+        let series: Vec<crate::export::plot::Series> = curves
+            .iter()
+            .map(|(name, points)| {
+                (
+                    name.clone(),
+                    points.iter().map(|p| (p[0], p[1], 0.0)).collect(),
+                )
+            })
+            .collect();
+        crate::export::plot::lines_png(
+            path,
+            title,
+            "top-class probability",
+            "share of images",
+            &series,
+        )
+    });
     if real.is_none() {
         ui.weak("(the real curve appears after the first evaluation from the studio)");
     }
 }
 
-fn confusion_ui(ui: &mut egui::Ui, report: &EvalReport) {
-    ui.strong("Confusion matrix (rows: requested, columns: read)");
+fn confusion_ui(
+    ui: &mut egui::Ui,
+    report: &EvalReport,
+    export: &mut PlotExport,
+    shared: &mut Shared<'_>,
+) {
+    let title = "Confusion matrix (rows: requested, columns: read)";
     let Some(success) = &report.success else {
+        ui.strong(title);
         return;
     };
+    heading_ui(ui, title, export, shared, "confusion.png");
+    export.window(ui.ctx(), "confusion matrix", shared.notices, |path| {
+        crate::export::plot::heatmap_png(
+            path,
+            "Confusion matrix (% of each requested class)",
+            "read as",
+            "requested",
+            &success.confusion,
+        )
+    });
     let n = success.confusion.len();
     let cell = 26.0;
     let (response, painter) = ui.allocate_painter(
@@ -479,38 +558,66 @@ fn confusion_ui(ui: &mut egui::Ui, report: &EvalReport) {
     }
 }
 
-fn augment_ui(ui: &mut egui::Ui, results: &[AugmentResult], source: &str) {
-    ui.strong("Retraining with synthetic data (test accuracy %)")
-        .on_hover_text(format!("from {source}"));
+fn augment_ui(
+    ui: &mut egui::Ui,
+    results: &[AugmentResult],
+    source: &str,
+    export: &mut PlotExport,
+    shared: &mut Shared<'_>,
+) {
+    let title = "Retraining with synthetic data (test accuracy %)";
     if results.is_empty() {
+        ui.strong(title);
         ui.weak("(press \"Retrain classifier (quick)\", or run `gan-studio augment --run RUN`)");
         return;
+    }
+    heading_ui(ui, title, export, shared, "retraining.png");
+    ui.weak(format!("from {source}"));
+    // One curve per (strategy, real subset): (synthetic %, accuracy %, std %).
+    let mut curves: Vec<crate::export::plot::Series> = Vec::new();
+    for r in results {
+        let name = format!("{:?}, {}/class", r.strategy, r.real_per_class);
+        if !curves.iter().any(|(n, _)| *n == name) {
+            curves.push((name, Vec::new()));
+        }
+    }
+    for (name, points) in &mut curves {
+        *points = results
+            .iter()
+            .filter(|r| format!("{:?}, {}/class", r.strategy, r.real_per_class) == *name)
+            .map(|r| {
+                (
+                    100.0 * r.ratio,
+                    100.0 * r.accuracy.mean,
+                    100.0 * r.accuracy.std,
+                )
+            })
+            .collect();
+        // The ratio-0 baseline belongs to every strategy's curve.
+        if let Some(base) = results.iter().find(|r| r.ratio == 0.0)
+            && !points.iter().any(|p| p.0 == 0.0)
+        {
+            let a = &base.accuracy;
+            points.insert(0, (0.0, 100.0 * a.mean, 100.0 * a.std));
+        }
     }
     Plot::new("augment")
         .legend(Legend::default())
         .height(200.0)
         .width(380.0)
         .show(ui, |plot| {
-            let mut strategies: Vec<String> = Vec::new();
-            for r in results {
-                let name = format!("{:?}, {}/class", r.strategy, r.real_per_class);
-                if !strategies.contains(&name) {
-                    strategies.push(name);
-                }
-            }
-            for name in strategies {
-                let mut points: Vec<[f64; 2]> = results
-                    .iter()
-                    .filter(|r| format!("{:?}, {}/class", r.strategy, r.real_per_class) == name)
-                    .map(|r| [100.0 * r.ratio, 100.0 * r.accuracy.mean])
-                    .collect();
-                // The ratio-0 baseline belongs to every strategy's curve.
-                if let Some(base) = results.iter().find(|r| r.ratio == 0.0)
-                    && !points.iter().any(|p| p[0] == 0.0)
-                {
-                    points.insert(0, [0.0, 100.0 * base.accuracy.mean]);
-                }
-                plot.line(Line::new(name, PlotPoints::from(points)));
+            for (name, points) in &curves {
+                let points: Vec<[f64; 2]> = points.iter().map(|p| [p.0, p.1]).collect();
+                plot.line(Line::new(name.clone(), PlotPoints::from(points)));
             }
         });
+    export.window(ui.ctx(), "retraining curves", shared.notices, |path| {
+        crate::export::plot::lines_png(
+            path,
+            "Classifier test accuracy with synthetic data",
+            "synthetic share of the real set (%)",
+            "test accuracy (%)",
+            &curves,
+        )
+    });
 }

@@ -10,7 +10,7 @@ use super::{RunSummary, Shared, list_runs};
 use crate::data::DatasetKind;
 use crate::model::{Depth, GanConfig, ModelKind, NormKind};
 use crate::studio::jobs::training::{Command, Message, Request, TrainingJob};
-use crate::studio::widgets::{DigitGrid, ExportDialog};
+use crate::studio::widgets::{DigitGrid, ExportDialog, PlotExport};
 use crate::train::{StepMetrics, TrainConfig};
 
 /// The options form, persisted between launches.
@@ -50,6 +50,8 @@ pub struct TrainingTab {
     runs_scanned: bool,
     #[serde(skip)]
     export: ExportDialog,
+    #[serde(skip)]
+    plot_exports: [PlotExport; 3],
 }
 
 /// The run being trained (or the last one), as the worker reports it.
@@ -315,7 +317,13 @@ impl TrainingTab {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(plot_width);
-                plots_ui(ui, &live.history, plot_width);
+                plots_ui(
+                    ui,
+                    &live.history,
+                    plot_width,
+                    &mut self.plot_exports,
+                    shared,
+                );
             });
             ui.vertical(|ui| {
                 ui.horizontal(|ui| {
@@ -343,60 +351,100 @@ impl TrainingTab {
     }
 }
 
-fn series(history: &[StepMetrics], value: impl Fn(&StepMetrics) -> f32) -> PlotPoints<'static> {
-    // Thin long runs to about 2,000 points per line: enough for the eye, cheap to draw.
-    let stride = (history.len() / 2000).max(1);
-    history
-        .iter()
-        .step_by(stride)
-        .map(|m| [m.step as f64, f64::from(value(m))])
-        .collect()
+/// One plot of the training tab: its title, y axis and named curves of (step, value).
+struct Curves {
+    title: &'static str,
+    y_label: &'static str,
+    file: &'static str,
+    lines: Vec<(String, Vec<[f64; 2]>)>,
 }
 
-fn plots_ui(ui: &mut egui::Ui, history: &[StepMetrics], width: f32) {
-    let height = 150.0;
-    ui.strong("Losses");
-    Plot::new("losses")
-        .legend(Legend::default())
-        .height(height)
-        .width(width)
-        .show(ui, |plot| {
-            plot.line(Line::new("D loss", series(history, |m| m.d_loss)));
-            plot.line(Line::new("G loss", series(history, |m| m.g_loss)));
-        });
-    ui.strong("Discriminator outputs");
-    Plot::new("d-outputs")
-        .legend(Legend::default())
-        .height(height)
-        .width(width)
-        .include_y(0.0)
-        .include_y(1.0)
-        .show(ui, |plot| {
-            plot.line(Line::new("D(x)", series(history, |m| m.d_real)));
-            plot.line(Line::new("D(G(z))", series(history, |m| m.d_fake)));
-        });
-    ui.strong("Gradient norms per layer (log10)");
-    Plot::new("grad-norms")
-        .legend(Legend::default().text_style(egui::TextStyle::Small))
-        .height(2.0 * height)
-        .width(width)
-        .show(ui, |plot| {
-            let mut layers: BTreeMap<String, Vec<[f64; 2]>> = BTreeMap::new();
-            let stride = (history.len() / 1000).max(1);
-            for m in history.iter().step_by(stride) {
-                for (net, norms) in [("G", &m.grad_norms_g), ("D", &m.grad_norms_d)] {
-                    for layer in norms {
-                        layers
-                            .entry(format!("{net} {}", short_layer_name(&layer.layer)))
-                            .or_default()
-                            .push([m.step as f64, f64::from(layer.norm.max(1e-12)).log10()]);
-                    }
-                }
+/// The three live plots from the metrics so far, thinned to about 2,000 points per line:
+/// enough for the eye, cheap to draw.
+fn curves(history: &[StepMetrics]) -> [Curves; 3] {
+    let stride = (history.len() / 2000).max(1);
+    let line = |name: &str, value: fn(&StepMetrics) -> f32| {
+        let points = history
+            .iter()
+            .step_by(stride)
+            .map(|m| [m.step as f64, f64::from(value(m))])
+            .collect();
+        (name.to_owned(), points)
+    };
+    let mut norms: BTreeMap<String, Vec<[f64; 2]>> = BTreeMap::new();
+    for m in history.iter().step_by(stride) {
+        for (net, layers) in [("G", &m.grad_norms_g), ("D", &m.grad_norms_d)] {
+            for layer in layers {
+                norms
+                    .entry(format!("{net} {}", short_layer_name(&layer.layer)))
+                    .or_default()
+                    .push([m.step as f64, f64::from(layer.norm.max(1e-12)).log10()]);
             }
-            for (name, points) in layers {
-                plot.line(Line::new(name, PlotPoints::from(points)));
+        }
+    }
+    [
+        Curves {
+            title: "Losses",
+            y_label: "loss",
+            file: "losses.png",
+            lines: vec![line("D loss", |m| m.d_loss), line("G loss", |m| m.g_loss)],
+        },
+        Curves {
+            title: "Discriminator outputs",
+            y_label: "mean D output",
+            file: "d-outputs.png",
+            lines: vec![line("D(x)", |m| m.d_real), line("D(G(z))", |m| m.d_fake)],
+        },
+        Curves {
+            title: "Gradient norms per layer (log10)",
+            y_label: "log10 gradient norm",
+            file: "gradient-norms.png",
+            lines: norms.into_iter().collect(),
+        },
+    ]
+}
+
+fn plots_ui(
+    ui: &mut egui::Ui,
+    history: &[StepMetrics],
+    width: f32,
+    exports: &mut [PlotExport; 3],
+    shared: &mut Shared<'_>,
+) {
+    let all = curves(history);
+    for (k, (curves, export)) in all.iter().zip(exports.iter_mut()).enumerate() {
+        ui.horizontal(|ui| {
+            ui.strong(curves.title);
+            if !history.is_empty() {
+                export.button(ui, shared.export, curves.file);
             }
         });
+        let mut plot = Plot::new(curves.title)
+            .legend(Legend::default().text_style(egui::TextStyle::Small))
+            .height(if k == 2 { 300.0 } else { 150.0 })
+            .width(width);
+        if k == 1 {
+            plot = plot.include_y(0.0).include_y(1.0);
+        }
+        plot.show(ui, |plot| {
+            for (name, points) in &curves.lines {
+                plot.line(Line::new(name.clone(), PlotPoints::from(points.clone())));
+            }
+        });
+        export.window(ui.ctx(), curves.title, shared.notices, |path| {
+            let series: Vec<crate::export::plot::Series> = curves
+                .lines
+                .iter()
+                .map(|(name, points)| {
+                    (
+                        name.clone(),
+                        points.iter().map(|p| (p[0], p[1], 0.0)).collect(),
+                    )
+                })
+                .collect();
+            crate::export::plot::lines_png(path, curves.title, "step", curves.y_label, &series)
+        });
+    }
 }
 
 /// "Conv.label_map.embedding" -> "label_map.embedding": the network kind adds nothing here.

@@ -52,10 +52,6 @@ fn export_button(
 /// Writes the grid as a PNG with the chosen layout.
 pub fn export_grid(grid: &DigitGrid, settings: &ExportSettings, path: &Path) -> Result<()> {
     anyhow::ensure!(!grid.is_empty(), "nothing to export yet");
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .map_err(|e| anyhow::anyhow!("cannot create folder {}: {e}", parent.display()))?;
-    }
     let layout = GridLayout {
         cols: if settings.cols == 0 {
             grid.cols
@@ -76,20 +72,92 @@ pub fn export_grid(grid: &DigitGrid, settings: &ExportSettings, path: &Path) -> 
     )
 }
 
-/// The export window of one grid: open/closed, the path being edited, and a pending native
-/// dialog (run on its own thread, as rfd's dialogs block until closed).
+/// A file path typed by the user or picked in the native save dialog. rfd's dialogs block until
+/// closed, so the dialog runs on its own thread and the answer arrives over a channel.
+#[derive(Default)]
+pub struct SavePath {
+    pub path: String,
+    browsing: Option<Receiver<Option<PathBuf>>>,
+}
+
+impl SavePath {
+    /// The "File" row: the path, and "Browse..." for the native save dialog.
+    fn ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(rx) = &self.browsing
+            && let Ok(answer) = rx.try_recv()
+        {
+            self.browsing = None;
+            if let Some(path) = answer {
+                self.path = path.display().to_string();
+            }
+        }
+        ui.horizontal(|ui| {
+            let name = ui.label("File");
+            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(320.0))
+                .labelled_by(name.id);
+            if ui
+                .add_enabled(self.browsing.is_none(), egui::Button::new("Browse..."))
+                .on_hover_text("Choose the file in the system's save dialog")
+                .clicked()
+            {
+                self.browse(ui.ctx());
+            }
+        });
+    }
+
+    fn browse(&mut self, ctx: &egui::Context) {
+        let (tx, rx) = channel();
+        let start = PathBuf::from(&self.path);
+        let ctx = ctx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("save-dialog".into())
+            .spawn(move || {
+                let mut dialog = rfd::FileDialog::new().add_filter("PNG image", &["png"]);
+                if let Some(dir) = start.parent().filter(|d| d.is_dir()) {
+                    dialog = dialog.set_directory(dir);
+                }
+                if let Some(name) = start.file_name() {
+                    dialog = dialog.set_file_name(name.to_string_lossy());
+                }
+                let _ = tx.send(dialog.save_file());
+                ctx.request_repaint();
+            });
+        if spawned.is_ok() {
+            self.browsing = Some(rx);
+        }
+    }
+
+    /// The path to write, with its folder created.
+    fn prepare(&self) -> Result<PathBuf> {
+        let path = PathBuf::from(self.path.trim());
+        anyhow::ensure!(!self.path.trim().is_empty(), "no file name given");
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| anyhow::anyhow!("cannot create folder {}: {e}", parent.display()))?;
+        }
+        Ok(path)
+    }
+}
+
+/// The export window of one grid: layout options and where to save.
 #[derive(Default)]
 pub struct ExportDialog {
     pub open: bool,
-    pub path: String,
-    browsing: Option<Receiver<Option<PathBuf>>>,
+    pub file: SavePath,
 }
 
 impl ExportDialog {
     /// The "Export PNG..." button.
     pub fn button(&mut self, ui: &mut egui::Ui, settings: &ExportSettings, file_name: &str) {
         let tip = "Save this grid as a PNG, with rows, padding and scale of your choice";
-        export_button(ui, tip, settings, file_name, &mut self.open, &mut self.path);
+        export_button(
+            ui,
+            tip,
+            settings,
+            file_name,
+            &mut self.open,
+            &mut self.file.path,
+        );
     }
 
     /// The window, when open. Returns the path written, if any.
@@ -101,14 +169,6 @@ impl ExportDialog {
         settings: &mut ExportSettings,
         notices: &mut Notices,
     ) -> Option<PathBuf> {
-        if let Some(rx) = &self.browsing
-            && let Ok(answer) = rx.try_recv()
-        {
-            self.browsing = None;
-            if let Some(path) = answer {
-                self.path = path.display().to_string();
-            }
-        }
         if !self.open {
             return None;
         }
@@ -138,70 +198,49 @@ impl ExportDialog {
                             "Each pixel becomes scale x scale pixels, for crisp slides",
                             |ui| ui.add(egui::DragValue::new(&mut settings.scale).range(1..=16)),
                         );
-                        row(ui, "File", "", |ui| {
-                            ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(320.0))
-                        });
                     });
-                ui.horizontal(|ui| {
-                    if ui
-                        .add_enabled(self.browsing.is_none(), egui::Button::new("Browse..."))
-                        .clicked()
-                    {
-                        self.browse(ctx);
-                    }
-                    if ui.button("Save").clicked() {
-                        let path = PathBuf::from(self.path.trim());
-                        match export_grid(grid, settings, &path) {
-                            Ok(()) => {
-                                notices.info(format!("exported {}", path.display()));
-                                if let Some(parent) = path.parent() {
-                                    settings.folder = parent.to_owned();
-                                }
-                                written = Some(path);
+                self.file.ui(ui);
+                if ui.button("Save").clicked() {
+                    let result = self
+                        .file
+                        .prepare()
+                        .and_then(|path| export_grid(grid, settings, &path).map(|()| path));
+                    match result {
+                        Ok(path) => {
+                            notices.info(format!("exported {}", path.display()));
+                            if let Some(parent) = path.parent() {
+                                settings.folder = parent.to_owned();
                             }
-                            Err(e) => notices.error(format!("export failed: {e:#}")),
+                            written = Some(path);
                         }
+                        Err(e) => notices.error(format!("export failed: {e:#}")),
                     }
-                });
+                }
             });
         self.open = open && written.is_none();
         written
     }
-
-    fn browse(&mut self, ctx: &egui::Context) {
-        let (tx, rx) = channel();
-        let start = PathBuf::from(&self.path);
-        let ctx = ctx.clone();
-        let spawned = std::thread::Builder::new()
-            .name("save-dialog".into())
-            .spawn(move || {
-                let mut dialog = rfd::FileDialog::new().add_filter("PNG image", &["png"]);
-                if let Some(dir) = start.parent().filter(|d| d.is_dir()) {
-                    dialog = dialog.set_directory(dir);
-                }
-                if let Some(name) = start.file_name() {
-                    dialog = dialog.set_file_name(name.to_string_lossy());
-                }
-                let _ = tx.send(dialog.save_file());
-                ctx.request_repaint();
-            });
-        if spawned.is_ok() {
-            self.browsing = Some(rx);
-        }
-    }
 }
 
-/// "Export PNG..." for a plot: a path (typed or browsed) and a writer the caller supplies.
+/// "Export PNG..." for a plot: where to save, and a writer the caller supplies (a plotters
+/// rendering on white, for slides).
 #[derive(Default)]
 pub struct PlotExport {
     pub open: bool,
-    pub path: String,
+    pub file: SavePath,
 }
 
 impl PlotExport {
     pub fn button(&mut self, ui: &mut egui::Ui, settings: &ExportSettings, file_name: &str) {
         let tip = "Save this plot as a PNG";
-        export_button(ui, tip, settings, file_name, &mut self.open, &mut self.path);
+        export_button(
+            ui,
+            tip,
+            settings,
+            file_name,
+            &mut self.open,
+            &mut self.file.path,
+        );
     }
 
     pub fn window(
@@ -221,23 +260,14 @@ impl PlotExport {
             .collapsible(false)
             .resizable(false)
             .show(ctx, |ui| {
-                ui.horizontal(|ui| {
-                    let name = ui.label("File");
-                    ui.add(egui::TextEdit::singleline(&mut self.path).desired_width(320.0))
-                        .labelled_by(name.id);
-                });
+                self.file.ui(ui);
                 if ui.button("Save").clicked() {
-                    let path = PathBuf::from(self.path.trim());
-                    let result = path
-                        .parent()
-                        .filter(|p| !p.as_os_str().is_empty())
-                        .map_or(Ok(()), std::fs::create_dir_all)
-                        .map_err(|e| {
-                            anyhow::anyhow!("cannot create the folder of {}: {e}", path.display())
-                        })
-                        .and_then(|()| write(&path));
+                    let result = self
+                        .file
+                        .prepare()
+                        .and_then(|path| write(&path).map(|()| path));
                     match result {
-                        Ok(()) => {
+                        Ok(path) => {
                             notices.info(format!("exported {}", path.display()));
                             saved = true;
                         }
