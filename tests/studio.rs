@@ -151,6 +151,22 @@ fn training_starts_streams_and_stops_with_a_checkpoint() {
     // One row per class on the live grid.
     assert_eq!(live.samples.count % 10, 0);
 
+    // Pause holds the worker between steps; Resume lets it go on.
+    harness.get_by_label("Pause").click();
+    harness.step();
+    wait_for(&mut harness, 30, "the run to pause", |app| {
+        app.state.training.live.paused
+    });
+    let paused_at = harness.state().state.training.live.history.len();
+    std::thread::sleep(Duration::from_millis(500));
+    harness.step();
+    assert_eq!(harness.state().state.training.live.history.len(), paused_at);
+    harness.get_by_label("Resume").click();
+    harness.step();
+    wait_for(&mut harness, 60, "steps after resuming", |app| {
+        app.state.training.live.history.len() > paused_at
+    });
+
     harness.get_by_label("Stop").click();
     harness.step();
     wait_for(&mut harness, 60, "the run to stop", |app| {
@@ -184,6 +200,23 @@ fn training_starts_streams_and_stops_with_a_checkpoint() {
     harness.run();
     let image = image::open(&png).expect("a valid PNG of the losses");
     assert_eq!((image.width(), image.height()), (900, 700));
+
+    // "Continue" in the runs list resumes from the checkpoint written at Stop.
+    let stopped_at = steps;
+    harness.get_by_label("Continue").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the resumed run's first steps", |app| {
+        let live = &app.state.training.live;
+        live.first_step > 0 && !live.history.is_empty()
+    });
+    let live = &harness.state().state.training.live;
+    assert_eq!(live.first_step, stopped_at, "resumed where it stopped");
+    assert_eq!(live.history[0].step, stopped_at + 1);
+    harness.get_by_label("Stop").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the resumed run to stop", |app| {
+        !app.state.training.live.is_running()
+    });
 }
 
 fn open_explorer(harness: &mut Harness<'_, StudioApp>) {

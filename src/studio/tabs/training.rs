@@ -271,7 +271,8 @@ impl TrainingTab {
                 ui.label(state);
                 let can_resume = !self.live.is_running() && run.step < run.total_steps;
                 if ui
-                    .add_enabled(can_resume, egui::Button::new("Resume").small())
+                    .add_enabled(can_resume, egui::Button::new("Continue").small())
+                    .on_hover_text("Continue this run from its latest checkpoint")
                     .clicked()
                 {
                     resume = Some(run.name.clone());
