@@ -44,6 +44,14 @@ pub fn classifier(device: &Device) -> Result<Classifier> {
     )
 }
 
+/// The classifier saved in `dir`, or the bundled one when no folder is given.
+pub fn classifier_or_bundled(dir: Option<&Path>, device: &Device) -> Result<Classifier> {
+    match dir {
+        Some(dir) => crate::eval::classifier::load(dir, device),
+        None => classifier(device),
+    }
+}
+
 /// Writes a run's sampling generator and a classifier into `out` in the bundle's layout
 /// (`generator/{config.json,generator.bpk}`, `classifier/{config.json,classifier.bpk}`).
 pub fn write(

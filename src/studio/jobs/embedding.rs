@@ -31,10 +31,10 @@ pub struct Request {
 pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
     super::spawn_once("embedding", waker, move || {
         let started = std::time::Instant::now();
-        let classifier = match &request.classifier {
-            Some(dir) => crate::eval::classifier::load(dir, &request.device)?,
-            None => crate::explore::bundle::classifier(&request.device)?,
-        };
+        let classifier = crate::explore::bundle::classifier_or_bundled(
+            request.classifier.as_deref(),
+            &request.device,
+        )?;
         let test = Dataset::load(&request.data_dir, DatasetKind::Mnist)?.test;
         let inputs = EmbeddingInputs::gather(
             &request.generator.generator,

@@ -7,7 +7,6 @@ use burn::prelude::Device;
 
 use super::{Outcome, Waker};
 use crate::data::{Dataset, DatasetKind};
-use crate::eval::classifier;
 use crate::eval::report::{EvalOptions, Reference};
 use crate::eval::run_eval::{RunEval, evaluate_run};
 
@@ -53,10 +52,10 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
     let done = super::spawn_once("evaluation", waker.clone(), move || {
         let mut progress = progress;
         progress(STAGES[0]);
-        let judge = match &request.classifier {
-            Some(dir) => classifier::load(dir, &request.device)?,
-            None => crate::explore::bundle::classifier(&request.device)?,
-        };
+        let judge = crate::explore::bundle::classifier_or_bundled(
+            request.classifier.as_deref(),
+            &request.device,
+        )?;
         progress(STAGES[1]);
         let dataset = Dataset::load(&request.data_dir, request.dataset)?;
         progress(STAGES[2]);

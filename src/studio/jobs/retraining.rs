@@ -54,10 +54,10 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             request.run,
             trained.config.gan.model.name()
         );
-        let judge = match &request.classifier {
-            Some(dir) => crate::eval::classifier::load(dir, &request.device)?,
-            None => crate::explore::bundle::classifier(&request.device)?,
-        };
+        let judge = crate::explore::bundle::classifier_or_bundled(
+            request.classifier.as_deref(),
+            &request.device,
+        )?;
         let dataset = Dataset::load(&request.data_dir, DatasetKind::Mnist)?;
         let mut done = 0;
         let results = run_plan(

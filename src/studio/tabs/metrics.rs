@@ -138,12 +138,16 @@ impl MetricsTab {
         }
     }
 
+    /// The chosen classifier run's folder; None means the bundled classifier.
+    fn classifier_folder(&self, runs_dir: &Path) -> Option<std::path::PathBuf> {
+        self.classifier
+            .as_ref()
+            .map(|c| crate::cli::classifier_dir(runs_dir, c))
+    }
+
     pub fn retrain(&mut self, run: String, shared: &mut Shared<'_>) {
         let (device, _) = shared.compute.training();
-        let classifier = self
-            .classifier
-            .as_ref()
-            .map(|c| crate::cli::classifier_dir(shared.runs_dir, c));
+        let classifier = self.classifier_folder(shared.runs_dir);
         self.retraining_progress = Some(("starting".into(), 0.0));
         self.retraining = Some(retraining::spawn(
             retraining::Request {
@@ -159,10 +163,7 @@ impl MetricsTab {
 
     pub fn evaluate(&mut self, run: String, shared: &mut Shared<'_>) {
         let (device, _) = shared.compute.training();
-        let classifier = self
-            .classifier
-            .as_ref()
-            .map(|c| crate::cli::classifier_dir(shared.runs_dir, c));
+        let classifier = self.classifier_folder(shared.runs_dir);
         self.progress = Some(("starting".into(), 0.0));
         self.job = Some(evaluation::spawn(
             evaluation::Request {

@@ -169,16 +169,14 @@ impl ExportDialog {
         settings: &mut ExportSettings,
         notices: &mut Notices,
     ) -> Option<PathBuf> {
-        if !self.open {
-            return None;
-        }
-        let mut written = None;
-        let mut open = self.open;
-        egui::Window::new(format!("Export {title}"))
-            .open(&mut open)
-            .collapsible(false)
-            .resizable(false)
-            .show(ctx, |ui| {
+        let written = export_window(
+            ctx,
+            title,
+            &mut self.open,
+            &mut self.file,
+            notices,
+            settings,
+            |ui, settings| {
                 egui::Grid::new("export-options")
                     .num_columns(2)
                     .show(ui, |ui| {
@@ -199,27 +197,56 @@ impl ExportDialog {
                             |ui| ui.add(egui::DragValue::new(&mut settings.scale).range(1..=16)),
                         );
                     });
-                self.file.ui(ui);
-                if ui.button("Save").clicked() {
-                    let result = self
-                        .file
-                        .prepare()
-                        .and_then(|path| export_grid(grid, settings, &path).map(|()| path));
-                    match result {
-                        Ok(path) => {
-                            notices.info(format!("exported {}", path.display()));
-                            if let Some(parent) = path.parent() {
-                                settings.folder = parent.to_owned();
-                            }
-                            written = Some(path);
-                        }
-                        Err(e) => notices.error(format!("export failed: {e:#}")),
-                    }
-                }
-            });
-        self.open = open && written.is_none();
+            },
+            |path, settings| export_grid(grid, settings, path),
+        );
+        if let Some(parent) = written.as_deref().and_then(Path::parent) {
+            settings.folder = parent.to_owned();
+        }
         written
     }
+}
+
+/// The body every export window shares: `options` draws extra fields over `data`, then the
+/// file row and Save, which calls `write` and reports in `notices`. Closes once written.
+#[allow(clippy::too_many_arguments)]
+fn export_window<T>(
+    ctx: &egui::Context,
+    title: &str,
+    open: &mut bool,
+    file: &mut SavePath,
+    notices: &mut Notices,
+    data: &mut T,
+    options: impl FnOnce(&mut egui::Ui, &mut T),
+    write: impl FnOnce(&Path, &T) -> Result<()>,
+) -> Option<PathBuf> {
+    if !*open {
+        return None;
+    }
+    let mut written = None;
+    let mut still_open = true;
+    egui::Window::new(format!("Export {title}"))
+        .open(&mut still_open)
+        .collapsible(false)
+        .resizable(false)
+        .show(ctx, |ui| {
+            options(ui, data);
+            file.ui(ui);
+            if ui.button("Save").clicked() {
+                match file
+                    .prepare()
+                    .and_then(|path| write(&path, data).map(|()| path))
+                {
+                    Ok(path) => {
+                        notices.info(format!("exported {}", path.display()));
+                        written = Some(path);
+                    }
+                    Err(e) => notices.error(format!("export failed: {e:#}")),
+                }
+            }
+        });
+    *open = still_open && written.is_none();
+    written
 }
 
 /// "Export PNG..." for a plot: where to save, and a writer the caller supplies (a plotters
@@ -250,31 +277,15 @@ impl PlotExport {
         notices: &mut Notices,
         write: impl FnOnce(&Path) -> Result<()>,
     ) {
-        if !self.open {
-            return;
-        }
-        let mut open = self.open;
-        let mut saved = false;
-        egui::Window::new(format!("Export {title}"))
-            .open(&mut open)
-            .collapsible(false)
-            .resizable(false)
-            .show(ctx, |ui| {
-                self.file.ui(ui);
-                if ui.button("Save").clicked() {
-                    let result = self
-                        .file
-                        .prepare()
-                        .and_then(|path| write(&path).map(|()| path));
-                    match result {
-                        Ok(path) => {
-                            notices.info(format!("exported {}", path.display()));
-                            saved = true;
-                        }
-                        Err(e) => notices.error(format!("export failed: {e:#}")),
-                    }
-                }
-            });
-        self.open = open && !saved;
+        export_window(
+            ctx,
+            title,
+            &mut self.open,
+            &mut self.file,
+            notices,
+            &mut (),
+            |_, _| {},
+            |path, _| write(path),
+        );
     }
 }
