@@ -27,8 +27,6 @@ pub struct Request {
     pub labels: Option<Vec<u8>>,
     /// Instead of `labels`: blend each row's label embedding from one class to another by t.
     pub blend: Option<LabelBlend>,
-    /// Increases with every request, so the UI can tell which answer is current.
-    pub serial: u64,
 }
 
 pub struct LabelBlend {
@@ -39,7 +37,6 @@ pub struct LabelBlend {
 
 pub struct Rendered {
     pub view: View,
-    pub serial: u64,
     pub pixels: Vec<f32>,
     pub count: usize,
     pub side: usize,
@@ -105,7 +102,6 @@ fn serve(
             let answer = match generated {
                 Ok(pixels) => Answer::Rendered(Rendered {
                     view: request.view,
-                    serial: request.serial,
                     count: pixels.len() / (side * side),
                     pixels,
                     side,

@@ -80,7 +80,6 @@ pub struct ExplorerRuntime {
     pub grid: DigitGrid,
     pub strip: DigitGrid,
     pub frame: DigitGrid,
-    serial: u64,
     /// Views whose inputs changed since they were last requested.
     dirty: Vec<View>,
     /// Generator time of the latest answer per view, in ms.
@@ -226,7 +225,6 @@ impl ExplorerTab {
                 _ => vec![self.t],
             };
             let n = ts.len();
-            self.runtime.serial += 1;
             if let Some(worker) = &self.runtime.worker {
                 worker.post(Request {
                     view,
@@ -237,7 +235,6 @@ impl ExplorerTab {
                         to: vec![self.label_to; n],
                         t: ts,
                     }),
-                    serial: self.runtime.serial,
                 });
             }
             return;
@@ -275,14 +272,12 @@ impl ExplorerTab {
                 conditional.then(|| vec![self.label]),
             ),
         };
-        self.runtime.serial += 1;
         if let Some(worker) = &self.runtime.worker {
             worker.post(Request {
                 view,
                 latents,
                 labels,
                 blend: None,
-                serial: self.runtime.serial,
             });
         }
     }
