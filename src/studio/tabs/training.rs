@@ -653,6 +653,37 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
             row(ui, "Sample every", "Steps between sample grids", |ui| {
                 ui.add(egui::DragValue::new(&mut config.sample_every).range(1..=10_000))
             });
+            row(
+                ui,
+                "Checkpoint every",
+                "Steps between checkpoints (Stop always writes one)",
+                |ui| ui.add(egui::DragValue::new(&mut config.checkpoint_every).range(1..=100_000)),
+            );
+            let gan = &mut config.gan;
+            row(
+                ui,
+                "Label embedding",
+                "Size of the learned label embedding of conditional models",
+                |ui| ui.add(egui::DragValue::new(&mut gan.label_embedding).range(1..=256)),
+            );
+            row(
+                ui,
+                "Leaky ReLU slope (D)",
+                "Negative slope of the discriminator's leaky ReLUs",
+                |ui| ui.add(egui::Slider::new(&mut gan.leaky_slope, 0.0..=0.5)),
+            );
+            row(
+                ui,
+                "VBN reference rows",
+                "Rows of the fixed reference batch that virtual batch norm normalises against",
+                |ui| ui.add(egui::DragValue::new(&mut gan.reference_batch).range(1..=256)),
+            );
+            row(
+                ui,
+                "Loss limit",
+                "A loss above this (or NaN) stops the run as diverged; the last checkpoint stays",
+                |ui| ui.add(egui::DragValue::new(&mut config.loss_limit).range(1.0..=1e6)),
+            );
         });
     ui.checkbox(&mut config.mismatch, "Matching-aware D")
         .on_hover_text(
@@ -661,14 +692,24 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
         );
     ui.checkbox(&mut config.augment, "Shift real images")
         .on_hover_text("Move real images by up to 2 pixels: a cheap regulariser for D");
-    let mut ema = config.ema_decay.is_some();
-    if ui
-        .checkbox(&mut ema, "Average generator weights")
-        .on_hover_text(
-            "Samples come from a moving average (decay 0.999) of G's weights: steadier digits",
-        )
-        .changed()
-    {
-        config.ema_decay = ema.then_some(0.999);
-    }
+    ui.horizontal(|ui| {
+        let mut ema = config.ema_decay.is_some();
+        if ui
+            .checkbox(&mut ema, "Average generator weights")
+            .on_hover_text("Samples come from a moving average of G's weights: steadier digits")
+            .changed()
+        {
+            config.ema_decay = ema.then_some(0.999);
+        }
+        if let Some(decay) = &mut config.ema_decay {
+            let name = ui.label("decay");
+            ui.add(
+                egui::DragValue::new(decay)
+                    .range(0.9..=0.99999)
+                    .speed(1e-4)
+                    .max_decimals(5),
+            )
+            .labelled_by(name.id);
+        }
+    });
 }
