@@ -113,41 +113,5 @@ impl RunArgs {
     }
 }
 
-/// A classifier given as a folder holding `classifier.bpk`, else as a run name under `runs_dir`.
-pub fn classifier_dir(runs_dir: &std::path::Path, name: &str) -> PathBuf {
-    let path = PathBuf::from(name);
-    if path.join("classifier.bpk").is_file() {
-        path
-    } else {
-        runs_dir.join(name)
-    }
-}
-
-/// A trained run ready to sample from: its folder, configuration, newest checkpoint and the
-/// generator that samples come from (the weight average when the run keeps one).
-pub struct TrainedRun {
-    pub run: crate::train::RunDir,
-    pub config: crate::train::TrainConfig,
-    pub checkpoint: PathBuf,
-    pub generator: crate::model::Generator,
-}
-
-pub fn open_trained_run(
-    runs_dir: &std::path::Path,
-    name: &str,
-    device: &burn::prelude::Device,
-) -> Result<TrainedRun> {
-    use crate::train::{RunDir, TrainConfig, checkpoint};
-    use anyhow::Context;
-    let run = RunDir::open(runs_dir, name)?;
-    let config = TrainConfig::load_run(&run.config())?;
-    let checkpoint = checkpoint::latest(&run)?
-        .with_context(|| format!("run {} has no checkpoint yet", run.root.display()))?;
-    let generator = checkpoint::load_sampling_generator(&config.gan, &checkpoint, device)?;
-    Ok(TrainedRun {
-        run,
-        config,
-        checkpoint,
-        generator,
-    })
-}
+pub use crate::eval::classifier::classifier_dir;
+pub use crate::train::trained::{TrainedRun, open_trained_run};

@@ -251,6 +251,16 @@ pub fn train(
     Ok(model.valid())
 }
 
+/// A classifier given as a folder holding `classifier.bpk`, else as a run name under `runs_dir`.
+pub fn classifier_dir(runs_dir: &Path, name: &str) -> std::path::PathBuf {
+    let path = std::path::PathBuf::from(name);
+    if path.join("classifier.bpk").is_file() {
+        path
+    } else {
+        runs_dir.join(name)
+    }
+}
+
 /// Loads a classifier saved by `gan-studio classifier train` (a run folder holding
 /// `config.json` and `classifier.bpk`).
 pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {

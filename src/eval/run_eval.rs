@@ -39,7 +39,7 @@ pub fn evaluate_run(
     progress: &mut dyn FnMut(&str),
 ) -> Result<RunEval> {
     progress("loading the generator");
-    let trained = crate::cli::open_trained_run(runs_dir, run_name, device)?;
+    let trained = crate::train::open_trained_run(runs_dir, run_name, device)?;
     let gan = &trained.config.gan;
     let per_row = if gan.model.is_conditional() {
         samples / gan.num_classes

@@ -48,7 +48,7 @@ impl LoadedGenerator {
         let (config, generator) = match source {
             GeneratorSource::Bundled => bundle::generator(device)?,
             GeneratorSource::Run { runs_dir, name } => {
-                let run = crate::cli::open_trained_run(runs_dir, name, device)?;
+                let run = crate::train::open_trained_run(runs_dir, name, device)?;
                 (run.config.gan, run.generator)
             }
         };

@@ -6,9 +6,11 @@ pub mod ema;
 pub mod loss;
 pub mod metrics;
 pub mod run_dir;
+pub mod trained;
 pub mod trainer;
 
 pub use config::TrainConfig;
 pub use metrics::StepMetrics;
 pub use run_dir::RunDir;
+pub use trained::{TrainedRun, open_trained_run};
 pub use trainer::{RunOutcome, TrainEvent, Trainer};

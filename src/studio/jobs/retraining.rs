@@ -47,7 +47,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
         let plan = quick_plan();
         let total = plan.ratios.len() * plan.strategies.len();
         let trained =
-            crate::cli::open_trained_run(&request.runs_dir, &request.run, &request.device)?;
+            crate::train::open_trained_run(&request.runs_dir, &request.run, &request.device)?;
         anyhow::ensure!(
             trained.config.gan.model.is_conditional(),
             "retraining needs a conditional generator; {} is {}",

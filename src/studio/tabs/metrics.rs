@@ -142,7 +142,7 @@ impl MetricsTab {
     fn classifier_folder(&self, runs_dir: &Path) -> Option<std::path::PathBuf> {
         self.classifier
             .as_ref()
-            .map(|c| crate::cli::classifier_dir(runs_dir, c))
+            .map(|c| crate::eval::classifier::classifier_dir(runs_dir, c))
     }
 
     pub fn retrain(&mut self, run: String, shared: &mut Shared<'_>) {
