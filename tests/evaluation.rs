@@ -5,7 +5,9 @@ mod common;
 use std::process::Command;
 
 use burn::prelude::*;
-use gan_studio::eval::classifier::{ClassifierConfig, accuracy, train};
+use gan_studio::eval::classifier::{ClassifierConfig, accuracy, read_out, train};
+use gan_studio::eval::report::{EvalOptions, Reference, all_pixels, evaluate};
+use gan_studio::eval::scores::frechet_distance;
 
 #[test]
 fn a_classifier_trained_on_3000_digits_beats_chance_by_far() {
@@ -144,4 +146,116 @@ fn classifier_train_and_eval_real_write_the_promised_keys() {
     .unwrap();
     assert!(ours["success_rate"].as_f64().is_some());
     assert!(ours["fid"].as_f64().unwrap() > real["fid"].as_f64().unwrap());
+}
+
+#[test]
+fn the_two_parts_of_the_real_reference_are_exchangeable() {
+    let data = common::mnist();
+    let device = Device::flex();
+    let classifier = gan_studio::explore::bundle::classifier(&device).unwrap();
+    let reference = Reference::new(&data, &classifier, &device).unwrap();
+    let counts = |labels: &[u8]| {
+        let mut c = [0usize; 10];
+        for &l in labels {
+            c[usize::from(l)] += 1;
+        }
+        c
+    };
+    let (a, b) = (
+        counts(&reference.labels),
+        counts(&reference.held_out_labels),
+    );
+    for class in 0..10 {
+        assert!(
+            a[class].abs_diff(b[class]) <= 1,
+            "class {class}: {a:?} vs {b:?}"
+        );
+    }
+    let held_out = read_out(&classifier, &reference.held_out_pixels, 28, &device).unwrap();
+    let dim = held_out.feature_dim;
+    let fid = frechet_distance(&held_out.features, &reference.readout.features, dim);
+    // Two random halves of one set: only sampling noise separates them.
+    assert!(
+        fid < 1.0,
+        "FID between the reference and held-out parts: {fid}"
+    );
+
+    // The split by position it replaces (images 0-4,999 vs 5,000-9,999, two groups of
+    // writers) is not exchangeable, and the same measure sees it.
+    let pixels = all_pixels(&data.test);
+    let half = 5000 * 28 * 28;
+    let first = read_out(&classifier, &pixels[..half], 28, &device).unwrap();
+    let second = read_out(&classifier, &pixels[half..], 28, &device).unwrap();
+    let biased = frechet_distance(&first.features, &second.features, dim);
+    assert!(
+        biased > 3.0 * fid.max(0.3),
+        "positional halves {biased} vs {fid}"
+    );
+}
+
+#[test]
+fn memorisation_checks_every_class_and_flags_a_planted_training_image() {
+    let data = common::mnist();
+    let device = Device::flex();
+    let classifier = gan_studio::explore::bundle::classifier(&device).unwrap();
+    let reference = Reference::new(&data, &classifier, &device).unwrap();
+    assert_eq!(reference.thresholds.len(), 10);
+    assert!(reference.thresholds.iter().all(|&t| t > 0.0));
+
+    // "Generated" samples: 30 held-out test images per class, stored class by class as
+    // generated sets are, and one training image of class 7 planted among them.
+    let per = 28 * 28;
+    let mut pixels = Vec::new();
+    let mut labels = Vec::new();
+    for class in 0..10u8 {
+        let members = reference
+            .held_out_labels
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| **l == class)
+            .take(30);
+        for (i, _) in members {
+            pixels.extend_from_slice(&reference.held_out_pixels[i * per..(i + 1) * per]);
+            labels.push(class);
+        }
+    }
+    let planted_at = 7 * 30 + 11;
+    let seven = data.train.labels.iter().position(|&l| l == 7).unwrap();
+    pixels[planted_at * per..(planted_at + 1) * per]
+        .copy_from_slice(&data.train.batch_pixels(&[seven], None));
+    let options = EvalOptions {
+        memorisation_samples: 300,
+        ..EvalOptions::default()
+    };
+    let report = evaluate(
+        &pixels,
+        Some(&labels),
+        &reference,
+        &classifier,
+        &options,
+        &device,
+    )
+    .unwrap();
+    assert_eq!(report.memorisation_checked_per_class, vec![30; 10]);
+    assert!(report.memorised_per_class[7] >= 1.0 / 30.0, "{report:?}");
+    let (i, j, d) = report.closest_pairs[0];
+    assert_eq!((i, j), (planted_at, seven));
+    assert!(d < 0.01, "{d}");
+    assert_eq!(report.reference_split_seed, Some(reference.split_seed));
+
+    // A budget smaller than the set still takes the same number from every class.
+    let options = EvalOptions {
+        memorisation_samples: 50,
+        ..EvalOptions::default()
+    };
+    let report = evaluate(
+        &pixels,
+        Some(&labels),
+        &reference,
+        &classifier,
+        &options,
+        &device,
+    )
+    .unwrap();
+    assert_eq!(report.memorisation_checked_per_class, vec![5; 10]);
 }

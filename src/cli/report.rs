@@ -4,8 +4,8 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use serde_json::Value;
 
+use crate::eval::run_eval::RunEval;
 use crate::fsutil::write_atomic;
 use crate::train::{RunDir, TrainConfig, checkpoint};
 
@@ -19,19 +19,22 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
 }
 
-const COLUMNS: [&str; 12] = [
+const COLUMNS: [&str; 15] = [
     "run",
     "model",
     "depth",
     "g-norm",
     "real target",
-    "steps",
+    "trained steps",
     "train s",
+    "evaluated step",
+    "evaluated weights",
     "IS",
     "success",
     "FID",
     "precision",
     "recall",
+    "memorised",
 ];
 
 pub fn run(args: ReportArgs) -> Result<()> {
@@ -46,19 +49,19 @@ pub fn run(args: ReportArgs) -> Result<()> {
             Some(c) => Some(checkpoint::load_state(&c)?),
             None => None,
         };
-        let eval: Option<Value> = match std::fs::read_to_string(run.root.join("eval.json")) {
+        // The scores describe the step and weights eval.json names, which need not be the
+        // run's newest checkpoint (a run resumed after its evaluation).
+        let eval: Option<RunEval> = match std::fs::read_to_string(run.root.join("eval.json")) {
             Ok(text) => Some(
                 serde_json::from_str(&text)
                     .with_context(|| format!("{}/eval.json", dir.display()))?,
             ),
             Err(_) => None,
         };
-        let number = |key: &str, digits: usize| {
-            eval.as_ref()
-                .and_then(|e| e.get(key))
-                .and_then(Value::as_f64)
-                .map_or("-".to_string(), |v| format!("{v:.digits$}"))
+        let number = |value: Option<f64>, digits: usize| {
+            value.map_or("-".to_string(), |v| format!("{v:.digits$}"))
         };
+        let report = eval.as_ref().map(|e| &e.report);
         rows.push(vec![
             run.name(),
             config.gan.model.name().to_string(),
@@ -69,11 +72,23 @@ pub fn run(args: ReportArgs) -> Result<()> {
             state
                 .as_ref()
                 .map_or("-".into(), |s| format!("{:.0}", s.elapsed_secs)),
-            number("inception_score", 2),
-            number("success_rate", 4),
-            number("fid", 2),
-            number("precision", 3),
-            number("recall", 3),
+            eval.as_ref().map_or("-".into(), |e| e.step.to_string()),
+            eval.as_ref().map_or("-".into(), |e| {
+                if e.generator_sha256.is_empty() {
+                    "(not recorded)".into()
+                } else {
+                    format!(
+                        "sha256 {}",
+                        &e.generator_sha256[..12.min(e.generator_sha256.len())]
+                    )
+                }
+            }),
+            number(report.map(|r| r.inception_score), 2),
+            number(report.and_then(|r| r.success_rate), 4),
+            number(report.map(|r| r.fid), 2),
+            number(report.map(|r| r.precision), 3),
+            number(report.map(|r| r.recall), 3),
+            number(report.map(|r| r.memorised_share), 4),
         ]);
     }
     if rows.is_empty() {

@@ -28,6 +28,23 @@ impl DatasetKind {
             DatasetKind::Fashion => "fashion-mnist",
         }
     }
+
+    /// The data set's name as people write it.
+    pub fn title(self) -> &'static str {
+        match self {
+            DatasetKind::Mnist => "MNIST",
+            DatasetKind::Fashion => "Fashion-MNIST",
+        }
+    }
+
+    /// Where a system package installs this data set, if one does (Debian's
+    /// `dataset-fashion-mnist`).
+    pub fn system_folder(self) -> Option<&'static Path> {
+        match self {
+            DatasetKind::Mnist => None,
+            DatasetKind::Fashion => Some(Path::new("/usr/share/datasets/fashion-mnist")),
+        }
+    }
 }
 
 /// The environment variable naming the data folder.
@@ -40,17 +57,26 @@ pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
 pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 
 /// Where to look for data: `--data DIR`, else `$GAN_STUDIO_DATA`, else the per-user data folder.
-/// A folder that holds the IDX files is used as is; otherwise its `mnist/` or `fashion-mnist/`
-/// subfolder is, so one root can hold both datasets.
+/// Each data set lives in its own subfolder of that root (`mnist/`, `fashion-mnist/`); a root
+/// without one that holds IDX files itself is used as is (its content is checked when loaded).
+/// Fashion-MNIST is also found where Debian's package puts it.
 pub fn resolve_data_dir(flag: Option<&Path>, kind: DatasetKind) -> PathBuf {
     let root = flag
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os(DATA_ENV).map(PathBuf::from))
         .unwrap_or_else(default_data_root);
-    if find_file(&root, TRAIN_IMAGES).is_some() || find_file(&root, TEST_IMAGES).is_some() {
+    let holds_files = |dir: &Path| {
+        find_file(dir, TRAIN_IMAGES).is_some() || find_file(dir, TEST_IMAGES).is_some()
+    };
+    let own = root.join(kind.folder());
+    if holds_files(&own) {
+        own
+    } else if holds_files(&root) {
         root
+    } else if let Some(system) = kind.system_folder().filter(|dir| holds_files(dir)) {
+        system.to_path_buf()
     } else {
-        root.join(kind.folder())
+        own
     }
 }
 
@@ -128,6 +154,20 @@ impl Split {
         self.images.truncate(n * self.pixels_per_image());
         self.labels.truncate(n);
         self
+    }
+
+    /// The examples at `indices`, in that order.
+    pub fn select(&self, indices: &[usize]) -> Self {
+        let per = self.pixels_per_image();
+        Self {
+            images: indices
+                .iter()
+                .flat_map(|&i| self.images[i * per..(i + 1) * per].iter().copied())
+                .collect(),
+            labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            rows: self.rows,
+            cols: self.cols,
+        }
     }
 
     /// Examples per class.
@@ -218,7 +258,12 @@ pub struct Dataset {
 }
 
 impl Dataset {
-    /// Loads and validates the four files in `dir`.
+    /// Finds `kind` under the data folder `root` ([`resolve_data_dir`]) and loads it.
+    pub fn open(root: &Path, kind: DatasetKind) -> Result<Self> {
+        Self::load(&resolve_data_dir(Some(root), kind), kind)
+    }
+
+    /// Loads and validates the four files in `dir`, refusing another known data set than `kind`.
     pub fn load(dir: &Path, kind: DatasetKind) -> Result<Self> {
         if !dir.is_dir() {
             bail!(
@@ -245,6 +290,21 @@ impl Dataset {
                 train.cols,
                 test.rows,
                 test.cols
+            );
+        }
+        if let Some(found) = super::known::identify(&train, &test)
+            && found != kind
+        {
+            bail!(
+                "{} holds {}, not {}: the files share their names, so only their content tells \
+                 the two apart. Keep each data set in its own subfolder of the data folder \
+                 ({}/ and {}/) or point the data folder at the {} files",
+                dir.display(),
+                found.title(),
+                kind.title(),
+                DatasetKind::Mnist.folder(),
+                DatasetKind::Fashion.folder(),
+                kind.title()
             );
         }
         Ok(Self {

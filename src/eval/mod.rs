@@ -3,6 +3,7 @@
 pub mod augment;
 pub mod classifier;
 pub mod embedding;
+pub mod memorisation;
 pub mod neighbours;
 pub mod report;
 pub mod run_eval;

@@ -5,9 +5,11 @@ use burn::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::classifier::{Classifier, Readout, read_out};
-use super::neighbours::{nearest, precision_recall};
+use super::memorisation::{self, Memorisation, TrainByClass};
+use super::neighbours::precision_recall;
 use super::scores::{Coverage, MeanStd, coverage, frechet_distance, inception_score};
 use super::success::{SuccessReport, success_rate};
+use crate::data::holdout::{REFERENCE_SPLIT_SEED, stratified_halves};
 use crate::data::{Dataset, Split};
 
 /// Options of an evaluation.
@@ -15,8 +17,11 @@ use crate::data::{Dataset, Split};
 pub struct EvalOptions {
     /// k of the k-NN manifolds of precision/recall.
     pub k: usize,
-    /// Samples (and real test images) compared pixel by pixel with the 60k training images.
+    /// Samples compared pixel by pixel with the training images of their class (the same
+    /// number from every class).
     pub memorisation_samples: usize,
+    /// Seed of the random choice of those samples.
+    pub memorisation_seed: u64,
     /// Images per class for the pairwise diversity.
     pub diversity_per_class: usize,
 }
@@ -26,6 +31,7 @@ impl Default for EvalOptions {
         Self {
             k: 3,
             memorisation_samples: 1000,
+            memorisation_seed: 7,
             diversity_per_class: 200,
         }
     }
@@ -49,12 +55,22 @@ pub struct EvalReport {
     /// Mean pairwise feature distance within each class, divided by the same for real test images.
     pub intra_class_diversity: Vec<f64>,
     pub mean_intra_class_diversity: f64,
-    /// Share of samples closer (in pixels) to a training image than the 1st percentile of
-    /// real-test-to-train nearest distances.
+    /// Share of checked samples closer (in pixels) to a training image of their class than
+    /// that class's threshold: the 1st percentile of real test images' distances.
     pub memorised_share: f64,
-    pub memorisation_threshold: f64,
-    /// The samples nearest to a training image: (sample index, training index, distance).
+    /// The same per class.
+    #[serde(default)]
+    pub memorised_per_class: Vec<f64>,
+    #[serde(default)]
+    pub memorisation_checked_per_class: Vec<usize>,
+    #[serde(default)]
+    pub memorisation_thresholds: Vec<f64>,
+    /// The checked samples nearest to a training image: (sample index, training index, distance).
     pub closest_pairs: Vec<(usize, usize, f32)>,
+    /// Seed of the class-stratified split of the test set into reference and held-out parts
+    /// (None: an evaluation from before the split, against the test set's second half).
+    #[serde(default)]
+    pub reference_split_seed: Option<u64>,
     /// Mean top-class probability: how sure the classifier is of each sample.
     pub mean_confidence: f64,
     /// Histogram of top-class probabilities in 20 bins over [0, 1].
@@ -62,33 +78,51 @@ pub struct EvalReport {
 }
 
 /// The real data an evaluation compares with, read out once. The test set is split in two
-/// halves: the second is the reference every set is compared with; the first, held out from
-/// it, is evaluated like a generator to give the real-data reference row.
+/// parts with equal class shares after a fixed shuffle ([`stratified_halves`]): the reference
+/// every set is compared with, and a held-out part evaluated like a generator to give the
+/// real-data reference row. Memorisation thresholds come from the whole test set.
 pub struct Reference {
     pub side: usize,
-    /// Second half of the test set.
+    pub split_seed: u64,
+    /// The reference part of the test set, read by the classifier.
     pub readout: Readout,
     pub labels: Vec<u8>,
-    /// First half of the test set.
+    /// The held-out part of the test set.
     pub held_out_pixels: Vec<f32>,
     pub held_out_labels: Vec<u8>,
-    pub train_pixels: Vec<f32>,
+    pub train: TrainByClass,
+    /// Per class: the memorisation threshold.
+    pub thresholds: Vec<f32>,
 }
 
 impl Reference {
     pub fn new(dataset: &Dataset, classifier: &Classifier, device: &Device) -> Result<Self> {
+        Self::with_seed(dataset, classifier, REFERENCE_SPLIT_SEED, device)
+    }
+
+    pub fn with_seed(
+        dataset: &Dataset,
+        classifier: &Classifier,
+        split_seed: u64,
+        device: &Device,
+    ) -> Result<Self> {
         let test = &dataset.test;
-        let half = test.len() / 2;
-        let per = test.pixels_per_image();
-        let pixels = all_pixels(test);
-        let readout = read_out(classifier, &pixels[half * per..], test.rows, device)?;
+        let (reference, held_out) = stratified_halves(&test.labels, split_seed);
+        let reference = test.select(&reference);
+        let held_out = test.select(&held_out);
+        let readout = read_out(classifier, &all_pixels(&reference), test.rows, device)?;
+        let classes = readout.classes;
+        let train = TrainByClass::new(&dataset.train, classes);
+        let thresholds = train.thresholds(test, device)?;
         Ok(Self {
             side: test.rows,
+            split_seed,
             readout,
-            labels: test.labels[half..].to_vec(),
-            held_out_pixels: pixels[..half * per].to_vec(),
-            held_out_labels: test.labels[..half].to_vec(),
-            train_pixels: all_pixels(&dataset.train),
+            labels: reference.labels,
+            held_out_pixels: all_pixels(&held_out),
+            held_out_labels: held_out.labels,
+            train,
+            thresholds,
         })
     }
 }
@@ -108,8 +142,7 @@ pub fn evaluate(
     device: &Device,
 ) -> Result<EvalReport> {
     let side = reference.side;
-    let per = side * side;
-    let n = pixels.len() / per;
+    let n = pixels.len() / (side * side);
     if n < options.k + 2 {
         bail!(
             "{n} samples are too few to evaluate (need at least {})",
@@ -155,29 +188,22 @@ pub fn evaluate(
         .collect();
     let mean_intra_class_diversity = intra_class_diversity.iter().sum::<f64>() / classes as f64;
 
-    // Memorisation, in pixel space against all training images.
-    let m = options
-        .memorisation_samples
-        .min(n)
-        .min(reference.held_out_labels.len());
-    let test_nearest = nearest(
-        &reference.held_out_pixels[..m * per],
-        &reference.train_pixels,
-        per,
+    // Memorisation, in pixel space against the training images of each sample's class.
+    let Memorisation {
+        share: memorised_share,
+        per_class: memorised_per_class,
+        checked_per_class: memorisation_checked_per_class,
+        thresholds: memorisation_thresholds,
+        closest_pairs,
+    } = memorisation::check(
+        pixels,
+        &sample_classes,
+        options.memorisation_samples,
+        options.memorisation_seed,
+        &reference.train,
+        &reference.thresholds,
         device,
     )?;
-    let mut test_distances: Vec<f32> = test_nearest.iter().map(|&(_, d)| d).collect();
-    test_distances.sort_by(f32::total_cmp);
-    let threshold = test_distances[(test_distances.len() / 100).min(test_distances.len() - 1)];
-    let ours = nearest(&pixels[..m * per], &reference.train_pixels, per, device)?;
-    let memorised = ours.iter().filter(|&&(_, d)| d < threshold).count();
-    let mut closest_pairs: Vec<(usize, usize, f32)> = ours
-        .iter()
-        .enumerate()
-        .map(|(i, &(j, d))| (i, j, d))
-        .collect();
-    closest_pairs.sort_by(|a, b| a.2.total_cmp(&b.2));
-    closest_pairs.truncate(10);
 
     let confidences: Vec<f32> = readout
         .probabilities
@@ -202,9 +228,12 @@ pub fn evaluate(
         coverage,
         intra_class_diversity,
         mean_intra_class_diversity,
-        memorised_share: memorised as f64 / m.max(1) as f64,
-        memorisation_threshold: f64::from(threshold),
+        memorised_share,
+        memorised_per_class,
+        memorisation_checked_per_class,
+        memorisation_thresholds,
         closest_pairs,
+        reference_split_seed: Some(reference.split_seed),
         mean_confidence: confidences.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64,
         confidence_histogram,
     })

@@ -15,11 +15,17 @@ use crate::fsutil::write_atomic;
 use crate::sampling::generate_set;
 use crate::train::checkpoint;
 
-/// `eval.json` in a run: the report plus which run and step it measured.
+/// `eval.json` in a run: the report plus which run, step and weights it measured.
 #[derive(Serialize, Deserialize, Clone, Debug)]
 pub struct RunEval {
     pub run: String,
     pub step: usize,
+    /// The checkpoint folder evaluated (e.g. `step-00004300`).
+    #[serde(default)]
+    pub checkpoint: String,
+    /// SHA-256 of the generator weights the samples came from.
+    #[serde(default)]
+    pub generator_sha256: String,
     #[serde(flatten)]
     pub report: EvalReport,
 }
@@ -66,6 +72,12 @@ pub fn evaluate_run(
     let result = RunEval {
         run: trained.run.name(),
         step: checkpoint::load_state(&trained.checkpoint)?.step,
+        checkpoint: trained
+            .checkpoint
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        generator_sha256: checkpoint::sampling_generator_sha256(&trained.checkpoint)?,
         report,
     };
     write_atomic(
@@ -96,7 +108,7 @@ fn write_memorisation_png(
         pairs.extend_from_slice(&pixels[i * per..(i + 1) * per]);
     }
     for &(_, j, _) in &report.closest_pairs {
-        pairs.extend_from_slice(&reference.train_pixels[j * per..(j + 1) * per]);
+        pairs.extend_from_slice(reference.train.image(j));
     }
     let layout = GridLayout {
         cols: n_pairs,

@@ -130,6 +130,33 @@ pub fn save(
     Ok(done)
 }
 
+/// Writes a checkpoint holding only the generator samples come from (e.g. the bundled model
+/// unpacked into a run): it samples and evaluates like any other, and cannot be continued.
+pub fn save_sampling_only(
+    run: &RunDir,
+    state: &TrainState,
+    generator_record: &[u8],
+) -> Result<PathBuf> {
+    let dir = run.checkpoints();
+    let name = format!("step-{:08}", state.step);
+    let done = dir.join(&name);
+    std::fs::create_dir_all(&done).with_context(|| format!("cannot create {}", done.display()))?;
+    write_atomic(&done.join(GENERATOR), generator_record)?;
+    write_atomic(
+        &done.join(STATE),
+        serde_json::to_string_pretty(state)?.as_bytes(),
+    )?;
+    write_atomic(&dir.join(LATEST), name.as_bytes())?;
+    Ok(done)
+}
+
+/// Whether a checkpoint has what continuing training needs (a sampling-only one has not).
+pub fn is_resumable(checkpoint: &Path) -> bool {
+    [DISCRIMINATOR, OPTIM_G, OPTIM_D]
+        .iter()
+        .all(|file| checkpoint.join(file).is_file())
+}
+
 /// Removes all but the newest checkpoints; failures only cost disk space, so they are ignored.
 fn prune(dir: &Path, newest: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -189,6 +216,23 @@ pub fn load_generator_ema(
         return Ok(None);
     }
     load_module(config.init_generator(device), &path).map(Some)
+}
+
+/// SHA-256 (hex) of the weights samples come from: the averaged generator's file when the
+/// checkpoint has one, else the generator's. Evaluations record it to name what they measured.
+pub fn sampling_generator_sha256(checkpoint: &Path) -> Result<String> {
+    use sha2::{Digest, Sha256};
+    let ema = checkpoint.join(GENERATOR_EMA);
+    let path = if ema.is_file() {
+        ema
+    } else {
+        checkpoint.join(GENERATOR)
+    };
+    let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(Sha256::digest(&bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect())
 }
 
 /// The generator to sample from: the weight average when the run keeps one, else the last weights.
