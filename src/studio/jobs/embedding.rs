@@ -6,7 +6,7 @@ use std::sync::mpsc::Receiver;
 use burn::prelude::Device;
 
 use super::{Outcome, Waker};
-use crate::data::{Dataset, DatasetKind};
+use crate::data::DatasetKind;
 use crate::eval::embedding::{EmbeddingInputs, Method};
 use crate::explore::LoadedGenerator;
 
@@ -35,7 +35,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
             request.classifier.as_deref(),
             &request.device,
         )?;
-        let test = Dataset::load(&request.data_dir, DatasetKind::Mnist)?.test;
+        let test = super::open_dataset(&request.data_dir, DatasetKind::Mnist)?.test;
         let inputs = EmbeddingInputs::gather(
             &request.generator.generator,
             &request.generator.config,
@@ -45,7 +45,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
             1,
             &request.device,
         )?;
-        let points = inputs.project(request.method, 30.0, 1000, 1)?;
+        let points = inputs.project(request.method, 30.0, 1000, 1)?.points;
         Ok(Embedding {
             inputs,
             method: request.method,

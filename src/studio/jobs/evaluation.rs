@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, channel};
 use burn::prelude::Device;
 
 use super::{Outcome, Waker};
-use crate::data::{Dataset, DatasetKind};
+use crate::data::DatasetKind;
 use crate::eval::report::{EvalOptions, Reference};
 use crate::eval::run_eval::{RunEval, evaluate_run};
 
@@ -57,7 +57,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             &request.device,
         )?;
         progress(STAGES[1]);
-        let dataset = Dataset::load(&request.data_dir, request.dataset)?;
+        let dataset = super::open_dataset(&request.data_dir, request.dataset)?;
         progress(STAGES[2]);
         let reference = Reference::new(&dataset, &judge, &request.device)?;
         // The real-data reference row, once per runs folder, for the table and the

@@ -7,7 +7,11 @@ pub mod render;
 pub mod retraining;
 pub mod training;
 
+use std::path::Path;
 use std::sync::Arc;
+
+use crate::data::dataset::{TEST_IMAGES, TRAIN_IMAGES, find_file, resolve_data_dir};
+use crate::data::{Dataset, DatasetKind};
 
 /// Asks the UI for a repaint (egui's `Context::request_repaint`), without this module
 /// depending on the UI.
@@ -35,4 +39,28 @@ pub fn spawn_once<T: Send + 'static>(
         eprintln!("cannot start the {name} thread: {e}");
     }
     rx
+}
+
+/// Finds and loads `kind` under the data folder `root`; when the files are not there, the error
+/// speaks to someone in the window (where to set the folder), not to a terminal user.
+pub fn open_dataset(root: &Path, kind: DatasetKind) -> anyhow::Result<Dataset> {
+    let dir = resolve_data_dir(Some(root), kind);
+    if find_file(&dir, TRAIN_IMAGES).is_none() && find_file(&dir, TEST_IMAGES).is_none() {
+        let package = match kind.system_folder() {
+            Some(system) => format!(
+                " On Debian and Ubuntu, the package dataset-{} installs it in {}.",
+                kind.folder(),
+                system.display()
+            ),
+            None => String::new(),
+        };
+        anyhow::bail!(
+            "{} is not in the data folder {}. Choose the folder that holds it under Settings → \
+             Data folder: a folder with a {}/ subfolder, or the four IDX files themselves.{package}",
+            kind.title(),
+            root.display(),
+            kind.folder()
+        );
+    }
+    Dataset::load(&dir, kind)
 }
