@@ -42,7 +42,8 @@ import torch.nn.functional as F
 
 IMG = (1, 28, 28)
 LATENT = 100
-SLOPE = 0.2  # LeakyReLU negative slope everywhere
+SLOPE = 0.2  # LeakyReLU negative slope of the DCGAN discriminators
+TF_SLOPE = 0.3  # Keras LeakyReLU() default, used throughout the TF tutorial
 
 
 # --- a) dcgan-medium -------------------------------------------------------------
@@ -50,10 +51,10 @@ class DcganG(nn.Module):
     def __init__(self, w=64):
         super().__init__()
         self.w = w
-        self.fc = nn.Linear(LATENT, 2 * w * 7 * 7)                 # (B,100) -> (B,2w*49)
+        self.fc = nn.Linear(LATENT, 2 * w * 7 * 7, bias=False)     # (B,100) -> (B,2w*49)
         self.net = nn.Sequential(
             nn.BatchNorm2d(2 * w), nn.ReLU(),                       # (B,2w,7,7)
-            nn.ConvTranspose2d(2 * w, w, 4, 2, 1),                  # -> (B,w,14,14)
+            nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=False),      # -> (B,w,14,14)
             nn.BatchNorm2d(w), nn.ReLU(),                           # (B,w,14,14)
             nn.ConvTranspose2d(w, 1, 4, 2, 1),                      # -> (B,1,28,28)
             nn.Tanh(),
@@ -68,7 +69,7 @@ class DcganD(nn.Module):
         super().__init__()
         self.net = nn.Sequential(
             nn.Conv2d(in_ch, w, 4, 2, 1), nn.LeakyReLU(SLOPE),      # (B,in,28,28) -> (B,w,14,14)
-            nn.Conv2d(w, 2 * w, 4, 2, 1),                           # -> (B,2w,7,7)
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),               # -> (B,2w,7,7)
             nn.BatchNorm2d(2 * w), nn.LeakyReLU(SLOPE),
             nn.Flatten(),                                           # -> (B,2w*49)
             nn.Linear(2 * w * 7 * 7, 1),                            # -> (B,1) logit
@@ -83,12 +84,12 @@ class CdcganG(nn.Module):
     def __init__(self, w=64, emb=50):
         super().__init__()
         self.w = w
-        self.fc = nn.Linear(LATENT, 2 * w * 7 * 7)                 # (B,100) -> (B,2w*49)
+        self.fc = nn.Linear(LATENT, 2 * w * 7 * 7, bias=False)     # (B,100) -> (B,2w*49)
         self.embed = nn.Embedding(10, emb)                          # (B,) -> (B,50)
         self.label_fc = nn.Linear(emb, 7 * 7)                       # (B,50) -> (B,49)
         self.net = nn.Sequential(
             nn.BatchNorm2d(2 * w + 1), nn.ReLU(),                   # (B,2w+1,7,7)
-            nn.ConvTranspose2d(2 * w + 1, w, 4, 2, 1),              # -> (B,w,14,14)
+            nn.ConvTranspose2d(2 * w + 1, w, 4, 2, 1, bias=False),  # -> (B,w,14,14)
             nn.BatchNorm2d(w), nn.ReLU(),
             nn.ConvTranspose2d(w, 1, 4, 2, 1),                      # -> (B,1,28,28)
             nn.Tanh(),
@@ -113,20 +114,20 @@ class CdcganD(nn.Module):
 
 
 # --- c) tf-dcgan: the TensorFlow DCGAN tutorial's models --------------------------
-# (TF/Keras defaults differ in LeakyReLU slope 0.3 and BN eps/momentum; we use
-#  slope 0.2 and PyTorch BN defaults as for the other models: same FLOPs.)
+# (Keras's LeakyReLU slope 0.3 as in the tutorial; PyTorch BN eps/momentum defaults as for
+#  the other models: same FLOPs.)
 class TfDcganG(nn.Module):
     def __init__(self):
         super().__init__()
         self.fc = nn.Sequential(
             nn.Linear(LATENT, 7 * 7 * 256, bias=False),             # (B,100) -> (B,12544)
-            nn.BatchNorm1d(7 * 7 * 256), nn.LeakyReLU(SLOPE),
+            nn.BatchNorm1d(7 * 7 * 256), nn.LeakyReLU(TF_SLOPE),
         )
         self.net = nn.Sequential(                                   # input (B,256,7,7)
             nn.ConvTranspose2d(256, 128, 5, 1, 2, bias=False),      # -> (B,128,7,7)
-            nn.BatchNorm2d(128), nn.LeakyReLU(SLOPE),
+            nn.BatchNorm2d(128), nn.LeakyReLU(TF_SLOPE),
             nn.ConvTranspose2d(128, 64, 5, 2, 2, output_padding=1, bias=False),  # -> (B,64,14,14)
-            nn.BatchNorm2d(64), nn.LeakyReLU(SLOPE),
+            nn.BatchNorm2d(64), nn.LeakyReLU(TF_SLOPE),
             nn.ConvTranspose2d(64, 1, 5, 2, 2, output_padding=1, bias=False),    # -> (B,1,28,28)
             nn.Tanh(),
         )
@@ -139,9 +140,9 @@ class TfDcganD(nn.Module):
     def __init__(self):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(SLOPE),         # (B,1,28,28) -> (B,64,14,14)
+            nn.Conv2d(1, 64, 5, 2, 2), nn.LeakyReLU(TF_SLOPE),         # (B,1,28,28) -> (B,64,14,14)
             nn.Dropout(0.3),
-            nn.Conv2d(64, 128, 5, 2, 2), nn.LeakyReLU(SLOPE),       # -> (B,128,7,7)
+            nn.Conv2d(64, 128, 5, 2, 2), nn.LeakyReLU(TF_SLOPE),       # -> (B,128,7,7)
             nn.Dropout(0.3),
             nn.Flatten(),                                           # -> (B,6272)
             nn.Linear(128 * 7 * 7, 1),                              # -> (B,1) logit

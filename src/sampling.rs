@@ -47,13 +47,18 @@ pub fn labels_tensor(labels: Vec<u8>, device: &Device) -> Tensor<1, Int> {
 
 /// A deterministic RNG for one step of one run: no RNG state has to be saved to resume.
 pub fn step_rng(seed: u64, step: u64, stream: u64) -> StdRng {
+    StdRng::seed_from_u64(step_seed(seed, step, stream))
+}
+
+/// A seed for one step of one run and one stream of randomness.
+pub fn step_seed(seed: u64, step: u64, stream: u64) -> u64 {
     // SplitMix-style mixing so neighbouring steps get unrelated streams.
     let mut x = seed
         ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15)
         ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03);
     x = (x ^ (x >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x = (x ^ (x >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    StdRng::seed_from_u64(x ^ (x >> 31))
+    x ^ (x >> 31)
 }
 
 /// The fixed inputs of a sample grid: `rows` x `cols` latents and, for conditional models,

@@ -205,3 +205,157 @@ fn train_then_sample_writes_grid_and_idx_files() {
     assert!(!out.status.success());
     assert!(first_error_line(&out).contains("ghost"));
 }
+
+#[test]
+fn a_data_set_of_the_wrong_kind_is_refused_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    // MNIST's files, asked for as Fashion-MNIST: same names, other content.
+    let mnist = common::data_dir();
+    let mnist = mnist.to_str().unwrap();
+    for args in [
+        vec!["data", "info", "--dataset", "fashion", "--data", mnist],
+        vec![
+            "train",
+            "--model",
+            "dcgan",
+            "--run",
+            "f",
+            "--device",
+            "cpu",
+            "--dataset",
+            "fashion",
+            "--data",
+            mnist,
+            "--max-steps",
+            "1",
+        ],
+    ] {
+        let out = gan_studio(&args, dir.path());
+        assert!(
+            !out.status.success(),
+            "{args:?} accepted MNIST as Fashion-MNIST"
+        );
+        let line = first_error_line(&out);
+        assert!(
+            line.contains("holds MNIST, not Fashion-MNIST"),
+            "{args:?}: {line}"
+        );
+        assert!(!dir.path().join("runs/f").exists());
+    }
+}
+
+/// The cells of the markdown row of `run` in `report`'s table, by column name.
+fn report_row(stdout: &str, run: &str) -> std::collections::HashMap<String, String> {
+    let cells = |line: &str| -> Vec<String> {
+        line.trim()
+            .trim_matches('|')
+            .split('|')
+            .map(|c| c.trim().to_string())
+            .collect()
+    };
+    let mut lines = stdout.lines();
+    let header = cells(lines.next().unwrap());
+    let row = lines
+        .find(|l| l.starts_with(&format!("| {run} |")))
+        .unwrap_or_else(|| panic!("no row for {run}: {stdout}"));
+    header.into_iter().zip(cells(row)).collect()
+}
+
+#[test]
+fn report_shows_the_evaluated_step_after_a_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let data = data.to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let out = gan_studio(args, dir.path());
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let train = [
+        "train",
+        "--model",
+        "cdcgan",
+        "--depth",
+        "shallow",
+        "--run",
+        "r",
+        "--device",
+        "cpu",
+        "--data",
+        data,
+        "--batch-size",
+        "8",
+        "--train-limit",
+        "64",
+        "--quiet",
+    ];
+    ok(&[&train[..], &["--max-steps", "2"]].concat());
+    // The bundled classifier as a classifier run: no training needed to evaluate.
+    ok(&["bundle", "--unpack"]);
+    ok(&[
+        "eval",
+        "--run",
+        "r",
+        "--classifier",
+        "bundled-lenet",
+        "--data",
+        data,
+        "--device",
+        "cpu",
+        "--samples",
+        "100",
+        "--memorisation-samples",
+        "50",
+    ]);
+    let eval: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("runs/r/eval.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(eval["step"], 2);
+    assert_eq!(eval["checkpoint"], "step-00000002");
+    assert_eq!(eval["generator_sha256"].as_str().unwrap().len(), 64);
+    assert!(eval["reference_split_seed"].as_u64().is_some());
+
+    ok(&[
+        "train",
+        "--run",
+        "r",
+        "--resume",
+        "--max-steps",
+        "4",
+        "--data",
+        data,
+        "--device",
+        "cpu",
+        "--quiet",
+    ]);
+    let row = report_row(&ok(&["report", "runs/r"]), "r");
+    assert_eq!(row["trained steps"], "4", "{row:?}");
+    assert_eq!(row["evaluated step"], "2", "{row:?}");
+    let sha = eval["generator_sha256"].as_str().unwrap();
+    assert_eq!(row["evaluated weights"], format!("sha256 {}", &sha[..12]));
+
+    // The unpacked bundled generator is a run like any other, and refuses to continue.
+    let row = report_row(&ok(&["report", "runs/bundled-cdcgan"]), "bundled-cdcgan");
+    assert_eq!(row["model"], "cdcgan");
+    let out = gan_studio(
+        &[
+            "train",
+            "--run",
+            "bundled-cdcgan",
+            "--resume",
+            "--max-steps",
+            "5000",
+            "--data",
+            data,
+            "--device",
+            "cpu",
+        ],
+        dir.path(),
+    );
+    assert!(first_error_line(&out).contains("holds only a generator"));
+}

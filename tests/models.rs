@@ -88,15 +88,58 @@ fn deeper_models_have_more_parameters() {
         2_305_472 + running(12544 + 128 + 64)
     );
     assert_eq!(tf.init_discriminator(&device).num_params(), 212_865);
+    // DCGAN: no bias on the layers that feed a batch norm (the projection of z and up1 in G,
+    // conv2 in D), as in the PyTorch script.
     let medium = GanConfig::new(ModelKind::Dcgan);
     assert_eq!(
         medium.init_generator(&device).num_params(),
-        766_017 + running(128 + 64)
+        759_681 + running(128 + 64)
     );
     assert_eq!(
         medium.init_discriminator(&device).num_params(),
+        138_689 + running(128)
+    );
+    // Runs made before that keep their biases and still load.
+    let legacy = GanConfig::new(ModelKind::Dcgan).with_bias_before_norm(true);
+    assert_eq!(
+        legacy.init_generator(&device).num_params(),
+        766_017 + running(128 + 64)
+    );
+    assert_eq!(
+        legacy.init_discriminator(&device).num_params(),
         138_817 + running(128)
     );
+    // Without a norm there is nothing to cancel a bias: it stays.
+    let plain = GanConfig::new(ModelKind::Dcgan).with_discriminator_norm(NormKind::None);
+    assert_eq!(
+        plain.init_discriminator(&device).num_params(),
+        138_817 - 2 * 128
+    );
+}
+
+#[test]
+fn dcgan_batch_norm_scales_start_from_n_1_0_02() {
+    let device = Device::flex();
+    device.seed(5);
+    let config = GanConfig::new(ModelKind::Cdcgan);
+    let gan_studio::model::Generator::Conv(g) = config.init_generator(&device) else {
+        panic!("cdcgan builds a conv generator");
+    };
+    let gamma: Vec<f32> = g
+        .norm0
+        .batch
+        .as_ref()
+        .expect("batch norm")
+        .gamma
+        .val()
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    let n = gamma.len() as f32;
+    let mean = gamma.iter().sum::<f32>() / n;
+    let std = (gamma.iter().map(|g| (g - mean).powi(2)).sum::<f32>() / n).sqrt();
+    assert!((mean - 1.0).abs() < 0.01, "mean {mean}");
+    assert!((0.01..0.03).contains(&std), "std {std}");
 }
 
 #[test]

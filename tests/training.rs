@@ -196,3 +196,61 @@ fn every_step_reports_losses_and_per_layer_gradient_norms() {
     );
     assert!(m.grad_norms_d.iter().any(|n| n.norm > 0.0));
 }
+
+/// (d_loss, g_loss) bits of every logged step.
+fn logged_losses(run: &RunDir) -> Vec<(u64, u32, u32)> {
+    std::fs::read_to_string(run.metrics())
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            (
+                v["step"].as_u64().unwrap(),
+                (v["d_loss"].as_f64().unwrap() as f32).to_bits(),
+                (v["g_loss"].as_f64().unwrap() as f32).to_bits(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_resumed_run_with_dropout_repeats_an_uninterrupted_one_step_for_step() {
+    let data = common::mnist().train;
+    let device = Device::flex();
+    // The DCGAN with dropout in D, and the TF tutorial's model, which always has it.
+    for (name, model, dropout) in [
+        ("dcgan", ModelKind::Dcgan, 0.3),
+        ("tf", ModelKind::TfDcgan, 0.3),
+    ] {
+        let runs = tempfile::tempdir().unwrap();
+        let mut config = small_config(model)
+            .with_max_steps(Some(6))
+            .with_sample_every(0)
+            .with_checkpoint_every(0);
+        config.gan.dropout = dropout;
+
+        let whole = RunDir::new(runs.path(), "whole").unwrap();
+        let mut trainer =
+            Trainer::create(config.clone(), whole.clone(), data.clone(), &device).unwrap();
+        trainer.run(|_| ControlFlow::Continue(())).unwrap();
+        drop(trainer);
+
+        let parts = RunDir::new(runs.path(), "parts").unwrap();
+        let mut trainer = Trainer::create(config, parts.clone(), data.clone(), &device).unwrap();
+        let outcome = trainer
+            .run(|event| match event {
+                gan_studio::train::TrainEvent::Step(m) if m.step == 3 => ControlFlow::Break(()),
+                _ => ControlFlow::Continue(()),
+            })
+            .unwrap();
+        assert_eq!(outcome, RunOutcome::Stopped);
+        drop(trainer);
+        let mut trainer = Trainer::resume(parts.clone(), data.clone(), &device, None).unwrap();
+        assert_eq!(trainer.step_count(), 3);
+        trainer.run(|_| ControlFlow::Continue(())).unwrap();
+
+        let (a, b) = (logged_losses(&whole), logged_losses(&parts));
+        assert_eq!(a.len(), 6, "{name}");
+        assert_eq!(a, b, "{name}: the resumed run's losses differ");
+    }
+}

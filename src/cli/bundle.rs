@@ -9,12 +9,19 @@ use super::{RunArgs, classifier_dir, open_trained_run};
 
 #[derive(Args, Debug)]
 pub struct BundleArgs {
-    /// The conditional generator's run (its weight average is bundled when it keeps one).
-    #[arg(long, value_name = "NAME")]
-    pub run: String,
-    /// The classifier run (or folder holding classifier.bpk).
-    #[arg(long, value_name = "NAME")]
-    pub classifier: String,
+    /// The conditional generator's run (its weight average is bundled when it keeps one);
+    /// with --unpack, the run to create.
+    #[arg(long, value_name = "NAME", required_unless_present = "unpack")]
+    pub run: Option<String>,
+    /// The classifier run (or folder holding classifier.bpk); with --unpack, the classifier
+    /// run to create.
+    #[arg(long, value_name = "NAME", required_unless_present = "unpack")]
+    pub classifier: Option<String>,
+    /// The other way round: write the model compiled into this binary into RUNS_DIR as a run
+    /// (default name bundled-cdcgan) and a classifier run (bundled-lenet), to sample, eval,
+    /// embed or augment like any other.
+    #[arg(long)]
+    pub unpack: bool,
     /// Where the bundle goes; the binary compiles in assets/model.
     #[arg(long, value_name = "DIR", default_value = "assets/model")]
     pub out: PathBuf,
@@ -23,15 +30,33 @@ pub struct BundleArgs {
 }
 
 pub fn run(args: BundleArgs) -> Result<()> {
+    use crate::explore::bundle::{
+        UNPACKED_CLASSIFIER, UNPACKED_RUN, unpack_classifier, unpack_run,
+    };
+    if args.unpack {
+        let run_name = args.run.as_deref().unwrap_or(UNPACKED_RUN);
+        let classifier_name = args.classifier.as_deref().unwrap_or(UNPACKED_CLASSIFIER);
+        let run = unpack_run(&args.runs.runs_dir, run_name)?;
+        let classifier = unpack_classifier(&args.runs.runs_dir, classifier_name)?;
+        println!(
+            "unpacked the bundled generator into {} and its classifier into {}",
+            run.root.display(),
+            classifier.display()
+        );
+        return Ok(());
+    }
+    let (Some(run_name), Some(classifier_name)) = (&args.run, &args.classifier) else {
+        anyhow::bail!("bundle needs --run and --classifier (or --unpack)");
+    };
     let device = crate::device::ComputeDevice::cpu();
-    let trained = open_trained_run(&args.runs.runs_dir, &args.run, &device.device)?;
-    let classifier = classifier_dir(&args.runs.runs_dir, &args.classifier);
+    let trained = open_trained_run(&args.runs.runs_dir, run_name, &device.device)?;
+    let classifier = classifier_dir(&args.runs.runs_dir, classifier_name);
     // Loading it first proves the classifier is whole before it is copied.
     crate::eval::classifier::load(&classifier, &device.device)?;
     crate::explore::bundle::write(&trained.config, &trained.generator, &classifier, &args.out)?;
     println!(
         "bundled {} ({}) and classifier {} into {}; rebuild to compile them in",
-        args.run,
+        run_name,
         trained.checkpoint.display(),
         classifier.display(),
         args.out.display()

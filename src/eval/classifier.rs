@@ -17,6 +17,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use crate::data::Split;
+use crate::model::layers::{dropout, seed_dropout};
 use crate::sampling::step_rng;
 use crate::train::checkpoint::load_module;
 
@@ -69,6 +70,10 @@ pub struct Classifier {
 
 impl ClassifierConfig {
     pub fn init(&self, device: &Device) -> Classifier {
+        crate::model::with_backend_rng(|| crate::model::materialise(self.build(device)))
+    }
+
+    fn build(&self, device: &Device) -> Classifier {
         Classifier {
             conv1: Conv2dConfig::new([1, self.conv1], [5, 5])
                 .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
@@ -89,14 +94,14 @@ impl Classifier {
         let x = self.pool.forward(relu(self.conv1.forward(images))); // (B, c1, 14, 14)
         let x = self.pool.forward(relu(self.conv2.forward(x))); // (B, c2, 5, 5)
         let x: Tensor<2> = x.flatten(1, 3); // (B, c2*25)
-        let x = self.dropout.forward(relu(self.fc1.forward(x))); // (B, hidden)
+        let x = dropout(&self.dropout, relu(self.fc1.forward(x))); // (B, hidden)
         relu(self.fc2.forward(x)) // (B, F)
     }
 
     /// images (B, 1, 28, 28) -> logits (B, classes)
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.head
-            .forward(self.dropout.forward(self.features(images)))
+            .forward(dropout(&self.dropout, self.features(images)))
     }
 }
 
@@ -217,8 +222,8 @@ pub fn train(
         );
     }
     let device = device.clone().autodiff();
-    device.seed(config.seed);
-    let mut model = config.init(&device);
+    seed_dropout(config.seed);
+    let mut model = crate::model::init_seeded(&device, config.seed, || config.init(&device));
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     for epoch in 0..config.epochs {
@@ -281,21 +286,33 @@ pub fn train_steps(
     start: Option<Classifier>,
     device: &Device,
 ) -> Result<Classifier> {
+    train_steps_with(config, train, steps, start, device, &mut |_| {})
+}
+
+/// As [`train_steps`], calling `on_step(steps done)` after each step.
+pub fn train_steps_with(
+    config: &ClassifierConfig,
+    train: &Split,
+    steps: usize,
+    start: Option<Classifier>,
+    device: &Device,
+    on_step: &mut dyn FnMut(usize),
+) -> Result<Classifier> {
     use rand::Rng;
     if train.is_empty() {
         bail!("no training images");
     }
     let device = device.clone().autodiff();
-    device.seed(config.seed);
+    seed_dropout(config.seed);
     let mut model = match start {
         Some(model) => model.to_device(&device).train(),
-        None => config.init(&device),
+        None => crate::model::init_seeded(&device, config.seed, || config.init(&device)),
     };
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut rng = step_rng(config.seed, 0, 2);
     let batch = config.batch_size.min(train.len());
-    for _ in 0..steps {
+    for done in 1..=steps {
         let indices: Vec<usize> = (0..batch)
             .map(|_| rng.random_range(0..train.len()))
             .collect();
@@ -305,6 +322,7 @@ pub fn train_steps(
         let loss = loss_fn.forward(model.forward(images), labels);
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(config.learning_rate, model, grads);
+        on_step(done);
     }
     Ok(model.valid())
 }

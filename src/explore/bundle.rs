@@ -10,8 +10,8 @@ use burn::tensor::Bytes;
 
 use crate::eval::classifier::{Classifier, ClassifierConfig};
 use crate::model::{GanConfig, Generator};
-use crate::train::TrainConfig;
-use crate::train::checkpoint::{load_module_bytes, save_module};
+use crate::train::checkpoint::{self, TrainState, load_module_bytes, save_module};
+use crate::train::{RunDir, TrainConfig};
 
 const GENERATOR_CONFIG: &str = include_str!("../../assets/model/generator/config.json");
 const GENERATOR_RECORD: &[u8] = include_bytes!("../../assets/model/generator/generator.bpk");
@@ -20,8 +20,7 @@ const CLASSIFIER_RECORD: &[u8] = include_bytes!("../../assets/model/classifier/c
 
 /// The bundled generator's training configuration (the run it came from).
 pub fn generator_config() -> Result<TrainConfig> {
-    serde_json::from_str(GENERATOR_CONFIG)
-        .map_err(|e| anyhow!("the bundled generator's config is invalid: {e}"))
+    TrainConfig::from_run_json(GENERATOR_CONFIG, "the bundled generator's config")
 }
 
 pub fn generator(device: &Device) -> Result<(GanConfig, Generator)> {
@@ -50,6 +49,46 @@ pub fn classifier_or_bundled(dir: Option<&Path>, device: &Device) -> Result<Clas
         Some(dir) => crate::eval::classifier::load(dir, device),
         None => classifier(device),
     }
+}
+
+/// The run name the studio and `bundle --unpack` give the bundled generator.
+pub const UNPACKED_RUN: &str = "bundled-cdcgan";
+/// The classifier run name the bundled classifier gets.
+pub const UNPACKED_CLASSIFIER: &str = "bundled-lenet";
+
+/// Writes the bundled generator into `runs_dir/name` as a run (its config and a sampling-only
+/// checkpoint at the step it was trained to), so every command and tab that reads runs can
+/// sample, evaluate and embed it. An existing run of that name is left alone.
+pub fn unpack_run(runs_dir: &Path, name: &str) -> Result<RunDir> {
+    let run = RunDir::new(runs_dir, name)?;
+    if run.config().is_file() {
+        return Ok(run);
+    }
+    let config = generator_config()?;
+    run.create()?;
+    let steps = config.max_steps.unwrap_or(0);
+    let state = TrainState {
+        step: steps,
+        total_steps: steps,
+        elapsed_secs: 0.0,
+    };
+    checkpoint::save_sampling_only(&run, &state, GENERATOR_RECORD)?;
+    std::fs::File::create(run.metrics())
+        .with_context(|| format!("cannot create {}", run.metrics().display()))?;
+    // The config last: a folder counts as a run only once it is whole.
+    config
+        .save(run.config())
+        .with_context(|| format!("cannot write {}", run.config().display()))?;
+    Ok(run)
+}
+
+/// Writes the bundled classifier into `runs_dir/name` as a classifier run.
+pub fn unpack_classifier(runs_dir: &Path, name: &str) -> Result<std::path::PathBuf> {
+    let root = RunDir::new(runs_dir, name)?.root;
+    std::fs::create_dir_all(&root).with_context(|| format!("cannot create {}", root.display()))?;
+    crate::fsutil::write_atomic(&root.join("config.json"), CLASSIFIER_CONFIG.as_bytes())?;
+    crate::fsutil::write_atomic(&root.join("classifier.bpk"), CLASSIFIER_RECORD)?;
+    Ok(root)
 }
 
 /// Writes a run's sampling generator and a classifier into `out` in the bundle's layout

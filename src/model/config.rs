@@ -115,6 +115,11 @@ pub struct GanConfig {
     /// Negative slope of the discriminator's leaky ReLUs.
     #[config(default = 0.2)]
     pub leaky_slope: f64,
+    /// Give the layers that feed a normalisation a bias of their own. The norm subtracts it
+    /// again, so DCGAN has none (Radford et al. 2016); runs made before this option existed had
+    /// one, and their config.json, which lacks the field, loads with true.
+    #[config(default = false)]
+    pub bias_before_norm: bool,
 }
 
 impl GanConfig {
@@ -154,6 +159,11 @@ impl GanConfig {
         Ok(())
     }
 
+    /// Whether a layer followed by a norm of `kind` gets a bias.
+    pub fn bias_before(&self, kind: NormKind) -> bool {
+        kind == NormKind::None || self.bias_before_norm
+    }
+
     /// Rows prepended to every generator batch (the virtual batch norm reference).
     pub fn reference_rows(&self) -> usize {
         if self.generator_norm == NormKind::Virtual {
@@ -164,6 +174,14 @@ impl GanConfig {
     }
 
     pub fn init_generator(&self, device: &Device) -> Generator {
+        super::with_backend_rng(|| super::materialise(self.build_generator(device)))
+    }
+
+    pub fn init_discriminator(&self, device: &Device) -> Discriminator {
+        super::with_backend_rng(|| super::materialise(self.build_discriminator(device)))
+    }
+
+    fn build_generator(&self, device: &Device) -> Generator {
         match self.model {
             ModelKind::Dcgan | ModelKind::Cdcgan => {
                 Generator::Conv(ConvGenerator::new(self, device))
@@ -173,7 +191,7 @@ impl GanConfig {
         }
     }
 
-    pub fn init_discriminator(&self, device: &Device) -> Discriminator {
+    fn build_discriminator(&self, device: &Device) -> Discriminator {
         match self.model {
             ModelKind::Dcgan | ModelKind::Cdcgan => {
                 Discriminator::Conv(ConvDiscriminator::new(self, device))

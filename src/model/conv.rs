@@ -3,13 +3,14 @@
 //! Shapes are written for MNIST (image side s = 28, so the 7x7 stage is s/4); `w` is the
 //! depth's base width (32 shallow, 64 medium and deep).
 
+use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::{relu, tanh};
 
-use super::config::GanConfig;
-use super::layers::{Condition, LabelMap, Norm, leaky_relu};
+use super::config::{GanConfig, NormKind};
+use super::layers::{Condition, LabelMap, Norm, dropout, leaky_relu};
 
 /// DCGAN weights start from N(0, 0.02), as in Radford et al. (2016).
 pub(crate) fn dcgan_init() -> Initializer {
@@ -19,26 +20,47 @@ pub(crate) fn dcgan_init() -> Initializer {
     }
 }
 
+/// A norm with DCGAN's initialisation: scale from N(1, 0.02), shift 0.
+fn dcgan_norm(kind: NormKind, features: usize, device: &Device) -> Norm {
+    let mut norm = Norm::new(kind, features, device);
+    let gamma = || -> Param<Tensor<1>> {
+        Initializer::Normal {
+            mean: 1.0,
+            std: 0.02,
+        }
+        .init([features], device)
+    };
+    if let Some(batch) = &mut norm.batch {
+        batch.gamma = gamma();
+    }
+    if let Some(virtual_batch) = &mut norm.virtual_batch {
+        virtual_batch.gamma = gamma();
+    }
+    norm
+}
+
 fn conv(
-    in_ch: usize,
-    out_ch: usize,
+    channels: [usize; 2],
     kernel: usize,
     stride: usize,
     pad: usize,
+    bias: bool,
     device: &Device,
 ) -> Conv2d {
-    Conv2dConfig::new([in_ch, out_ch], [kernel, kernel])
+    Conv2dConfig::new(channels, [kernel, kernel])
         .with_stride([stride, stride])
         .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+        .with_bias(bias)
         .with_initializer(dcgan_init())
         .init(device)
 }
 
 /// Transposed conv 4x4, stride 2, padding 1: doubles the side.
-fn up(in_ch: usize, out_ch: usize, device: &Device) -> ConvTranspose2d {
+fn up(in_ch: usize, out_ch: usize, bias: bool, device: &Device) -> ConvTranspose2d {
     ConvTranspose2dConfig::new([in_ch, out_ch], [4, 4])
         .with_stride([2, 2])
         .with_padding([1, 1])
+        .with_bias(bias)
         .with_initializer(dcgan_init())
         .init(device)
 }
@@ -83,21 +105,24 @@ impl ConvGenerator {
             )
         });
         let c0 = 2 * w + usize::from(label_map.is_some());
+        let g_norm = config.generator_norm;
+        let bias = config.bias_before(g_norm);
         let extra = config.depth.conv_extra_block().then(|| NormedConv {
-            conv: conv(c0, 2 * w, 3, 1, 1, device),
-            norm: Norm::new(config.generator_norm, 2 * w, device),
+            conv: conv([c0, 2 * w], 3, 1, 1, bias, device),
+            norm: dcgan_norm(g_norm, 2 * w, device),
         });
         let c1 = if extra.is_some() { 2 * w } else { c0 };
         Self {
             project: LinearConfig::new(config.latent_dim, 2 * w * side * side)
+                .with_bias(bias)
                 .with_initializer(dcgan_init())
                 .init(device),
             label_map,
-            norm0: Norm::new(config.generator_norm, c0, device),
+            norm0: dcgan_norm(g_norm, c0, device),
             extra,
-            up1: up(c1, w, device),
-            norm1: Norm::new(config.generator_norm, w, device),
-            up2: up(w, 1, device),
+            up1: up(c1, w, bias, device),
+            norm1: dcgan_norm(g_norm, w, device),
+            up2: up(w, 1, true, device),
             channels: 2 * w,
             side,
         }
@@ -153,14 +178,16 @@ impl ConvDiscriminator {
             .is_conditional()
             .then(|| LabelMap::new(config.num_classes, config.label_embedding, s, s, device));
         let in_ch = 1 + usize::from(label_map.is_some());
+        let d_norm = config.discriminator_norm;
+        let bias = config.bias_before(d_norm);
         Self {
             label_map,
-            conv1: conv(in_ch, w, 4, 2, 1, device),
-            conv2: conv(w, 2 * w, 4, 2, 1, device),
-            norm2: Norm::new(config.discriminator_norm, 2 * w, device),
+            conv1: conv([in_ch, w], 4, 2, 1, true, device),
+            conv2: conv([w, 2 * w], 4, 2, 1, bias, device),
+            norm2: dcgan_norm(d_norm, 2 * w, device),
             extra: config.depth.conv_extra_block().then(|| NormedConv {
-                conv: conv(2 * w, 2 * w, 3, 1, 1, device),
-                norm: Norm::new(config.discriminator_norm, 2 * w, device),
+                conv: conv([2 * w, 2 * w], 3, 1, 1, bias, device),
+                norm: dcgan_norm(d_norm, 2 * w, device),
             }),
             head: LinearConfig::new(2 * w * (s / 4) * (s / 4), 1)
                 .with_initializer(dcgan_init())
@@ -176,16 +203,15 @@ impl ConvDiscriminator {
         if let (Some(label_map), Some(labels)) = (&self.label_map, labels) {
             x = Tensor::cat(vec![x, label_map.forward(labels)], 1); // (B, 2, 28, 28)
         }
-        let x = self
-            .dropout
-            .forward(leaky_relu(self.conv1.forward(x), self.slope)); // (B, w, 14, 14)
+        let x = dropout(&self.dropout, leaky_relu(self.conv1.forward(x), self.slope)); // (B, w, 14, 14)
         let mut x = self.conv2.forward(x); // (B, 2w, 7, 7)
-        x = self
-            .dropout
-            .forward(leaky_relu(self.norm2.forward(x, 0), self.slope));
+        x = dropout(
+            &self.dropout,
+            leaky_relu(self.norm2.forward(x, 0), self.slope),
+        );
         if let Some(extra) = &self.extra {
             x = extra.norm.forward(extra.conv.forward(x), 0); // (B, 2w, 7, 7)
-            x = self.dropout.forward(leaky_relu(x, self.slope));
+            x = dropout(&self.dropout, leaky_relu(x, self.slope));
         }
         let x: Tensor<2> = x.flatten(1, 3); // (B, 2w*7*7)
         self.head.forward(x) // (B, 1)

@@ -7,7 +7,7 @@ use burn::tensor::activation::tanh;
 
 use super::config::GanConfig;
 use super::conv::dcgan_init;
-use super::layers::{Condition, Norm, embed_labels, leaky_relu};
+use super::layers::{Condition, Norm, dropout, embed_labels, leaky_relu};
 
 fn linear(input: usize, output: usize, device: &Device) -> Linear {
     LinearConfig::new(input, output)
@@ -123,7 +123,7 @@ impl DenseDiscriminator {
             if i > 0 {
                 x = self.norms[i - 1].forward(x, 0);
             }
-            x = self.dropout.forward(leaky_relu(x, self.slope));
+            x = dropout(&self.dropout, leaky_relu(x, self.slope));
         }
         self.head.forward(x) // (B, 1)
     }

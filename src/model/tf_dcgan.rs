@@ -8,9 +8,10 @@ use burn::tensor::activation::tanh;
 
 use super::config::GanConfig;
 use super::conv::dcgan_init;
-use super::layers::{Norm, leaky_relu};
+use super::layers::{Norm, dropout, leaky_relu};
 
-const SLOPE: f64 = 0.2;
+/// Keras's `LeakyReLU()` default, which the tutorial uses throughout.
+const SLOPE: f64 = 0.3;
 const TUTORIAL_DROPOUT: f64 = 0.3;
 
 /// 5x5 transposed conv without bias; stride 2 doubles the side (padding 2, output padding 1).
@@ -112,12 +113,8 @@ impl TfDiscriminator {
     }
 
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = self
-            .dropout
-            .forward(leaky_relu(self.conv1.forward(images), SLOPE)); // (B, 64, 14, 14)
-        let x = self
-            .dropout
-            .forward(leaky_relu(self.conv2.forward(x), SLOPE)); // (B, 128, 7, 7)
+        let x = dropout(&self.dropout, leaky_relu(self.conv1.forward(images), SLOPE)); // (B, 64, 14, 14)
+        let x = dropout(&self.dropout, leaky_relu(self.conv2.forward(x), SLOPE)); // (B, 128, 7, 7)
         let x: Tensor<2> = x.flatten(1, 3); // (B, 6272)
         self.head.forward(x) // (B, 1)
     }

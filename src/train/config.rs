@@ -62,21 +62,28 @@ pub struct TrainConfig {
 impl TrainConfig {
     /// Reads a run's `config.json`, also one written before later options existed: a missing
     /// option takes the value that reproduces the old behaviour (no weight average, no
-    /// matching-aware D), else its default.
+    /// matching-aware D, a bias before each norm), else its default.
     pub fn load_run(path: &std::path::Path) -> anyhow::Result<Self> {
         use anyhow::Context;
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the run's config {}", path.display()))?;
-        let stored: serde_json::Value = serde_json::from_str(&text)
-            .with_context(|| format!("{}: not a JSON run configuration", path.display()))?;
+        Self::from_run_json(&text, &path.display().to_string())
+    }
+
+    /// As [`Self::load_run`], from the text of a `config.json`; `name` says where it came from.
+    pub fn from_run_json(text: &str, name: &str) -> anyhow::Result<Self> {
+        use anyhow::Context;
+        let stored: serde_json::Value = serde_json::from_str(text)
+            .with_context(|| format!("{name}: not a JSON run configuration"))?;
         let mut merged =
             serde_json::to_value(Self::new(GanConfig::new(crate::model::ModelKind::Dcgan)))?;
         // Options added after the first runs, with the value older runs actually trained with.
         merged["ema_decay"] = serde_json::Value::Null;
         merged["mismatch"] = serde_json::Value::Bool(false);
+        merged["gan"]["bias_before_norm"] = serde_json::Value::Bool(true);
         overlay(&mut merged, stored);
         serde_json::from_value(merged)
-            .with_context(|| format!("{}: cannot read the run's config", path.display()))
+            .with_context(|| format!("{name}: cannot read the run's config"))
     }
 
     /// Rejects impossible options with a message naming the option.
@@ -152,7 +159,9 @@ mod tests {
         let object = value.as_object_mut().unwrap();
         object.remove("ema_decay");
         object.remove("mismatch");
-        object["gan"].as_object_mut().unwrap().remove("leaky_slope");
+        let gan = object["gan"].as_object_mut().unwrap();
+        gan.remove("leaky_slope");
+        gan.remove("bias_before_norm");
         std::fs::write(&path, value.to_string()).unwrap();
 
         let config = TrainConfig::load_run(&path).unwrap();
@@ -160,6 +169,7 @@ mod tests {
         assert_eq!(config.batch_size, 32);
         assert_eq!(config.ema_decay, None);
         assert!(!config.mismatch);
+        assert!(config.gan.bias_before_norm);
         assert_eq!(
             config.gan.leaky_slope,
             GanConfig::new(crate::model::ModelKind::Dcgan).leaky_slope

@@ -21,12 +21,16 @@ use super::run_dir::RunDir;
 use crate::data::Split;
 use crate::export::grid::{GridLayout, save_grid_png};
 use crate::model::{Discriminator, Generator};
-use crate::sampling::{FixedBatch, generate_pixels, normal_latents, random_labels, step_rng};
+use crate::sampling::{
+    FixedBatch, generate_pixels, normal_latents, random_labels, step_rng, step_seed,
+};
 
 /// Independent random streams derived from (seed, step).
 const STREAM_NOISE: u64 = 1;
 const STREAM_SHUFFLE: u64 = 2;
 const STREAM_AUGMENT: u64 = 3;
+/// Dropout masks, reseeded at every step.
+const STREAM_DROPOUT: u64 = 4;
 /// Seed offset of the fixed sample-grid noise, so it differs from the training noise.
 const FIXED_NOISE_SEED: u64 = 0xF1ED;
 
@@ -120,9 +124,12 @@ impl Trainer {
             );
         }
         let device = device.clone().autodiff();
-        device.seed(config.seed);
-        let generator = config.gan.init_generator(&device);
-        let discriminator = config.gan.init_discriminator(&device);
+        let (generator, discriminator) = crate::model::init_seeded(&device, config.seed, || {
+            (
+                config.gan.init_generator(&device),
+                config.gan.init_discriminator(&device),
+            )
+        });
         run.create()?;
         config
             .save(run.config())
@@ -169,9 +176,15 @@ impl Trainer {
                 run.root.display()
             )
         })?;
+        if !checkpoint::is_resumable(&checkpoint) {
+            bail!(
+                "run {} holds only a generator (e.g. an unpacked bundled model), not the \
+                 discriminator and optimiser state that continuing needs",
+                run.root.display()
+            );
+        }
         let state = checkpoint::load_state(&checkpoint)?;
         let device = device.clone().autodiff();
-        device.seed(config.seed.wrapping_add(state.step as u64));
         let generator = checkpoint::load_generator(&config.gan, &checkpoint, &device)?;
         let discriminator = checkpoint::load_discriminator(&config.gan, &checkpoint, &device)?;
         let optim_g = checkpoint::load_optimizer(adam(&config), &checkpoint, true)?;
@@ -227,19 +240,7 @@ impl Trainer {
                 config.batch_size
             );
         }
-        let gan = &config.gan;
-        let fixed = FixedBatch::new(
-            config.seed ^ FIXED_NOISE_SEED,
-            gan.latent_dim,
-            gan.model.is_conditional(),
-            gan.num_classes,
-            10,
-            if gan.model.is_conditional() {
-                gan.num_classes
-            } else {
-                10
-            },
-        );
+        let fixed = fixed_batch(&config);
         let (optim_g, optim_d) = optimizers.unwrap_or_else(|| (adam(&config), adam(&config)));
         let metrics_log = std::fs::OpenOptions::new()
             .append(true)
@@ -335,6 +336,9 @@ impl Trainer {
         let conditional = gan.model.is_conditional();
         let bs = cfg.batch_size;
         let mut rng = step_rng(cfg.seed, self.step as u64, STREAM_NOISE);
+        // Dropout masks come from (seed, step) too, so a resumed run repeats an uninterrupted
+        // one step for step.
+        crate::model::layers::seed_dropout(step_seed(cfg.seed, self.step as u64, STREAM_DROPOUT));
         let device = self.device.clone();
         let fresh_fake = |generator: &Generator, rng: &mut rand::rngs::StdRng| {
             let z = normal_latents(rng, bs, gan.latent_dim, &device);
@@ -567,6 +571,21 @@ impl Trainer {
             .with_context(|| format!("cannot write {}", latest.display()))?;
         Ok((path, pixels))
     }
+}
+
+/// The fixed inputs of a run's sample grid: 10 columns, one row per class for conditional
+/// models (10 rows otherwise), from the run's seed. The studio regenerates a run's grid with it.
+pub fn fixed_batch(config: &TrainConfig) -> FixedBatch {
+    let gan = &config.gan;
+    let conditional = gan.model.is_conditional();
+    FixedBatch::new(
+        config.seed ^ FIXED_NOISE_SEED,
+        gan.latent_dim,
+        conditional,
+        gan.num_classes,
+        10,
+        if conditional { gan.num_classes } else { 10 },
+    )
 }
 
 /// A different label for every row: (label + 1..classes) mod classes.
