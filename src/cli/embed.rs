@@ -32,6 +32,10 @@ pub struct EmbedArgs {
     pub epochs: usize,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Also write the classifier features of every point as `features.f32` (little-endian
+    /// f32, feature_dim per point, in embedding.json's order), for checking the maps elsewhere.
+    #[arg(long)]
+    pub save_features: bool,
     /// Output folder; default: the run's `embedding/`.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
@@ -48,6 +52,14 @@ struct EmbeddingFile {
     confidence: Vec<f32>,
     pca: Option<Vec<[f32; 2]>>,
     tsne: Option<Vec<[f32; 2]>>,
+    /// t-SNE's final KL(P || Q) (sparse P, exact Q), learning rate, epochs, seconds.
+    tsne_kl_divergence: Option<f32>,
+    tsne_learning_rate: Option<f32>,
+    tsne_epochs: Option<usize>,
+    tsne_seconds: Option<f64>,
+    perplexity: f32,
+    /// Length of each point's classifier feature vector (`features.f32` with --save-features).
+    feature_dim: usize,
 }
 
 /// (bin centre, share) pairs of the confidence histogram in 20 bins, as the plot wants them.
@@ -102,13 +114,34 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         confidence: inputs.confidence.clone(),
         pca: None,
         tsne: None,
+        tsne_kl_divergence: None,
+        tsne_learning_rate: None,
+        tsne_epochs: None,
+        tsne_seconds: None,
+        perplexity: args.perplexity,
+        feature_dim: inputs.feature_dim,
     };
+    if args.save_features {
+        let bytes: Vec<u8> = inputs
+            .features
+            .iter()
+            .flat_map(|v| v.to_le_bytes())
+            .collect();
+        write_atomic(&out.join("features.f32"), &bytes)?;
+    }
     for method in &args.methods {
         let started = Instant::now();
-        let points = inputs.project(*method, args.perplexity, args.epochs, args.seed)?;
+        let projection = inputs.project(*method, args.perplexity, args.epochs, args.seed)?;
         let secs = started.elapsed().as_secs_f64();
         let name = format!("{method:?}").to_lowercase();
-        eprintln!("{name} of {} points in {secs:.1} s", labels.len());
+        match projection.kl_divergence {
+            Some(kl) => eprintln!(
+                "{name} of {} points in {secs:.1} s, KL {kl:.3}",
+                labels.len()
+            ),
+            None => eprintln!("{name} of {} points in {secs:.1} s", labels.len()),
+        }
+        let points = projection.points;
         let title = format!(
             "{} of classifier features: {} ({} real, {} generated)",
             name.to_uppercase(),
@@ -125,7 +158,13 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         )?;
         match method {
             Method::Pca => file.pca = Some(points),
-            Method::Tsne => file.tsne = Some(points),
+            Method::Tsne => {
+                file.tsne = Some(points);
+                file.tsne_kl_divergence = projection.kl_divergence;
+                file.tsne_learning_rate = projection.learning_rate;
+                file.tsne_epochs = projection.epochs;
+                file.tsne_seconds = Some(secs);
+            }
         }
     }
     let series = vec![

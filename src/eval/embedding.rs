@@ -1,18 +1,35 @@
 //! 2-D maps of the classifier's feature space: PCA and Barnes-Hut t-SNE.
 
-use anyhow::{Result, bail};
-use bhtsne::tSNE;
+use anyhow::Result;
 use clap::ValueEnum;
 use nalgebra::{DMatrix, SymmetricEigen};
-use rand::{Rng, SeedableRng};
-use rand_distr::StandardNormal;
 use serde::{Deserialize, Serialize};
+
+use super::tsne::{TsneOptions, tsne};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Method {
     Pca,
     Tsne,
+}
+
+impl Method {
+    /// The method's name as people write it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Method::Pca => "PCA",
+            Method::Tsne => "t-SNE",
+        }
+    }
+
+    /// Names of the map's two axes.
+    pub fn axes(self) -> [&'static str; 2] {
+        match self {
+            Method::Pca => ["PC1", "PC2"],
+            Method::Tsne => ["t-SNE 1", "t-SNE 2"],
+        }
+    }
 }
 
 /// Projects rows of `dim` features onto their two main principal axes.
@@ -40,40 +57,40 @@ pub fn pca_2d(features: &[f32], dim: usize) -> Vec<[f32; 2]> {
         .collect()
 }
 
-/// Barnes-Hut t-SNE (theta 0.5) from a seeded random start.
+/// A 2-D map and, for t-SNE, how well it kept the neighbourhoods.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Projection {
+    pub points: Vec<[f32; 2]>,
+    /// t-SNE's cost, KL(P || Q), over the sparse P it fitted and the exact Q.
+    pub kl_divergence: Option<f32>,
+    pub learning_rate: Option<f32>,
+    pub epochs: Option<usize>,
+}
+
+/// Barnes-Hut t-SNE (θ = 0.5, [`super::tsne`]) from a seeded random start.
 pub fn tsne_2d(
     features: &[f32],
     dim: usize,
     perplexity: f32,
     epochs: usize,
     seed: u64,
-) -> Result<Vec<[f32; 2]>> {
-    let n = features.len() / dim;
-    if (n as f32) < 3.0 * perplexity + 2.0 {
-        bail!(
-            "t-SNE with perplexity {perplexity} needs more than {} points, got {n}",
-            (3.0 * perplexity) as usize + 1
-        );
-    }
-    let rows: Vec<&[f32]> = features.chunks(dim).collect();
-    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
-    let start: Vec<f32> = (0..2 * n)
-        .map(|_| 1e-4 * rng.sample::<f32, _>(StandardNormal))
-        .collect();
-    let euclidean = |a: &&[f32], b: &&[f32]| {
-        a.iter()
-            .zip(b.iter())
-            .map(|(x, y)| (x - y) * (x - y))
-            .sum::<f32>()
-            .sqrt()
-    };
-    let embedding = tSNE::<f32, &[f32]>::new(&rows)
-        .perplexity(perplexity)
-        .epochs(epochs)
-        .initial_embedding(start)
-        .barnes_hut(0.5, euclidean)
-        .embedding();
-    Ok(embedding.chunks(2).map(|p| [p[0], p[1]]).collect())
+) -> Result<Projection> {
+    let map = tsne(
+        features,
+        dim,
+        &TsneOptions {
+            perplexity,
+            epochs,
+            seed,
+            ..TsneOptions::default()
+        },
+    )?;
+    Ok(Projection {
+        points: map.points,
+        kl_divergence: Some(map.kl_divergence),
+        learning_rate: Some(map.learning_rate),
+        epochs: Some(epochs),
+    })
 }
 
 /// Real and generated digits read by the classifier: what the embedding maps are made of.
@@ -93,8 +110,9 @@ pub struct EmbeddingInputs {
 }
 
 impl EmbeddingInputs {
-    /// The first `per_set` test images and as many generated ones (cycling labels for
-    /// conditional models) from the fixed-noise stream `seed`.
+    /// `per_set` test images (a seeded random choice with the classes in their test-set
+    /// shares) and as many generated ones (cycling labels for conditional models) from the
+    /// fixed-noise stream `seed`.
     pub fn gather(
         generator: &crate::model::Generator,
         gan: &crate::model::GanConfig,
@@ -107,7 +125,15 @@ impl EmbeddingInputs {
         use super::classifier::read_out;
         use crate::sampling::generate_set;
         let n = per_set.min(test.len());
-        let mut pixels = super::report::all_pixels(&test.clone().truncate(n));
+        // The test set is not stored in random order (writer groups, classes): take a
+        // stratified shuffle's front.
+        let (first, second) = crate::data::holdout::stratified_halves(
+            &test.labels,
+            crate::data::holdout::REFERENCE_SPLIT_SEED,
+        );
+        let chosen: Vec<usize> = first.into_iter().chain(second).take(n).collect();
+        let test = &test.select(&chosen);
+        let mut pixels = super::report::all_pixels(test);
         let real = read_out(classifier, &pixels, test.rows, device)?;
         let per_row = if gan.model.is_conditional() {
             n.div_ceil(gan.num_classes)
@@ -161,9 +187,14 @@ impl EmbeddingInputs {
         perplexity: f32,
         epochs: usize,
         seed: u64,
-    ) -> Result<Vec<[f32; 2]>> {
+    ) -> Result<Projection> {
         match method {
-            Method::Pca => Ok(pca_2d(&self.features, self.feature_dim)),
+            Method::Pca => Ok(Projection {
+                points: pca_2d(&self.features, self.feature_dim),
+                kl_divergence: None,
+                learning_rate: None,
+                epochs: None,
+            }),
             Method::Tsne => tsne_2d(&self.features, self.feature_dim, perplexity, epochs, seed),
         }
     }
@@ -188,6 +219,8 @@ impl EmbeddingInputs {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_distr::StandardNormal;
 
     /// Two well separated blobs in 5-D.
     fn blobs() -> (Vec<f32>, Vec<u8>) {
@@ -244,9 +277,9 @@ mod tests {
     fn tsne_separates_blobs() {
         let (features, labels) = blobs();
         let a = tsne_2d(&features, 5, 20.0, 300, 1).unwrap();
-        assert!(separated(&a, &labels));
+        assert!(separated(&a.points, &labels));
         // bhtsne sums forces in parallel, so maps from the same seed agree in layout, not bitwise.
         let b = tsne_2d(&features, 5, 20.0, 300, 1).unwrap();
-        assert!(separated(&b, &labels));
+        assert!(separated(&b.points, &labels));
     }
 }

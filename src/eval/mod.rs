@@ -9,3 +9,4 @@ pub mod report;
 pub mod run_eval;
 pub mod scores;
 pub mod success;
+pub mod tsne;
