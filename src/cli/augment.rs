@@ -6,7 +6,10 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::{DataArgs, RunArgs, TrainedRun};
-use crate::eval::augment::{AugmentPlan, Strategy, markdown, run_plan};
+use crate::eval::augment::{
+    AugmentEvent, AugmentPlan, GeneratorData, Pretrained, Strategy, markdown, provenance_note,
+    run_plan,
+};
 use crate::eval::classifier;
 use crate::export::plot::lines_png;
 use crate::fsutil::write_atomic;
@@ -37,6 +40,14 @@ pub struct AugmentArgs {
     /// Optimiser steps per training (batches of 64 drawn with replacement).
     #[arg(long, default_value_t = 300)]
     pub steps: usize,
+    /// Also the honest variant: per seed, train a generator of the run's recipe on only that
+    /// seed's few real images (and a judge on them for the filter), shown beside the run's
+    /// generator, which saw the whole labelled training set.
+    #[arg(long)]
+    pub few_real_generator: bool,
+    /// Training steps of each few-real generator.
+    #[arg(long, default_value_t = 1000)]
+    pub few_real_steps: usize,
     /// Where the table goes (FILE.md and FILE.json); default: augment.md/json in the run.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
@@ -88,29 +99,53 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         strategies: args.strategies.clone(),
         seeds: args.seeds,
         steps: args.steps,
+        few_real_generator: args.few_real_generator.then(|| {
+            config
+                .clone()
+                .with_max_steps(Some(args.few_real_steps))
+                .with_train_limit(None)
+        }),
     };
     let started = std::time::Instant::now();
+    let train_images = Some(
+        config
+            .train_limit
+            .map_or(dataset.train.len(), |n| n.min(dataset.train.len())),
+    );
+    eprintln!("{}", provenance_note(&[], train_images));
     let results = run_plan(
         &plan,
         &dataset.train,
         &dataset.test,
-        &generator,
-        gan,
-        &judge,
+        &Pretrained {
+            generator: &generator,
+            gan,
+            judge: &judge,
+        },
         &device.device,
-        |r| {
-            eprintln!(
-                "{}/class, {:.0}% synthetic, {:?}: {:.2}% ± {:.2} ({:.0} s)",
+        |event| match event {
+            AugmentEvent::FewRealGenerator(per_class, seed, step, steps) => {
+                if step == 1 || step % 100 == 0 || step == steps {
+                    eprintln!(
+                        "few-real generator ({per_class}/class, seed {seed}): step {step}/{steps} ({:.0} s)",
+                        started.elapsed().as_secs_f64()
+                    );
+                }
+            }
+            AugmentEvent::ClassifierStep(..) => {}
+            AugmentEvent::Result(r) => eprintln!(
+                "{}/class, {:.0}% synthetic, {:?}, {}: {:.2}% ± {:.2} ({:.0} s)",
                 r.real_per_class.min(dataset.train.len()),
                 r.ratio * 100.0,
                 r.strategy,
+                r.generator.describe(),
                 r.accuracy.mean * 100.0,
                 r.accuracy.std * 100.0,
                 started.elapsed().as_secs_f64()
-            );
+            ),
         },
     )?;
-    let table = markdown(&results);
+    let table = markdown(&results, train_images);
     let out = args.out.clone().unwrap_or_else(|| run.root.join("augment"));
     write_atomic(&out.with_extension("md"), table.as_bytes())?;
     write_atomic(
@@ -123,12 +158,25 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         let baseline = results
             .iter()
             .find(|r| r.real_per_class == per_class && r.ratio == 0.0);
-        for &strategy in &plan.strategies {
+        for (source, &strategy) in [GeneratorData::AllLabelled, GeneratorData::FewRealOnly]
+            .into_iter()
+            .flat_map(|source| plan.strategies.iter().map(move |s| (source, s)))
+        {
+            let cells: Vec<_> = results
+                .iter()
+                .filter(|r| {
+                    r.real_per_class == per_class
+                        && r.strategy == strategy
+                        && r.generator == source
+                        && r.ratio > 0.0
+                })
+                .collect();
+            if cells.is_empty() {
+                continue;
+            }
             let points: Vec<(f64, f64, f64)> = baseline
                 .into_iter()
-                .chain(results.iter().filter(|r| {
-                    r.real_per_class == per_class && r.strategy == strategy && r.ratio > 0.0
-                }))
+                .chain(cells)
                 .map(|r| {
                     (
                         r.ratio * 100.0,
@@ -142,7 +190,11 @@ pub fn run(args: AugmentArgs) -> Result<()> {
             } else {
                 format!("{per_class}/class")
             };
-            series.push((format!("{strategy:?}, {subset}"), points));
+            let trained_on = match source {
+                GeneratorData::AllLabelled => "G: full set",
+                GeneratorData::FewRealOnly => "G: few real only",
+            };
+            series.push((format!("{strategy:?}, {subset}, {trained_on}"), points));
         }
     }
     lines_png(

@@ -1,5 +1,11 @@
 //! Does synthetic data help a classifier? Retrains the LeNet on small real subsets with
 //! generated digits mixed in at chosen ratios, under three strategies, over several seeds.
+//!
+//! A generator trained on the whole labelled training set carries label information from all
+//! of it into its images, so "10 real images per class + synthetic" is then not a few-real
+//! setting. The plan can also train, for each seed, a generator on just that seed's few real
+//! images (judged, for the filter, by a classifier trained on them too): the honest variant,
+//! reported side by side.
 
 use anyhow::{Context, Result};
 use burn::prelude::*;
@@ -8,12 +14,13 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use super::classifier::{Classifier, ClassifierConfig, accuracy, read_out, train_steps};
+use super::classifier::{Classifier, ClassifierConfig, accuracy, read_out, train_steps_with};
 use super::scores::{MeanStd, mean_std};
 use crate::data::Split;
 use crate::export::grid::to_u8_pixels;
 use crate::model::{GanConfig, Generator};
 use crate::sampling::generate_set;
+use crate::train::{RunDir, TrainConfig, Trainer};
 
 /// How synthetic images enter training.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize, Deserialize)]
@@ -28,13 +35,39 @@ pub enum Strategy {
     Filter,
 }
 
+/// What the generator behind the synthetic images was trained on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum GeneratorData {
+    /// The run's generator, trained on the labelled training set (all of it, usually): its
+    /// images carry label information from every image it saw.
+    #[default]
+    AllLabelled,
+    /// A generator trained on only the same few real images the classifier gets.
+    FewRealOnly,
+}
+
+impl GeneratorData {
+    pub fn describe(self) -> &'static str {
+        match self {
+            GeneratorData::AllLabelled => "generator trained on the full labelled set",
+            GeneratorData::FewRealOnly => "generator trained on the few real images only",
+        }
+    }
+}
+
 /// One cell of the table: accuracy on the full test set over seeds.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct AugmentResult {
     pub real_per_class: usize,
     pub ratio: f64,
     pub strategy: Strategy,
+    #[serde(default)]
+    pub generator: GeneratorData,
+    /// Synthetic images used, mean over seeds (the filter keeps a different number per seed).
     pub synthetic_used: usize,
+    #[serde(default)]
+    pub synthetic_used_per_seed: Vec<usize>,
     pub accuracies: Vec<f64>,
     pub accuracy: MeanStd,
 }
@@ -45,6 +78,36 @@ pub struct AugmentPlan {
     pub strategies: Vec<Strategy>,
     pub seeds: usize,
     pub steps: usize,
+    /// When set, the honest variant too: per seed, a generator of this recipe trained on only
+    /// that seed's real images.
+    pub few_real_generator: Option<TrainConfig>,
+}
+
+impl AugmentPlan {
+    /// Classifier trainings the plan runs (for progress bars).
+    pub fn trainings(&self) -> usize {
+        let sources = 1 + usize::from(self.few_real_generator.is_some());
+        let cells_per_subset = 1
+            + (self.ratios.iter().filter(|&&r| r > 0.0).count() * self.strategies.len() * sources);
+        self.per_class.len() * cells_per_subset * self.seeds
+    }
+}
+
+/// The generator trained beforehand and the classifier that judges its images for the filter.
+pub struct Pretrained<'a> {
+    pub generator: &'a Generator,
+    pub gan: &'a GanConfig,
+    pub judge: &'a Classifier,
+}
+
+/// What [`run_plan`] reports as it goes.
+pub enum AugmentEvent<'a> {
+    /// A few-real generator is training: (real images per class, seed, steps done, steps).
+    FewRealGenerator(usize, u64, usize, usize),
+    /// The classifier training in flight advanced: (steps done, steps).
+    ClassifierStep(usize, usize),
+    /// A cell finished.
+    Result(&'a AugmentResult),
 }
 
 /// `per_class` real images of each class, chosen by `seed`.
@@ -61,20 +124,7 @@ pub fn real_subset(train: &Split, per_class: usize, classes: usize, seed: u64) -
             keep
         })
         .collect();
-    subset(train, &chosen)
-}
-
-fn subset(split: &Split, indices: &[usize]) -> Split {
-    let per = split.pixels_per_image();
-    Split {
-        images: indices
-            .iter()
-            .flat_map(|&i| split.images[i * per..(i + 1) * per].iter().copied())
-            .collect(),
-        labels: indices.iter().map(|&i| split.labels[i]).collect(),
-        rows: split.rows,
-        cols: split.cols,
-    }
+    train.select(&chosen)
 }
 
 fn concat(a: &Split, b: &Split) -> Split {
@@ -106,7 +156,7 @@ pub fn synthetic(
         .flat_map(|i| (0..gan.num_classes).map(move |c| c * per_class + i))
         .take(count)
         .collect();
-    Ok(subset(&all, &order))
+    Ok(all.select(&order))
 }
 
 /// Synthetic images the judge reads as their requested label with confidence >= 0.9.
@@ -120,93 +170,201 @@ fn confident(split: &Split, judge: &Classifier, device: &Device) -> Result<Split
         .filter(|(i, row)| row[usize::from(split.labels[*i])] >= 0.9)
         .map(|(i, _)| i)
         .collect();
-    Ok(subset(split, &keep))
+    Ok(split.select(&keep))
 }
 
-/// Runs the whole plan; `on_result` sees each cell as it finishes.
-#[allow(clippy::too_many_arguments)]
+/// A generator of `recipe` trained on `real` alone (in a temporary run folder).
+fn train_few_real_generator(
+    recipe: &TrainConfig,
+    real: &Split,
+    seed: u64,
+    device: &Device,
+    on_step: &mut dyn FnMut(usize, usize),
+) -> Result<Generator> {
+    let folder =
+        tempfile::tempdir().context("cannot create a folder for the few-real generator")?;
+    let config = recipe
+        .clone()
+        .with_seed(seed)
+        .with_batch_size(recipe.batch_size.min(real.len()))
+        .with_train_limit(None)
+        .with_sample_every(0)
+        .with_checkpoint_every(0);
+    let run = RunDir::new(folder.path(), "few-real")?;
+    let mut trainer = Trainer::create(config, run, real.clone(), device)?;
+    let total = trainer.total_steps();
+    trainer.run(|event| {
+        if let crate::train::TrainEvent::Step(m) = event {
+            on_step(m.step, total);
+        }
+        std::ops::ControlFlow::Continue(())
+    })?;
+    Ok(trainer.sampling_generator())
+}
+
+/// Runs the whole plan; `on_event` hears each generator and classifier step and each cell.
 pub fn run_plan(
     plan: &AugmentPlan,
     train: &Split,
     test: &Split,
-    generator: &Generator,
-    gan: &GanConfig,
-    judge: &Classifier,
+    pretrained: &Pretrained<'_>,
     device: &Device,
-    mut on_result: impl FnMut(&AugmentResult),
+    mut on_event: impl FnMut(AugmentEvent<'_>),
 ) -> Result<Vec<AugmentResult>> {
+    let classes = pretrained.gan.num_classes;
     let mut results = Vec::new();
+    let mut sources = vec![GeneratorData::AllLabelled];
+    if plan.few_real_generator.is_some() {
+        sources.push(GeneratorData::FewRealOnly);
+    }
     for &per_class in &plan.per_class {
-        for &ratio in &plan.ratios {
-            for &strategy in &plan.strategies {
-                // Ratio 0 is the same real-only baseline under every strategy.
-                if ratio == 0.0 && strategy != plan.strategies[0] {
-                    continue;
-                }
-                let mut accuracies = Vec::new();
-                let mut synthetic_used = 0;
-                for seed in 0..plan.seeds as u64 {
-                    let real = real_subset(train, per_class, gan.num_classes, 1000 + seed);
-                    let count = (ratio * real.len() as f64).round() as usize;
-                    let config = ClassifierConfig::new().with_seed(seed).with_batch_size(64);
-                    let model = if count == 0 {
-                        train_steps(&config, &real, plan.steps, None, device)?
-                    } else {
+        let reals: Vec<Split> = (0..plan.seeds as u64)
+            .map(|seed| real_subset(train, per_class, classes, 1000 + seed))
+            .collect();
+        // Trained on first use, kept for every ratio and strategy: (generator, judge) per seed.
+        let mut few_real: Vec<Option<(Generator, Classifier)>> = vec![None; plan.seeds];
+        for &source in &sources {
+            for &ratio in &plan.ratios {
+                for &strategy in &plan.strategies {
+                    // Ratio 0 is the same real-only baseline under every strategy and source.
+                    if ratio == 0.0 && (strategy != plan.strategies[0] || source != sources[0]) {
+                        continue;
+                    }
+                    let mut accuracies = Vec::new();
+                    let mut used = Vec::new();
+                    for seed in 0..plan.seeds as u64 {
+                        let real = &reals[seed as usize];
+                        let count = (ratio * real.len() as f64).round() as usize;
+                        let config = ClassifierConfig::new().with_seed(seed).with_batch_size(64);
+                        let fit = |split: &Split,
+                                   start: Option<Classifier>,
+                                   on_event: &mut dyn FnMut(AugmentEvent<'_>)| {
+                            train_steps_with(&config, split, plan.steps, start, device, &mut |d| {
+                                on_event(AugmentEvent::ClassifierStep(d, plan.steps))
+                            })
+                        };
+                        if count == 0 {
+                            used.push(0);
+                            let model = fit(real, None, &mut on_event)?;
+                            accuracies.push(accuracy(&model, test, device)?);
+                            continue;
+                        }
+                        let (generator, gan, judge) = match source {
+                            GeneratorData::AllLabelled => {
+                                (pretrained.generator, pretrained.gan, pretrained.judge)
+                            }
+                            GeneratorData::FewRealOnly => {
+                                let recipe = plan
+                                    .few_real_generator
+                                    .as_ref()
+                                    .context("no few-real generator recipe")?;
+                                let slot = &mut few_real[seed as usize];
+                                if slot.is_none() {
+                                    let generator = train_few_real_generator(
+                                        recipe,
+                                        real,
+                                        seed,
+                                        device,
+                                        &mut |d, n| {
+                                            on_event(AugmentEvent::FewRealGenerator(
+                                                per_class, seed, d, n,
+                                            ))
+                                        },
+                                    )?;
+                                    let judge = train_steps_with(
+                                        &config,
+                                        real,
+                                        plan.steps,
+                                        None,
+                                        device,
+                                        &mut |_| {},
+                                    )?;
+                                    *slot = Some((generator, judge));
+                                }
+                                let (generator, judge) =
+                                    slot.as_ref().context("few-real generator missing")?;
+                                (generator, &recipe.gan, judge)
+                            }
+                        };
                         let fake = synthetic(generator, gan, count, 2000 + seed, device)?;
-                        match strategy {
-                            Strategy::Mix => train_steps(
-                                &config,
-                                &concat(&real, &fake),
-                                plan.steps,
-                                None,
-                                device,
-                            )?,
+                        let model = match strategy {
+                            Strategy::Mix => {
+                                used.push(fake.len());
+                                fit(&concat(real, &fake), None, &mut on_event)?
+                            }
                             Strategy::Filter => {
                                 let kept = confident(&fake, judge, device)?;
-                                synthetic_used = kept.len();
-                                train_steps(
-                                    &config,
-                                    &concat(&real, &kept),
-                                    plan.steps,
-                                    None,
-                                    device,
-                                )?
+                                used.push(kept.len());
+                                fit(&concat(real, &kept), None, &mut on_event)?
                             }
                             Strategy::Pretrain => {
-                                let pre = train_steps(&config, &fake, plan.steps, None, device)?;
-                                train_steps(&config, &real, plan.steps, Some(pre), device)?
+                                used.push(fake.len());
+                                let pre = fit(&fake, None, &mut on_event)?;
+                                fit(real, Some(pre), &mut on_event)?
                             }
-                        }
-                    };
-                    if strategy != Strategy::Filter {
-                        synthetic_used = count;
+                        };
+                        accuracies.push(accuracy(&model, test, device)?);
                     }
-                    accuracies.push(accuracy(&model, test, device)?);
+                    let result = AugmentResult {
+                        real_per_class: per_class,
+                        ratio,
+                        strategy,
+                        generator: source,
+                        synthetic_used: used.iter().sum::<usize>() / used.len().max(1),
+                        synthetic_used_per_seed: used,
+                        accuracy: mean_std(&accuracies),
+                        accuracies,
+                    };
+                    on_event(AugmentEvent::Result(&result));
+                    results.push(result);
                 }
-                let result = AugmentResult {
-                    real_per_class: per_class,
-                    ratio,
-                    strategy,
-                    synthetic_used,
-                    accuracy: mean_std(&accuracies),
-                    accuracies,
-                };
-                on_result(&result);
-                results.push(result);
             }
         }
     }
     Ok(results)
 }
 
+/// What every augment table says beside its figures.
+pub fn provenance_note(results: &[AugmentResult], train_images: Option<usize>) -> String {
+    let set = match train_images {
+        Some(n) => format!("{n} labelled images"),
+        None => "the full labelled training set".to_owned(),
+    };
+    let mut note = format!(
+        "Rows marked \"full labelled set\" use a generator trained on {set} (and a judge for \
+         the filter trained on them too): their synthetic images carry label information from \
+         that whole set, so they do not show what a few real images alone can do."
+    );
+    if results
+        .iter()
+        .any(|r| r.generator == GeneratorData::FewRealOnly)
+    {
+        note.push_str(
+            " Rows marked \"few real only\" train the generator and the judge on just the real \
+             images of that row: the honest few-real setting.",
+        );
+    } else {
+        note.push_str(" `augment --few-real-generator` adds the honest variant side by side.");
+    }
+    note
+}
+
 /// The results as a markdown table (accuracy in percent, mean ± std over seeds).
-pub fn markdown(results: &[AugmentResult]) -> String {
+pub fn markdown(results: &[AugmentResult], train_images: Option<usize>) -> String {
     let mut out = String::from(
-        "| real/class | synthetic ratio | strategy | synthetic used | test accuracy (mean ± std) | seeds |\n|---:|---:|---|---:|---:|---:|\n",
+        "| real/class | generator trained on | synthetic ratio | strategy | synthetic used (mean) | test accuracy (mean ± std) | seeds |\n|---:|---|---:|---|---:|---:|---:|\n",
     );
     for r in results {
+        let source = if r.ratio == 0.0 {
+            "(no synthetic data)"
+        } else {
+            match r.generator {
+                GeneratorData::AllLabelled => "full labelled set",
+                GeneratorData::FewRealOnly => "few real only",
+            }
+        };
         out.push_str(&format!(
-            "| {} | {:.0}% | {:?} | {} | {:.2}% ± {:.2} | {} |\n",
+            "| {} | {source} | {:.0}% | {:?} | {} | {:.2}% ± {:.2} | {} |\n",
             r.real_per_class,
             r.ratio * 100.0,
             r.strategy,
@@ -216,5 +374,8 @@ pub fn markdown(results: &[AugmentResult]) -> String {
             r.accuracies.len()
         ));
     }
+    out.push('\n');
+    out.push_str(&provenance_note(results, train_images));
+    out.push('\n');
     out
 }

@@ -8,8 +8,10 @@ use std::sync::mpsc::{Receiver, channel};
 use burn::prelude::Device;
 
 use super::{Outcome, Waker};
-use crate::data::{Dataset, DatasetKind};
-use crate::eval::augment::{AugmentPlan, AugmentResult, Strategy, run_plan};
+use crate::data::DatasetKind;
+use crate::eval::augment::{
+    AugmentEvent, AugmentPlan, AugmentResult, Pretrained, Strategy, run_plan,
+};
 use crate::fsutil::write_atomic;
 
 pub const QUICK_FILE: &str = "augment-quick.json";
@@ -24,8 +26,8 @@ pub struct Request {
 }
 
 pub enum Message {
-    /// (trainings done, trainings planned, the latest result as text)
-    Progress(usize, usize, String),
+    /// What is running, and the share of the whole job done.
+    Progress(String, f32),
     Done(Outcome<Vec<AugmentResult>>),
 }
 
@@ -36,6 +38,7 @@ pub fn quick_plan() -> AugmentPlan {
         strategies: vec![Strategy::Mix],
         seeds: 1,
         steps: 300,
+        few_real_generator: None,
     }
 }
 
@@ -45,7 +48,12 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
     let progress_waker = waker.clone();
     let done = super::spawn_once("retraining", waker.clone(), move || {
         let plan = quick_plan();
-        let total = plan.ratios.len() * plan.strategies.len();
+        let total = plan.trainings();
+        let send = |line: String, done: f32| {
+            let _ = progress_tx.send(Message::Progress(line, done));
+            progress_waker();
+        };
+        send("loading the generator and the data".into(), 0.0);
         let trained =
             crate::train::open_trained_run(&request.runs_dir, &request.run, &request.device)?;
         anyhow::ensure!(
@@ -58,25 +66,45 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             request.classifier.as_deref(),
             &request.device,
         )?;
-        let dataset = Dataset::load(&request.data_dir, DatasetKind::Mnist)?;
+        let dataset = super::open_dataset(&request.data_dir, DatasetKind::Mnist)?;
         let mut done = 0;
+        let mut last = String::from("real images only");
+        let mut last_sent = std::time::Instant::now();
         let results = run_plan(
             &plan,
             &dataset.train,
             &dataset.test,
-            &trained.generator,
-            &trained.config.gan,
-            &judge,
+            &Pretrained {
+                generator: &trained.generator,
+                gan: &trained.config.gan,
+                judge: &judge,
+            },
             &request.device,
-            |r| {
-                done += 1;
-                let line = format!(
-                    "{:.0}% synthetic: {:.2}%",
-                    100.0 * r.ratio,
-                    100.0 * r.accuracy.mean
-                );
-                let _ = progress_tx.send(Message::Progress(done, total, line));
-                progress_waker();
+            |event| match event {
+                AugmentEvent::ClassifierStep(step, steps) => {
+                    // A few updates a second are plenty for a progress bar.
+                    if step == steps || last_sent.elapsed().as_millis() >= 200 {
+                        last_sent = std::time::Instant::now();
+                        let share = (done as f32 + step as f32 / steps as f32) / total as f32;
+                        send(
+                            format!(
+                                "training {}/{total}, step {step}/{steps} · last: {last}",
+                                done + 1
+                            ),
+                            share,
+                        );
+                    }
+                }
+                AugmentEvent::Result(r) => {
+                    done += r.accuracies.len();
+                    last = format!(
+                        "{:.0}% synthetic: {:.2}%",
+                        100.0 * r.ratio,
+                        100.0 * r.accuracy.mean
+                    );
+                    send(last.clone(), done as f32 / total as f32);
+                }
+                AugmentEvent::FewRealGenerator(..) => {}
             },
         )?;
         write_atomic(
