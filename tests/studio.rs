@@ -51,7 +51,9 @@ fn wait_for(
     while !done(harness.state()) {
         assert!(
             started.elapsed() < Duration::from_secs(secs),
-            "timed out after {secs} s waiting for {what}"
+            "timed out after {secs} s waiting for {what}; notices: {}; training: {}",
+            notices(harness.state()),
+            harness.state().state.training.live.status
         );
         std::thread::sleep(Duration::from_millis(20));
         harness.step();
@@ -201,20 +203,61 @@ fn training_starts_streams_and_stops_with_a_checkpoint() {
     let image = image::open(&png).expect("a valid PNG of the losses");
     assert_eq!((image.width(), image.height()), (900, 700));
 
-    // "Continue" in the runs list resumes from the checkpoint written at Stop.
+    // "Continue" in the runs list resumes from the checkpoint written at Stop, and the
+    // curves keep the run's history.
     let stopped_at = steps;
     harness.get_by_label("Continue").click();
     harness.step();
     wait_for(&mut harness, 60, "the resumed run's first steps", |app| {
         let live = &app.state.training.live;
-        live.first_step > 0 && !live.history.is_empty()
+        live.first_step > 0 && live.history.len() > stopped_at
     });
     let live = &harness.state().state.training.live;
     assert_eq!(live.first_step, stopped_at, "resumed where it stopped");
-    assert_eq!(live.history[0].step, stopped_at + 1);
+    let logged: Vec<usize> = live.history.iter().map(|m| m.step).collect();
+    assert_eq!(
+        logged,
+        (1..=logged.len()).collect::<Vec<_>>(),
+        "every step once"
+    );
     harness.get_by_label("Stop").click();
     harness.step();
     wait_for(&mut harness, 60, "the resumed run to stop", |app| {
+        !app.state.training.live.is_running()
+    });
+    let shown = harness.state().state.training.live.history.len();
+
+    // A later launch reopens the run with its whole history and its sample grid.
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        state.training.last_run = Some("tiny".into());
+        let form = &mut state.training.form;
+        form.run_name = "tiny".into();
+        form.max_steps = 400;
+        form.train_limit = 512;
+        form.config.batch_size = 32;
+    });
+    wait_for(&mut harness, 60, "the last run to reopen", |app| {
+        let live = &app.state.training.live;
+        live.history.len() == shown && !live.samples.is_empty()
+    });
+
+    // Starting a new run under the same name offers to continue it or to take a free name,
+    // and keeps what is shown.
+    harness.get_by_label("Start training").click();
+    harness.run();
+    assert!(harness.state().state.training.conflict.is_some());
+    assert_eq!(harness.state().state.training.live.history.len(), shown);
+    harness.get_by_label("Start as \"tiny-2\"").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the new run's first step", |app| {
+        let live = &app.state.training.live;
+        live.run == "tiny-2" && !live.history.is_empty()
+    });
+    assert_eq!(harness.state().state.training.live.history[0].step, 1);
+    harness.get_by_label("Stop").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the new run to stop", |app| {
         !app.state.training.live.is_running()
     });
 }
@@ -385,4 +428,143 @@ fn interpolating_between_labels_starts_at_the_shown_digit() {
         gap(&strip[strip.len() - per..], digit) > 0.01,
         "and ends at another label"
     );
+}
+
+#[test]
+fn settings_fields_take_typed_paths() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+    });
+    harness.get_by_label("Settings").click();
+    harness.run();
+    let elsewhere = runs.path().join("elsewhere");
+    let field = harness.get_by_role_and_label(Role::TextInput, "Runs folder");
+    field.click();
+    harness.run();
+    // Clicking into the field left the menu open: the other field is still there.
+    harness.get_by_role_and_label(Role::TextInput, "Data folder");
+    harness
+        .get_by_role_and_label(Role::TextInput, "Runs folder")
+        .set_text_value_accesskit(elsewhere.to_str().unwrap());
+    harness.run();
+    assert_eq!(harness.state().state.runs_dir, elsewhere);
+    harness
+        .get_by_role_and_label(Role::TextInput, "Data folder")
+        .set_text_value_accesskit("/somewhere/data");
+    harness.run();
+    assert_eq!(
+        harness.state().state.data_dir,
+        std::path::PathBuf::from("/somewhere/data")
+    );
+}
+
+#[test]
+fn a_data_set_of_the_wrong_kind_is_refused_in_the_window() {
+    let runs = tempfile::tempdir().unwrap();
+    // The data folder holds MNIST's files; the form asks for Fashion-MNIST.
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        state.training.form.config.dataset = gan_studio::data::DatasetKind::Fashion;
+    });
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the refusal", |app| {
+        app.state.training.problem.is_some()
+    });
+    let problem = harness.state().state.training.problem.clone().unwrap();
+    assert!(
+        problem.contains("holds MNIST, not Fashion-MNIST"),
+        "{problem}"
+    );
+    assert!(
+        harness
+            .get_all_by_label_contains("holds MNIST, not Fashion-MNIST")
+            .count()
+            >= 1
+    );
+    assert!(!runs.path().join("studio-run").exists());
+}
+
+#[test]
+fn missing_data_is_explained_for_the_window_and_the_error_goes_once_fixed() {
+    let runs = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let mut harness = studio_with(runs.path(), empty.path(), |state| {
+        state.tab = Tab::Training;
+        let form = &mut state.training.form;
+        form.max_steps = 400;
+        form.train_limit = 256;
+        form.config.batch_size = 32;
+    });
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(&mut harness, 30, "the failure", |app| {
+        !app.state.training.live.is_running() && app.state.training.problem.is_some()
+    });
+    let problem = harness.state().state.training.problem.clone().unwrap();
+    assert!(
+        problem.contains("MNIST is not in the data folder") && problem.contains("Settings"),
+        "{problem}"
+    );
+    assert!(!problem.contains("gan-studio data fetch"), "{problem}");
+    assert_eq!(harness.state().notices.errors().len(), 1);
+
+    // With the data folder set, the next start clears the old error from the bottom bar.
+    harness.state_mut().state.data_dir = common::data_dir();
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the first step", |app| {
+        !app.state.training.live.history.is_empty()
+    });
+    assert!(harness.state().notices.errors().is_empty());
+    assert!(harness.state().state.training.problem.is_none());
+    harness.get_by_label("Stop").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the run to stop", |app| {
+        !app.state.training.live.is_running()
+    });
+}
+
+#[test]
+fn every_latent_dimension_has_a_slider() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    open_explorer(&mut harness);
+    let dims = harness.state().state.explorer.latent.len();
+    assert_eq!(dims, 100);
+    let last = format!("z{}", dims - 1);
+    harness
+        .get_by_role_and_label(Role::Slider, &last)
+        .set_value_accesskit(1.75);
+    harness.step();
+    assert!((harness.state().state.explorer.latent[dims - 1] - 1.75).abs() < 1e-3);
+}
+
+#[test]
+fn the_bundled_model_can_be_evaluated_on_a_first_launch() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Metrics;
+        state.metrics.samples = 500;
+    });
+    harness.run();
+    harness.get_by_role_and_label(Role::ComboBox, "Run").click();
+    harness.run();
+    harness.get_by_label_contains("bundled cDCGAN").click();
+    harness.run();
+    harness.get_by_label("Evaluate").click();
+    harness.step();
+    wait_for(&mut harness, 120, "the evaluation", |app| {
+        !app.state.metrics.is_evaluating() && !app.state.metrics.rows.is_empty()
+    });
+    let row = &harness.state().state.metrics.rows[0];
+    assert_eq!(row.run, "bundled-cdcgan");
+    assert!(
+        row.report.success_rate.unwrap() > 0.9,
+        "{:?}",
+        row.report.success_rate
+    );
+    assert_eq!(row.report.memorised_per_class.len(), 10);
+    assert!(runs.path().join("real-eval.json").is_file());
 }

@@ -112,7 +112,9 @@ pub fn run(args: AugmentArgs) -> Result<()> {
             .train_limit
             .map_or(dataset.train.len(), |n| n.min(dataset.train.len())),
     );
-    eprintln!("{}", provenance_note(&[], train_images));
+    if !args.few_real_generator {
+        eprintln!("{}", provenance_note(&[], train_images));
+    }
     let results = run_plan(
         &plan,
         &dataset.train,

@@ -71,7 +71,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         write_atomic(out, serde_json::to_string_pretty(&report)?.as_bytes())?;
         print!(
             "{}",
-            markdown_table(&[("real (test half)".into(), &report)])
+            markdown_table(&[("real (held-out half)".into(), &report)])
         );
         eprintln!(
             "-> {} ({:.1} s)",

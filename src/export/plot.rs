@@ -43,8 +43,34 @@ fn render(
     write_atomic(path, &png)
 }
 
+/// Ten distinct class colours: tab10 with its grey (class 7) swapped for a yellow, since a
+/// plot legend greys out a hidden class and the two would look alike.
+pub fn class_rgb(class: usize) -> (u8, u8, u8) {
+    const CLASSES: [(u8, u8, u8); 10] = [
+        (31, 119, 180),
+        (255, 127, 14),
+        (44, 160, 44),
+        (214, 39, 40),
+        (148, 103, 189),
+        (140, 86, 75),
+        (227, 119, 194),
+        (255, 215, 0),
+        (188, 189, 34),
+        (23, 190, 207),
+    ];
+    CLASSES[class % CLASSES.len()]
+}
+
 fn class_colour(class: usize) -> RGBColor {
-    const TABLEAU: [(u8, u8, u8); 10] = [
+    let (r, g, b) = class_rgb(class);
+    RGBColor(r, g, b)
+}
+
+/// Colours of the curves of line plots, in order: matplotlib's tab20, so the first ten are the
+/// familiar tab10 and twenty curves stay distinct. The studio's live plots use the same list,
+/// so an exported plot looks like the one on screen.
+pub fn series_rgb(index: usize) -> (u8, u8, u8) {
+    const TAB20: [(u8, u8, u8); 20] = [
         (31, 119, 180),
         (255, 127, 14),
         (44, 160, 44),
@@ -55,9 +81,28 @@ fn class_colour(class: usize) -> RGBColor {
         (127, 127, 127),
         (188, 189, 34),
         (23, 190, 207),
+        (174, 199, 232),
+        (255, 187, 120),
+        (152, 223, 138),
+        (255, 152, 150),
+        (197, 176, 213),
+        (196, 156, 148),
+        (247, 182, 210),
+        (199, 199, 199),
+        (219, 219, 141),
+        (158, 218, 229),
     ];
-    let (r, g, b) = TABLEAU[class % TABLEAU.len()];
-    RGBColor(r, g, b)
+    TAB20[index % TAB20.len()]
+}
+
+/// An axis value as people write it: "200", not "200.0"; "0.25" stays.
+fn tidy_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        let text = format!("{value:.3}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    }
 }
 
 fn bounds(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
@@ -150,10 +195,13 @@ pub fn lines_png(
             .configure_mesh()
             .x_desc(x_label)
             .y_desc(y_label)
+            .x_label_formatter(&|x| tidy_number(*x))
+            .y_label_formatter(&|y| tidy_number(*y))
             .draw()
             .map_err(|e| anyhow!("{e:?}"))?;
         for (i, (name, points)) in series.iter().enumerate() {
-            let colour = class_colour(i);
+            let (r, g, b) = series_rgb(i);
+            let colour = RGBColor(r, g, b);
             chart
                 .draw_series(LineSeries::new(
                     points.iter().map(|p| (p.0, p.1)),
@@ -287,6 +335,13 @@ pub fn heatmap_png(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn axis_numbers_read_as_people_write_them() {
+        assert_eq!(tidy_number(200.0), "200");
+        assert_eq!(tidy_number(0.25), "0.25");
+        assert_eq!(tidy_number(-3.0), "-3");
+    }
 
     #[test]
     fn bar_and_heat_map_plots_write_whole_pngs() {

@@ -15,7 +15,7 @@ use super::tabs::metrics::MetricsTab;
 use super::tabs::training::TrainingTab;
 use super::tabs::{Shared, Tab};
 use super::widgets::{ExportSettings, Notices};
-use crate::data::{DatasetKind, resolve_data_dir};
+use crate::data::dataset::default_data_root;
 
 const STORAGE_KEY: &str = "gan-studio";
 
@@ -38,8 +38,10 @@ impl Default for StudioState {
     fn default() -> Self {
         Self {
             tab: Tab::default(),
-            runs_dir: PathBuf::from("runs"),
-            data_dir: resolve_data_dir(None, DatasetKind::Mnist),
+            runs_dir: default_runs_dir(),
+            data_dir: std::env::var_os(crate::data::dataset::DATA_ENV)
+                .map(PathBuf::from)
+                .unwrap_or_else(default_data_root),
             preference: Preference::Auto,
             export: ExportSettings::default(),
             training: TrainingTab::default(),
@@ -48,6 +50,15 @@ impl Default for StudioState {
             embedding: EmbeddingTab::default(),
         }
     }
+}
+
+/// The studio's runs folder on first launch: beside the per-user data folder, so it does not
+/// depend on the folder the app was started from (the CLI keeps `./runs`).
+pub fn default_runs_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("gan-studio")
+        .join("runs")
 }
 
 /// Time spent building each frame's UI, for the status bar and the frame-time benchmark.
@@ -134,9 +145,10 @@ impl StudioApp {
         compute.preference = state.preference;
         let mut notices = Notices::default();
         if let Some(e) = &compute.shared_error {
-            notices.error(format!(
-                "burn cannot use the window's GPU device, computing on the CPU: {e}"
-            ));
+            notices.error(
+                "studio",
+                format!("burn cannot use the window's GPU device, computing on the CPU: {e}"),
+            );
         }
         Self {
             state,
@@ -200,7 +212,13 @@ impl StudioApp {
                     ui.selectable_value(tab, t, t.title());
                 }
                 ui.separator();
-                ui.menu_button("Settings", |ui| settings_ui(ui, &mut shared, preference));
+                // Clicks inside must not close it: its fields take typed paths.
+                egui::containers::menu::MenuButton::new("Settings")
+                    .config(
+                        egui::containers::menu::MenuConfig::new()
+                            .close_behavior(egui::PopupCloseBehavior::CloseOnClickOutside),
+                    )
+                    .ui(ui, |ui| settings_ui(ui, &mut shared, preference));
             });
         });
         egui::Panel::bottom("status").show(ui, |ui| {
@@ -212,7 +230,11 @@ impl StudioApp {
                 ui.weak(format!("UI {median:.1} ms (p99 {p99:.1})"));
                 if training.live.is_running() {
                     ui.separator();
-                    ui.label(format!("training {}", training.live.run));
+                    ui.label(if training.live.paused {
+                        format!("paused: {}", training.live.run)
+                    } else {
+                        format!("training {}", training.live.run)
+                    });
                 }
             });
         });
@@ -233,17 +255,35 @@ impl StudioApp {
 }
 
 fn settings_ui(ui: &mut egui::Ui, shared: &mut Shared<'_>, preference: &mut Preference) {
-    ui.set_min_width(360.0);
-    ui.label("Runs folder");
+    use super::widgets::export::absolute;
+    ui.set_min_width(420.0);
+    let name = ui.label("Runs folder");
     let mut runs = shared.runs_dir.display().to_string();
-    if ui.text_edit_singleline(&mut runs).changed() {
+    if ui
+        .add(egui::TextEdit::singleline(&mut runs).desired_width(400.0))
+        .labelled_by(name.id)
+        .changed()
+    {
         *shared.runs_dir = PathBuf::from(runs);
     }
-    ui.label("Data folder (MNIST IDX files, raw or .gz)");
+    if shared.runs_dir.is_relative() {
+        ui.weak(absolute(shared.runs_dir).display().to_string());
+    }
+    let name = ui
+        .label("Data folder")
+        .on_hover_text("A folder holding mnist/ and fashion-mnist/, or the four IDX files of one");
     let mut data = shared.data_dir.display().to_string();
-    if ui.text_edit_singleline(&mut data).changed() {
+    if ui
+        .add(egui::TextEdit::singleline(&mut data).desired_width(400.0))
+        .labelled_by(name.id)
+        .changed()
+    {
         *shared.data_dir = PathBuf::from(data);
     }
+    if shared.data_dir.is_relative() {
+        ui.weak(absolute(shared.data_dir).display().to_string());
+    }
+    ui.separator();
     ui.label("Compute on").on_hover_text(
         "auto: the window's GPU when it is a real one, else the CPU (a software adapter is \
          ~10x slower than burn's CPU backend for training)",

@@ -28,6 +28,21 @@ pub struct StepMetrics {
     pub elapsed_secs: f64,
 }
 
+/// The steps logged in a run's `metrics.jsonl`, in order. Lines that do not parse (a line cut
+/// off by a crash) are skipped: the log is a record for people, not state training needs.
+pub fn read_log(path: &std::path::Path) -> anyhow::Result<Vec<StepMetrics>> {
+    use anyhow::Context;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    Ok(text
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect())
+}
+
 /// Squared gradient sums per layer, still on the device, so one read fetches all of them.
 pub struct PendingNorms {
     pub layers: Vec<String>,

@@ -16,7 +16,6 @@ pub struct Request {
     /// A folder holding classifier.bpk; None: the bundled classifier.
     pub classifier: Option<PathBuf>,
     pub data_dir: PathBuf,
-    pub dataset: DatasetKind,
     pub samples: usize,
     pub device: Device,
 }
@@ -56,16 +55,35 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             request.classifier.as_deref(),
             &request.device,
         )?;
+        if request.run == crate::explore::bundle::UNPACKED_RUN {
+            // The bundled model becomes a run the first time it is evaluated.
+            crate::explore::bundle::unpack_run(&request.runs_dir, &request.run)?;
+        }
+        let run = crate::train::RunDir::open(&request.runs_dir, &request.run)?;
+        let kind = crate::train::TrainConfig::load_run(&run.config())?.dataset;
+        if request.classifier.is_none() && kind != DatasetKind::Mnist {
+            anyhow::bail!(
+                "the bundled classifier reads MNIST digits, and {} was trained on {}: choose a \
+                 classifier trained on {} (gan-studio classifier train --dataset ...)",
+                request.run,
+                kind.title(),
+                kind.title()
+            );
+        }
         progress(STAGES[1]);
-        let dataset = super::open_dataset(&request.data_dir, request.dataset)?;
+        let dataset = super::open_dataset(&request.data_dir, kind)?;
         progress(STAGES[2]);
         let reference = Reference::new(&dataset, &judge, &request.device)?;
-        // The real-data reference row, once per runs folder, for the table and the
-        // real-vs-synthetic confidence curve.
+        // The real-data reference row, once per runs folder and reference split, for the table
+        // and the real-vs-synthetic confidence curve.
         let real_path = request
             .runs_dir
             .join(crate::studio::tabs::metrics::REAL_EVAL);
-        if !real_path.is_file() {
+        let current = std::fs::read_to_string(&real_path)
+            .ok()
+            .and_then(|text| serde_json::from_str::<crate::eval::report::EvalReport>(&text).ok())
+            .is_some_and(|real| real.reference_split_seed == Some(reference.split_seed));
+        if !current {
             let real = crate::eval::report::evaluate(
                 &reference.held_out_pixels,
                 Some(&reference.held_out_labels),

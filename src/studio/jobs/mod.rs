@@ -55,7 +55,7 @@ pub fn open_dataset(root: &Path, kind: DatasetKind) -> anyhow::Result<Dataset> {
             None => String::new(),
         };
         anyhow::bail!(
-            "{} is not in the data folder {}. Choose the folder that holds it under Settings → \
+            "{} is not in the data folder {}. Choose the folder that holds it under Settings > \
              Data folder: a folder with a {}/ subfolder, or the four IDX files themselves.{package}",
             kind.title(),
             root.display(),

@@ -9,7 +9,8 @@ use anyhow::Result;
 use burn::prelude::Device;
 
 use super::Waker;
-use crate::data::Dataset;
+use crate::train::metrics::read_log;
+use crate::train::trainer::fixed_batch;
 use crate::train::{RunDir, RunOutcome, StepMetrics, TrainConfig, TrainEvent, Trainer};
 
 pub enum Command {
@@ -19,6 +20,8 @@ pub enum Command {
 }
 
 pub enum Message {
+    /// A continued run's steps so far (sent before `Started`), so its curves keep their past.
+    History(Vec<StepMetrics>),
     Started {
         run: String,
         first_step: usize,
@@ -101,11 +104,14 @@ fn train(
     let mut trainer = if request.resume {
         let run = RunDir::open(&request.runs_dir, &request.run)?;
         let saved = TrainConfig::load_run(&run.config())?;
-        let data = Dataset::load(&request.data_dir, saved.dataset)?.train;
-        Trainer::resume(run, data, &request.device, None)?
+        let data = super::open_dataset(&request.data_dir, saved.dataset)?.train;
+        let trainer = Trainer::resume(run, data, &request.device, None)?;
+        // Resuming cut the log back to the checkpoint's step; that is the run's past.
+        send(Message::History(read_log(&trainer.run.metrics())?));
+        trainer
     } else {
         request.config.validate()?;
-        let data = Dataset::load(&request.data_dir, request.config.dataset)?.train;
+        let data = super::open_dataset(&request.data_dir, request.config.dataset)?.train;
         let run = RunDir::new(&request.runs_dir, &request.run)?;
         Trainer::create(request.config, run, data, &request.device)?
     };
@@ -160,4 +166,57 @@ fn obey(commands: &Receiver<Command>, send: &impl Fn(Message)) -> ControlFlow<()
             Err(TryRecvError::Empty) => return ControlFlow::Continue(()),
         }
     }
+}
+
+/// A run as the training tab shows it when nothing trains: its logged steps and its fixed-noise
+/// grid regenerated from the newest checkpoint.
+pub struct Reopened {
+    pub run: String,
+    pub history: Vec<StepMetrics>,
+    pub step: usize,
+    pub total_steps: usize,
+    /// (images in [-1, 1], count, side, columns), when the run has a checkpoint.
+    pub samples: Option<(Vec<f32>, usize, usize, usize)>,
+}
+
+/// Reads `run`'s log and regenerates its sample grid on a worker.
+pub fn reopen(
+    runs_dir: PathBuf,
+    run: String,
+    device: Device,
+    waker: Waker,
+) -> Receiver<super::Outcome<Reopened>> {
+    super::spawn_once("reopen-run", waker, move || {
+        let dir = RunDir::open(&runs_dir, &run)?;
+        let history = read_log(&dir.metrics())?;
+        let config = TrainConfig::load_run(&dir.config())?;
+        let checkpoint = crate::train::checkpoint::latest(&dir)?;
+        let (mut step, mut total_steps) = (history.last().map_or(0, |m| m.step), 0);
+        let mut samples = None;
+        if let Some(checkpoint) = checkpoint {
+            let state = crate::train::checkpoint::load_state(&checkpoint)?;
+            (step, total_steps) = (state.step, state.total_steps);
+            let generator = crate::train::checkpoint::load_sampling_generator(
+                &config.gan,
+                &checkpoint,
+                &device,
+            )?;
+            let fixed = fixed_batch(&config);
+            let pixels = crate::sampling::generate_pixels(
+                &generator,
+                &config.gan,
+                &fixed.latents,
+                fixed.labels.as_deref(),
+                &device,
+            )?;
+            samples = Some((pixels, fixed.count, config.gan.image_size, 10));
+        }
+        Ok(Reopened {
+            run: dir.name(),
+            history,
+            step,
+            total_steps,
+            samples,
+        })
+    })
 }

@@ -18,7 +18,6 @@ use crate::studio::jobs::{Outcome, spawn_once};
 use crate::studio::widgets::{DigitGrid, ExportDialog};
 
 /// Latent coordinates shown as sliders (the rest still count, and randomise with them).
-pub const COORDINATE_SLIDERS: usize = 16;
 /// Principal directions of z offered as sliders.
 pub const DIRECTIONS: usize = 5;
 /// Columns of the class grid.
@@ -138,7 +137,7 @@ impl ExplorerTab {
                 Ok((generator, directions)) => self.install(generator, directions, shared),
                 Err(e) => {
                     let message = format!("cannot load {}: {e}", self.source.describe());
-                    shared.notices.error(message.clone());
+                    shared.notices.error("explorer", message.clone());
                     self.runtime.error = Some(message);
                 }
             }
@@ -162,7 +161,9 @@ impl ExplorerTab {
                         self.runtime.timings.retain(|(v, _)| *v != r.view);
                         self.runtime.timings.push((r.view, r.millis));
                     }
-                    Answer::Failed(e) => shared.notices.error(format!("generator failed: {e}")),
+                    Answer::Failed(e) => shared
+                        .notices
+                        .error("explorer", format!("generator failed: {e}")),
                 }
             }
         }
@@ -189,11 +190,14 @@ impl ExplorerTab {
         if self.label as usize >= generator.classes() {
             self.label = 0;
         }
-        shared.notices.info(format!(
-            "explorer: {} on {}",
-            self.source.describe(),
-            self.runtime.device_label
-        ));
+        shared.notices.info(
+            "explorer",
+            format!(
+                "explorer: {} on {}",
+                self.source.describe(),
+                self.runtime.device_label
+            ),
+        );
         self.runtime.worker = Some(RenderWorker::spawn(generator.clone(), shared.waker.clone()));
         self.runtime.generator = Some(generator);
         self.runtime.directions = directions;
@@ -447,9 +451,12 @@ impl ExplorerTab {
                 )
                 .changed();
         }
-        ui.strong("Latent coordinates")
-            .on_hover_text("Lock a coordinate to keep it when randomising");
-        for i in 0..COORDINATE_SLIDERS.min(self.latent.len()) {
+        ui.strong(format!(
+            "Latent coordinates (all {}; scroll for more)",
+            self.latent.len()
+        ))
+        .on_hover_text("Lock a coordinate to keep it when randomising");
+        for i in 0..self.latent.len() {
             ui.horizontal(|ui| {
                 ui.checkbox(&mut self.locked[i], "lock")
                     .on_hover_text("Keep this coordinate when randomising");
@@ -507,7 +514,7 @@ impl ExplorerTab {
             });
         });
         ui.separator();
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.strong("Interpolation");
             for (i, name) in ["A", "B"].iter().enumerate() {
                 if ui
@@ -562,15 +569,17 @@ impl ExplorerTab {
                 .export_strip
                 .button(ui, shared.export, "interpolation.png");
         });
-        ui.horizontal(|ui| {
-            self.runtime.strip.show(
-                ui,
-                "explorer-strip",
-                egui::vec2(ui.available_width() - 120.0, 90.0),
-            );
+        ui.horizontal_top(|ui| {
+            let width = (ui.available_width() - 110.0).max(100.0);
+            let shown = self
+                .runtime
+                .strip
+                .show(ui, "explorer-strip", egui::vec2(width, 90.0));
+            // The moving frame is as tall as the strip beside it, never taller.
+            let side = shown.map_or(90.0, |r| r.rect.height());
             self.runtime
                 .frame
-                .show(ui, "explorer-frame", egui::vec2(90.0, 90.0));
+                .show(ui, "explorer-frame", egui::vec2(side, side));
         });
     }
 }

@@ -96,13 +96,18 @@ impl MetricsTab {
                     self.progress = None;
                     match outcome {
                         Ok(result) => {
-                            shared.notices.info(format!(
-                                "evaluated {}: IS {:.2}, FID {:.2}",
-                                result.run, result.report.inception_score, result.report.fid
-                            ));
+                            shared.notices.info(
+                                "evaluation",
+                                format!(
+                                    "evaluated {}: IS {:.2}, FID {:.2}",
+                                    result.run, result.report.inception_score, result.report.fid
+                                ),
+                            );
                             self.selected = Some(result.run);
                         }
-                        Err(e) => shared.notices.error(format!("evaluation failed: {e}")),
+                        Err(e) => shared
+                            .notices
+                            .error("evaluation", format!("evaluation failed: {e}")),
                     }
                     self.scanned = false;
                     return;
@@ -115,21 +120,23 @@ impl MetricsTab {
         let Some(rx) = &self.retraining else { return };
         while let Ok(message) = rx.try_recv() {
             match message {
-                retraining::Message::Progress(done, total, line) => {
-                    self.retraining_progress = Some((
-                        format!("{done}/{total} trainings, {line}"),
-                        done as f32 / total as f32,
-                    ));
+                retraining::Message::Progress(line, share) => {
+                    self.retraining_progress = Some((line, share));
                 }
                 retraining::Message::Done(outcome) => {
                     self.retraining = None;
                     self.retraining_progress = None;
                     match outcome {
-                        Ok(results) => shared.notices.info(format!(
-                            "retrained the classifier {} times with synthetic data",
-                            results.len()
-                        )),
-                        Err(e) => shared.notices.error(format!("retraining failed: {e}")),
+                        Ok(results) => shared.notices.info(
+                            "retraining",
+                            format!(
+                                "retrained the classifier {} times with synthetic data",
+                                results.len()
+                            ),
+                        ),
+                        Err(e) => shared
+                            .notices
+                            .error("retraining", format!("retraining failed: {e}")),
                     }
                     self.scanned = false;
                     return;
@@ -147,6 +154,7 @@ impl MetricsTab {
 
     pub fn retrain(&mut self, run: String, shared: &mut Shared<'_>) {
         let (device, _) = shared.compute.training();
+        shared.notices.clear("retraining");
         let classifier = self.classifier_folder(shared.runs_dir);
         self.retraining_progress = Some(("starting".into(), 0.0));
         self.retraining = Some(retraining::spawn(
@@ -163,6 +171,7 @@ impl MetricsTab {
 
     pub fn evaluate(&mut self, run: String, shared: &mut Shared<'_>) {
         let (device, _) = shared.compute.training();
+        shared.notices.clear("evaluation");
         let classifier = self.classifier_folder(shared.runs_dir);
         self.progress = Some(("starting".into(), 0.0));
         self.job = Some(evaluation::spawn(
@@ -171,7 +180,6 @@ impl MetricsTab {
                 run,
                 classifier,
                 data_dir: shared.data_dir.clone(),
-                dataset: crate::data::DatasetKind::Mnist,
                 samples: if self.samples == 0 {
                     10_000
                 } else {
@@ -224,6 +232,18 @@ impl MetricsTab {
             let combo = egui::ComboBox::from_id_salt("metrics-run")
                 .selected_text(self.selected.clone().unwrap_or_else(|| "(none)".into()))
                 .show_ui(ui, |ui| {
+                    let bundled = crate::explore::bundle::UNPACKED_RUN;
+                    if !runs.iter().any(|r| r.name == bundled)
+                        && ui
+                            .selectable_value(
+                                &mut self.selected,
+                                Some(bundled.to_owned()),
+                                "bundled cDCGAN (the model that ships with the studio)",
+                            )
+                            .changed()
+                    {
+                        self.scanned = false;
+                    }
                     for run in runs.iter().filter(|r| !r.is_classifier && r.step > 0) {
                         if ui
                             .selectable_value(&mut self.selected, Some(run.name.clone()), &run.name)
@@ -264,6 +284,11 @@ impl MetricsTab {
                 .on_hover_text(
                     "Inception score, success rate, FID, precision/recall, coverage, memorisation",
                 )
+                .on_disabled_hover_text(if self.is_evaluating() {
+                    "An evaluation is running"
+                } else {
+                    "Pick a run (or the bundled cDCGAN) in the Run list first"
+                })
                 .clicked()
                 && let Some(run) = self.selected.clone()
             {
@@ -283,27 +308,25 @@ impl MetricsTab {
                 .add_enabled(can, egui::Button::new("Retrain classifier (quick)"))
                 .on_hover_text(
                     "Train the classifier on 10 real images per class plus 0-100% synthetic ones \
-                     (one seed, ~1-2 min); `gan-studio augment` runs the full study",
+                     (one seed, 4 trainings of 300 steps); `gan-studio augment` runs the full \
+                     study",
                 )
+                .on_disabled_hover_text(if self.retraining.is_some() {
+                    "A retraining is running"
+                } else {
+                    "Pick a run in the Run list first"
+                })
                 .clicked()
                 && let Some(run) = self.selected.clone()
             {
                 self.retrain(run, shared);
             }
-            if let Some((text, done)) = &self.retraining_progress {
-                ui.add(
-                    egui::ProgressBar::new(*done)
-                        .text(format!("retraining: {text}"))
-                        .animate(true),
-                );
-            }
         });
+        if let Some((text, done)) = &self.retraining_progress {
+            crate::studio::widgets::progress_ui(ui, *done, &format!("retraining: {text}"), true);
+        }
         if let Some((stage, done)) = &self.progress {
-            ui.add(
-                egui::ProgressBar::new(*done)
-                    .text(format!("evaluating: {stage}"))
-                    .animate(true),
-            );
+            crate::studio::widgets::progress_ui(ui, *done, &format!("evaluating: {stage}"), true);
         }
     }
 
@@ -312,24 +335,14 @@ impl MetricsTab {
         egui::Grid::new("metrics-table")
             .striped(true)
             .show(ui, |ui| {
-                for h in [
-                    "run",
-                    "step",
-                    "IS",
-                    "success",
-                    "FID",
-                    "precision",
-                    "recall",
-                    "memorised",
-                    "collapse",
-                ] {
-                    ui.strong(h);
+                for (h, tip) in COLUMNS {
+                    ui.strong(h).on_hover_text(tip);
                 }
                 ui.end_row();
                 let rows = self
                     .real
                     .iter()
-                    .map(|r| ("real (test half)".to_owned(), 0, r))
+                    .map(|r| ("real (held-out half)".to_owned(), 0, r))
                     .chain(self.rows.iter().map(|r| (r.run.clone(), r.step, &r.report)));
                 for (name, step, r) in rows {
                     let selected = self.selected.as_deref() == Some(name.as_str());
@@ -352,7 +365,10 @@ impl MetricsTab {
                     ui.label(format!("{:.2}", r.fid));
                     ui.label(format!("{:.3}", r.precision));
                     ui.label(format!("{:.3}", r.recall));
-                    ui.label(format!("{:.2}%", 100.0 * r.memorised_share));
+                    let memorised = ui.label(format!("{:.2}%", 100.0 * r.memorised_share));
+                    if !r.memorised_per_class.is_empty() {
+                        memorised.on_hover_text(memorised_per_class_text(r));
+                    }
                     ui.label(if r.coverage.collapsed {
                         "COLLAPSED"
                     } else {
@@ -366,6 +382,62 @@ impl MetricsTab {
             self.scanned = false;
         }
     }
+}
+
+/// The comparison table's columns and what each means.
+const COLUMNS: [(&str, &str); 9] = [
+    (
+        "run",
+        "The run (or the real held-out test images, the reference row)",
+    ),
+    ("step", "The training step whose weights were evaluated"),
+    (
+        "IS",
+        "Inception score from the classifier's softmax: high when each sample is clearly one \
+         class and the classes are evenly used (10 at most for 10 classes) · mean ± std over \
+         10 splits",
+    ),
+    (
+        "success",
+        "Conditional models: share of samples the classifier reads as the label they were \
+         asked for",
+    ),
+    (
+        "FID",
+        "Fréchet distance between samples and real test images in the classifier's feature \
+         space: lower is closer to real data",
+    ),
+    (
+        "precision",
+        "Share of samples that fall inside the real images' k-NN manifold (realism)",
+    ),
+    (
+        "recall",
+        "Share of real images that fall inside the samples' k-NN manifold (variety)",
+    ),
+    (
+        "memorised",
+        "Share of checked samples closer (in pixels) to a training image of their class than \
+         99% of unseen real test images are · hover a cell for each class",
+    ),
+    (
+        "collapse",
+        "COLLAPSED when some classes (as the classifier reads them) are missing or the class \
+         shares are far from even",
+    ),
+];
+
+fn memorised_per_class_text(report: &EvalReport) -> String {
+    let mut text = String::from("memorised per class (checked samples):");
+    for (c, (share, checked)) in report
+        .memorised_per_class
+        .iter()
+        .zip(&report.memorisation_checked_per_class)
+        .enumerate()
+    {
+        text.push_str(&format!("\n{c}: {:.1}% of {checked}", 100.0 * share));
+    }
+    text
 }
 
 /// A plot's heading with its "Export PNG..." button.
@@ -411,9 +483,33 @@ fn success_ui(
         )
     });
     Plot::new("success-bars")
-        .height(160.0)
+        .height(180.0)
         .include_y(0.0)
-        .include_y(100.0)
+        // Room above 100% for the hover label.
+        .include_y(115.0)
+        .y_axis_label("success (%)")
+        // A label under every class: a mark per class, and one-digit labels need far less
+        // room than egui_plot's default 60 points between x labels.
+        .x_grid_spacer(egui_plot::uniform_grid_spacer(|_| [1.0, 5.0, 10.0]))
+        .custom_x_axes(vec![
+            egui_plot::AxisHints::new_x()
+                .label("requested class")
+                .label_spacing(12.0..=20.0)
+                .formatter(|mark, _| {
+                    let v = mark.value;
+                    if v.fract() == 0.0 && (0.0..10.0).contains(&v) {
+                        format!("{v:.0}")
+                    } else {
+                        String::new()
+                    }
+                }),
+        ])
+        .label_formatter(|position| match position {
+            egui_plot::HoverPosition::NearDataPoint { position, .. } => {
+                Some(format!("class {:.0}: {:.1}%", position.x, position.y))
+            }
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
         .show(ui, |plot| plot.bar_chart(BarChart::new("success %", bars)));
 }
 
@@ -439,12 +535,39 @@ fn confidence_ui(
     if let Some(real) = real {
         curves.push(("real".to_owned(), shares(&real.confidence_histogram)));
     }
+    // Nearly every image lands in the last bin: on a log axis the low-confidence tail, where
+    // real and synthetic differ, stays visible.
+    let floor = 1e-4;
     Plot::new("confidence")
-        .legend(Legend::default())
-        .height(160.0)
+        // The curves rise to the right: the key goes where they are not.
+        .legend(Legend::default().position(egui_plot::Corner::LeftTop))
+        .height(180.0)
+        .x_axis_label("top-class probability")
+        .y_axis_label("share of images (log10)")
+        .y_axis_formatter(|mark, _| format!("{}", 10f64.powf(mark.value)))
+        .label_formatter(|position| match position {
+            egui_plot::HoverPosition::NearDataPoint {
+                plot_name,
+                position,
+                ..
+            } => Some(format!(
+                "{plot_name}: {:.2}% of images at confidence {:.3}",
+                100.0 * 10f64.powf(position.y),
+                position.x
+            )),
+            egui_plot::HoverPosition::Elsewhere { .. } => None,
+        })
         .show(ui, |plot| {
-            for (name, points) in &curves {
-                plot.line(Line::new(name.clone(), PlotPoints::from(points.clone())));
+            for (i, (name, points)) in curves.iter().enumerate() {
+                let logged: Vec<[f64; 2]> = points
+                    .iter()
+                    .map(|p| [p[0], p[1].max(floor).log10()])
+                    .collect();
+                let (r, g, b) = crate::export::plot::series_rgb(i);
+                plot.line(
+                    Line::new(name.clone(), PlotPoints::from(logged))
+                        .color(egui::Color32::from_rgb(r, g, b)),
+                );
             }
         });
     export.window(ui.ctx(), "confidence", shared.notices, |path| {
@@ -574,10 +697,22 @@ fn augment_ui(
     }
     heading_ui(ui, title, export, shared, "retraining.png");
     ui.weak(format!("from {source}"));
-    // One curve per (strategy, real subset): (synthetic %, accuracy %, std %).
+    ui.label(egui::RichText::new(crate::eval::augment::provenance_note(results, None)).small());
+    // One curve per (strategy, real subset, generator data): (synthetic %, accuracy %, std %).
+    let curve_name = |r: &AugmentResult| {
+        format!(
+            "{:?}: {} real/class + synthetic ({})",
+            r.strategy,
+            r.real_per_class,
+            match r.generator {
+                crate::eval::augment::GeneratorData::AllLabelled => "G saw the full set",
+                crate::eval::augment::GeneratorData::FewRealOnly => "G saw only these",
+            }
+        )
+    };
     let mut curves: Vec<crate::export::plot::Series> = Vec::new();
-    for r in results {
-        let name = format!("{:?}, {}/class", r.strategy, r.real_per_class);
+    for r in results.iter().filter(|r| r.ratio > 0.0) {
+        let name = curve_name(r);
         if !curves.iter().any(|(n, _)| *n == name) {
             curves.push((name, Vec::new()));
         }
@@ -585,7 +720,7 @@ fn augment_ui(
     for (name, points) in &mut curves {
         *points = results
             .iter()
-            .filter(|r| format!("{:?}, {}/class", r.strategy, r.real_per_class) == *name)
+            .filter(|r| r.ratio > 0.0 && curve_name(r) == *name)
             .map(|r| {
                 (
                     100.0 * r.ratio,
@@ -603,13 +738,19 @@ fn augment_ui(
         }
     }
     Plot::new("augment")
-        .legend(Legend::default())
-        .height(200.0)
+        .legend(Legend::default().text_style(egui::TextStyle::Small))
+        .height(220.0)
         .width(380.0)
+        .x_axis_label("synthetic images per 100 real")
+        .y_axis_label("test accuracy (%)")
         .show(ui, |plot| {
-            for (name, points) in &curves {
+            for (i, (name, points)) in curves.iter().enumerate() {
                 let points: Vec<[f64; 2]> = points.iter().map(|p| [p.0, p.1]).collect();
-                plot.line(Line::new(name.clone(), PlotPoints::from(points)));
+                let (r, g, b) = crate::export::plot::series_rgb(i);
+                plot.line(
+                    Line::new(name.clone(), PlotPoints::from(points))
+                        .color(egui::Color32::from_rgb(r, g, b)),
+                );
             }
         });
     export.window(ui.ctx(), "retraining curves", shared.notices, |path| {

@@ -1,15 +1,16 @@
 //! The training tab: every engine option as a widget, start / pause / stop / resume, live
 //! plots of the losses, D outputs and gradient norms, and the fixed-noise grid as it trains.
 
-use std::collections::BTreeMap;
+use std::sync::mpsc::Receiver;
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
+use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
 use super::{RunSummary, Shared, list_runs};
 use crate::data::DatasetKind;
 use crate::model::{Depth, GanConfig, ModelKind, NormKind};
-use crate::studio::jobs::training::{Command, Message, Request, TrainingJob};
+use crate::studio::jobs::Outcome;
+use crate::studio::jobs::training::{Command, Message, Reopened, Request, TrainingJob};
 use crate::studio::widgets::{DigitGrid, ExportDialog, PlotExport};
 use crate::train::{StepMetrics, TrainConfig};
 
@@ -42,6 +43,8 @@ impl Default for TrainingForm {
 #[serde(default)]
 pub struct TrainingTab {
     pub form: TrainingForm,
+    /// The run shown last: the tab reopens it at the next launch.
+    pub last_run: Option<String>,
     #[serde(skip)]
     pub live: Live,
     #[serde(skip)]
@@ -52,9 +55,28 @@ pub struct TrainingTab {
     export: ExportDialog,
     #[serde(skip)]
     plot_exports: [PlotExport; 3],
+    /// A Start that met a run of the same name: what to offer instead.
+    #[serde(skip)]
+    pub conflict: Option<NameConflict>,
+    #[serde(skip)]
+    reopening: Option<Receiver<Outcome<Reopened>>>,
+    #[serde(skip)]
+    reopened_at_launch: bool,
+    /// Why the last start failed, shown in the tab itself (wrapped) besides the bottom bar.
+    #[serde(skip)]
+    pub problem: Option<String>,
 }
 
-/// The run being trained (or the last one), as the worker reports it.
+/// "A run of this name exists": it can be continued, or the new one can take a free name.
+#[derive(Clone, Debug)]
+pub struct NameConflict {
+    pub name: String,
+    pub step: usize,
+    pub total_steps: usize,
+    pub free_name: String,
+}
+
+/// The run being trained (or the last one shown), as the worker reports it.
 #[derive(Default)]
 pub struct Live {
     pub job: Option<TrainingJob>,
@@ -72,14 +94,33 @@ impl Live {
     pub fn is_running(&self) -> bool {
         self.job.is_some()
     }
+
+    /// The step reached: the last logged one, else where the run started.
+    pub fn step(&self) -> usize {
+        self.history.last().map_or(self.first_step, |m| m.step)
+    }
 }
 
 /// Most messages drained per frame, so a burst never stalls a frame.
 const DRAIN_BUDGET: std::time::Duration = std::time::Duration::from_millis(4);
 
+/// Where the studio's training messages go in the bottom bar.
+const SOURCE: &str = "training";
+
+/// `name`, or `name-2`, `name-3`, ... : the first that names no run in `runs_dir`.
+fn free_run_name(runs_dir: &std::path::Path, name: &str) -> String {
+    let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let base = base.strip_suffix('-').unwrap_or(name);
+    (2..)
+        .map(|k| format!("{base}-{k}"))
+        .find(|candidate| !runs_dir.join(candidate).exists())
+        .unwrap_or_else(|| format!("{name}-new"))
+}
+
 impl TrainingTab {
     /// Reads what the worker sent since the last frame.
     pub fn drain(&mut self, shared: &mut Shared<'_>) {
+        self.drain_reopen(shared);
         let Some(job) = &self.live.job else { return };
         let started = std::time::Instant::now();
         let mut messages = Vec::new();
@@ -93,6 +134,7 @@ impl TrainingTab {
         for message in messages {
             let live = &mut self.live;
             match message {
+                Message::History(history) => live.history = history,
                 Message::Started {
                     run,
                     first_step,
@@ -101,7 +143,11 @@ impl TrainingTab {
                     live.run = run;
                     live.first_step = first_step;
                     live.total_steps = total_steps;
-                    live.status = format!("training {} from step {first_step}", live.run);
+                    live.status = if first_step > 0 {
+                        format!("training {}: continued from step {first_step}", live.run)
+                    } else {
+                        format!("training {}", live.run)
+                    };
                     self.runs_scanned = false;
                 }
                 Message::Step(metrics) => live.history.push(metrics),
@@ -120,7 +166,7 @@ impl TrainingTab {
                     live.samples_step = step;
                 }
                 Message::Checkpoint { step } => {
-                    live.status = format!("{}: checkpoint at step {step}", live.run)
+                    live.status = format!("training {}: checkpoint at step {step}", live.run)
                 }
                 Message::Paused(paused) => live.paused = paused,
                 Message::Finished { stopped, step } => {
@@ -128,14 +174,21 @@ impl TrainingTab {
                         "{}: {} at step {step}{}",
                         live.run,
                         if stopped { "stopped" } else { "finished" },
-                        if stopped { " (resumable)" } else { "" }
+                        if stopped {
+                            " (Continue resumes it)"
+                        } else {
+                            ""
+                        }
                     );
-                    shared.notices.info(live.status.clone());
+                    shared.notices.info(SOURCE, live.status.clone());
                     finished = true;
                 }
                 Message::Failed(error) => {
-                    live.status = format!("training failed: {error}");
-                    shared.notices.error(live.status.clone());
+                    live.status = format!("{}: training failed", live.run);
+                    shared
+                        .notices
+                        .error(SOURCE, format!("training failed: {error}"));
+                    self.problem = Some(error);
                     finished = true;
                 }
             }
@@ -147,40 +200,107 @@ impl TrainingTab {
         }
     }
 
+    fn drain_reopen(&mut self, shared: &mut Shared<'_>) {
+        let Some(rx) = &self.reopening else { return };
+        let Ok(outcome) = rx.try_recv() else { return };
+        self.reopening = None;
+        match outcome {
+            Ok(run) => {
+                let mut live = Live {
+                    status: format!(
+                        "{}: step {} of {} (not training)",
+                        run.run, run.step, run.total_steps
+                    ),
+                    run: run.run,
+                    first_step: run.step,
+                    total_steps: run.total_steps,
+                    history: run.history,
+                    samples_step: run.step,
+                    ..Live::default()
+                };
+                if let Some((pixels, count, side, cols)) = run.samples {
+                    live.samples.set(pixels, count, side, cols);
+                }
+                self.live = live;
+            }
+            Err(e) => {
+                shared
+                    .notices
+                    .error(SOURCE, format!("cannot open the run: {e}"));
+                self.last_run = None;
+            }
+        }
+    }
+
+    /// Shows run `name` (its curves and grid) without training it.
+    pub fn open_run(&mut self, name: &str, shared: &mut Shared<'_>) {
+        if self.live.is_running() {
+            return;
+        }
+        let (device, _) = shared.compute.explorer();
+        self.last_run = Some(name.to_owned());
+        self.live.status = format!("opening {name}...");
+        self.reopening = Some(crate::studio::jobs::training::reopen(
+            shared.runs_dir.clone(),
+            name.to_owned(),
+            device,
+            shared.waker.clone(),
+        ));
+    }
+
     pub fn ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
         if !self.runs_scanned {
             self.runs = list_runs(shared.runs_dir);
             self.runs_scanned = true;
         }
+        if !self.reopened_at_launch {
+            self.reopened_at_launch = true;
+            if let Some(name) = self
+                .last_run
+                .clone()
+                .filter(|_| self.live.history.is_empty())
+                && self.runs.iter().any(|r| r.name == name)
+            {
+                self.open_run(&name, shared);
+            }
+        }
         egui::Panel::left("training-options")
             .frame(crate::studio::widgets::clear_side(ui.style()))
             .resizable(true)
-            .default_size(300.0)
+            .default_size(310.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical().show(ui, |ui| {
                     self.controls_ui(ui, shared);
                     ui.separator();
+                    self.runs_ui(ui, shared);
+                    ui.separator();
                     ui.add_enabled_ui(!self.live.is_running(), |ui| {
                         options_ui(ui, &mut self.form);
                     });
-                    ui.separator();
-                    self.runs_ui(ui, shared);
                 });
             });
         egui::CentralPanel::default()
             .frame(crate::studio::widgets::clear_central(ui.style()))
-            .show(ui, |ui| self.live_ui(ui, shared));
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt("training-live")
+                    .show(ui, |ui| self.live_ui(ui, shared));
+            });
     }
 
     fn controls_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
         ui.heading("Run");
         ui.horizontal(|ui| {
             let name = ui.label("Name");
-            ui.add_enabled(
-                !self.live.is_running(),
-                egui::TextEdit::singleline(&mut self.form.run_name).desired_width(160.0),
-            )
-            .labelled_by(name.id);
+            let edit = ui
+                .add_enabled(
+                    !self.live.is_running(),
+                    egui::TextEdit::singleline(&mut self.form.run_name).desired_width(160.0),
+                )
+                .labelled_by(name.id);
+            if edit.changed() {
+                self.conflict = None;
+            }
         });
         ui.horizontal(|ui| {
             if self.live.is_running() {
@@ -201,7 +321,7 @@ impl TrainingTab {
                     && let Some(job) = &self.live.job
                 {
                     job.send(Command::Stop);
-                    self.live.status = "stopping...".into();
+                    self.live.status = format!("{}: stopping...", self.live.run);
                 }
             } else if ui
                 .button("Start training")
@@ -211,6 +331,47 @@ impl TrainingTab {
                 self.start(shared, false);
             }
         });
+        self.conflict_ui(ui, shared);
+    }
+
+    /// The offer shown when Start met an existing run.
+    fn conflict_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        let Some(conflict) = self.conflict.clone() else {
+            return;
+        };
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.add(
+                egui::Label::new(format!(
+                    "A run named \"{}\" already exists (step {} of {}).",
+                    conflict.name, conflict.step, conflict.total_steps
+                ))
+                .wrap(),
+            );
+            ui.horizontal_wrapped(|ui| {
+                let can_continue = conflict.step < conflict.total_steps;
+                if ui
+                    .add_enabled(can_continue, egui::Button::new("Continue it"))
+                    .on_hover_text("Go on training that run from its latest checkpoint")
+                    .on_disabled_hover_text("That run has finished all its steps")
+                    .clicked()
+                {
+                    self.conflict = None;
+                    self.start(shared, true);
+                }
+                if ui
+                    .button(format!("Start as \"{}\"", conflict.free_name))
+                    .on_hover_text("Start a new run with these options under a free name")
+                    .clicked()
+                {
+                    self.form.run_name = conflict.free_name.clone();
+                    self.conflict = None;
+                    self.start(shared, false);
+                }
+                if ui.button("Cancel").clicked() {
+                    self.conflict = None;
+                }
+            });
+        });
     }
 
     /// Starts a new run from the form, or continues the named run.
@@ -218,15 +379,38 @@ impl TrainingTab {
         let mut config = self.form.config.clone();
         config.max_steps = (self.form.max_steps > 0).then_some(self.form.max_steps);
         config.train_limit = (self.form.train_limit > 0).then_some(self.form.train_limit);
-        if !resume && let Err(e) = config.validate() {
-            shared.notices.error(format!("{e:#}"));
-            return;
+        let name = self.form.run_name.trim().to_owned();
+        shared.notices.clear(SOURCE);
+        self.problem = None;
+        if !resume {
+            if let Err(e) = config.validate() {
+                self.problem = Some(format!("{e:#}"));
+                return;
+            }
+            // Starting over an existing run would fail in the worker and lose the view of
+            // what is shown: offer to continue it or to use another name instead.
+            if shared.runs_dir.join(&name).join("config.json").is_file() {
+                let summary = self.runs.iter().find(|r| r.name == name);
+                self.conflict = Some(NameConflict {
+                    step: summary.map_or(0, |r| r.step),
+                    total_steps: summary.map_or(0, |r| r.total_steps),
+                    free_name: free_run_name(shared.runs_dir, &name),
+                    name,
+                });
+                return;
+            }
         }
         let (device, label) = shared.compute.training();
-        let name = self.form.run_name.trim().to_owned();
+        self.conflict = None;
+        self.last_run = Some(name.clone());
+        self.reopening = None;
         self.live = Live {
             run: name.clone(),
-            status: format!("starting {name} on {label}..."),
+            status: if resume {
+                format!("continuing {name} on {label}...")
+            } else {
+                format!("starting {name} on {label}...")
+            },
             ..Live::default()
         };
         self.live.job = Some(TrainingJob::spawn(
@@ -253,50 +437,73 @@ impl TrainingTab {
                 self.runs_scanned = false;
             }
         });
-        if self.runs.is_empty() {
-            ui.label(format!("no runs in {}", shared.runs_dir.display()));
+        let trainable: Vec<&RunSummary> = self.runs.iter().filter(|r| !r.is_classifier).collect();
+        if trainable.is_empty() {
+            ui.add(
+                egui::Label::new(format!("No runs yet in {}", shared.runs_dir.display())).wrap(),
+            );
+            return;
         }
         let mut resume = None;
-        egui::Grid::new("runs-list").striped(true).show(ui, |ui| {
-            for run in self.runs.iter().filter(|r| !r.is_classifier) {
-                ui.label(&run.name);
-                ui.label(&run.model);
-                let state = if self.live.is_running() && self.live.run == run.name {
-                    "training".to_owned()
-                } else if run.total_steps > 0 && run.step >= run.total_steps {
-                    "finished".to_owned()
-                } else {
-                    format!("{}/{}", run.step, run.total_steps)
-                };
-                ui.label(state);
-                let can_resume = !self.live.is_running() && run.step < run.total_steps;
-                if ui
-                    .add_enabled(can_resume, egui::Button::new("Continue").small())
-                    .on_hover_text("Continue this run from its latest checkpoint")
-                    .clicked()
-                {
-                    resume = Some(run.name.clone());
-                }
-                ui.end_row();
-            }
-        });
+        let mut open = None;
+        egui::ScrollArea::vertical()
+            .id_salt("runs-list")
+            .max_height(180.0)
+            .show(ui, |ui| {
+                egui::Grid::new("runs-list").striped(true).show(ui, |ui| {
+                    for run in &trainable {
+                        let shown = self.live.run == run.name;
+                        if ui
+                            .selectable_label(shown, &run.name)
+                            .on_hover_text(format!("{}: show its curves and samples", run.model))
+                            .clicked()
+                        {
+                            open = Some(run.name.clone());
+                        }
+                        let state = if self.live.is_running() && self.live.run == run.name {
+                            "training".to_owned()
+                        } else if run.total_steps > 0 && run.step >= run.total_steps {
+                            "finished".to_owned()
+                        } else {
+                            format!("{}/{}", run.step, run.total_steps)
+                        };
+                        ui.label(state);
+                        let can_resume = !self.live.is_running() && run.step < run.total_steps;
+                        if ui
+                            .add_enabled(can_resume, egui::Button::new("Continue").small())
+                            .on_hover_text("Continue this run from its latest checkpoint")
+                            .clicked()
+                        {
+                            resume = Some(run.name.clone());
+                        }
+                        ui.end_row();
+                    }
+                });
+            });
         if let Some(name) = resume {
             self.form.run_name = name;
             self.start(shared, true);
+        } else if let Some(name) = open {
+            self.open_run(&name, shared);
         }
     }
 
     fn live_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        if let Some(problem) = &self.problem {
+            egui::Frame::group(ui.style()).show(ui, |ui| {
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(problem).color(ui.visuals().error_fg_color),
+                    )
+                    .wrap(),
+                );
+            });
+        }
         let live = &mut self.live;
-        let step = live.history.last().map_or(live.first_step, |m| m.step);
-        let progress = if live.total_steps > 0 {
-            step as f32 / live.total_steps as f32
-        } else {
-            0.0
-        };
-        ui.horizontal(|ui| {
+        let step = live.step();
+        ui.horizontal_wrapped(|ui| {
             ui.label(if live.status.is_empty() {
-                "not training"
+                "Not training. Set the options on the left and press Start training."
             } else {
                 &live.status
             });
@@ -304,9 +511,14 @@ impl TrainingTab {
                 ui.strong("paused");
             }
         });
-        ui.add(
-            egui::ProgressBar::new(progress).text(format!("step {step} / {}", live.total_steps)),
-        );
+        if live.total_steps > 0 || live.is_running() {
+            crate::studio::widgets::progress_ui(
+                ui,
+                step as f32 / live.total_steps.max(1) as f32,
+                &format!("step {step} / {}", live.total_steps),
+                live.is_running() && !live.paused,
+            );
+        }
         if let Some(last) = live.history.last() {
             ui.label(format!(
                 "D loss {:.3} · G loss {:.3} · D(x) {:.2} · D(G(z)) {:.2} · {:.0} s",
@@ -314,23 +526,32 @@ impl TrainingTab {
             ));
         }
         let width = ui.available_width();
-        let plot_width = (width * 0.55).max(200.0);
+        let plot_width = (width * 0.58).max(200.0);
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.set_width(plot_width);
-                plots_ui(
-                    ui,
-                    &live.history,
-                    plot_width,
-                    &mut self.plot_exports,
-                    shared,
-                );
+                if live.history.is_empty() {
+                    ui.add_space(8.0);
+                    ui.weak(
+                        "The losses, D outputs and gradient norms appear here with the first step.",
+                    );
+                } else {
+                    plots_ui(
+                        ui,
+                        &live.history,
+                        plot_width,
+                        &mut self.plot_exports,
+                        shared,
+                    );
+                }
             });
             ui.vertical(|ui| {
-                ui.horizontal(|ui| {
+                ui.horizontal_wrapped(|ui| {
                     ui.strong(format!("Fixed-noise samples (step {})", live.samples_step));
-                    self.export
-                        .button(ui, shared.export, "training-samples.png");
+                    if !live.samples.is_empty() {
+                        self.export
+                            .button(ui, shared.export, "training-samples.png");
+                    }
                 });
                 let side = ui.available_width().min(420.0);
                 if live
@@ -338,7 +559,7 @@ impl TrainingTab {
                     .show(ui, "training-samples", egui::vec2(side, side))
                     .is_none()
                 {
-                    ui.label("the grid appears at the first sample step");
+                    ui.weak("The grid appears at the first sample step.");
                 }
             });
         });
@@ -352,7 +573,7 @@ impl TrainingTab {
     }
 }
 
-/// One plot of the training tab: its title, y axis and named curves of (step, value).
+/// One plot of the training tab: its title, axes and named curves of (step, value).
 struct Curves {
     title: &'static str,
     y_label: &'static str,
@@ -372,14 +593,16 @@ fn curves(history: &[StepMetrics]) -> [Curves; 3] {
             .collect();
         (name.to_owned(), points)
     };
-    let mut norms: BTreeMap<String, Vec<[f64; 2]>> = BTreeMap::new();
+    let mut norms: Vec<(String, Vec<[f64; 2]>)> = Vec::new();
     for m in history.iter().step_by(stride) {
         for (net, layers) in [("G", &m.grad_norms_g), ("D", &m.grad_norms_d)] {
             for layer in layers {
-                norms
-                    .entry(format!("{net} {}", short_layer_name(&layer.layer)))
-                    .or_default()
-                    .push([m.step as f64, f64::from(layer.norm.max(1e-12)).log10()]);
+                let name = format!("{net} {}", short_layer_name(&layer.layer));
+                let point = [m.step as f64, f64::from(layer.norm.max(1e-12)).log10()];
+                match norms.iter_mut().find(|(n, _)| *n == name) {
+                    Some((_, points)) => points.push(point),
+                    None => norms.push((name, vec![point])),
+                }
             }
         }
     }
@@ -400,9 +623,15 @@ fn curves(history: &[StepMetrics]) -> [Curves; 3] {
             title: "Gradient norms per layer (log10)",
             y_label: "log10 gradient norm",
             file: "gradient-norms.png",
-            lines: norms.into_iter().collect(),
+            lines: norms,
         },
     ]
+}
+
+/// The colour of curve `index`, the same as in the exported PNG.
+fn series_colour(index: usize) -> egui::Color32 {
+    let (r, g, b) = crate::export::plot::series_rgb(index);
+    egui::Color32::from_rgb(r, g, b)
 }
 
 fn plots_ui(
@@ -416,22 +645,59 @@ fn plots_ui(
     for (k, (curves, export)) in all.iter().zip(exports.iter_mut()).enumerate() {
         ui.horizontal(|ui| {
             ui.strong(curves.title);
-            if !history.is_empty() {
-                export.button(ui, shared.export, curves.file);
-            }
+            export.button(ui, shared.export, curves.file);
         });
+        let many = curves.lines.len() > 4;
+        let y_label = curves.y_label;
         let mut plot = Plot::new(curves.title)
-            .legend(Legend::default().text_style(egui::TextStyle::Small))
-            .height(if k == 2 { 300.0 } else { 150.0 })
-            .width(width);
+            .height(if many { 220.0 } else { 150.0 })
+            .width(width)
+            .x_axis_label("step")
+            .y_axis_label(y_label)
+            .label_formatter(move |position| match position {
+                HoverPosition::NearDataPoint {
+                    plot_name,
+                    position,
+                    ..
+                } => Some(format!(
+                    "{plot_name}\nstep {:.0}\n{y_label} {:.4}",
+                    position.x, position.y
+                )),
+                HoverPosition::Elsewhere { position } => Some(format!(
+                    "step {:.0}\n{y_label} {:.4}",
+                    position.x, position.y
+                )),
+            });
+        // A legend of many curves would cover the plot: those get a key below it instead.
+        if !many {
+            plot = plot.legend(Legend::default().text_style(egui::TextStyle::Small));
+        }
         if k == 1 {
             plot = plot.include_y(0.0).include_y(1.0);
         }
         plot.show(ui, |plot| {
-            for (name, points) in &curves.lines {
-                plot.line(Line::new(name.clone(), PlotPoints::from(points.clone())));
+            for (i, (name, points)) in curves.lines.iter().enumerate() {
+                plot.line(
+                    Line::new(name.clone(), PlotPoints::from(points.clone()))
+                        .color(series_colour(i)),
+                );
             }
         });
+        if many {
+            ui.horizontal_wrapped(|ui| {
+                ui.spacing_mut().item_spacing.x = 10.0;
+                for (i, (name, _)) in curves.lines.iter().enumerate() {
+                    ui.add(
+                        egui::Label::new(
+                            egui::RichText::new(format!("— {name}"))
+                                .small()
+                                .color(series_colour(i)),
+                        )
+                        .wrap_mode(egui::TextWrapMode::Extend),
+                    );
+                }
+            });
+        }
         export.window(ui.ctx(), curves.title, shared.notices, |path| {
             let series: Vec<crate::export::plot::Series> = curves
                 .lines

@@ -26,9 +26,23 @@ impl Default for ExportSettings {
             cols: 0,
             padding: 2,
             scale: 4,
-            folder: PathBuf::from("exports"),
+            folder: default_export_folder(),
         }
     }
+}
+
+/// Where exports go first: the user's pictures folder (else home), never the folder the app
+/// happened to start from.
+pub fn default_export_folder() -> PathBuf {
+    dirs::picture_dir()
+        .or_else(dirs::home_dir)
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("gan-studio")
+}
+
+/// `path` made absolute against the current folder, for showing to people.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_owned())
 }
 
 /// "Export PNG...": opens the export window, its path starting as `file_name` in the folder
@@ -44,7 +58,9 @@ fn export_button(
     if ui.button("Export PNG...").on_hover_text(tip).clicked() {
         *open = true;
         if path.is_empty() {
-            *path = settings.folder.join(file_name).display().to_string();
+            *path = absolute(&settings.folder.join(file_name))
+                .display()
+                .to_string();
         }
     }
 }
@@ -77,18 +93,35 @@ pub fn export_grid(grid: &DigitGrid, settings: &ExportSettings, path: &Path) -> 
 #[derive(Default)]
 pub struct SavePath {
     pub path: String,
-    browsing: Option<Receiver<Option<PathBuf>>>,
+    /// The dialog's answer channel and when it was opened.
+    browsing: Option<(Receiver<Option<PathBuf>>, std::time::Instant)>,
+    /// Said when no system dialog could be shown.
+    pub note: Option<String>,
 }
+
+/// A dialog that answers "nothing chosen" faster than this never reached a person: rfd returns
+/// the same `None` for a cancelled dialog and for one it could not show (no desktop portal, no
+/// zenity), and only the time tells them apart.
+const NO_DIALOG_WITHIN: std::time::Duration = std::time::Duration::from_millis(400);
 
 impl SavePath {
     /// The "File" row: the path, and "Browse..." for the native save dialog.
     fn ui(&mut self, ui: &mut egui::Ui) {
-        if let Some(rx) = &self.browsing
+        if let Some((rx, opened)) = &self.browsing
             && let Ok(answer) = rx.try_recv()
         {
+            let quick = opened.elapsed() < NO_DIALOG_WITHIN;
             self.browsing = None;
-            if let Some(path) = answer {
-                self.path = path.display().to_string();
+            match answer {
+                Some(path) => self.path = path.display().to_string(),
+                None if quick => {
+                    self.note = Some(
+                        "No system file dialog is available here (no desktop portal or \
+                         zenity): type the path above."
+                            .into(),
+                    )
+                }
+                None => {}
             }
         }
         ui.horizontal(|ui| {
@@ -100,9 +133,13 @@ impl SavePath {
                 .on_hover_text("Choose the file in the system's save dialog")
                 .clicked()
             {
+                self.note = None;
                 self.browse(ui.ctx());
             }
         });
+        if let Some(note) = &self.note {
+            ui.add(egui::Label::new(egui::RichText::new(note).weak()).wrap());
+        }
     }
 
     fn browse(&mut self, ctx: &egui::Context) {
@@ -123,7 +160,7 @@ impl SavePath {
                 ctx.request_repaint();
             });
         if spawned.is_ok() {
-            self.browsing = Some(rx);
+            self.browsing = Some((rx, std::time::Instant::now()));
         }
     }
 
@@ -225,10 +262,13 @@ fn export_window<T>(
     }
     let mut written = None;
     let mut still_open = true;
+    // Anchored at the bottom right, clear of the tab bar and the training controls it would
+    // otherwise cover.
     egui::Window::new(format!("Export {title}"))
         .open(&mut still_open)
         .collapsible(false)
         .resizable(false)
+        .anchor(egui::Align2::RIGHT_BOTTOM, egui::vec2(-16.0, -56.0))
         .show(ctx, |ui| {
             options(ui, data);
             file.ui(ui);
@@ -238,10 +278,10 @@ fn export_window<T>(
                     .and_then(|path| write(&path, data).map(|()| path))
                 {
                     Ok(path) => {
-                        notices.info(format!("exported {}", path.display()));
+                        notices.info("export", format!("exported {}", absolute(&path).display()));
                         written = Some(path);
                     }
-                    Err(e) => notices.error(format!("export failed: {e:#}")),
+                    Err(e) => notices.error("export", format!("export failed: {e:#}")),
                 }
             }
         });
