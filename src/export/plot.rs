@@ -46,19 +46,10 @@ fn render(
 /// Ten distinct class colours: tab10 with its grey (class 7) swapped for a yellow, since a
 /// plot legend greys out a hidden class and the two would look alike.
 pub fn class_rgb(class: usize) -> (u8, u8, u8) {
-    const CLASSES: [(u8, u8, u8); 10] = [
-        (31, 119, 180),
-        (255, 127, 14),
-        (44, 160, 44),
-        (214, 39, 40),
-        (148, 103, 189),
-        (140, 86, 75),
-        (227, 119, 194),
-        (255, 215, 0),
-        (188, 189, 34),
-        (23, 190, 207),
-    ];
-    CLASSES[class % CLASSES.len()]
+    match class % 10 {
+        7 => (255, 215, 0),
+        c => series_rgb(c),
+    }
 }
 
 fn class_colour(class: usize) -> RGBColor {

@@ -255,34 +255,19 @@ impl StudioApp {
 }
 
 fn settings_ui(ui: &mut egui::Ui, shared: &mut Shared<'_>, preference: &mut Preference) {
-    use super::widgets::export::absolute;
     ui.set_min_width(420.0);
-    let name = ui.label("Runs folder");
-    let mut runs = shared.runs_dir.display().to_string();
-    if ui
-        .add(egui::TextEdit::singleline(&mut runs).desired_width(400.0))
-        .labelled_by(name.id)
-        .changed()
-    {
-        *shared.runs_dir = PathBuf::from(runs);
-    }
-    if shared.runs_dir.is_relative() {
-        ui.weak(absolute(shared.runs_dir).display().to_string());
-    }
-    let name = ui
-        .label("Data folder")
-        .on_hover_text("A folder holding mnist/ and fashion-mnist/, or the four IDX files of one");
-    let mut data = shared.data_dir.display().to_string();
-    if ui
-        .add(egui::TextEdit::singleline(&mut data).desired_width(400.0))
-        .labelled_by(name.id)
-        .changed()
-    {
-        *shared.data_dir = PathBuf::from(data);
-    }
-    if shared.data_dir.is_relative() {
-        ui.weak(absolute(shared.data_dir).display().to_string());
-    }
+    folder_field(
+        ui,
+        "Runs folder",
+        "Where runs are saved and listed",
+        shared.runs_dir,
+    );
+    folder_field(
+        ui,
+        "Data folder",
+        "A folder holding mnist/ and fashion-mnist/, or the four IDX files of one",
+        shared.data_dir,
+    );
     ui.separator();
     ui.label("Compute on").on_hover_text(
         "auto: the window's GPU when it is a real one, else the CPU (a software adapter is \
@@ -291,6 +276,22 @@ fn settings_ui(ui: &mut egui::Ui, shared: &mut Shared<'_>, preference: &mut Pref
     ui.radio_value(preference, Preference::Auto, "auto");
     ui.radio_value(preference, Preference::Cpu, "CPU (burn flex)");
     ui.radio_value(preference, Preference::Wgpu, "the window's wgpu device");
+}
+
+/// A labelled path field; a relative path also shows where it points.
+fn folder_field(ui: &mut egui::Ui, label: &str, tip: &str, path: &mut PathBuf) {
+    let name = ui.label(label).on_hover_text(tip);
+    let mut text = path.display().to_string();
+    if ui
+        .add(egui::TextEdit::singleline(&mut text).desired_width(400.0))
+        .labelled_by(name.id)
+        .changed()
+    {
+        *path = PathBuf::from(text);
+    }
+    if path.is_relative() {
+        ui.weak(super::widgets::export::absolute(path).display().to_string());
+    }
 }
 
 impl eframe::App for StudioApp {
