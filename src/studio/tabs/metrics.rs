@@ -17,6 +17,9 @@ use crate::studio::jobs::evaluation::{self, Message};
 use crate::studio::jobs::retraining;
 use crate::studio::widgets::PlotExport;
 
+/// Width of the tab's plots.
+const PLOT_WIDTH: f32 = 380.0;
+
 /// Where the studio keeps the real-data reference row.
 pub const REAL_EVAL: &str = "real-eval.json";
 
@@ -483,6 +486,8 @@ fn success_ui(
         )
     });
     Plot::new("success-bars")
+        // The wheel scrolls the page these plots sit in, not the plot.
+        .allow_scroll(false)
         .height(180.0)
         .include_y(0.0)
         // Room above 100% for the hover label.
@@ -539,6 +544,8 @@ fn confidence_ui(
     // real and synthetic differ, stays visible.
     let floor = 1e-4;
     Plot::new("confidence")
+        // The wheel scrolls the page these plots sit in, not the plot.
+        .allow_scroll(false)
         // The curves rise to the right: the key goes where they are not.
         .legend(Legend::default().position(egui_plot::Corner::LeftTop))
         .height(180.0)
@@ -697,7 +704,10 @@ fn augment_ui(
     }
     heading_ui(ui, title, export, shared, "retraining.png");
     ui.weak(format!("from {source}"));
-    ui.label(egui::RichText::new(crate::eval::augment::provenance_note(results, None)).small());
+    ui.scope(|ui| {
+        ui.set_max_width(PLOT_WIDTH);
+        ui.label(egui::RichText::new(crate::eval::augment::provenance_note(results, None)).small());
+    });
     // One curve per (strategy, real subset, generator data): (synthetic %, accuracy %, std %).
     let curve_name = |r: &AugmentResult| {
         format!(
@@ -737,10 +747,12 @@ fn augment_ui(
             points.insert(0, (0.0, 100.0 * a.mean, 100.0 * a.std));
         }
     }
+    // The key goes below the plot: inside, it would cover the curves it names.
     Plot::new("augment")
-        .legend(Legend::default().text_style(egui::TextStyle::Small))
+        // The wheel scrolls the page these plots sit in, not the plot.
+        .allow_scroll(false)
         .height(220.0)
-        .width(380.0)
+        .width(PLOT_WIDTH)
         .x_axis_label("synthetic images per 100 real")
         .y_axis_label("test accuracy (%)")
         .show(ui, |plot| {
@@ -753,6 +765,22 @@ fn augment_ui(
                 );
             }
         });
+    ui.scope(|ui| {
+        ui.set_max_width(PLOT_WIDTH);
+        ui.horizontal_wrapped(|ui| {
+            for (i, (name, _)) in curves.iter().enumerate() {
+                let (r, g, b) = crate::export::plot::series_rgb(i);
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(format!("— {name}"))
+                            .small()
+                            .color(egui::Color32::from_rgb(r, g, b)),
+                    )
+                    .wrap_mode(egui::TextWrapMode::Extend),
+                );
+            }
+        });
+    });
     export.window(ui.ctx(), "retraining curves", shared.notices, |path| {
         crate::export::plot::lines_png(
             path,

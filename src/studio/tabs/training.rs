@@ -650,6 +650,8 @@ fn plots_ui(
         let many = curves.lines.len() > 4;
         let y_label = curves.y_label;
         let mut plot = Plot::new(curves.title)
+            // The wheel scrolls the page these plots sit in, not the plot.
+            .allow_scroll(false)
             .height(if many { 220.0 } else { 150.0 })
             .width(width)
             .x_axis_label("step")
