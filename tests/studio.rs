@@ -567,4 +567,15 @@ fn the_bundled_model_can_be_evaluated_on_a_first_launch() {
     );
     assert_eq!(row.report.memorised_per_class.len(), 10);
     assert!(runs.path().join("real-eval.json").is_file());
+
+    // The quick retraining shows its classifier steps within seconds of the click.
+    harness.get_by_label("Retrain classifier (quick)").click();
+    harness.step();
+    wait_for(&mut harness, 30, "the first retraining steps", |app| {
+        app.state
+            .metrics
+            .retraining_progress
+            .as_ref()
+            .is_some_and(|(text, share)| text.contains("step") && *share > 0.0)
+    });
 }

@@ -66,14 +66,15 @@ impl Notices {
                 if ui.small_button("x").on_hover_text("Dismiss").clicked() {
                     dismiss = Some(i);
                 }
-                if notice.is_error {
-                    ui.colored_label(
-                        ui.visuals().error_fg_color,
-                        format!("Error: {}", notice.text),
-                    );
+                // One line each, however long: the tab concerned shows the whole message, and
+                // hovering here shows it too.
+                let text = if notice.is_error {
+                    egui::RichText::new(format!("Error: {}", notice.text))
+                        .color(ui.visuals().error_fg_color)
                 } else {
-                    ui.label(&notice.text);
-                }
+                    egui::RichText::new(&notice.text)
+                };
+                ui.add(egui::Label::new(text).truncate());
             });
         }
         if let Some(i) = dismiss {
