@@ -10,6 +10,7 @@ pub mod eval;
 pub mod explore;
 pub mod export;
 pub mod fsutil;
+pub mod interop;
 pub mod model;
 pub mod sampling;
 pub mod studio;

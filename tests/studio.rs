@@ -579,3 +579,24 @@ fn the_bundled_model_can_be_evaluated_on_a_first_launch() {
             .is_some_and(|(text, share)| text.contains("step") && *share > 0.0)
     });
 }
+
+#[test]
+fn a_run_exports_as_safetensors_from_the_runs_list() {
+    let runs = tempfile::tempdir().unwrap();
+    let exports = tempfile::tempdir().unwrap();
+    gan_studio::explore::bundle::unpack_run(runs.path(), "bundled-cdcgan").unwrap();
+    let folder = exports.path().to_owned();
+    let mut harness = studio_with(runs.path(), &common::data_dir(), move |state| {
+        state.tab = Tab::Training;
+        state.export.folder = folder;
+    });
+    harness.run();
+    harness.get_by_label("Export").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the export", |app| {
+        app.state.training.exporting.is_none() && notices(app).contains("exported")
+    });
+    let out = exports.path().join("bundled-cdcgan-safetensors");
+    assert!(out.join("generator.safetensors").is_file());
+    assert!(out.join("config.json").is_file());
+}

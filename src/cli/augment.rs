@@ -7,8 +7,8 @@ use clap::Args;
 
 use super::{DataArgs, RunArgs, TrainedRun};
 use crate::eval::augment::{
-    AugmentEvent, AugmentPlan, GeneratorData, Pretrained, Strategy, markdown, provenance_note,
-    run_plan,
+    AugmentEvent, AugmentPlan, GeneratorData, Pretrained, Strategy, SyntheticImages, markdown,
+    provenance_note, run_plan,
 };
 use crate::eval::classifier;
 use crate::export::plot::lines_png;
@@ -45,6 +45,10 @@ pub struct AugmentArgs {
     /// generator, which saw the whole labelled training set.
     #[arg(long)]
     pub few_real_generator: bool,
+    /// Take the synthetic images from this folder (written by `generate`: PNGs in class
+    /// folders, or IDX files) instead of sampling the run's generator.
+    #[arg(long, value_name = "DIR")]
+    pub synthetic: Option<PathBuf>,
     /// Training steps of each few-real generator.
     #[arg(long, default_value_t = 1000)]
     pub few_real_steps: usize,
@@ -106,13 +110,27 @@ pub fn run(args: AugmentArgs) -> Result<()> {
                 .with_train_limit(None)
         }),
     };
+    let pool = match &args.synthetic {
+        Some(dir) => Some(crate::interop::generated::read_folder(
+            dir,
+            gan.num_classes as u8,
+        )?),
+        None => None,
+    };
+    let images = match &pool {
+        Some(pool) => SyntheticImages::Folder(pool),
+        None => SyntheticImages::Generator {
+            generator: &generator,
+            gan,
+        },
+    };
     let started = std::time::Instant::now();
     let train_images = Some(
         config
             .train_limit
             .map_or(dataset.train.len(), |n| n.min(dataset.train.len())),
     );
-    if !args.few_real_generator {
+    if !args.few_real_generator && args.synthetic.is_none() {
         eprintln!("{}", provenance_note(&[], train_images));
     }
     let results = run_plan(
@@ -120,8 +138,8 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         &dataset.train,
         &dataset.test,
         &Pretrained {
-            generator: &generator,
-            gan,
+            images,
+            classes: gan.num_classes,
             judge: &judge,
         },
         &device.device,
@@ -160,9 +178,13 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         let baseline = results
             .iter()
             .find(|r| r.real_per_class == per_class && r.ratio == 0.0);
-        for (source, &strategy) in [GeneratorData::AllLabelled, GeneratorData::FewRealOnly]
-            .into_iter()
-            .flat_map(|source| plan.strategies.iter().map(move |s| (source, s)))
+        for (source, &strategy) in [
+            GeneratorData::AllLabelled,
+            GeneratorData::Folder,
+            GeneratorData::FewRealOnly,
+        ]
+        .into_iter()
+        .flat_map(|source| plan.strategies.iter().map(move |s| (source, s)))
         {
             let cells: Vec<_> = results
                 .iter()
@@ -195,6 +217,7 @@ pub fn run(args: AugmentArgs) -> Result<()> {
             let trained_on = match source {
                 GeneratorData::AllLabelled => "G: full set",
                 GeneratorData::FewRealOnly => "G: few real only",
+                GeneratorData::Folder => "from a folder",
             };
             series.push((format!("{strategy:?}, {subset}, {trained_on}"), points));
         }

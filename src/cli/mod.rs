@@ -7,6 +7,8 @@ mod classifier;
 mod data;
 mod embed;
 mod eval;
+mod export;
+mod generate;
 mod report;
 mod sample;
 mod train;
@@ -55,6 +57,12 @@ pub enum Command {
     Bench(bench::BenchArgs),
     /// Package a trained generator and classifier as the model compiled into the binary.
     Bundle(bundle::BundleArgs),
+    /// Write a run's generator (or a classifier) as safetensors PyTorch can load.
+    Export(export::ExportArgs),
+    /// Make a run from an exported generator or classifier.
+    Import(export::ImportArgs),
+    /// Write a synthetic data set: one PNG per image in a folder per class, or IDX files.
+    Generate(generate::GenerateArgs),
 }
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -72,6 +80,9 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(args) => report::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Bundle(args) => bundle::run(args),
+        Command::Export(args) => export::export(args),
+        Command::Import(args) => export::import(args),
+        Command::Generate(args) => generate::run(args),
     }
 }
 

@@ -105,10 +105,22 @@ pub fn run(args: ReportArgs) -> Result<()> {
         }
         out
     };
+    // RFC 4180: a field with a comma, quote or line break is quoted, its quotes doubled, so
+    // spreadsheets read every run name as one cell.
+    let field = |f: &str| {
+        if f.contains([',', '"', '\n', '\r']) {
+            format!("\"{}\"", f.replace('"', "\"\""))
+        } else {
+            f.to_owned()
+        }
+    };
+    let line = |cells: &mut dyn Iterator<Item = &str>| {
+        cells.map(field).collect::<Vec<_>>().join(",") + "\r\n"
+    };
     let csv = {
-        let mut out = COLUMNS.join(",") + "\n";
+        let mut out = line(&mut COLUMNS.iter().copied());
         for row in &rows {
-            out.push_str(&(row.join(",") + "\n"));
+            out.push_str(&line(&mut row.iter().map(String::as_str)));
         }
         out
     };

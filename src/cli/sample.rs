@@ -29,6 +29,11 @@ pub struct SampleArgs {
     /// Grid columns for unconditional models.
     #[arg(long, default_value_t = 10)]
     pub cols: usize,
+    /// Also write the exact inputs and outputs as little-endian f32: `latents.f32` (one row of
+    /// latent_dim per image) and `images.f32` (values in [-1, 1]), for checking an export
+    /// elsewhere (bench/check_torch_export.py).
+    #[arg(long)]
+    pub floats: bool,
     #[command(flatten)]
     pub runs: RunArgs,
 }
@@ -111,6 +116,12 @@ pub fn run(args: SampleArgs) -> Result<()> {
     write_images(&args.out.join("images-idx3-ubyte"), &images)?;
     if let Some(labels) = &batch.labels {
         write_labels(&args.out.join("labels-idx1-ubyte"), labels)?;
+    }
+    if args.floats {
+        let bytes =
+            |values: &[f32]| -> Vec<u8> { values.iter().flat_map(|v| v.to_le_bytes()).collect() };
+        crate::fsutil::write_atomic(&args.out.join("latents.f32"), &bytes(&batch.latents))?;
+        crate::fsutil::write_atomic(&args.out.join("images.f32"), &bytes(&pixels))?;
     }
     eprintln!(
         "{} samples from {} ({}) -> {}",

@@ -45,6 +45,8 @@ pub enum GeneratorData {
     AllLabelled,
     /// A generator trained on only the same few real images the classifier gets.
     FewRealOnly,
+    /// Images read from a folder: whatever made them decides what they carry.
+    Folder,
 }
 
 impl GeneratorData {
@@ -52,6 +54,7 @@ impl GeneratorData {
         match self {
             GeneratorData::AllLabelled => "generator trained on the full labelled set",
             GeneratorData::FewRealOnly => "generator trained on the few real images only",
+            GeneratorData::Folder => "images from a folder",
         }
     }
 }
@@ -93,11 +96,50 @@ impl AugmentPlan {
     }
 }
 
-/// The generator trained beforehand and the classifier that judges its images for the filter.
+/// Where the main rows' synthetic images come from.
+pub enum SyntheticImages<'a> {
+    /// A generator trained beforehand.
+    Generator {
+        generator: &'a Generator,
+        gan: &'a GanConfig,
+    },
+    /// Images on disk (e.g. written by `generate`), taken in a fixed class-balanced order.
+    Folder(&'a Split),
+}
+
+/// The synthetic images of the main rows, the number of classes, and the classifier that
+/// judges synthetic images for the filter.
 pub struct Pretrained<'a> {
-    pub generator: &'a Generator,
-    pub gan: &'a GanConfig,
+    pub images: SyntheticImages<'a>,
+    pub classes: usize,
     pub judge: &'a Classifier,
+}
+
+/// `count` images of `pool` with balanced labels, chosen by `seed`.
+fn from_pool(pool: &Split, count: usize, classes: usize, seed: u64) -> Result<Split> {
+    if count > pool.len() {
+        anyhow::bail!(
+            "the synthetic image folder holds {} images; this ratio needs {count}",
+            pool.len()
+        );
+    }
+    let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); classes];
+    for (i, &l) in pool.labels.iter().enumerate() {
+        if let Some(members) = by_class.get_mut(usize::from(l)) {
+            members.push(i);
+        }
+    }
+    let mut rng = StdRng::seed_from_u64(seed);
+    for members in &mut by_class {
+        members.shuffle(&mut rng);
+    }
+    // One of each class in turn, so any prefix is balanced.
+    let longest = by_class.iter().map(Vec::len).max().unwrap_or(0);
+    let order: Vec<usize> = (0..longest)
+        .flat_map(|k| by_class.iter().filter_map(move |m| m.get(k).copied()))
+        .take(count)
+        .collect();
+    Ok(pool.select(&order))
 }
 
 /// What [`run_plan`] reports as it goes.
@@ -211,9 +253,12 @@ pub fn run_plan(
     device: &Device,
     mut on_event: impl FnMut(AugmentEvent<'_>),
 ) -> Result<Vec<AugmentResult>> {
-    let classes = pretrained.gan.num_classes;
+    let classes = pretrained.classes;
     let mut results = Vec::new();
-    let mut sources = vec![GeneratorData::AllLabelled];
+    let mut sources = vec![match pretrained.images {
+        SyntheticImages::Generator { .. } => GeneratorData::AllLabelled,
+        SyntheticImages::Folder(_) => GeneratorData::Folder,
+    }];
     if plan.few_real_generator.is_some() {
         sources.push(GeneratorData::FewRealOnly);
     }
@@ -249,9 +294,17 @@ pub fn run_plan(
                             accuracies.push(accuracy(&model, test, device)?);
                             continue;
                         }
-                        let (generator, gan, judge) = match source {
-                            GeneratorData::AllLabelled => {
-                                (pretrained.generator, pretrained.gan, pretrained.judge)
+                        let (fake, judge) = match source {
+                            GeneratorData::AllLabelled | GeneratorData::Folder => {
+                                let fake = match &pretrained.images {
+                                    SyntheticImages::Generator { generator, gan } => {
+                                        synthetic(generator, gan, count, 2000 + seed, device)?
+                                    }
+                                    SyntheticImages::Folder(pool) => {
+                                        from_pool(pool, count, classes, 2000 + seed)?
+                                    }
+                                };
+                                (fake, pretrained.judge)
                             }
                             GeneratorData::FewRealOnly => {
                                 let recipe = plan
@@ -283,10 +336,12 @@ pub fn run_plan(
                                 }
                                 let (generator, judge) =
                                     slot.as_ref().context("few-real generator missing")?;
-                                (generator, &recipe.gan, judge)
+                                (
+                                    synthetic(generator, &recipe.gan, count, 2000 + seed, device)?,
+                                    judge,
+                                )
                             }
                         };
-                        let fake = synthetic(generator, gan, count, 2000 + seed, device)?;
                         let model = match strategy {
                             Strategy::Mix => {
                                 used.push(fake.len());
@@ -335,6 +390,12 @@ pub fn provenance_note(results: &[AugmentResult], train_images: Option<usize>) -
          the filter trained on them too): their synthetic images carry label information from \
          that whole set, so they do not show what a few real images alone can do."
     );
+    if results.iter().any(|r| r.generator == GeneratorData::Folder) {
+        note.push_str(
+            " Rows marked \"images from a folder\" use that folder's images: they carry whatever \
+             made them (a generator trained on the full labelled set, typically).",
+        );
+    }
     if results
         .iter()
         .any(|r| r.generator == GeneratorData::FewRealOnly)
@@ -361,6 +422,7 @@ pub fn markdown(results: &[AugmentResult], train_images: Option<usize>) -> Strin
             match r.generator {
                 GeneratorData::AllLabelled => "full labelled set",
                 GeneratorData::FewRealOnly => "few real only",
+                GeneratorData::Folder => "(images from a folder)",
             }
         };
         out.push_str(&format!(

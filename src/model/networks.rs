@@ -9,7 +9,7 @@ use super::conv::{ConvDiscriminator, ConvGenerator};
 use super::dense::{DenseDiscriminator, DenseGenerator};
 use super::layers::Condition;
 use super::tf_dcgan::{TfDiscriminator, TfGenerator};
-use crate::sampling::{cycle_labels, normal_latents};
+use crate::sampling::{labels_tensor, normal_latents_host};
 
 #[derive(Module, Debug)]
 pub enum Generator {
@@ -54,12 +54,14 @@ impl Generator {
         // Virtual batch norm: the reference rows go first and are cut off again afterwards.
         let [b, _] = z.dims();
         let device = z.device();
-        let mut rng = StdRng::seed_from_u64(REFERENCE_SEED);
-        let reference_z = normal_latents(&mut rng, reference_rows, config.latent_dim, &device);
+        let (reference_z, reference_labels) = reference_batch(config);
+        let reference_z = Tensor::from_data(
+            burn::tensor::TensorData::new(reference_z, [reference_rows, config.latent_dim]),
+            &device,
+        );
         let z = Tensor::cat(vec![reference_z, z], 0);
-        let condition = condition.map(|condition| {
-            condition.prepend(cycle_labels(reference_rows, config.num_classes, &device))
-        });
+        let condition =
+            condition.map(|condition| condition.prepend(labels_tensor(reference_labels, &device)));
         self.forward_rows(z, condition, reference_rows)
             .narrow(0, reference_rows, b)
     }
@@ -76,6 +78,19 @@ impl Generator {
             Generator::Tf(g) => g.forward(z, reference_rows),
         }
     }
+}
+
+/// Virtual batch norm's fixed reference batch for `config`: latents (rows of `latent_dim`)
+/// and labels (0, 1, ..., cycling), on the host. Exports carry it so other frameworks can
+/// repeat a generator's output exactly.
+pub fn reference_batch(config: &GanConfig) -> (Vec<f32>, Vec<u8>) {
+    let rows = config.reference_rows();
+    let mut rng = StdRng::seed_from_u64(REFERENCE_SEED);
+    let latents = normal_latents_host(&mut rng, rows, config.latent_dim);
+    let labels = (0..rows)
+        .map(|i| (i % config.num_classes.max(1)) as u8)
+        .collect();
+    (latents, labels)
 }
 
 impl Discriminator {

@@ -36,7 +36,8 @@ pub struct TrainState {
     pub elapsed_secs: f64,
 }
 
-fn record_bytes<M: Module>(module: &M, what: &str) -> Result<Bytes> {
+/// A module's record as burnpack bytes, as checkpoints store it.
+pub fn record_bytes<M: Module>(module: &M, what: &str) -> Result<Bytes> {
     // `valid()` first: it folds batch norm's pending running-statistics update into the value
     // the record reads (burn's RunningState syncs in `valid`, not in `into_record`), which a
     // plain `into_record` would miss by one step.

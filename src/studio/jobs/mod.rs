@@ -3,6 +3,7 @@
 
 pub mod embedding;
 pub mod evaluation;
+pub mod export;
 pub mod render;
 pub mod retraining;
 pub mod training;

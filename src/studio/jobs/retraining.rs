@@ -10,7 +10,7 @@ use burn::prelude::Device;
 use super::{Outcome, Waker};
 use crate::data::DatasetKind;
 use crate::eval::augment::{
-    AugmentEvent, AugmentPlan, AugmentResult, Pretrained, Strategy, run_plan,
+    AugmentEvent, AugmentPlan, AugmentResult, Pretrained, Strategy, SyntheticImages, run_plan,
 };
 use crate::fsutil::write_atomic;
 
@@ -75,8 +75,11 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             &dataset.train,
             &dataset.test,
             &Pretrained {
-                generator: &trained.generator,
-                gan: &trained.config.gan,
+                images: SyntheticImages::Generator {
+                    generator: &trained.generator,
+                    gan: &trained.config.gan,
+                },
+                classes: trained.config.gan.num_classes,
                 judge: &judge,
             },
             &request.device,

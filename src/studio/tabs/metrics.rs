@@ -717,6 +717,7 @@ fn augment_ui(
             match r.generator {
                 crate::eval::augment::GeneratorData::AllLabelled => "G saw the full set",
                 crate::eval::augment::GeneratorData::FewRealOnly => "G saw only these",
+                crate::eval::augment::GeneratorData::Folder => "images from a folder",
             }
         )
     };

@@ -65,6 +65,9 @@ pub struct TrainingTab {
     /// Why the last start failed, shown in the tab itself (wrapped) besides the bottom bar.
     #[serde(skip)]
     pub problem: Option<String>,
+    /// A safetensors export in flight.
+    #[serde(skip)]
+    pub exporting: Option<Receiver<Outcome<Vec<std::path::PathBuf>>>>,
 }
 
 /// "A run of this name exists": it can be continued, or the new one can take a free name.
@@ -121,6 +124,27 @@ impl TrainingTab {
     /// Reads what the worker sent since the last frame.
     pub fn drain(&mut self, shared: &mut Shared<'_>) {
         self.drain_reopen(shared);
+        if let Some(rx) = &self.exporting
+            && let Ok(outcome) = rx.try_recv()
+        {
+            self.exporting = None;
+            match outcome {
+                Ok(files) => {
+                    let folder = files
+                        .first()
+                        .and_then(|f| f.parent())
+                        .map(|f| f.display().to_string())
+                        .unwrap_or_default();
+                    shared.notices.info(
+                        "export",
+                        format!("exported safetensors and config.json for PyTorch into {folder}"),
+                    );
+                }
+                Err(e) => shared
+                    .notices
+                    .error("export", format!("export failed: {e}")),
+            }
+        }
         let Some(job) = &self.live.job else { return };
         let started = std::time::Instant::now();
         let mut messages = Vec::new();
@@ -446,6 +470,7 @@ impl TrainingTab {
         }
         let mut resume = None;
         let mut open = None;
+        let mut export = None;
         egui::ScrollArea::vertical()
             .id_salt("runs-list")
             .max_height(180.0)
@@ -476,10 +501,33 @@ impl TrainingTab {
                         {
                             resume = Some(run.name.clone());
                         }
+                        if ui
+                            .add_enabled(
+                                self.exporting.is_none() && run.step > 0,
+                                egui::Button::new("Export").small(),
+                            )
+                            .on_hover_text(
+                                "Write the generator as safetensors with a config.json that a \
+                                 PyTorch module of the same architecture loads \
+                                 (bench/torch_models.py), into the export folder",
+                            )
+                            .clicked()
+                        {
+                            export = Some(run.name.clone());
+                        }
                         ui.end_row();
                     }
                 });
             });
+        if let Some(name) = export {
+            let out = shared.export.folder.join(format!("{name}-safetensors"));
+            self.exporting = Some(crate::studio::jobs::export::spawn(
+                shared.runs_dir.clone(),
+                name,
+                out,
+                shared.waker.clone(),
+            ));
+        }
         if let Some(name) = resume {
             self.form.run_name = name;
             self.start(shared, true);
