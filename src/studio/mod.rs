@@ -9,16 +9,25 @@ pub mod widgets;
 
 pub use app::{StudioApp, StudioState};
 
+/// The application icon: generated digits 1-9 from the bundled model on a rounded tile.
+pub const ICON: &[u8] = include_bytes!("../../assets/icon/gan-studio.png");
+
 /// Opens the studio window and returns when it closes.
 pub fn run() -> anyhow::Result<()> {
+    let mut viewport = egui::ViewportBuilder::default()
+        .with_title("GAN Studio")
+        .with_app_id("gan-studio")
+        .with_inner_size([1360.0, 860.0])
+        .with_min_inner_size([900.0, 600.0]);
+    // The same picture as the desktop entry's icon (assets/gan-studio.desktop).
+    match eframe::icon_data::from_png_bytes(ICON) {
+        Ok(icon) => viewport = viewport.with_icon(icon),
+        Err(e) => eprintln!("the window icon is not a valid PNG: {e}"),
+    }
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Wgpu,
         wgpu_options: compute::wgpu_configuration(),
-        viewport: egui::ViewportBuilder::default()
-            .with_title("GAN Studio")
-            .with_app_id("gan-studio")
-            .with_inner_size([1360.0, 860.0])
-            .with_min_inner_size([900.0, 600.0]),
+        viewport,
         persist_window: true,
         ..Default::default()
     };
@@ -28,4 +37,14 @@ pub fn run() -> anyhow::Result<()> {
         Box::new(|cc| Ok(Box::new(StudioApp::new(cc)))),
     )
     .map_err(|e| anyhow::anyhow!("cannot open the studio window: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_window_icon_decodes() {
+        let icon = eframe::icon_data::from_png_bytes(super::ICON).expect("a valid PNG");
+        assert_eq!((icon.width, icon.height), (256, 256));
+        assert_eq!(icon.rgba.len(), 256 * 256 * 4);
+    }
 }
