@@ -35,6 +35,30 @@ impl fmt::Display for ComputeDevice {
     }
 }
 
+/// Keeps Mesa's Vulkan device-select layer from printing
+/// `error: XDG_RUNTIME_DIR is invalid or not set in the environment.` twice whenever wgpu lists
+/// adapters outside a desktop session (ssh, CI, a cron job). The layer only reorders GPUs for a
+/// display server, and it tries a Wayland connection to do so, which libwayland refuses with
+/// that line when there is no runtime folder. So: when there is none, and the user has not asked
+/// the layer for a device (`MESA_VK_DEVICE_SELECT`, `DRI_PRIME`) or set `NODEVICE_SELECT`
+/// themselves, turn the layer off. Returns whether it did.
+///
+/// # Safety
+/// Changes the environment: call it before any other thread starts (first thing in `main`).
+pub unsafe fn quiet_headless_vulkan() -> bool {
+    let has_runtime_dir =
+        std::env::var_os("XDG_RUNTIME_DIR").is_some_and(|dir| std::path::Path::new(&dir).is_dir());
+    let chosen = ["NODEVICE_SELECT", "MESA_VK_DEVICE_SELECT", "DRI_PRIME"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some());
+    if has_runtime_dir || chosen {
+        return false;
+    }
+    // SAFETY: the caller guarantees no other thread reads or writes the environment now.
+    unsafe { std::env::set_var("NODEVICE_SELECT", "1") };
+    true
+}
+
 /// A wgpu adapter as wgpu reports it.
 #[derive(Clone, Debug)]
 pub struct AdapterSummary {

@@ -359,3 +359,28 @@ fn report_shows_the_evaluated_step_after_a_resume() {
     );
     assert!(first_error_line(&out).contains("holds only a generator"));
 }
+
+/// Outside a desktop session (no XDG_RUNTIME_DIR), choosing a device used to make Mesa's
+/// device-select layer print an alarming "error: XDG_RUNTIME_DIR is invalid..." line twice.
+#[test]
+fn a_command_without_a_display_keeps_stderr_for_real_problems() {
+    let dir = tempfile::tempdir().unwrap();
+    let quiet = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_gan-studio"))
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("GAN_STUDIO_DATA")
+            .env_remove("XDG_RUNTIME_DIR")
+            .env_remove("NODEVICE_SELECT")
+            .env_remove("WAYLAND_DISPLAY")
+            .output()
+            .expect("the binary runs");
+        assert!(out.status.success(), "{args:?} failed");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert_eq!(quiet(&["bundle", "--unpack"]), "");
+    // --device auto (the default) lists the wgpu adapters: the probe that printed the line.
+    let stderr = quiet(&["sample", "--run", "bundled-cdcgan", "--out", "s"]);
+    assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
+    assert_eq!(stderr, "", "sample wrote to stderr");
+}

@@ -131,7 +131,7 @@ pub fn run(args: AugmentArgs) -> Result<()> {
             .map_or(dataset.train.len(), |n| n.min(dataset.train.len())),
     );
     if !args.few_real_generator && args.synthetic.is_none() {
-        eprintln!("{}", provenance_note(&[], train_images));
+        println!("{}", provenance_note(&[], train_images));
     }
     let results = run_plan(
         &plan,
@@ -146,14 +146,14 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         |event| match event {
             AugmentEvent::FewRealGenerator(per_class, seed, step, steps) => {
                 if step == 1 || step % 100 == 0 || step == steps {
-                    eprintln!(
+                    println!(
                         "few-real generator ({per_class}/class, seed {seed}): step {step}/{steps} ({:.0} s)",
                         started.elapsed().as_secs_f64()
                     );
                 }
             }
             AugmentEvent::ClassifierStep(..) => {}
-            AugmentEvent::Result(r) => eprintln!(
+            AugmentEvent::Result(r) => println!(
                 "{}/class, {:.0}% synthetic, {:?}, {}: {:.2}% ± {:.2} ({:.0} s)",
                 r.real_per_class.min(dataset.train.len()),
                 r.ratio * 100.0,
@@ -230,6 +230,6 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         &series,
     )?;
     print!("{table}");
-    eprintln!("-> {}", out.with_extension("md").display());
+    println!("-> {}", out.with_extension("md").display());
     Ok(())
 }

@@ -47,13 +47,13 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
     let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
     std::fs::create_dir_all(&run.root)
         .with_context(|| format!("cannot create {}", run.root.display()))?;
-    eprintln!(
+    println!(
         "training the classifier on {} images ({device})",
         train.len()
     );
     let started = std::time::Instant::now();
     let model = classifier::train(&config, &train, &device.device, |epoch, loss| {
-        eprintln!(
+        println!(
             "epoch {epoch}/{}: mean loss {loss:.4} ({:.0} s)",
             config.epochs,
             started.elapsed().as_secs_f64()

@@ -135,11 +135,11 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         let secs = started.elapsed().as_secs_f64();
         let name = format!("{method:?}").to_lowercase();
         match projection.kl_divergence {
-            Some(kl) => eprintln!(
+            Some(kl) => println!(
                 "{name} of {} points in {secs:.1} s, KL {kl:.3}",
                 labels.len()
             ),
-            None => eprintln!("{name} of {} points in {secs:.1} s", labels.len()),
+            None => println!("{name} of {} points in {secs:.1} s", labels.len()),
         }
         let points = projection.points;
         let title = format!(
@@ -182,6 +182,6 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         &out.join("embedding.json"),
         serde_json::to_string(&file)?.as_bytes(),
     )?;
-    eprintln!("-> {}", out.display());
+    println!("-> {}", out.display());
     Ok(())
 }

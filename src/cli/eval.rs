@@ -73,7 +73,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
             "{}",
             markdown_table(&[("real (held-out half)".into(), &report)])
         );
-        eprintln!(
+        println!(
             "-> {} ({:.1} s)",
             out.display(),
             started.elapsed().as_secs_f64()
@@ -97,7 +97,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
         "{}",
         markdown_table(&[(result.run.clone(), &result.report)])
     );
-    eprintln!(
+    println!(
         "-> {} ({:.1} s)",
         root.join("eval.json").display(),
         started.elapsed().as_secs_f64()

@@ -139,6 +139,6 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    eprintln!("{total} images -> {}", args.out.display());
+    println!("{total} images -> {}", args.out.display());
     Ok(())
 }

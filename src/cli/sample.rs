@@ -123,7 +123,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         crate::fsutil::write_atomic(&args.out.join("latents.f32"), &bytes(&batch.latents))?;
         crate::fsutil::write_atomic(&args.out.join("images.f32"), &bytes(&pixels))?;
     }
-    eprintln!(
+    println!(
         "{} samples from {} ({}) -> {}",
         batch.count,
         run.name(),

@@ -136,7 +136,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
         Trainer::create(config, run, data, &device.device)?
     };
     let gan = &trainer.config.gan;
-    eprintln!(
+    println!(
         "run {} | {} {:?} | {} | steps {}..{}",
         trainer.run.root.display(),
         gan.model.name(),
@@ -163,7 +163,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
                         bar.set_position(m.step as u64);
                         bar.set_message(line);
                     }
-                    None if m.step % 100 == 0 => eprintln!("step {} | {line}", m.step),
+                    None if m.step % 100 == 0 => println!("step {} | {line}", m.step),
                     None => {}
                 }
             }
@@ -181,7 +181,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let outcome = outcome?;
     let secs = started.elapsed().as_secs_f64();
     let steps = trainer.step_count() - start_step;
-    eprintln!(
+    println!(
         "{} {} steps in {secs:.1} s ({:.0} img/s); samples in {}",
         if outcome == RunOutcome::Finished {
             "finished"
