@@ -600,3 +600,66 @@ fn a_run_exports_as_safetensors_from_the_runs_list() {
     assert!(out.join("generator.safetensors").is_file());
     assert!(out.join("config.json").is_file());
 }
+
+#[test]
+fn the_architecture_panel_follows_the_depth_and_measures_a_step() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    harness.get_by_label("Training").click();
+    harness.run();
+    // The default is a shallow cDCGAN: z (100) projects to (64, 7, 7).
+    assert!(harness.query_by_label("Linear(100, 3136)").is_some());
+    assert!(harness.query_by_label("extra.conv").is_none());
+    let params_before = harness
+        .get_by_label_contains("Parameters: G")
+        .value()
+        .unwrap_or_default();
+
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Depth")
+        .click();
+    harness.run();
+    harness.get_by_label("deep").click();
+    harness.run();
+    // Deep doubles the width and adds a 3x3 block at 7x7 in both networks.
+    assert!(harness.query_by_label("Linear(100, 6272)").is_some());
+    assert!(harness.query_all_by_label("(128, 7, 7)").count() >= 2);
+    assert_eq!(harness.get_all_by_label("extra.conv").count(), 2);
+    let params_after = harness
+        .get_by_label_contains("Parameters: G")
+        .value()
+        .unwrap_or_default();
+    assert_ne!(params_before, params_after);
+
+    // The step time is measured on a worker thread once the options settle.
+    let started = Instant::now();
+    while harness.query_by_label_contains(" ms on ").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no step time measured; notices: {}",
+            notices(harness.state())
+        );
+        std::thread::sleep(Duration::from_millis(50));
+        harness.step();
+    }
+    let timing = harness
+        .get_by_label_contains(" ms on ")
+        .value()
+        .unwrap_or_default();
+    assert!(timing.contains("batch 64"), "{timing}");
+
+    // No run has drawn anything yet, so the only Export PNG... is the architecture's.
+    harness.get_by_label("Export PNG...").click();
+    harness.run();
+    let png = out.path().join("architecture.png");
+    harness
+        .get_by_role_and_label(Role::TextInput, "File")
+        .set_text_value_accesskit(png.to_str().unwrap());
+    harness.step();
+    harness.get_by_label("Save").click();
+    harness.run();
+    let image = image::open(&png).expect("a valid PNG");
+    assert_eq!(image.width(), 1100);
+    assert!(image.height() > 600, "deep has a dozen rows");
+}

@@ -1,2 +1,3 @@
+pub mod architecture;
 pub mod grid;
 pub mod plot;

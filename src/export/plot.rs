@@ -27,15 +27,24 @@ fn render(
     path: &Path,
     draw: impl FnOnce(DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
 ) -> Result<()> {
+    render_sized(path, SIZE, draw)
+}
+
+/// [`render`] on a canvas of `size` (width, height) pixels, for figures that are not plots.
+pub(crate) fn render_sized(
+    path: &Path,
+    size: (u32, u32),
+    draw: impl FnOnce(DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
+) -> Result<()> {
     ensure_font();
-    let mut buffer = vec![0u8; (SIZE.0 * SIZE.1 * 3) as usize];
+    let mut buffer = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
-        let root = BitMapBackend::with_buffer(&mut buffer, SIZE).into_drawing_area();
+        let root = BitMapBackend::with_buffer(&mut buffer, size).into_drawing_area();
         root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
         draw(root.clone())?;
         root.present().map_err(|e| anyhow!("{e:?}"))?;
     }
-    let image = image::RgbImage::from_raw(SIZE.0, SIZE.1, buffer).context("plot buffer size")?;
+    let image = image::RgbImage::from_raw(size.0, size.1, buffer).context("plot buffer size")?;
     let mut png = Vec::new();
     image
         .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)

@@ -11,6 +11,7 @@ use burn::tensor::activation::{relu, tanh};
 
 use super::config::{GanConfig, NormKind};
 use super::layers::{Condition, LabelMap, Norm, dropout, leaky_relu};
+use super::summary::{Column, NetworkSummary};
 
 /// DCGAN weights start from N(0, 0.02), as in Radford et al. (2016).
 pub(crate) fn dcgan_init() -> Initializer {
@@ -63,6 +64,22 @@ fn up(in_ch: usize, out_ch: usize, bias: bool, device: &Device) -> ConvTranspose
         .with_bias(bias)
         .with_initializer(dcgan_init())
         .init(device)
+}
+
+/// The label map's two layers as one row: Embedding(C, E) then Linear(E -> side²), bias
+/// included, shown as (1, side, side); the column's shape is left as it was.
+fn label_map_summary(column: &mut Column, config: &GanConfig, side: usize) {
+    let (c, e) = (config.num_classes, config.label_embedding);
+    column.side_input(
+        "label_map",
+        format!(
+            "label map: Embedding({c}, {e}), Linear({e}, {})",
+            side * side
+        ),
+        vec![1, side, side],
+        c * e + e * side * side + side * side,
+        (e * side * side) as u64,
+    );
 }
 
 /// A 3x3 stride-1 convolution followed by a norm: the deep models' extra block.
@@ -126,6 +143,31 @@ impl ConvGenerator {
             channels: 2 * w,
             side,
         }
+    }
+
+    /// The layers [`Self::forward`] runs, for the architecture panel.
+    pub fn summary(config: &GanConfig) -> NetworkSummary {
+        let w = config.depth.conv_width();
+        let q = config.image_size / 4;
+        let g_norm = config.generator_norm;
+        let bias = config.bias_before(g_norm);
+        let mut column = Column::new(vec![config.latent_dim]);
+        column.linear("project", 2 * w * q * q, bias);
+        column.view(vec![2 * w, q, q]);
+        if config.model.is_conditional() {
+            label_map_summary(&mut column, config, q);
+            column.concat("join", "label map", 1);
+        }
+        column.norm("norm0", g_norm, "ReLU");
+        if config.depth.conv_extra_block() {
+            column.conv_with_bias("extra.conv", 2 * w, 3, 1, 1, bias);
+            column.norm("extra.norm", g_norm, "ReLU");
+        }
+        column.conv_transpose("up1", w, 4, 2, 1, 0, bias);
+        column.norm("norm1", g_norm, "ReLU");
+        column.conv_transpose("up2", 1, 4, 2, 1, 0, true);
+        column.activation("tanh");
+        column.finish()
     }
 
     /// z (B, L), condition of B rows -> images (B, 1, 28, 28) in [-1, 1]
@@ -195,6 +237,29 @@ impl ConvDiscriminator {
             dropout: DropoutConfig::new(config.dropout).init(),
             slope: config.leaky_slope,
         }
+    }
+
+    /// The layers [`Self::forward`] runs, for the architecture panel.
+    pub fn summary(config: &GanConfig) -> NetworkSummary {
+        let w = config.depth.conv_width();
+        let s = config.image_size;
+        let d_norm = config.discriminator_norm;
+        let bias = config.bias_before(d_norm);
+        let mut column = Column::new(vec![1, s, s]);
+        if config.model.is_conditional() {
+            label_map_summary(&mut column, config, s);
+            column.concat("join", "label map", 1);
+        }
+        column.conv("conv1", w, 4, 2, 1);
+        column.activation("LeakyReLU");
+        column.conv_with_bias("conv2", 2 * w, 4, 2, 1, bias);
+        column.norm("norm2", d_norm, "LeakyReLU");
+        if config.depth.conv_extra_block() {
+            column.conv_with_bias("extra.conv", 2 * w, 3, 1, 1, bias);
+            column.norm("extra.norm", d_norm, "LeakyReLU");
+        }
+        column.linear("head", 1, true);
+        column.finish()
     }
 
     /// images (B, 1, 28, 28), labels (B) -> logits (B, 1)

@@ -8,6 +8,7 @@ use burn::tensor::activation::tanh;
 use super::config::GanConfig;
 use super::conv::dcgan_init;
 use super::layers::{Condition, Norm, dropout, embed_labels, leaky_relu};
+use super::summary::{Column, NetworkSummary};
 
 fn linear(input: usize, output: usize, device: &Device) -> Linear {
     LinearConfig::new(input, output)
@@ -50,6 +51,29 @@ impl DenseGenerator {
             output: linear(input, side * side, device),
             side,
         }
+    }
+
+    /// The layers [`Self::forward`] runs, for the architecture panel.
+    pub fn summary(config: &GanConfig) -> NetworkSummary {
+        let mut column = Column::new(vec![config.latent_dim]);
+        let (c, e) = (config.num_classes, config.label_embedding);
+        column.side_input(
+            "embedding",
+            format!("Embedding({c}, {e})"),
+            vec![e],
+            c * e,
+            0,
+        );
+        column.concat("join", "label embedding", e);
+        for (i, &width) in config.depth.dense_widths().iter().enumerate() {
+            column.linear(&format!("hidden.{i}"), width, true);
+            column.norm(&format!("norms.{i}"), config.generator_norm, "LeakyReLU");
+        }
+        let side = config.image_size;
+        column.linear("output", side * side, true);
+        column.activation("tanh");
+        column.view(vec![1, side, side]);
+        column.finish()
     }
 
     /// z (B, L), condition of B rows -> images (B, 1, 28, 28) in [-1, 1]
@@ -109,6 +133,36 @@ impl DenseDiscriminator {
             dropout: DropoutConfig::new(config.dropout).init(),
             slope: config.leaky_slope,
         }
+    }
+
+    /// The layers [`Self::forward`] runs, for the architecture panel.
+    pub fn summary(config: &GanConfig) -> NetworkSummary {
+        let s = config.image_size;
+        let mut column = Column::new(vec![1, s, s]);
+        column.reshape("flatten", "flatten", vec![s * s]);
+        let (c, e) = (config.num_classes, config.label_embedding);
+        column.side_input(
+            "embedding",
+            format!("Embedding({c}, {e})"),
+            vec![e],
+            c * e,
+            0,
+        );
+        column.concat("join", "label embedding", e);
+        for (i, &width) in config.depth.dense_widths().iter().rev().enumerate() {
+            column.linear(&format!("hidden.{i}"), width, true);
+            if i > 0 {
+                column.norm(
+                    &format!("norms.{}", i - 1),
+                    config.discriminator_norm,
+                    "LeakyReLU",
+                );
+            } else {
+                column.activation("LeakyReLU");
+            }
+        }
+        column.linear("head", 1, true);
+        column.finish()
     }
 
     /// images (B, 1, 28, 28), labels (B) -> logits (B, 1)

@@ -9,6 +9,7 @@ use burn::tensor::activation::tanh;
 use super::config::GanConfig;
 use super::conv::dcgan_init;
 use super::layers::{Norm, dropout, leaky_relu};
+use super::summary::{Column, NetworkSummary};
 
 /// Keras's `LeakyReLU()` default, which the tutorial uses throughout.
 const SLOPE: f64 = 0.3;
@@ -65,6 +66,22 @@ impl TfGenerator {
         }
     }
 
+    /// The layers [`Self::forward`] runs, for the architecture panel.
+    pub fn summary(config: &GanConfig) -> NetworkSummary {
+        let norm = config.generator_norm;
+        let mut column = Column::new(vec![config.latent_dim]);
+        column.linear("dense", 7 * 7 * 256, false);
+        column.norm("norm0", norm, "LeakyReLU");
+        column.reshape("reshape", "reshape", vec![256, 7, 7]);
+        column.conv_transpose("up1", 128, 5, 1, 2, 0, false);
+        column.norm("norm1", norm, "LeakyReLU");
+        column.conv_transpose("up2", 64, 5, 2, 2, 1, false);
+        column.norm("norm2", norm, "LeakyReLU");
+        column.conv_transpose("up3", 1, 5, 2, 2, 1, false);
+        column.activation("tanh");
+        column.finish()
+    }
+
     pub fn forward(&self, z: Tensor<2>, reference_rows: usize) -> Tensor<4> {
         let [b, _] = z.dims();
         let x = leaky_relu(
@@ -110,6 +127,17 @@ impl TfDiscriminator {
                 .init(device),
             dropout: DropoutConfig::new(prob).init(),
         }
+    }
+
+    /// The layers [`Self::forward`] runs, for the architecture panel.
+    pub fn summary(_config: &GanConfig) -> NetworkSummary {
+        let mut column = Column::new(vec![1, 28, 28]);
+        column.conv("conv1", 64, 5, 2, 2);
+        column.activation("LeakyReLU");
+        column.conv("conv2", 128, 5, 2, 2);
+        column.activation("LeakyReLU");
+        column.linear("head", 1, true);
+        column.finish()
     }
 
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {

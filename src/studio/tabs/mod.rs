@@ -1,5 +1,6 @@
 //! One struct per tab, each with a `ui` method; the app picks one by [`Tab`].
 
+pub mod architecture;
 pub mod embedding;
 pub mod explorer;
 pub mod metrics;

@@ -65,6 +65,10 @@ pub struct TrainingTab {
     /// Why the last start failed, shown in the tab itself (wrapped) besides the bottom bar.
     #[serde(skip)]
     pub problem: Option<String>,
+    /// The architecture panel is folded away (it shows by default).
+    pub hide_architecture: bool,
+    #[serde(skip)]
+    architecture: super::architecture::ArchitecturePanel,
     /// A safetensors export in flight.
     #[serde(skip)]
     pub exporting: Option<Receiver<Outcome<Vec<std::path::PathBuf>>>>,
@@ -303,6 +307,20 @@ impl TrainingTab {
                     });
                 });
             });
+        if !self.hide_architecture {
+            egui::Panel::right("training-architecture")
+                .frame(crate::studio::widgets::clear_side(ui.style()))
+                .resizable(true)
+                .default_size(300.0)
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .id_salt("training-architecture")
+                        .show(ui, |ui| {
+                            self.architecture
+                                .ui(ui, &self.form, self.live.is_running(), shared);
+                        });
+                });
+        }
         egui::CentralPanel::default()
             .frame(crate::studio::widgets::clear_central(ui.style()))
             .show(ui, |ui| {
@@ -355,6 +373,12 @@ impl TrainingTab {
                 self.start(shared, false);
             }
         });
+        let mut shown = !self.hide_architecture;
+        ui.checkbox(&mut shown, "Show the architecture")
+            .on_hover_text(
+                "The networks these options build, layer by layer, with a measured step time",
+            );
+        self.hide_architecture = !shown;
         self.conflict_ui(ui, shared);
     }
 
