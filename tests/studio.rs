@@ -126,6 +126,8 @@ fn training_starts_streams_and_stops_with_a_checkpoint() {
     let runs = tempfile::tempdir().unwrap();
     let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
         state.tab = Tab::Training;
+        // Its Export PNG... would come first; the loss plot's is the one under test here.
+        state.training.hide_architecture = true;
         let form = &mut state.training.form;
         form.run_name = "tiny".into();
         form.max_steps = 400;
@@ -662,4 +664,94 @@ fn the_architecture_panel_follows_the_depth_and_measures_a_step() {
     let image = image::open(&png).expect("a valid PNG");
     assert_eq!(image.width(), 1100);
     assert!(image.height() > 600, "deep has a dozen rows");
+}
+
+#[test]
+fn compare_draws_the_same_latents_in_every_run_plays_and_exports() {
+    let runs = tempfile::tempdir().unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let mut harness = studio(runs.path(), &common::data_dir());
+    harness.get_by_label("Compare").click();
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("Pick two or more runs")
+            .is_some()
+    );
+    // A GAN (latent 100) and the PCA baseline (20 components, fitted on the spot).
+    harness.get_by_label("bundled cDCGAN").click();
+    harness.step();
+    harness.get_by_label("PCA baseline (MNIST)").click();
+    harness.step();
+    wait_for(&mut harness, 120, "both grids", |app| {
+        app.state.compare.is_drawn() && app.state.compare.slots().len() == 2
+    });
+    let slots = harness.state().state.compare.slots();
+    assert!(slots.iter().all(|s| s.error.is_none()));
+    assert!(slots.iter().all(|s| s.grid.count == 60), "10 classes x 6");
+    assert_eq!(slots[1].latent_dim, 20);
+    assert!(
+        harness
+            .query_by_label_contains("the first 20 coordinates")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Latent sizes differ")
+            .is_some()
+    );
+
+    let pixels = |app: &StudioApp| -> Vec<Vec<f32>> {
+        app.state
+            .compare
+            .slots()
+            .iter()
+            .map(|s| s.grid.pixels.clone())
+            .collect()
+    };
+    let changed_from = |before: Vec<Vec<f32>>| {
+        move |app: &StudioApp| {
+            let now = pixels(app);
+            now.len() == before.len() && now.iter().zip(&before).all(|(a, b)| a != b)
+        }
+    };
+    // New latents redraws every run.
+    let before = pixels(harness.state());
+    harness.get_by_label("New latents").click();
+    wait_for(
+        &mut harness,
+        60,
+        "new latents in every grid",
+        changed_from(before),
+    );
+
+    // Play walks all grids along the interpolation at once.
+    let before = pixels(harness.state());
+    harness.get_by_label("Play").click();
+    wait_for(
+        &mut harness,
+        60,
+        "the interpolation to move every grid",
+        changed_from(before),
+    );
+    assert!(harness.state().state.compare.t > 0.0);
+    harness.get_by_label("Pause").click();
+    harness.step();
+    assert!(!harness.state().state.compare.playing);
+
+    // The whole comparison as one PNG.
+    harness.get_by_label("Export PNG...").click();
+    harness.run();
+    let png = out.path().join("comparison.png");
+    harness
+        .get_by_role_and_label(Role::TextInput, "File")
+        .set_text_value_accesskit(png.to_str().unwrap());
+    harness.step();
+    harness.get_by_label("Save").click();
+    harness.step();
+    let image = image::open(&png).expect("a valid PNG");
+    // Two blocks of 6 tiles of 56 px side by side, 10 rows of tiles high.
+    assert!(image.width() >= 2 * 6 * 56, "width {}", image.width());
+    assert!(image.height() >= 10 * 56, "height {}", image.height());
+    assert!(notices(harness.state()).contains("exported"));
 }

@@ -3,6 +3,7 @@
 
 pub mod bundle;
 pub mod latent;
+pub mod pca;
 pub mod source;
 
 pub use latent::{Interpolation, interpolate, principal_directions};

@@ -1,3 +1,4 @@
 pub mod architecture;
+pub mod compare;
 pub mod grid;
 pub mod plot;

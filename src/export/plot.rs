@@ -36,11 +36,24 @@ pub(crate) fn render_sized(
     size: (u32, u32),
     draw: impl FnOnce(DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
 ) -> Result<()> {
+    render_onto(
+        path,
+        size,
+        vec![255u8; (size.0 * size.1 * 3) as usize],
+        draw,
+    )
+}
+
+/// [`render_sized`] over `buffer` (RGB, `size`), which already holds pictures to draw on.
+pub(crate) fn render_onto(
+    path: &Path,
+    size: (u32, u32),
+    mut buffer: Vec<u8>,
+    draw: impl FnOnce(DrawingArea<BitMapBackend, plotters::coord::Shift>) -> Result<()>,
+) -> Result<()> {
     ensure_font();
-    let mut buffer = vec![0u8; (size.0 * size.1 * 3) as usize];
     {
         let root = BitMapBackend::with_buffer(&mut buffer, size).into_drawing_area();
-        root.fill(&WHITE).map_err(|e| anyhow!("{e:?}"))?;
         draw(root.clone())?;
         root.present().map_err(|e| anyhow!("{e:?}"))?;
     }

@@ -72,10 +72,7 @@ fn label_map_summary(column: &mut Column, config: &GanConfig, side: usize) {
     let (c, e) = (config.num_classes, config.label_embedding);
     column.side_input(
         "label_map",
-        format!(
-            "label map: Embedding({c}, {e}), Linear({e}, {})",
-            side * side
-        ),
+        format!("Embedding({c}, {e}), Linear({e}, {})", side * side),
         vec![1, side, side],
         c * e + e * side * side + side * side,
         (e * side * side) as u64,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::compute::{Compute, Preference};
 use super::jobs::Waker;
+use super::tabs::compare::CompareTab;
 use super::tabs::embedding::EmbeddingTab;
 use super::tabs::explorer::ExplorerTab;
 use super::tabs::metrics::MetricsTab;
@@ -32,6 +33,7 @@ pub struct StudioState {
     pub explorer: ExplorerTab,
     pub metrics: MetricsTab,
     pub embedding: EmbeddingTab,
+    pub compare: CompareTab,
 }
 
 impl Default for StudioState {
@@ -48,6 +50,7 @@ impl Default for StudioState {
             explorer: ExplorerTab::default(),
             metrics: MetricsTab::default(),
             embedding: EmbeddingTab::default(),
+            compare: CompareTab::default(),
         }
     }
 }
@@ -189,6 +192,7 @@ impl StudioApp {
             explorer,
             metrics,
             embedding,
+            compare,
         } = state;
         let mut shared = Shared {
             runs_dir,
@@ -203,6 +207,7 @@ impl StudioApp {
         explorer.drain(&mut shared);
         metrics.drain(&mut shared);
         embedding.drain(&mut shared);
+        compare.drain(&mut shared);
 
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -249,6 +254,7 @@ impl StudioApp {
                     let generator = explorer.generator().cloned();
                     embedding.ui(ui, &mut shared, generator.as_ref());
                 }
+                Tab::Compare => compare.ui(ui, &mut shared),
             });
         frames.record(started, started.elapsed());
     }

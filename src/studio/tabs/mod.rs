@@ -1,6 +1,7 @@
 //! One struct per tab, each with a `ui` method; the app picks one by [`Tab`].
 
 pub mod architecture;
+pub mod compare;
 pub mod embedding;
 pub mod explorer;
 pub mod metrics;
@@ -22,10 +23,17 @@ pub enum Tab {
     Explorer,
     Metrics,
     Embedding,
+    Compare,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 4] = [Tab::Training, Tab::Explorer, Tab::Metrics, Tab::Embedding];
+    pub const ALL: [Tab; 5] = [
+        Tab::Training,
+        Tab::Explorer,
+        Tab::Metrics,
+        Tab::Embedding,
+        Tab::Compare,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -33,6 +41,7 @@ impl Tab {
             Tab::Explorer => "Latent explorer",
             Tab::Metrics => "Metrics",
             Tab::Embedding => "Embedding",
+            Tab::Compare => "Compare",
         }
     }
 }
