@@ -662,7 +662,7 @@ fn the_architecture_panel_follows_the_depth_and_measures_a_step() {
     harness.get_by_label("Save").click();
     harness.run();
     let image = image::open(&png).expect("a valid PNG");
-    assert_eq!(image.width(), 1100);
+    assert_eq!(image.width(), 1160, "two columns of 540 px and margins");
     assert!(image.height() > 600, "deep has a dozen rows");
 }
 

@@ -9,11 +9,12 @@ use plotters::prelude::*;
 use super::plot::render_sized;
 use crate::model::summary::{ArchitectureSummary, NetworkSummary, format_count, format_shape};
 
-const WIDTH: u32 = 1100;
-const COLUMN: i32 = 520;
+const COLUMN: i32 = 540;
 const MARGIN: i32 = 20;
-const ROW: i32 = 50;
-const BOX: i32 = 42;
+/// Two columns with a gap of two margins, and a margin either side.
+const WIDTH: u32 = (2 * COLUMN + 4 * MARGIN) as u32;
+const ROW: i32 = 56;
+const BOX: i32 = 48;
 const HEADER: i32 = 80;
 const LINE: i32 = 24;
 
@@ -118,17 +119,17 @@ fn column(
         } else {
             format!("{name} · {kind}")
         };
-        root.draw(&Text::new(left, (x + 8, top + 12), ("sans-serif", 16)))
+        root.draw(&Text::new(left, (x + 8, top + 6), ("sans-serif", 16)))
             .map_err(err)?;
-        let right = if params > 0 {
-            format!("{shape}  {}", format_count(params as u64))
+        let second = if params > 0 {
+            format!("{shape}   {} params", format_count(params as u64))
         } else {
             shape
         };
         root.draw(&Text::new(
-            right,
-            (x + COLUMN - 190, top + 12),
-            ("sans-serif", 16),
+            second,
+            (x + 8, top + 26),
+            ("sans-serif", 15).into_font().color(&RGBColor(60, 60, 60)),
         ))
         .map_err(err)?;
     }

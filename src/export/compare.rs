@@ -26,7 +26,9 @@ pub struct CompareBlock {
 const MARGIN: u32 = 24;
 const GAP: u32 = 32;
 const TITLE: u32 = 34;
-const NOTE: u32 = 24;
+/// Height of one line of a note; a note's " · " parts go on lines of their own so a long
+/// note never runs into the next block.
+const NOTE_LINE: u32 = 19;
 const LINE: u32 = 22;
 const FOOTER: u32 = 30;
 /// Pixels per image pixel: 28x28 digits become 56x56 tiles.
@@ -59,10 +61,17 @@ pub fn compare_png(path: &Path, blocks: &[CompareBlock], footer: &str) -> Result
     let widths: Vec<u32> = grids.iter().map(|g| g.width().max(260)).collect();
     let grid_height = grids.iter().map(|g| g.height()).max().unwrap_or(0);
     let metric_lines = blocks.iter().map(|b| b.metrics.len()).max().unwrap_or(0) as u32;
+    let note_lines = blocks
+        .iter()
+        .map(|b| b.note.split(" · ").count())
+        .max()
+        .unwrap_or(0) as u32;
+    let note_height = note_lines * NOTE_LINE + 6;
     let width = 2 * MARGIN + widths.iter().sum::<u32>() + GAP * (blocks.len() as u32 - 1);
-    let height = MARGIN + TITLE + NOTE + grid_height + 12 + metric_lines * LINE + FOOTER + MARGIN;
+    let height =
+        MARGIN + TITLE + note_height + grid_height + 12 + metric_lines * LINE + FOOTER + MARGIN;
     let mut buffer = vec![255u8; (width * height * 3) as usize];
-    let top = MARGIN + TITLE + NOTE;
+    let top = MARGIN + TITLE + note_height;
     let mut left = MARGIN;
     let mut lefts = Vec::new();
     for (grid, block_width) in grids.iter().zip(&widths) {
@@ -83,12 +92,14 @@ pub fn compare_png(path: &Path, blocks: &[CompareBlock], footer: &str) -> Result
                 ("sans-serif", 24),
             ))
             .map_err(err)?;
-            root.draw(&Text::new(
-                block.note.as_str(),
-                (x, (MARGIN + TITLE) as i32),
-                ("sans-serif", 15).into_font().color(&RGBColor(90, 90, 90)),
-            ))
-            .map_err(err)?;
+            for (i, part) in block.note.split(" · ").enumerate() {
+                root.draw(&Text::new(
+                    part,
+                    (x, (MARGIN + TITLE + i as u32 * NOTE_LINE) as i32),
+                    ("sans-serif", 15).into_font().color(&RGBColor(90, 90, 90)),
+                ))
+                .map_err(err)?;
+            }
             let mut y = (top + grid.height() + 12) as i32;
             for line in &block.metrics {
                 root.draw(&Text::new(line.as_str(), (x, y), ("sans-serif", 17)))
@@ -129,7 +140,8 @@ mod tests {
         let grid_width = (3 * (28 + 1) + 1) as u32 * SCALE as u32;
         assert!(image.width() >= 2 * 260 + GAP + 2 * MARGIN);
         // The middle of the first tile of each block: white for a, black for b.
-        let y = MARGIN + TITLE + NOTE + 20;
+        // One line of note ("note") above the grids.
+        let y = MARGIN + TITLE + NOTE_LINE + 6 + 20;
         assert_eq!(image.get_pixel(MARGIN + 20, y).0, [255, 255, 255]);
         let second = MARGIN + grid_width.max(260) + GAP;
         assert_eq!(image.get_pixel(second + 20, y).0, [0, 0, 0]);

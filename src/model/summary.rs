@@ -302,7 +302,7 @@ impl Column {
     pub fn concat(&mut self, name: &str, what: &str, extra: usize) {
         let mut output = self.shape.clone();
         output[0] += extra;
-        self.push(name, format!("join {what}"), output, 0, 0);
+        self.push(name, format!("concatenate {what}"), output, 0, 0);
     }
 
     /// A (features) shape seen as (C, H, W).

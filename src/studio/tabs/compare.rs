@@ -422,7 +422,7 @@ impl CompareTab {
                     parts.push(format!("the first {} coordinates", s.latent_dim));
                 }
                 if !s.conditional {
-                    parts.push("unconditional: rows are not classes".to_owned());
+                    parts.push("unconditional (rows are not classes)".to_owned());
                 }
                 parts.join(" · ")
             })
@@ -468,8 +468,18 @@ impl CompareTab {
                     for (slot, note) in self.runtime.slots.iter_mut().zip(&notes) {
                         ui.vertical(|ui| {
                             ui.set_width(block);
-                            ui.strong(&slot.pick.name);
-                            ui.weak(note);
+                            // Room for a name and three lines of note in every block, so the
+                            // grids start at the same height and line up row by row.
+                            let header = 4.0 * ui.text_style_height(&egui::TextStyle::Body) + 8.0;
+                            ui.allocate_ui_with_layout(
+                                egui::vec2(block, header),
+                                egui::Layout::top_down(egui::Align::LEFT),
+                                |ui| {
+                                    ui.set_min_height(header);
+                                    ui.strong(&slot.pick.name);
+                                    ui.weak(note);
+                                },
+                            );
                             if let Some(error) = &slot.error {
                                 ui.colored_label(ui.visuals().error_fg_color, error);
                             } else if slot
