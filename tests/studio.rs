@@ -61,6 +61,23 @@ fn wait_for(
     harness.step();
 }
 
+/// Presses the first "Export PNG..." on screen and saves to `path` from its window.
+fn export_first(harness: &mut Harness<'_, StudioApp>, path: &Path) {
+    harness
+        .get_all_by_label("Export PNG...")
+        .next()
+        .expect("an Export PNG... button")
+        .click();
+    // A new window lays itself out in its first frame and shows in the next.
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::TextInput, "File")
+        .set_text_value_accesskit(&path.display().to_string());
+    harness.step();
+    harness.get_by_label("Save").click();
+    harness.run();
+}
+
 fn notices(app: &StudioApp) -> String {
     app.notices
         .items
@@ -190,18 +207,7 @@ fn training_starts_streams_and_stops_with_a_checkpoint() {
 
     // The loss plot exports as a PNG for slides.
     let png = runs.path().join("figures/losses.png");
-    harness
-        .get_all_by_label("Export PNG...")
-        .next()
-        .unwrap()
-        .click();
-    harness.run();
-    harness
-        .get_by_role_and_label(Role::TextInput, "File")
-        .set_text_value_accesskit(png.to_str().unwrap());
-    harness.step();
-    harness.get_by_label("Save").click();
-    harness.run();
+    export_first(&mut harness, &png);
     let image = image::open(&png).expect("a valid PNG of the losses");
     assert_eq!((image.width(), image.height()), (900, 700));
 
@@ -316,18 +322,7 @@ fn export_writes_a_png_and_reports_an_unwritable_folder() {
     open_explorer(&mut harness);
 
     let export = |harness: &mut Harness<'_, StudioApp>, path: &str| {
-        harness
-            .get_all_by_label("Export PNG...")
-            .next()
-            .unwrap()
-            .click();
-        // A new window lays itself out in its first frame and shows in the next.
-        harness.run();
-        let field = harness.get_by_role_and_label(Role::TextInput, "File");
-        field.set_text_value_accesskit(path);
-        harness.step();
-        harness.get_by_label("Save").click();
-        harness.run();
+        export_first(harness, Path::new(path));
     };
 
     let png = out.path().join("slides/digit.png");
@@ -652,15 +647,8 @@ fn the_architecture_panel_follows_the_depth_and_measures_a_step() {
     assert!(timing.contains("batch 64"), "{timing}");
 
     // No run has drawn anything yet, so the only Export PNG... is the architecture's.
-    harness.get_by_label("Export PNG...").click();
-    harness.run();
     let png = out.path().join("architecture.png");
-    harness
-        .get_by_role_and_label(Role::TextInput, "File")
-        .set_text_value_accesskit(png.to_str().unwrap());
-    harness.step();
-    harness.get_by_label("Save").click();
-    harness.run();
+    export_first(&mut harness, &png);
     let image = image::open(&png).expect("a valid PNG");
     assert_eq!(image.width(), 1160, "two columns of 540 px and margins");
     assert!(image.height() > 600, "deep has a dozen rows");
@@ -740,15 +728,8 @@ fn compare_draws_the_same_latents_in_every_run_plays_and_exports() {
     assert!(!harness.state().state.compare.playing);
 
     // The whole comparison as one PNG.
-    harness.get_by_label("Export PNG...").click();
-    harness.run();
     let png = out.path().join("comparison.png");
-    harness
-        .get_by_role_and_label(Role::TextInput, "File")
-        .set_text_value_accesskit(png.to_str().unwrap());
-    harness.step();
-    harness.get_by_label("Save").click();
-    harness.step();
+    export_first(&mut harness, &png);
     let image = image::open(&png).expect("a valid PNG");
     // Two blocks of 6 tiles of 56 px side by side, 10 rows of tiles high.
     assert!(image.width() >= 2 * 6 * 56, "width {}", image.width());

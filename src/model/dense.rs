@@ -56,15 +56,7 @@ impl DenseGenerator {
     /// The layers [`Self::forward`] runs, for the architecture panel.
     pub fn summary(config: &GanConfig) -> NetworkSummary {
         let mut column = Column::new(vec![config.latent_dim]);
-        let (c, e) = (config.num_classes, config.label_embedding);
-        column.side_input(
-            "embedding",
-            format!("Embedding({c}, {e})"),
-            vec![e],
-            c * e,
-            0,
-        );
-        column.concat("join", "label embedding", e);
+        column.label_embedding(config.num_classes, config.label_embedding);
         for (i, &width) in config.depth.dense_widths().iter().enumerate() {
             column.linear(&format!("hidden.{i}"), width, true);
             column.norm(&format!("norms.{i}"), config.generator_norm, "LeakyReLU");
@@ -140,15 +132,7 @@ impl DenseDiscriminator {
         let s = config.image_size;
         let mut column = Column::new(vec![1, s, s]);
         column.reshape("flatten", "flatten", vec![s * s]);
-        let (c, e) = (config.num_classes, config.label_embedding);
-        column.side_input(
-            "embedding",
-            format!("Embedding({c}, {e})"),
-            vec![e],
-            c * e,
-            0,
-        );
-        column.concat("join", "label embedding", e);
+        column.label_embedding(config.num_classes, config.label_embedding);
         for (i, &width) in config.depth.dense_widths().iter().rev().enumerate() {
             column.linear(&format!("hidden.{i}"), width, true);
             if i > 0 {

@@ -193,6 +193,19 @@ impl Column {
         self.shape = shape;
     }
 
+    /// A learned embedding of `classes` labels into `features` values, joined to the current
+    /// (flat) shape: the dense networks' conditioning.
+    pub fn label_embedding(&mut self, classes: usize, features: usize) {
+        self.side_input(
+            "embedding",
+            format!("Embedding({classes}, {features})"),
+            vec![features],
+            classes * features,
+            0,
+        );
+        self.concat("join", "label embedding", features);
+    }
+
     /// A row that computes nothing learned: a reshape, a concatenation.
     pub fn reshape(&mut self, name: &str, kind: &str, output: Vec<usize>) {
         self.push(name, kind.to_owned(), output, 0, 0);
