@@ -132,9 +132,39 @@ fn data_info_accepts_the_real_files() {
         String::from_utf8_lossy(&out.stderr)
     );
     let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(stdout.contains("train: 60000 images of 28x28"), "{stdout}");
-    assert!(stdout.contains("test: 10000 images"), "{stdout}");
-    assert!(stdout.contains("[5923, 6742, 5958"), "{stdout}");
+    if common::has_full_mnist() {
+        assert!(stdout.contains("train: 60000 images of 28x28"), "{stdout}");
+        assert!(stdout.contains("test: 10000 images"), "{stdout}");
+        assert!(stdout.contains("[5923, 6742, 5958"), "{stdout}");
+    } else {
+        // The repository's slice: the first 3,000 training and 1,000 test images.
+        assert!(stdout.contains("train: 3000 images of 28x28"), "{stdout}");
+        assert!(stdout.contains("test: 1000 images"), "{stdout}");
+        assert!(stdout.contains("[285, 339, 299"), "{stdout}");
+    }
+}
+
+#[test]
+fn the_fashion_slice_in_the_repository_reads_as_fashion_mnist() {
+    let dir = tempfile::tempdir().unwrap();
+    let fashion = common::fixtures_root().join("fashion-mnist");
+    let fashion = fashion.to_str().unwrap();
+    let out = gan_studio(
+        &["data", "info", "--dataset", "fashion", "--data", fashion],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("train: 2000 images of 28x28"), "{stdout}");
+    // Asked for as MNIST, its content gives it away.
+    let out = gan_studio(&["data", "info", "--data", fashion], dir.path());
+    assert!(!out.status.success());
+    let line = first_error_line(&out);
+    assert!(line.contains("holds Fashion-MNIST, not MNIST"), "{line}");
 }
 
 #[test]

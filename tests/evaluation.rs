@@ -171,6 +171,14 @@ fn the_two_parts_of_the_real_reference_are_exchangeable() {
             "class {class}: {a:?} vs {b:?}"
         );
     }
+    if !common::has_full_mnist() {
+        // 500 images a side put the sampling noise of the Fréchet distance above the 1.0 the
+        // halves of the full set stay under, and the positional split below needs 10,000.
+        eprintln!(
+            "skipped the Fréchet checks: they need the full MNIST test set (GAN_STUDIO_DATA)"
+        );
+        return;
+    }
     let held_out = read_out(&classifier, &reference.held_out_pixels, 28, &device).unwrap();
     let dim = held_out.feature_dim;
     let fid = frechet_distance(&held_out.features, &reference.readout.features, dim);
