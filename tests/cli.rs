@@ -414,3 +414,108 @@ fn a_command_without_a_display_keeps_stderr_for_real_problems() {
     assert!(!stderr.contains("XDG_RUNTIME_DIR"), "{stderr}");
     assert_eq!(stderr, "", "sample wrote to stderr");
 }
+
+/// One writer per run: while `train` runs, a second `train --resume` of the same run is refused
+/// naming the first one's process; after the first is killed with SIGKILL the run is not left
+/// locked, and resuming works.
+#[test]
+fn a_run_has_one_writer_and_a_killed_one_leaves_no_lock_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let data = data.to_str().unwrap();
+    let mut first = Command::new(env!("CARGO_BIN_EXE_gan-studio"))
+        .args([
+            "train",
+            "--model",
+            "dcgan",
+            "--depth",
+            "shallow",
+            "--run",
+            "r",
+            "--device",
+            "cpu",
+            "--data",
+            data,
+            "--max-steps",
+            "100000",
+            "--batch-size",
+            "16",
+            "--checkpoint-every",
+            "2",
+        ])
+        .current_dir(dir.path())
+        .env_remove("GAN_STUDIO_DATA")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let checkpoints = dir.path().join("runs/r/checkpoints");
+    let latest_step = || {
+        std::fs::read_dir(&checkpoints)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|e| {
+                e.file_name()
+                    .to_str()?
+                    .strip_prefix("step-")?
+                    .parse::<usize>()
+                    .ok()
+            })
+            .max()
+    };
+    let started = std::time::Instant::now();
+    while latest_step().is_none() {
+        assert!(
+            started.elapsed().as_secs() < 120,
+            "no checkpoint after 120 s"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    for args in [
+        vec![
+            "train", "--run", "r", "--resume", "--device", "cpu", "--data", data,
+        ],
+        vec![
+            "train", "--model", "dcgan", "--run", "r", "--device", "cpu", "--data", data,
+        ],
+    ] {
+        let out = gan_studio(&args, dir.path());
+        assert!(
+            !out.status.success(),
+            "{args:?} ran beside the first trainer"
+        );
+        let line = first_error_line(&out);
+        assert!(
+            line.contains("being trained by another process")
+                && line.contains(&format!("pid {}", first.id())),
+            "{args:?}: {line}"
+        );
+    }
+
+    first.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
+    first.wait().expect("reaped");
+    let step = latest_step().expect("a checkpoint");
+    let out = gan_studio(
+        &[
+            "train",
+            "--run",
+            "r",
+            "--resume",
+            "--device",
+            "cpu",
+            "--data",
+            data,
+            "--max-steps",
+            &(step + 2).to_string(),
+        ],
+        dir.path(),
+    );
+    assert!(
+        out.status.success(),
+        "resume after kill -9: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(latest_step(), Some(step + 2));
+}

@@ -736,3 +736,29 @@ fn compare_draws_the_same_latents_in_every_run_plays_and_exports() {
     assert!(image.height() >= 10 * 56, "height {}", image.height());
     assert!(notices(harness.state()).contains("exported"));
 }
+
+#[test]
+fn a_run_another_trainer_holds_is_refused_in_the_window() {
+    let runs = tempfile::tempdir().unwrap();
+    // Another trainer (here: this process, through another handle) holds the run.
+    let run = gan_studio::train::RunDir::new(runs.path(), "studio-run").unwrap();
+    let held = gan_studio::train::lock::RunLock::acquire(&run).unwrap();
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        state.training.form.max_steps = 2;
+        state.training.form.train_limit = 256;
+    });
+    harness.run();
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(&mut harness, 30, "the refusal", |app| {
+        !app.state.training.live.is_running()
+    });
+    let text = notices(harness.state());
+    assert!(
+        text.contains("being trained by another process"),
+        "notices: {text}"
+    );
+    drop(held);
+    assert!(!run.config().exists(), "nothing written into the held run");
+}

@@ -15,6 +15,7 @@ use rand::seq::SliceRandom;
 use super::checkpoint::{self, TrainState};
 use super::config::TrainConfig;
 use super::ema::Ema;
+use super::lock::RunLock;
 use super::loss::bce_with_logits;
 use super::metrics::{PendingNorms, StepMetrics};
 use super::run_dir::RunDir;
@@ -79,6 +80,8 @@ pub struct Trainer {
     metrics_log: Option<BufWriter<std::fs::File>>,
     /// When set, each step records the wall time of its phases here (benchmarks only).
     pub phase_times: Option<Vec<(&'static str, f64)>>,
+    /// This trainer is the run's only writer while it lives.
+    _lock: RunLock,
 }
 
 /// Splits a step's wall time into named phases. On the flex backend every op runs eagerly,
@@ -117,6 +120,7 @@ impl Trainer {
     /// Starts a new run in `run` (which must not hold one already). `device` gets autodiff.
     pub fn create(config: TrainConfig, run: RunDir, data: Split, device: &Device) -> Result<Self> {
         config.validate()?;
+        let lock = RunLock::acquire(&run)?;
         if run.config().exists() {
             bail!(
                 "run {} already exists; continue it with --resume or pick another --run name",
@@ -142,7 +146,7 @@ impl Trainer {
             .map(|decay| Ema::new(&config.gan, &generator, decay, &plain));
         Self::assemble(
             config,
-            run,
+            (run, lock),
             data,
             device,
             generator,
@@ -164,6 +168,7 @@ impl Trainer {
         device: &Device,
         extend: Option<(usize, Option<usize>)>,
     ) -> Result<Self> {
+        let lock = RunLock::acquire(&run)?;
         let mut config = TrainConfig::load_run(&run.config())?;
         if let Some((epochs, max_steps)) = extend {
             config.epochs = epochs;
@@ -206,7 +211,7 @@ impl Trainer {
         };
         Self::assemble(
             config,
-            run,
+            (run, lock),
             data,
             device,
             generator,
@@ -220,7 +225,7 @@ impl Trainer {
     #[allow(clippy::too_many_arguments)]
     fn assemble(
         config: TrainConfig,
-        run: RunDir,
+        (run, lock): (RunDir, RunLock),
         data: Split,
         device: Device,
         generator: Generator,
@@ -248,6 +253,7 @@ impl Trainer {
             .open(run.metrics())
             .with_context(|| format!("cannot open {}", run.metrics().display()))?;
         let mut trainer = Self {
+            _lock: lock,
             config,
             run,
             device,
