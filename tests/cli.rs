@@ -14,6 +14,16 @@ fn gan_studio(args: &[&str], cwd: &Path) -> Output {
         .expect("the binary runs")
 }
 
+/// The stdout of a command that must have succeeded (its stderr in the failure message).
+fn succeeded(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 fn first_error_line(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!stderr.contains("panicked"), "panic: {stderr}");
@@ -126,12 +136,7 @@ fn data_info_accepts_the_real_files() {
         ],
         dir.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = succeeded(&out);
     if common::has_full_mnist() {
         assert!(stdout.contains("train: 60000 images of 28x28"), "{stdout}");
         assert!(stdout.contains("test: 10000 images"), "{stdout}");
@@ -153,12 +158,7 @@ fn the_fashion_slice_in_the_repository_reads_as_fashion_mnist() {
         &["data", "info", "--dataset", "fashion", "--data", fashion],
         dir.path(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stdout = succeeded(&out);
     assert!(stdout.contains("train: 2000 images of 28x28"), "{stdout}");
     // Asked for as MNIST, its content gives it away.
     let out = gan_studio(&["data", "info", "--data", fashion], dir.path());
@@ -518,4 +518,34 @@ fn a_run_has_one_writer_and_a_killed_one_leaves_no_lock_behind() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(latest_step(), Some(step + 2));
+}
+
+#[test]
+fn report_leaves_out_a_damaged_run_with_a_warning_and_shows_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(
+        gan_studio(&["bundle", "--unpack"], dir.path())
+            .status
+            .success()
+    );
+    let runs = dir.path().join("runs");
+    let broken = runs.join("broken");
+    std::fs::create_dir_all(&broken).unwrap();
+    std::fs::write(broken.join("config.json"), "{\"gan\": {\"model\": ").unwrap();
+    let out = gan_studio(
+        &["report", "runs/broken", "runs/bundled-cdcgan"],
+        dir.path(),
+    );
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("| bundled-cdcgan |"), "{stdout}");
+    assert!(!stdout.contains("broken"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: left out runs/broken") && stderr.contains("config.json"),
+        "{stderr}"
+    );
+    // Nothing readable at all is an error.
+    let out = gan_studio(&["report", "runs/broken"], dir.path());
+    assert!(!out.status.success());
+    assert!(first_error_line(&out).contains("1 could not be read"));
 }

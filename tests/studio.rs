@@ -762,3 +762,44 @@ fn a_run_another_trainer_holds_is_refused_in_the_window() {
     drop(held);
     assert!(!run.config().exists(), "nothing written into the held run");
 }
+
+#[test]
+fn damaged_runs_are_listed_as_unreadable_and_the_others_still_open() {
+    let runs = tempfile::tempdir().unwrap();
+    gan_studio::explore::bundle::unpack_run(runs.path(), "good").unwrap();
+    for name in ["edited-config", "damaged-state"] {
+        gan_studio::explore::bundle::unpack_run(runs.path(), name).unwrap();
+    }
+    let edited = runs.path().join("edited-config/config.json");
+    let text = std::fs::read_to_string(&edited).unwrap();
+    std::fs::write(&edited, &text[..text.len() / 2]).unwrap();
+    let checkpoint = std::fs::read_dir(runs.path().join("damaged-state/checkpoints"))
+        .unwrap()
+        .flatten()
+        .find(|e| e.path().is_dir())
+        .unwrap()
+        .path();
+    std::fs::write(checkpoint.join("state.json"), "{\"step\": ").unwrap();
+
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+    });
+    harness.run();
+    assert_eq!(harness.get_all_by_label("unreadable").count(), 2);
+    assert!(harness.query_by_label("edited-config").is_some());
+    assert!(harness.query_by_label("damaged-state").is_some());
+    // The good run opens as before.
+    harness.get_by_label("good").click();
+    wait_for(&mut harness, 30, "the good run to open", |app| {
+        app.state.training.live.run == "good"
+    });
+    // The Explorer offers only runs it can draw.
+    harness.get_by_label("Latent explorer").click();
+    harness.run_steps(4);
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Generator")
+        .click();
+    harness.run_steps(4);
+    assert!(harness.query_by_label_contains("run good").is_some());
+    assert!(harness.query_by_label_contains("edited-config").is_none());
+}

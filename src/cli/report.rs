@@ -39,60 +39,29 @@ const COLUMNS: [&str; 15] = [
 
 pub fn run(args: ReportArgs) -> Result<()> {
     let mut rows: Vec<Vec<String>> = Vec::new();
+    let mut unreadable = 0;
     for dir in &args.runs {
         if !dir.join("config.json").is_file() {
             continue;
         }
-        let run = RunDir { root: dir.clone() };
-        let config = TrainConfig::load_run(&run.config())?;
-        let state = match checkpoint::latest(&run)? {
-            Some(c) => Some(checkpoint::load_state(&c)?),
-            None => None,
-        };
-        // The scores describe the step and weights eval.json names, which need not be the
-        // run's newest checkpoint (a run resumed after its evaluation).
-        let eval: Option<RunEval> = match std::fs::read_to_string(run.root.join("eval.json")) {
-            Ok(text) => Some(
-                serde_json::from_str(&text)
-                    .with_context(|| format!("{}/eval.json", dir.display()))?,
-            ),
-            Err(_) => None,
-        };
-        let number = |value: Option<f64>, digits: usize| {
-            value.map_or("-".to_string(), |v| format!("{v:.digits$}"))
-        };
-        let report = eval.as_ref().map(|e| &e.report);
-        rows.push(vec![
-            run.name(),
-            config.gan.model.name().to_string(),
-            format!("{:?}", config.gan.depth).to_lowercase(),
-            format!("{:?}", config.gan.generator_norm).to_lowercase(),
-            format!("{}", config.real_target),
-            state.as_ref().map_or("-".into(), |s| s.step.to_string()),
-            state
-                .as_ref()
-                .map_or("-".into(), |s| format!("{:.0}", s.elapsed_secs)),
-            eval.as_ref().map_or("-".into(), |e| e.step.to_string()),
-            eval.as_ref().map_or("-".into(), |e| {
-                if e.generator_sha256.is_empty() {
-                    "(not recorded)".into()
-                } else {
-                    format!(
-                        "sha256 {}",
-                        &e.generator_sha256[..12.min(e.generator_sha256.len())]
-                    )
-                }
-            }),
-            number(report.map(|r| r.inception_score), 2),
-            number(report.and_then(|r| r.success_rate), 4),
-            number(report.map(|r| r.fid), 2),
-            number(report.map(|r| r.precision), 3),
-            number(report.map(|r| r.recall), 3),
-            number(report.map(|r| r.memorised_share), 4),
-        ]);
+        // One damaged run (an edited config, a truncated checkpoint) must not hide the others.
+        match row(dir) {
+            Ok(row) => rows.push(row),
+            Err(e) => {
+                unreadable += 1;
+                eprintln!("warning: left out {}: {e:#}", dir.display());
+            }
+        }
     }
     if rows.is_empty() {
-        bail!("none of the given folders holds a run (config.json)");
+        bail!(
+            "none of the given folders holds a readable run (config.json){}",
+            if unreadable > 0 {
+                format!("; {unreadable} could not be read (see above)")
+            } else {
+                String::new()
+            }
+        );
     }
     let markdown = {
         let mut out = format!(
@@ -130,4 +99,56 @@ pub fn run(args: ReportArgs) -> Result<()> {
         write_atomic(&out.with_extension("csv"), csv.as_bytes())?;
     }
     Ok(())
+}
+
+/// The table row of the run in `dir`.
+fn row(dir: &std::path::Path) -> Result<Vec<String>> {
+    let run = RunDir {
+        root: dir.to_path_buf(),
+    };
+    let config = TrainConfig::load_run(&run.config())?;
+    let state = match checkpoint::latest(&run)? {
+        Some(c) => Some(checkpoint::load_state(&c)?),
+        None => None,
+    };
+    // The scores describe the step and weights eval.json names, which need not be the
+    // run's newest checkpoint (a run resumed after its evaluation).
+    let eval: Option<RunEval> = match std::fs::read_to_string(run.root.join("eval.json")) {
+        Ok(text) => Some(
+            serde_json::from_str(&text).with_context(|| format!("{}/eval.json", dir.display()))?,
+        ),
+        Err(_) => None,
+    };
+    let number = |value: Option<f64>, digits: usize| {
+        value.map_or("-".to_string(), |v| format!("{v:.digits$}"))
+    };
+    let report = eval.as_ref().map(|e| &e.report);
+    Ok(vec![
+        run.name(),
+        config.gan.model.name().to_string(),
+        format!("{:?}", config.gan.depth).to_lowercase(),
+        format!("{:?}", config.gan.generator_norm).to_lowercase(),
+        format!("{}", config.real_target),
+        state.as_ref().map_or("-".into(), |s| s.step.to_string()),
+        state
+            .as_ref()
+            .map_or("-".into(), |s| format!("{:.0}", s.elapsed_secs)),
+        eval.as_ref().map_or("-".into(), |e| e.step.to_string()),
+        eval.as_ref().map_or("-".into(), |e| {
+            if e.generator_sha256.is_empty() {
+                "(not recorded)".into()
+            } else {
+                format!(
+                    "sha256 {}",
+                    &e.generator_sha256[..12.min(e.generator_sha256.len())]
+                )
+            }
+        }),
+        number(report.map(|r| r.inception_score), 2),
+        number(report.and_then(|r| r.success_rate), 4),
+        number(report.map(|r| r.fid), 2),
+        number(report.map(|r| r.precision), 3),
+        number(report.map(|r| r.recall), 3),
+        number(report.map(|r| r.memorised_share), 4),
+    ])
 }

@@ -65,6 +65,9 @@ pub struct RunSummary {
     pub total_steps: usize,
     pub has_eval: bool,
     pub is_classifier: bool,
+    /// Why the run cannot be opened (an edited config.json, a damaged checkpoint): the list
+    /// shows it instead of hiding the run.
+    pub problem: Option<String>,
 }
 
 /// The runs under `runs_dir`, sorted by name; folders that are not runs are skipped.
@@ -85,14 +88,33 @@ pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
                     total_steps: 0,
                     has_eval: false,
                     is_classifier: true,
+                    problem: None,
                 });
             }
-            let config = crate::train::TrainConfig::load_run(&root.join("config.json")).ok()?;
+            if !root.join("config.json").is_file() {
+                return None;
+            }
+            let unreadable = |e: anyhow::Error| RunSummary {
+                name: name.clone(),
+                model: "unreadable".into(),
+                step: 0,
+                total_steps: 0,
+                has_eval: false,
+                is_classifier: false,
+                problem: Some(format!("{e:#}")),
+            };
+            let config = match crate::train::TrainConfig::load_run(&root.join("config.json")) {
+                Ok(config) => config,
+                Err(e) => return Some(unreadable(e)),
+            };
             let run = crate::train::RunDir::open(runs_dir, &name).ok()?;
-            let state = crate::train::checkpoint::latest(&run)
-                .ok()
-                .flatten()
-                .and_then(|c| crate::train::checkpoint::load_state(&c).ok());
+            let state = match crate::train::checkpoint::latest(&run).and_then(|c| {
+                c.map(|c| crate::train::checkpoint::load_state(&c))
+                    .transpose()
+            }) {
+                Ok(state) => state,
+                Err(e) => return Some(unreadable(e)),
+            };
             Some(RunSummary {
                 name,
                 model: format!("{} {:?}", config.gan.model.name(), config.gan.depth).to_lowercase(),
@@ -100,6 +122,7 @@ pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
                 total_steps: state.as_ref().map_or(0, |s| s.total_steps),
                 has_eval: root.join("eval.json").is_file(),
                 is_classifier: false,
+                problem: None,
             })
         })
         .collect();

@@ -501,6 +501,13 @@ impl TrainingTab {
             .show(ui, |ui| {
                 egui::Grid::new("runs-list").striped(true).show(ui, |ui| {
                     for run in &trainable {
+                        if let Some(problem) = &run.problem {
+                            ui.label(&run.name);
+                            ui.colored_label(ui.visuals().error_fg_color, "unreadable")
+                                .on_hover_text(problem);
+                            ui.end_row();
+                            continue;
+                        }
                         let shown = self.live.run == run.name;
                         if ui
                             .selectable_label(shown, &run.name)
