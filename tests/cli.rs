@@ -549,3 +549,23 @@ fn report_leaves_out_a_damaged_run_with_a_warning_and_shows_the_rest() {
     assert!(!out.status.success());
     assert!(first_error_line(&out).contains("1 could not be read"));
 }
+
+/// `sample --per-class 300` wrote a 9,002-pixel-wide strip; a class now wraps onto rows of at
+/// most 20 (or --cols), each class starting its own row block.
+#[test]
+fn a_long_per_class_grid_wraps_one_block_per_class() {
+    let dir = tempfile::tempdir().unwrap();
+    succeeded(&gan_studio(&["bundle", "--unpack"], dir.path()));
+    let sample = |extra: &[&str]| {
+        let mut args = vec!["sample", "--run", "bundled-cdcgan", "--device", "cpu"];
+        args.extend_from_slice(extra);
+        succeeded(&gan_studio(&args, dir.path()));
+    };
+    // 28-pixel tiles, 2 pixels of padding: n tiles take 30n + 2 pixels.
+    sample(&["--per-class", "25", "--out", "a"]);
+    let grid = image::open(dir.path().join("a/grid.png")).unwrap();
+    assert_eq!((grid.width(), grid.height()), (30 * 20 + 2, 30 * 20 + 2));
+    sample(&["--per-class", "25", "--cols", "5", "--out", "b"]);
+    let grid = image::open(dir.path().join("b/grid.png")).unwrap();
+    assert_eq!((grid.width(), grid.height()), (30 * 5 + 2, 30 * 50 + 2));
+}

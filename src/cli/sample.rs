@@ -26,9 +26,10 @@ pub struct SampleArgs {
     pub out: PathBuf,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Grid columns for unconditional models.
-    #[arg(long, default_value_t = 10)]
-    pub cols: usize,
+    /// Grid columns (default 10 unconditional, at most 20 per class): a class's samples wrap
+    /// onto as many rows as they need, each class starting a new row block.
+    #[arg(long)]
+    pub cols: Option<usize>,
     /// Also write the exact inputs and outputs as little-endian f32: `latents.f32` (one row of
     /// latent_dim per image) and `images.f32` (values in [-1, 1]), for checking an export
     /// elsewhere (bench/check_torch_export.py).
@@ -66,7 +67,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
             );
         }
         let count = args.count.unwrap_or(100);
-        let cols = args.cols.clamp(1, count.max(1));
+        let cols = args.cols.unwrap_or(10).clamp(1, count.max(1));
         (cols, count.div_ceil(cols))
     };
     let mut batch = FixedBatch::new(
@@ -95,9 +96,17 @@ pub fn run(args: SampleArgs) -> Result<()> {
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
     let side = gan.image_size;
-    let layout = GridLayout {
-        cols: per_row,
-        ..GridLayout::default()
+    let layout = if conditional {
+        GridLayout {
+            cols: args.cols.unwrap_or(20).max(1),
+            block: per_row,
+            ..GridLayout::default()
+        }
+    } else {
+        GridLayout {
+            cols: per_row,
+            ..GridLayout::default()
+        }
     };
     save_grid_png(
         &args.out.join("grid.png"),

@@ -20,6 +20,10 @@ pub struct GridLayout {
     pub scale: usize,
     /// Grey level of the padding and of empty cells.
     pub background: u8,
+    /// Images per block, each block starting on a new row (one block per class, wrapped
+    /// onto as many rows of `cols` as it needs); 0 lays the images out without blocks.
+    #[serde(default)]
+    pub block: usize,
 }
 
 impl Default for GridLayout {
@@ -29,6 +33,7 @@ impl Default for GridLayout {
             padding: 2,
             scale: 1,
             background: 0,
+            block: 0,
         }
     }
 }
@@ -79,16 +84,25 @@ pub fn grid_image(
         images.len()
     );
 
-    let cols = layout.cols.min(count);
-    let rows = count.div_ceil(cols);
+    // Blocks of `block` images each wrap onto `block_rows` rows of their own.
+    let block = if layout.block == 0 {
+        count
+    } else {
+        layout.block
+    };
+    let cols = layout.cols.min(block);
+    let block_rows = block.div_ceil(cols);
+    let rows = count.div_ceil(block) * block_rows;
+    let cell = |i: usize| (i % block % cols, i / block * block_rows + i % block / cols);
     let pad = layout.padding;
     let grid_w = side(cols, width, pad)?;
     let grid_h = side(rows, height, pad)?;
 
     let mut pixels = vec![layout.background; grid_w * grid_h];
     for (i, img) in images.chunks_exact(tile).enumerate() {
-        let x0 = pad + (i % cols) * (width + pad);
-        let y0 = pad + (i / cols) * (height + pad);
+        let (col, row) = cell(i);
+        let x0 = pad + col * (width + pad);
+        let y0 = pad + row * (height + pad);
         for (r, src_row) in img.chunks_exact(width).enumerate() {
             let start = (y0 + r) * grid_w + x0;
             for (dst, &v) in pixels[start..start + width].iter_mut().zip(src_row) {
@@ -170,7 +184,37 @@ mod tests {
             padding,
             scale,
             background,
+            block: 0,
         }
+    }
+
+    #[test]
+    fn blocks_wrap_onto_rows_of_their_own() {
+        // Two classes of 3 tiles in rows of 2: class 0 fills row 0 and half of row 1, class 1
+        // starts on row 2, so row 1's second cell stays background.
+        let tiles: Vec<f32> = [1.0f32, 1.0, 1.0, -1.0, -1.0, -1.0]
+            .iter()
+            .flat_map(|&v| std::iter::repeat_n(v, 4))
+            .collect();
+        let grid = grid_image(
+            &tiles,
+            6,
+            2,
+            2,
+            &GridLayout {
+                block: 3,
+                background: 100,
+                ..layout(2, 1, 1, 100)
+            },
+        )
+        .unwrap();
+        // 2 columns and 4 rows of 2x2 tiles with 1 pixel of padding: 7 x 13.
+        assert_eq!(grid.dimensions(), (7, 13));
+        let at = |col: u32, row: u32| grid.get_pixel(1 + col * 3, 1 + row * 3).0[0];
+        assert_eq!((at(0, 0), at(1, 0), at(0, 1)), (255, 255, 255));
+        assert_eq!(at(1, 1), 100, "the rest of class 0's last row is empty");
+        assert_eq!((at(0, 2), at(1, 2), at(0, 3)), (0, 0, 0));
+        assert_eq!(at(1, 3), 100);
     }
 
     /// Four constant 2x2 tiles with values -1, 1, 0 and 0.5.
