@@ -83,6 +83,34 @@ pub fn mnist_files() -> Vec<RemoteFile> {
     ]
 }
 
+/// Hears a download as it goes (the studio's progress bar); `cancelled` is asked between
+/// chunks, and a cancelled download stops with an error, leaving no partial file.
+pub trait FetchProgress: Sync {
+    /// File `index` (from 0) of `files` starts; `len` is its size when the server says.
+    fn file(&self, name: &str, index: usize, files: usize, len: Option<u64>);
+    /// `bytes` more of the current file arrived.
+    fn advance(&self, bytes: u64);
+    fn cancelled(&self) -> bool {
+        false
+    }
+}
+
+/// [`fetch_mnist`] reporting to `observer` instead of the terminal.
+pub fn fetch_mnist_reporting(
+    dest: &Path,
+    mirrors: &[String],
+    observer: &dyn FetchProgress,
+) -> anyhow::Result<Vec<PathBuf>> {
+    fetch_files_with(
+        &build_agent(true),
+        dest,
+        mirrors,
+        &mnist_files(),
+        false,
+        Some(observer),
+    )
+}
+
 /// Downloads the four MNIST files into `dest` (skipping ones already present
 /// and correct) and returns their paths in the order of [`mnist_files`].
 pub fn fetch_mnist(
@@ -102,7 +130,7 @@ pub fn fetch_files(
     files: &[RemoteFile],
     progress: bool,
 ) -> anyhow::Result<Vec<PathBuf>> {
-    fetch_files_with(&build_agent(true), dest, mirrors, files, progress)
+    fetch_files_with(&build_agent(true), dest, mirrors, files, progress, None)
 }
 
 /// An agent with timeouts; `env_proxy` decides whether `HTTP(S)_PROXY` is
@@ -127,6 +155,7 @@ fn fetch_files_with(
     mirrors: &[String],
     files: &[RemoteFile],
     progress: bool,
+    observer: Option<&dyn FetchProgress>,
 ) -> anyhow::Result<Vec<PathBuf>> {
     if mirrors.is_empty() {
         bail!("no download mirrors given");
@@ -135,19 +164,24 @@ fn fetch_files_with(
         .with_context(|| format!("cannot create download directory {}", dest.display()))?;
 
     let mut paths = Vec::with_capacity(files.len());
-    for file in files {
-        paths.push(fetch_one(agent, dest, mirrors, file, progress)?);
+    for (index, file) in files.iter().enumerate() {
+        let observed = observer.map(|o| (o, index, files.len()));
+        paths.push(fetch_one(agent, dest, mirrors, file, progress, observed)?);
     }
     Ok(paths)
 }
 
 /// Makes sure one verified file exists under its final name.
+/// An observer with the index of the file and the number of files.
+type Observed<'a> = Option<(&'a dyn FetchProgress, usize, usize)>;
+
 fn fetch_one(
     agent: &ureq::Agent,
     dest: &Path,
     mirrors: &[String],
     file: &RemoteFile,
     progress: bool,
+    observer: Observed<'_>,
 ) -> anyhow::Result<PathBuf> {
     check_plain_name(&file.name)?;
     let expected = file.sha256.to_ascii_lowercase();
@@ -173,7 +207,9 @@ fn fetch_one(
     let mut failures = Vec::new();
     for mirror in mirrors {
         let url = join_url(mirror, &file.name);
-        match download(agent, &url, &part_path, &expected, &file.name, progress) {
+        match download(
+            agent, &url, &part_path, &expected, &file.name, progress, observer,
+        ) {
             Ok(()) => {
                 fs::rename(&part_path, &final_path).with_context(|| {
                     format!(
@@ -186,6 +222,9 @@ fn fetch_one(
             }
             Err(err) => {
                 remove_if_present(&part_path);
+                if observer.is_some_and(|(o, ..)| o.cancelled()) {
+                    bail!("download cancelled; nothing of {} was kept", file.name);
+                }
                 failures.push(format!("{url}: {err:#}"));
             }
         }
@@ -206,9 +245,14 @@ fn download(
     expected: &str,
     label: &str,
     progress: bool,
+    observer: Observed<'_>,
 ) -> anyhow::Result<()> {
     let mut response = agent.get(url).call()?;
-    let bar = progress_bar(progress, response.body().content_length(), label);
+    let len = response.body().content_length();
+    let bar = progress_bar(progress, len, label);
+    if let Some((o, index, files)) = observer {
+        o.file(label, index, files, len);
+    }
     let mut reader = response.body_mut().as_reader();
     let mut out = fs::File::create(part_path)
         .with_context(|| format!("cannot create {}", part_path.display()))?;
@@ -229,6 +273,13 @@ fn download(
         out.write_all(&buf[..n])
             .with_context(|| format!("cannot write {}", part_path.display()))?;
         bar.inc(n as u64);
+        if let Some((o, ..)) = observer {
+            o.advance(n as u64);
+            if o.cancelled() {
+                bar.abandon();
+                bail!("download cancelled");
+            }
+        }
     }
     out.sync_all()
         .with_context(|| format!("cannot write {}", part_path.display()))?;
@@ -430,7 +481,79 @@ mod tests {
         files: &[RemoteFile],
     ) -> anyhow::Result<Vec<PathBuf>> {
         let mirrors: Vec<String> = mirrors.iter().map(|s| s.base.clone()).collect();
-        fetch_files_with(&build_agent(false), dest, &mirrors, files, false)
+        fetch_files_with(&build_agent(false), dest, &mirrors, files, false, None)
+    }
+
+    /// Records what a download reports; cancels once `cancel_after` bytes have arrived.
+    #[derive(Default)]
+    struct Recorder {
+        files: std::sync::Mutex<Vec<(String, usize, usize, Option<u64>)>>,
+        bytes: std::sync::atomic::AtomicU64,
+        cancel_after: Option<u64>,
+    }
+
+    impl FetchProgress for Recorder {
+        fn file(&self, name: &str, index: usize, files: usize, len: Option<u64>) {
+            self.files
+                .lock()
+                .unwrap()
+                .push((name.to_owned(), index, files, len));
+        }
+        fn advance(&self, bytes: u64) {
+            self.bytes
+                .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
+        }
+        fn cancelled(&self) -> bool {
+            self.cancel_after
+                .is_some_and(|limit| self.bytes.load(std::sync::atomic::Ordering::Relaxed) >= limit)
+        }
+    }
+
+    #[test]
+    fn an_observer_hears_every_file_and_byte_and_can_cancel() {
+        let server = TestServer::start(&[("a.gz", GOOD), ("b.gz", EVIL)], 4);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [
+            RemoteFile::new("a.gz", sha_hex(GOOD)),
+            RemoteFile::new("b.gz", sha_hex(EVIL)),
+        ];
+        let mirrors = vec![server.base.clone()];
+        let heard = Recorder::default();
+        let agent = build_agent(false);
+        fetch_files_with(&agent, dir.path(), &mirrors, &files, false, Some(&heard)).unwrap();
+        let seen = heard.files.lock().unwrap().clone();
+        assert_eq!(
+            seen,
+            vec![
+                ("a.gz".to_owned(), 0, 2, Some(GOOD.len() as u64)),
+                ("b.gz".to_owned(), 1, 2, Some(EVIL.len() as u64)),
+            ]
+        );
+        assert_eq!(
+            heard.bytes.load(std::sync::atomic::Ordering::Relaxed),
+            (GOOD.len() + EVIL.len()) as u64
+        );
+
+        let server = TestServer::start(&[("a.gz", GOOD)], 2);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let cancel = Recorder {
+            cancel_after: Some(1),
+            ..Recorder::default()
+        };
+        let err = fetch_files_with(
+            &agent,
+            dir.path(),
+            &[server.base.clone()],
+            &files[..1],
+            false,
+            Some(&cancel),
+        )
+        .unwrap_err();
+        assert!(format!("{err:#}").contains("cancelled"), "{err:#}");
+        assert!(
+            listing(dir.path()).is_empty(),
+            "nothing kept after a cancel"
+        );
     }
 
     fn listing(dir: &Path) -> Vec<String> {

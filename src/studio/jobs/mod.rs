@@ -4,6 +4,7 @@
 pub mod embedding;
 pub mod evaluation;
 pub mod export;
+pub mod fetch;
 pub mod render;
 pub mod retraining;
 pub mod training;

@@ -69,6 +69,15 @@ pub struct TrainingTab {
     pub hide_architecture: bool,
     #[serde(skip)]
     architecture: super::architecture::ArchitecturePanel,
+    /// A data set download in flight, started from the missing-data panel.
+    #[serde(skip)]
+    pub fetching: Option<crate::studio::jobs::fetch::FetchJob>,
+    /// Why the last download failed.
+    #[serde(skip)]
+    pub fetch_error: Option<String>,
+    /// Where downloads come from; `None`: `$GAN_STUDIO_MIRRORS` or the public mirrors.
+    #[serde(skip)]
+    pub mirrors: Option<Vec<String>>,
     /// A safetensors export in flight.
     #[serde(skip)]
     pub exporting: Option<Receiver<Outcome<Vec<std::path::PathBuf>>>>,
@@ -568,6 +577,7 @@ impl TrainingTab {
     }
 
     fn live_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        self.missing_data_ui(ui, shared);
         if let Some(problem) = &self.problem {
             egui::Frame::group(ui.style()).show(ui, |ui| {
                 ui.add(
@@ -649,6 +659,126 @@ impl TrainingTab {
             shared.export,
             shared.notices,
         );
+    }
+}
+
+impl TrainingTab {
+    /// When the chosen data set is not in the data folder: say so in the window and offer the
+    /// ways to get it (download with checksums and a Cancel, another folder, the system package).
+    fn missing_data_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        use crate::data::dataset::{TEST_IMAGES, TRAIN_IMAGES, find_file, resolve_data_dir};
+        let kind = self.form.config.dataset;
+        let target = shared.data_dir.join(kind.folder());
+        if let Some(job) = &self.fetching
+            && let Ok(outcome) = job.done.try_recv()
+        {
+            match outcome {
+                Ok(_) => {
+                    shared.notices.info(
+                        SOURCE,
+                        format!("downloaded {} into {}", kind.title(), target.display()),
+                    );
+                    self.problem = None;
+                    self.fetch_error = None;
+                }
+                Err(e) => self.fetch_error = Some(e),
+            }
+            self.fetching = None;
+        }
+        let dir = resolve_data_dir(Some(shared.data_dir), kind);
+        let present =
+            find_file(&dir, TRAIN_IMAGES).is_some() && find_file(&dir, TEST_IMAGES).is_some();
+        if present && self.fetching.is_none() {
+            return;
+        }
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.add(
+                egui::Label::new(format!(
+                    "{} is not in the data folder {}.",
+                    kind.title(),
+                    shared.data_dir.display()
+                ))
+                .wrap(),
+            );
+            match (kind, &self.fetching) {
+                (crate::data::DatasetKind::Mnist, Some(job)) => {
+                    use std::sync::atomic::Ordering;
+                    let bytes = job.status.bytes.load(Ordering::Relaxed);
+                    let len = job.status.len.load(Ordering::Relaxed);
+                    let file = job
+                        .status
+                        .file
+                        .lock()
+                        .map(|f| f.clone())
+                        .unwrap_or_default();
+                    ui.horizontal(|ui| {
+                        crate::studio::widgets::progress_ui(
+                            ui,
+                            if len > 0 {
+                                bytes as f32 / len as f32
+                            } else {
+                                0.0
+                            },
+                            &format!(
+                                "{file}: {} of {}",
+                                crate::model::summary::format_bytes(bytes),
+                                crate::model::summary::format_bytes(len)
+                            ),
+                            true,
+                        );
+                    });
+                    if ui.button("Cancel download").clicked() {
+                        job.cancel();
+                    }
+                }
+                (crate::data::DatasetKind::Mnist, None) => {
+                    let mirrors = self
+                        .mirrors
+                        .clone()
+                        .unwrap_or_else(crate::studio::jobs::fetch::mirrors_from_env);
+                    if ui
+                        .button("Download MNIST")
+                        .on_hover_text(format!(
+                            "About 11 MB into {}, from {}; every file is checked by SHA-256 \
+                             before it is kept",
+                            target.display(),
+                            mirrors.first().map_or("no mirror", String::as_str)
+                        ))
+                        .clicked()
+                    {
+                        self.fetch_error = None;
+                        self.fetching = Some(crate::studio::jobs::fetch::FetchJob::spawn(
+                            target.clone(),
+                            mirrors,
+                            shared.waker.clone(),
+                        ));
+                    }
+                }
+                (kind, _) => {
+                    if let Some(system) = kind.system_folder() {
+                        ui.add(
+                            egui::Label::new(format!(
+                                "On Debian and Ubuntu, `apt install dataset-{}` installs it in \
+                                 {}, where the studio looks by itself.",
+                                kind.folder(),
+                                system.display()
+                            ))
+                            .wrap(),
+                        );
+                    }
+                }
+            }
+            ui.weak("Or choose the folder that holds it under Settings > Data folder.");
+            if let Some(error) = &self.fetch_error {
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(format!("Download failed: {error}"))
+                            .color(ui.visuals().error_fg_color),
+                    )
+                    .wrap(),
+                );
+            }
+        });
     }
 }
 
