@@ -2,37 +2,9 @@
 
 mod common;
 
-use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
-fn gan_studio(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gan-studio"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("GAN_STUDIO_DATA")
-        .output()
-        .expect("the binary runs")
-}
-
-/// The stdout of a command that must have succeeded (its stderr in the failure message).
-fn succeeded(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn first_error_line(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "panic: {stderr}");
-    stderr
-        .lines()
-        .find(|l| l.starts_with("error"))
-        .unwrap_or_default()
-        .to_string()
-}
+use common::{first_error_line, gan_studio, succeeded};
 
 #[test]
 fn unknown_model_is_rejected() {

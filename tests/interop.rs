@@ -5,7 +5,7 @@ mod common;
 
 use std::ops::ControlFlow;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Command;
 
 use burn::prelude::*;
 use gan_studio::interop::safetensors::{export_generator_from, load_generator};
@@ -13,14 +13,7 @@ use gan_studio::model::{Depth, GanConfig, ModelKind, NormKind};
 use gan_studio::sampling::{FixedBatch, generate_pixels};
 use gan_studio::train::{RunDir, TrainConfig, Trainer};
 
-fn gan_studio(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gan-studio"))
-        .args(args)
-        .current_dir(cwd)
-        .env_remove("GAN_STUDIO_DATA")
-        .output()
-        .expect("the binary runs")
-}
+use common::{first_error_line, gan_studio};
 
 fn ok(args: &[&str], cwd: &Path) -> String {
     let out = gan_studio(args, cwd);
@@ -30,16 +23,6 @@ fn ok(args: &[&str], cwd: &Path) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn error_line(out: &Output) -> String {
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    stderr
-        .lines()
-        .find(|l| l.starts_with("error"))
-        .unwrap_or_default()
-        .to_owned()
 }
 
 /// Every architecture and generator norm the tool exports, each trained for two steps (so
@@ -238,9 +221,9 @@ fn export_import_generate_and_augment_from_the_command_line() {
     assert!(cwd.join("runs/lenet-again/classifier.bpk").is_file());
     let out = gan_studio(&["import", "--from", "exported", "--run", "again"], cwd);
     assert!(
-        error_line(&out).contains("already exists"),
+        first_error_line(&out).contains("already exists"),
         "{}",
-        error_line(&out)
+        first_error_line(&out)
     );
 
     // A synthetic data set, one PNG per image in a folder per class, or IDX.
@@ -306,9 +289,9 @@ fn export_import_generate_and_augment_from_the_command_line() {
         cwd,
     );
     assert!(
-        error_line(&out).contains("class 12 is not one of the model's classes 0-9"),
+        first_error_line(&out).contains("class 12 is not one of the model's classes 0-9"),
         "{}",
-        error_line(&out)
+        first_error_line(&out)
     );
 
     // The retraining study reads such a folder back.

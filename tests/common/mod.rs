@@ -5,7 +5,8 @@
 
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
 
 use gan_studio::data::{Dataset, DatasetKind, resolve_data_dir};
 
@@ -30,4 +31,35 @@ pub fn has_full_mnist() -> bool {
 
 pub fn mnist() -> Dataset {
     Dataset::load(&data_dir(), DatasetKind::Mnist).expect("MNIST loads")
+}
+
+/// Runs the binary in `cwd` with no data folder from the environment.
+pub fn gan_studio(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gan-studio"))
+        .args(args)
+        .current_dir(cwd)
+        .env_remove("GAN_STUDIO_DATA")
+        .output()
+        .expect("the binary runs")
+}
+
+/// The stdout of a command that must have succeeded (its stderr in the failure message).
+pub fn succeeded(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The first `error...` line of a command's stderr, which must hold no panic.
+pub fn first_error_line(out: &Output) -> String {
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "panic: {stderr}");
+    stderr
+        .lines()
+        .find(|l| l.starts_with("error"))
+        .unwrap_or_default()
+        .to_string()
 }
