@@ -243,13 +243,14 @@ fn layer_box(ui: &mut egui::Ui, name: &str, kind: &str, shape: &str, params: usi
         .inner_margin(egui::Margin::symmetric(6, 3))
         .show(ui, |ui| {
             ui.set_width(ui.available_width());
-            ui.horizontal(|ui| {
+            // Wrapped, so a narrow panel stacks the words instead of running past its edge.
+            ui.horizontal_wrapped(|ui| {
                 ui.strong(name);
                 if !kind.is_empty() {
                     ui.label(kind);
                 }
             });
-            ui.horizontal(|ui| {
+            ui.horizontal_wrapped(|ui| {
                 ui.monospace(shape);
                 if params > 0 {
                     ui.weak(format!("{} params", format_count(params as u64)));

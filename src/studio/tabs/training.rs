@@ -317,10 +317,13 @@ impl TrainingTab {
                 });
             });
         if !self.hide_architecture {
+            // At most a quarter of a small window, so the curves and samples keep their room.
+            let widest = (ui.available_width() * 0.25).max(220.0);
             egui::Panel::right("training-architecture")
                 .frame(crate::studio::widgets::clear_side(ui.style()))
                 .resizable(true)
-                .default_size(300.0)
+                .default_size(300.0_f32.min(widest))
+                .max_size(widest.max(300.0).min(ui.available_width() * 0.4))
                 .show(ui, |ui| {
                     egui::ScrollArea::vertical()
                         .id_salt("training-architecture")
