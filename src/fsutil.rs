@@ -12,6 +12,13 @@ pub fn write_parts_atomic(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
+    // Said plainly here; tempfile's own error would name the temporary file instead.
+    if !dir.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("the folder {} does not exist", dir.display()),
+        ));
+    }
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     for part in parts {
         tmp.write_all(part)?;

@@ -541,3 +541,58 @@ fn a_long_per_class_grid_wraps_one_block_per_class() {
     let grid = image::open(dir.path().join("b/grid.png")).unwrap();
     assert_eq!((grid.width(), grid.height()), (30 * 5 + 2, 30 * 50 + 2));
 }
+
+/// Results asked for in a place that cannot be written (here under /proc, which even root
+/// cannot write) fail with one error line naming that place, never a panic or a temp file.
+#[test]
+fn outputs_to_an_unwritable_place_fail_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    succeeded(&gan_studio(&["bundle", "--unpack"], dir.path()));
+    let data = common::data_dir();
+    let data = data.to_str().unwrap();
+    for args in [
+        vec![
+            "sample",
+            "--run",
+            "bundled-cdcgan",
+            "--device",
+            "cpu",
+            "--out",
+            "/proc/nope/s",
+        ],
+        vec!["export", "--run", "bundled-cdcgan", "--out", "/proc/nope/e"],
+        vec![
+            "generate",
+            "--run",
+            "bundled-cdcgan",
+            "--per-class",
+            "1",
+            "--device",
+            "cpu",
+            "--out",
+            "/proc/nope/g",
+        ],
+        vec!["report", "runs/bundled-cdcgan", "--out", "/proc/nope/table"],
+        vec![
+            "eval",
+            "--real",
+            "--classifier",
+            "bundled-lenet",
+            "--device",
+            "cpu",
+            "--data",
+            data,
+            "--out",
+            "/proc/nope/real.json",
+        ],
+    ] {
+        let out = gan_studio(&args, dir.path());
+        assert!(!out.status.success(), "{args:?} succeeded");
+        let line = first_error_line(&out);
+        assert!(line.contains("/proc/nope"), "{args:?}: {line}");
+        assert!(
+            !line.contains(".tmp"),
+            "{args:?} named a temporary file: {line}"
+        );
+    }
+}
