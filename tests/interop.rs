@@ -116,6 +116,22 @@ fn pytorch_draws_the_same_images_from_every_exported_architecture() {
     }
     let dir = tempfile::tempdir().unwrap();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("bench/check_torch_export.py");
+    // PyTorch loads the export and compares its outputs with ours; it must succeed.
+    let check = |name: &str, export: &Path, samples: &Path| {
+        let run = Command::new("python3")
+            .arg(&script)
+            .arg(export)
+            .arg(samples)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{name}: {}{}",
+            String::from_utf8_lossy(&run.stdout),
+            String::from_utf8_lossy(&run.stderr)
+        );
+        eprint!("{name}: {}", String::from_utf8_lossy(&run.stdout));
+    };
     for (name, config, generator) in trained_generators() {
         let out = dir.path().join(&name);
         export_generator_from(&config, &generator, &name, 2, &out).unwrap();
@@ -130,19 +146,7 @@ fn pytorch_draws_the_same_images_from_every_exported_architecture() {
             gan_studio::data::idx::write_labels(&samples.join("labels-idx1-ubyte"), labels)
                 .unwrap();
         }
-        let run = Command::new("python3")
-            .arg(&script)
-            .arg(&out)
-            .arg(&samples)
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "{name}: {}{}",
-            String::from_utf8_lossy(&run.stdout),
-            String::from_utf8_lossy(&run.stderr)
-        );
-        eprint!("{name}: {}", String::from_utf8_lossy(&run.stdout));
+        check(&name, &out, &samples);
     }
 
     // The classifier reads images as the tool does.
@@ -164,19 +168,7 @@ fn pytorch_draws_the_same_images_from_every_exported_architecture() {
         bytes(&readout.probabilities),
     )
     .unwrap();
-    let run = Command::new("python3")
-        .arg(&script)
-        .arg(&out)
-        .arg(&samples)
-        .output()
-        .unwrap();
-    assert!(
-        run.status.success(),
-        "classifier: {}{}",
-        String::from_utf8_lossy(&run.stdout),
-        String::from_utf8_lossy(&run.stderr)
-    );
-    eprint!("classifier: {}", String::from_utf8_lossy(&run.stdout));
+    check("classifier", &out, &samples);
 }
 
 #[test]

@@ -10,7 +10,7 @@ use burn::tensor::Bytes;
 
 use crate::eval::classifier::{Classifier, ClassifierConfig};
 use crate::model::{GanConfig, Generator};
-use crate::train::checkpoint::{self, TrainState, load_module_bytes, save_module};
+use crate::train::checkpoint::{self, load_module_bytes, save_module};
 use crate::train::{RunDir, TrainConfig};
 
 const GENERATOR_CONFIG: &str = include_str!("../../assets/model/generator/config.json");
@@ -65,20 +65,8 @@ pub fn unpack_run(runs_dir: &Path, name: &str) -> Result<RunDir> {
         return Ok(run);
     }
     let config = generator_config()?;
-    run.create()?;
-    let steps = config.max_steps.unwrap_or(0);
-    let state = TrainState {
-        step: steps,
-        total_steps: steps,
-        elapsed_secs: 0.0,
-    };
-    checkpoint::save_sampling_only(&run, &state, GENERATOR_RECORD)?;
-    std::fs::File::create(run.metrics())
-        .with_context(|| format!("cannot create {}", run.metrics().display()))?;
-    // The config last: a folder counts as a run only once it is whole.
-    config
-        .save(run.config())
-        .with_context(|| format!("cannot write {}", run.config().display()))?;
+    let step = config.max_steps.unwrap_or(0);
+    checkpoint::write_sampling_run(&run, &config, step, GENERATOR_RECORD)?;
     Ok(run)
 }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use crate::eval::classifier::{Classifier, ClassifierConfig};
 use crate::fsutil::write_atomic;
 use crate::model::{Generator, ModelKind, NormKind};
-use crate::train::checkpoint::{self, TrainState};
+use crate::train::checkpoint;
 use crate::train::{RunDir, TrainConfig, TrainedRun};
 
 pub const GENERATOR_FILE: &str = "generator.safetensors";
@@ -247,22 +247,8 @@ pub fn import_generator(dir: &Path, runs_dir: &Path, name: &str) -> Result<RunDi
     let device = Device::flex();
     let (config, generator) = load_generator(dir, &device)?;
     let step = read_config(dir)?.step;
-    run.create()?;
-    let state = TrainState {
-        step,
-        total_steps: step,
-        elapsed_secs: 0.0,
-    };
-    checkpoint::save_sampling_only(
-        &run,
-        &state,
-        &checkpoint::record_bytes(&generator, "imported generator")?,
-    )?;
-    std::fs::File::create(run.metrics())
-        .with_context(|| format!("cannot create {}", run.metrics().display()))?;
-    config
-        .save(run.config())
-        .with_context(|| format!("cannot write {}", run.config().display()))?;
+    let record = checkpoint::record_bytes(&generator, "imported generator")?;
+    checkpoint::write_sampling_run(&run, &config, step, &record)?;
     Ok(run)
 }
 

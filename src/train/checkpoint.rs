@@ -151,6 +151,29 @@ pub fn save_sampling_only(
     Ok(done)
 }
 
+/// Writes a whole run that can only be sampled, at `step`: its folders, a generator-only
+/// checkpoint, an empty metrics log and, last, `config` (a folder counts as a run only once
+/// it is whole). The bundled model and imported generators become runs this way.
+pub fn write_sampling_run(
+    run: &RunDir,
+    config: &crate::train::TrainConfig,
+    step: usize,
+    generator_record: &[u8],
+) -> Result<()> {
+    run.create()?;
+    let state = TrainState {
+        step,
+        total_steps: step,
+        elapsed_secs: 0.0,
+    };
+    save_sampling_only(run, &state, generator_record)?;
+    std::fs::File::create(run.metrics())
+        .with_context(|| format!("cannot create {}", run.metrics().display()))?;
+    config
+        .save(run.config())
+        .with_context(|| format!("cannot write {}", run.config().display()))
+}
+
 /// Whether a checkpoint has what continuing training needs (a sampling-only one has not).
 pub fn is_resumable(checkpoint: &Path) -> bool {
     [DISCRIMINATOR, OPTIM_G, OPTIM_D]
