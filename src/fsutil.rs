@@ -39,3 +39,9 @@ pub fn write_parts_atomic(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     write_parts_atomic(path, &[bytes]).with_context(|| format!("cannot write {}", path.display()))
 }
+
+/// Saves a config as `Config::save` does (pretty JSON), but atomically: a crash while saving
+/// leaves no half-written config.json, which would make a run unreadable.
+pub fn save_config<C: burn::config::Config>(config: &C, path: &Path) -> Result<()> {
+    write_atomic(path, burn::config::config_to_json(config).as_bytes())
+}

@@ -904,3 +904,107 @@ fn missing_mnist_is_downloaded_from_the_window_with_checksums() {
         assert!(kept.is_empty(), "kept {kept:?}");
     }
 }
+
+/// The child process of `the_studio_killed_while_training_continues_its_run`: the studio
+/// training a run in `$GAN_STUDIO_CHILD_RUNS` until it is killed. Does nothing without it.
+#[test]
+#[ignore = "run as a child process by the_studio_killed_while_training_continues_its_run"]
+fn child_studio_trains_until_killed() {
+    let Some(runs) = std::env::var_os("GAN_STUDIO_CHILD_RUNS") else {
+        return;
+    };
+    let mut harness = studio_with(Path::new(&runs), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        let form = &mut state.training.form;
+        form.run_name = "killed".into();
+        form.max_steps = 5000;
+        form.train_limit = 512;
+        form.config.batch_size = 32;
+        form.config.checkpoint_every = 4;
+    });
+    harness.get_by_label("Start training").click();
+    loop {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// kill -9 of the studio while its worker trains (checkpoints every 4 steps): reopened, the
+/// runs list offers the run, Continue resumes it from its last checkpoint, and its log holds
+/// every step once.
+#[test]
+fn the_studio_killed_while_training_continues_its_run() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "child_studio_trains_until_killed", "--ignored"])
+        .env("GAN_STUDIO_CHILD_RUNS", runs.path())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the child studio starts");
+    let latest = runs.path().join("killed/checkpoints/latest");
+    let step_of =
+        |text: String| -> Option<usize> { text.trim().strip_prefix("step-")?.parse().ok() };
+    let started = Instant::now();
+    // Past two checkpoints, then at an arbitrary moment of the third.
+    while std::fs::read_to_string(&latest)
+        .ok()
+        .and_then(step_of)
+        .is_none_or(|step| step < 8)
+    {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "the child studio wrote no second checkpoint in 120 s"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the child studio exited"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(150));
+    child.kill().expect("SIGKILL");
+    child.wait().unwrap();
+    let saved = std::fs::read_to_string(&latest)
+        .ok()
+        .and_then(step_of)
+        .expect("a checkpoint survives the kill");
+
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+    });
+    let started = Instant::now();
+    while harness.query_by_label("Continue").is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "no run to continue"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+        harness.step();
+    }
+    harness.get_by_label("Continue").click();
+    harness.step();
+    wait_for(&mut harness, 120, "the continued run's steps", |app| {
+        let live = &app.state.training.live;
+        live.run == "killed" && live.first_step > 0 && live.history.len() > saved + 3
+    });
+    assert_eq!(harness.state().state.training.live.first_step, saved);
+    harness.get_by_label("Stop").click();
+    harness.step();
+
+    wait_for(&mut harness, 60, "the continued run to stop", |app| {
+        !app.state.training.live.is_running()
+    });
+    let logged: Vec<usize> =
+        gan_studio::train::metrics::read_log(&runs.path().join("killed/metrics.jsonl"))
+            .unwrap()
+            .iter()
+            .map(|m| m.step)
+            .collect();
+    assert_eq!(
+        logged,
+        (1..=logged.len()).collect::<Vec<_>>(),
+        "every step once"
+    );
+    assert!(logged.len() > saved + 3);
+}

@@ -254,3 +254,21 @@ fn a_resumed_run_with_dropout_repeats_an_uninterrupted_one_step_for_step() {
         assert_eq!(a, b, "{name}: the resumed run's losses differ");
     }
 }
+
+/// A stop that arrives while a checkpoint is being reported (the studio reads its commands at
+/// every event) stops the run there; it used to be swallowed, and the run went on.
+#[test]
+fn a_stop_asked_at_a_checkpoint_is_obeyed() {
+    let runs = tempfile::tempdir().unwrap();
+    let run = RunDir::new(runs.path(), "stop").unwrap();
+    let config = small_config(ModelKind::Dcgan).with_max_steps(Some(6));
+    let mut trainer = Trainer::create(config, run, common::mnist().train, &Device::flex()).unwrap();
+    let outcome = trainer
+        .run(|event| match event {
+            gan_studio::train::TrainEvent::Checkpoint { .. } => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        })
+        .unwrap();
+    assert_eq!(outcome, RunOutcome::Stopped);
+    assert_eq!(trainer.step_count(), 2, "stopped at the first checkpoint");
+}

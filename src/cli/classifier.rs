@@ -1,7 +1,6 @@
 //! `gan-studio classifier train`
 
 use anyhow::{Context, Result};
-use burn::config::Config;
 use clap::{Args, Subcommand};
 
 use super::{DataArgs, RunArgs};
@@ -61,9 +60,7 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
     })?;
     let train_secs = started.elapsed().as_secs_f64();
     let test_accuracy = classifier::accuracy(&model, &dataset.test, &device.device)?;
-    config
-        .save(run.config())
-        .with_context(|| format!("cannot write {}", run.config().display()))?;
+    crate::fsutil::save_config(&config, &run.config())?;
     crate::train::checkpoint::save_module(&model, &run.root.join("classifier.bpk"))?;
     let report = ClassifierReport {
         test_accuracy,

@@ -120,7 +120,7 @@ pub fn read_labels(path: &Path, num_classes: u8) -> Result<IdxLabels, IdxError> 
 /// Parses IDX images from the bytes of a file (raw or gzip); `name` is used
 /// in error messages.
 pub fn read_images_from_bytes(name: &str, bytes: &[u8]) -> Result<IdxImages, IdxError> {
-    let data = decompress_if_gzip(name, bytes)?;
+    let (data, drained) = decompress_if_gzip(name, bytes, IMAGES_HEADER_LEN, images_payload_len)?;
     check_magic(name, &data, IMAGES_MAGIC, "IDX images of u8")?;
     if data.len() < IMAGES_HEADER_LEN {
         return Err(short_header(name, IMAGES_HEADER_LEN, data.len()));
@@ -145,7 +145,7 @@ pub fn read_images_from_bytes(name: &str, bytes: &[u8]) -> Result<IdxImages, Idx
         .ok_or_else(|| header(name, format!("dimensions {shape} overflow")))?;
 
     let payload = &data[IMAGES_HEADER_LEN..];
-    check_payload_len(name, &shape, "pixels", expected, payload.len())?;
+    check_payload_len(name, &shape, "pixels", expected, payload.len() + drained)?;
     Ok(IdxImages {
         count,
         rows,
@@ -161,7 +161,7 @@ pub fn read_labels_from_bytes(
     bytes: &[u8],
     num_classes: u8,
 ) -> Result<IdxLabels, IdxError> {
-    let data = decompress_if_gzip(name, bytes)?;
+    let (data, drained) = decompress_if_gzip(name, bytes, LABELS_HEADER_LEN, labels_payload_len)?;
     check_magic(name, &data, LABELS_MAGIC, "IDX labels of u8")?;
     if data.len() < LABELS_HEADER_LEN {
         return Err(short_header(name, LABELS_HEADER_LEN, data.len()));
@@ -171,7 +171,13 @@ pub fn read_labels_from_bytes(
         return Err(header(name, "label count is zero".to_string()));
     }
     let payload = &data[LABELS_HEADER_LEN..];
-    check_payload_len(name, &count.to_string(), "labels", count, payload.len())?;
+    check_payload_len(
+        name,
+        &count.to_string(),
+        "labels",
+        count,
+        payload.len() + drained,
+    )?;
     if let Some((index, &label)) = payload
         .iter()
         .enumerate()
@@ -245,19 +251,61 @@ fn read_file(path: &Path, name: &str) -> Result<Vec<u8>, IdxError> {
     })
 }
 
-/// Returns the decompressed bytes for gzip input, or the input unchanged.
-fn decompress_if_gzip<'a>(name: &str, bytes: &'a [u8]) -> Result<Cow<'a, [u8]>, IdxError> {
+/// Returns the decompressed bytes for gzip input (or the input unchanged) and, for gzip, how
+/// many bytes followed the payload its header describes. Only the header and at most one byte
+/// more than the payload it promises are kept in memory: a header claiming billions of images,
+/// or a small gzip that inflates to gigabytes, allocates nothing of that size. `payload_len`
+/// reads the expected payload size from a header (None for one that is wrong anyway).
+fn decompress_if_gzip<'a>(
+    name: &str,
+    bytes: &'a [u8],
+    header_len: usize,
+    payload_len: fn(&[u8]) -> Option<usize>,
+) -> Result<(Cow<'a, [u8]>, usize), IdxError> {
     if !bytes.starts_with(&GZIP_MAGIC) {
-        return Ok(Cow::Borrowed(bytes));
+        return Ok((Cow::Borrowed(bytes), 0));
     }
+    let gzip = |error| IdxError::Gzip {
+        file: name.to_string(),
+        error,
+    };
+    let mut decoder = GzDecoder::new(bytes);
     let mut out = Vec::new();
-    GzDecoder::new(bytes)
+    (&mut decoder)
+        .take(header_len as u64)
         .read_to_end(&mut out)
-        .map_err(|error| IdxError::Gzip {
-            file: name.to_string(),
-            error,
-        })?;
-    Ok(Cow::Owned(out))
+        .map_err(gzip)?;
+    let wanted = match payload_len(&out) {
+        Some(n) if out.len() == header_len => n.saturating_add(1),
+        _ => 0,
+    };
+    (&mut decoder)
+        .take(wanted as u64)
+        .read_to_end(&mut out)
+        .map_err(gzip)?;
+    // Whatever is left is only counted, for the "trailing bytes" message.
+    let drained = io::copy(&mut decoder, &mut io::sink()).map_err(gzip)?;
+    Ok((Cow::Owned(out), drained as usize))
+}
+
+/// The pixel bytes an images header promises, if it is a plausible one.
+fn images_payload_len(header: &[u8]) -> Option<usize> {
+    if header.len() < IMAGES_HEADER_LEN || be_u32(header, 0) != IMAGES_MAGIC as usize {
+        return None;
+    }
+    let (rows, cols) = (be_u32(header, 8), be_u32(header, 12));
+    if rows > MAX_SIDE || cols > MAX_SIDE {
+        return None;
+    }
+    be_u32(header, 4).checked_mul(rows)?.checked_mul(cols)
+}
+
+/// The label bytes a labels header promises.
+fn labels_payload_len(header: &[u8]) -> Option<usize> {
+    if header.len() < LABELS_HEADER_LEN || be_u32(header, 0) != LABELS_MAGIC as usize {
+        return None;
+    }
+    Some(be_u32(header, 4))
 }
 
 fn check_magic(name: &str, data: &[u8], expected: u32, what: &'static str) -> Result<(), IdxError> {
@@ -379,6 +427,31 @@ mod tests {
             cols: 4,
             pixels: (0..24).collect(),
         }
+    }
+
+    #[test]
+    fn gzip_headers_claiming_billions_of_images_are_refused_from_what_is_there() {
+        // 4,000,000,000 images of 28x28 claimed, 100 pixels present: the message gives both.
+        let mut bytes = image_bytes(1, 28, 28, &[0; 100]);
+        bytes[4..8].copy_from_slice(&4_000_000_000u32.to_be_bytes());
+        let err = read_images_from_bytes("big.gz", &gzip(&bytes)).expect_err("truncated");
+        assert!(
+            err.to_string().contains(
+                "header says 4000000000x28x28 = 3136000000000 bytes of pixels but the file has 100"
+            ),
+            "{err}"
+        );
+        // A small gzip that inflates far past its header's one image: counted, not kept.
+        let mut big = image_bytes(1, 2, 2, &[7; 4]);
+        big.extend(std::iter::repeat_n(0u8, 50 << 20));
+        let gz = gzip(&big);
+        assert!(gz.len() < 1 << 20, "{} bytes compressed", gz.len());
+        let err = read_images_from_bytes("bomb.gz", &gz).expect_err("trailing bytes");
+        assert!(
+            err.to_string()
+                .contains(&format!("{} trailing bytes", 50 << 20)),
+            "{err}"
+        );
     }
 
     #[test]

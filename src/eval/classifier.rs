@@ -52,6 +52,48 @@ pub struct ClassifierConfig {
     pub seed: u64,
 }
 
+/// Largest layer width accepted from a config.json (the default widths are 32 to 120).
+const MAX_CLASSIFIER_WIDTH: usize = 1024;
+
+impl ClassifierConfig {
+    /// Rejects impossible options, and sizes no classifier of digits needs (a damaged or edited
+    /// config.json), before any layer is allocated.
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in [
+            ("conv1", self.conv1),
+            ("conv2", self.conv2),
+            ("hidden", self.hidden),
+            ("features", self.features),
+        ] {
+            if !(1..=MAX_CLASSIFIER_WIDTH).contains(&value) {
+                bail!("classifier {name} width {value} is not in 1..={MAX_CLASSIFIER_WIDTH}");
+            }
+        }
+        if !(2..=256).contains(&self.classes) {
+            bail!("classifier class count {} is not in 2..=256", self.classes);
+        }
+        if !(0.0..1.0).contains(&self.dropout) {
+            bail!("classifier dropout must be in [0, 1), got {}", self.dropout);
+        }
+        if self.batch_size == 0 {
+            bail!("classifier batch size must be at least 1");
+        }
+        if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
+            bail!(
+                "classifier learning rate must be a positive number, got {}",
+                self.learning_rate
+            );
+        }
+        if !(self.lr_decay.is_finite() && self.lr_decay > 0.0) {
+            bail!(
+                "classifier learning-rate decay must be a positive number, got {}",
+                self.lr_decay
+            );
+        }
+        Ok(())
+    }
+}
+
 #[derive(Module, Debug)]
 pub struct Classifier {
     /// (B, 1, 28, 28) -> (B, c1, 28, 28), then max-pool -> (B, c1, 14, 14)
@@ -272,6 +314,9 @@ pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {
     let config_path = dir.join("config.json");
     let config = ClassifierConfig::load(&config_path)
         .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
+    config
+        .validate()
+        .with_context(|| format!("{}: not a usable classifier", config_path.display()))?;
     load_module(config.init(device), &dir.join("classifier.bpk"))
         .with_context(|| format!("cannot load the classifier in {}", dir.display()))
 }

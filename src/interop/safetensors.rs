@@ -225,6 +225,7 @@ pub fn load_classifier(dir: &Path, device: &Device) -> Result<(ClassifierConfig,
             config.pytorch_class
         )
     })?;
+    classifier_config.validate()?;
     let weights = dir.join(CLASSIFIER_FILE);
     let mut classifier = classifier_config.init(device);
     let result = classifier

@@ -85,6 +85,15 @@ pub enum NormKind {
     None,
 }
 
+/// Largest latent size, label embedding and reference batch accepted.
+const MAX_WIDTH: usize = 4096;
+/// Largest image side (the data sets are 28 and 32, image folders up to 64).
+const MAX_IMAGE_SIZE: usize = 256;
+/// Labels are stored as bytes.
+const MAX_CLASSES: usize = 256;
+/// Both networks together: 100 M parameters are 1.6 GB with gradients and Adam's moments.
+const MAX_PARAMS: usize = 100_000_000;
+
 /// Everything that decides the shape of the two networks.
 #[derive(Config, Debug, PartialEq)]
 pub struct GanConfig {
@@ -126,6 +135,19 @@ impl GanConfig {
     /// Rejects impossible combinations with a message naming the option.
     pub fn validate(&self) -> anyhow::Result<()> {
         use anyhow::bail;
+        // Sizes come from config.json files too, which may be damaged or edited: refuse absurd
+        // ones before any network of that size is allocated.
+        for (name, value, max) in [
+            ("--latent-dim", self.latent_dim, MAX_WIDTH),
+            ("label embedding size", self.label_embedding, MAX_WIDTH),
+            ("image size", self.image_size, MAX_IMAGE_SIZE),
+            ("class count", self.num_classes, MAX_CLASSES),
+            ("reference batch", self.reference_batch, MAX_WIDTH),
+        ] {
+            if value > max {
+                bail!("{name} {value} is larger than the largest supported, {max}");
+            }
+        }
         if self.latent_dim == 0 {
             bail!("--latent-dim must be at least 1");
         }
@@ -155,6 +177,13 @@ impl GanConfig {
         }
         if self.model.is_conditional() && self.num_classes < 2 {
             bail!("a conditional model needs at least 2 classes");
+        }
+        let params = self.summary().params();
+        if params > MAX_PARAMS {
+            bail!(
+                "the networks would have {params} parameters, more than the {MAX_PARAMS} this \
+                 tool trains"
+            );
         }
         Ok(())
     }

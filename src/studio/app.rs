@@ -18,7 +18,8 @@ use super::tabs::{Shared, Tab};
 use super::widgets::{ExportSettings, Notices};
 use crate::data::dataset::default_data_root;
 
-const STORAGE_KEY: &str = "gan-studio";
+/// The key the studio saves its state under in eframe's storage.
+pub const STORAGE_KEY: &str = "gan-studio";
 
 /// Everything that survives a restart.
 #[derive(Serialize, Deserialize)]

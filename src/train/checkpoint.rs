@@ -73,8 +73,34 @@ pub fn load_module_bytes<M: Module>(module: M, bytes: Bytes, what: &str) -> Resu
         .map_err(|e| anyhow!("{what}: does not match the run's configuration: {e}"))
 }
 
-/// Writes a checkpoint and returns its folder.
+/// Writes a checkpoint and returns its folder. On failure (a full disk, say) the partial
+/// checkpoint is removed, freeing its space, and the previous one stays the latest.
 pub fn save(
+    run: &RunDir,
+    state: &TrainState,
+    generator: &Generator,
+    discriminator: &Discriminator,
+    optim_g: &ModuleOptimizer,
+    optim_d: &ModuleOptimizer,
+    ema: Option<&Generator>,
+) -> Result<PathBuf> {
+    let tmp = run
+        .checkpoints()
+        .join(format!(".step-{:08}.tmp", state.step));
+    write_checkpoint(run, state, generator, discriminator, optim_g, optim_d, ema).map_err(|e| {
+        let _ = std::fs::remove_dir_all(&tmp);
+        let kept = match latest(run) {
+            Ok(Some(dir)) => format!("the latest checkpoint, {}, is intact", dir.display()),
+            _ => "there is no earlier checkpoint".to_string(),
+        };
+        e.context(format!(
+            "cannot write the checkpoint of step {} ({kept})",
+            state.step
+        ))
+    })
+}
+
+fn write_checkpoint(
     run: &RunDir,
     state: &TrainState,
     generator: &Generator,
@@ -169,9 +195,7 @@ pub fn write_sampling_run(
     save_sampling_only(run, &state, generator_record)?;
     std::fs::File::create(run.metrics())
         .with_context(|| format!("cannot create {}", run.metrics().display()))?;
-    config
-        .save(run.config())
-        .with_context(|| format!("cannot write {}", run.config().display()))
+    crate::fsutil::save_config(config, &run.config())
 }
 
 /// Whether a checkpoint has what continuing training needs (a sampling-only one has not).
@@ -186,9 +210,19 @@ fn prune(dir: &Path, newest: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
     };
-    let mut names: Vec<String> = entries
+    let names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    // Checkpoints a killed process left half-written.
+    for stale in names
+        .iter()
+        .filter(|n| n.starts_with(".step-") && n.ends_with(".tmp"))
+    {
+        let _ = std::fs::remove_dir_all(dir.join(stale));
+    }
+    let mut names: Vec<String> = names
+        .into_iter()
         .filter(|n| n.starts_with("step-") && n.as_str() < newest)
         .collect();
     names.sort();

@@ -82,8 +82,14 @@ impl TrainConfig {
         merged["mismatch"] = serde_json::Value::Bool(false);
         merged["gan"]["bias_before_norm"] = serde_json::Value::Bool(true);
         overlay(&mut merged, stored);
-        serde_json::from_value(merged)
-            .with_context(|| format!("{name}: cannot read the run's config"))
+        let config: Self = serde_json::from_value(merged)
+            .with_context(|| format!("{name}: cannot read the run's config"))?;
+        // Every reader goes on to build the networks: refuse impossible ones here, naming the file.
+        config
+            .gan
+            .validate()
+            .with_context(|| format!("{name}: describes networks that cannot be built"))?;
+        Ok(config)
     }
 
     /// Rejects impossible options with a message naming the option.

@@ -135,11 +135,25 @@ impl Trainer {
             )
         });
         run.create()?;
-        config
-            .save(run.config())
-            .with_context(|| format!("cannot write {}", run.config().display()))?;
         std::fs::File::create(run.metrics())
             .with_context(|| format!("cannot create {}", run.metrics().display()))?;
+        // Last and atomic: a folder counts as a run once its config is whole, so a start killed
+        // before this point is started again by `train`, and one killed after it by `--resume`.
+        crate::fsutil::save_config(&config, &run.config())?;
+        Self::fresh(config, run, lock, data, &device, generator, discriminator)
+    }
+
+    /// A run at step 0 whose folder and config exist: networks just initialised from the seed.
+    fn fresh(
+        config: TrainConfig,
+        run: RunDir,
+        lock: RunLock,
+        data: Split,
+        device: &Device,
+        generator: Generator,
+        discriminator: Discriminator,
+    ) -> Result<Self> {
+        let device = device.clone();
         let plain = device.clone().without_autodiff();
         let ema = config
             .ema_decay
@@ -175,12 +189,20 @@ impl Trainer {
             config.max_steps = max_steps;
         }
         config.validate()?;
-        let checkpoint = checkpoint::latest(&run)?.with_context(|| {
-            format!(
-                "run {} has no checkpoint to resume from",
-                run.root.display()
-            )
-        })?;
+        let Some(checkpoint) = checkpoint::latest(&run)? else {
+            // Stopped before its first checkpoint: start again from the seed, which gives the
+            // same networks and the same steps the first start would have.
+            truncate_metrics(&run, 0)?;
+            let device = device.clone().autodiff();
+            let (generator, discriminator) =
+                crate::model::init_seeded(&device, config.seed, || {
+                    (
+                        config.gan.init_generator(&device),
+                        config.gan.init_discriminator(&device),
+                    )
+                });
+            return Self::fresh(config, run, lock, data, &device, generator, discriminator);
+        };
         if !checkpoint::is_resumable(&checkpoint) {
             bail!(
                 "run {} holds only a generator (e.g. an unpacked bundled model), not the \
@@ -505,7 +527,10 @@ impl Trainer {
                 || (self.config.checkpoint_every > 0 && step % self.config.checkpoint_every == 0)
             {
                 let path = self.save_checkpoint()?;
-                let _ = on_event(TrainEvent::Checkpoint { step, path });
+                // A stop asked for now is obeyed too: the checkpoint it needs is written.
+                if on_event(TrainEvent::Checkpoint { step, path }).is_break() && !last {
+                    return Ok(RunOutcome::Stopped);
+                }
             }
             if stopping {
                 return Ok(RunOutcome::Stopped);

@@ -65,6 +65,8 @@ pub struct RunSummary {
     pub total_steps: usize,
     pub has_eval: bool,
     pub is_classifier: bool,
+    /// False for a run stopped before its first checkpoint: continuing starts it over.
+    pub has_checkpoint: bool,
     /// Why the run cannot be opened (an edited config.json, a damaged checkpoint): the list
     /// shows it instead of hiding the run.
     pub problem: Option<String>,
@@ -88,6 +90,7 @@ pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
                     total_steps: 0,
                     has_eval: false,
                     is_classifier: true,
+                    has_checkpoint: false,
                     problem: None,
                 });
             }
@@ -101,6 +104,7 @@ pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
                 total_steps: 0,
                 has_eval: false,
                 is_classifier: false,
+                has_checkpoint: false,
                 problem: Some(format!("{e:#}")),
             };
             let config = match crate::train::TrainConfig::load_run(&root.join("config.json")) {
@@ -122,6 +126,7 @@ pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
                 total_steps: state.as_ref().map_or(0, |s| s.total_steps),
                 has_eval: root.join("eval.json").is_file(),
                 is_classifier: false,
+                has_checkpoint: state.is_some(),
                 problem: None,
             })
         })

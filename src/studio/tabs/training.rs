@@ -89,6 +89,8 @@ pub struct NameConflict {
     pub name: String,
     pub step: usize,
     pub total_steps: usize,
+    /// Steps remain, or it stopped before its first checkpoint (continuing starts it over).
+    pub can_continue: bool,
     pub free_name: String,
 }
 
@@ -408,7 +410,7 @@ impl TrainingTab {
                 .wrap(),
             );
             ui.horizontal_wrapped(|ui| {
-                let can_continue = conflict.step < conflict.total_steps;
+                let can_continue = conflict.can_continue;
                 if ui
                     .add_enabled(can_continue, egui::Button::new("Continue it"))
                     .on_hover_text("Go on training that run from its latest checkpoint")
@@ -454,6 +456,8 @@ impl TrainingTab {
                 self.conflict = Some(NameConflict {
                     step: summary.map_or(0, |r| r.step),
                     total_steps: summary.map_or(0, |r| r.total_steps),
+                    can_continue: summary
+                        .is_some_and(|r| !r.has_checkpoint || r.step < r.total_steps),
                     free_name: free_run_name(shared.runs_dir, &name),
                     name,
                 });
@@ -530,13 +534,16 @@ impl TrainingTab {
                         }
                         let state = if self.live.is_running() && self.live.run == run.name {
                             "training".to_owned()
+                        } else if !run.has_checkpoint {
+                            "no checkpoint yet".to_owned()
                         } else if run.total_steps > 0 && run.step >= run.total_steps {
                             "finished".to_owned()
                         } else {
                             format!("{}/{}", run.step, run.total_steps)
                         };
                         ui.label(state);
-                        let can_resume = !self.live.is_running() && run.step < run.total_steps;
+                        let can_resume = !self.live.is_running()
+                            && (!run.has_checkpoint || run.step < run.total_steps);
                         if ui
                             .add_enabled(can_resume, egui::Button::new("Continue").small())
                             .on_hover_text("Continue this run from its latest checkpoint")

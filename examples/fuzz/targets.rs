@@ -1,0 +1,498 @@
+//! The fuzz targets: every reader of bytes that come from outside the program, each driven
+//! through the same function the CLI and the studio call. Shared by the fuzzer
+//! (`examples/fuzz/main.rs`) and the regression tests (`tests/fuzz_regressions.rs`), which
+//! replay the inputs it kept.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use burn::prelude::*;
+use gan_studio::data::idx;
+use gan_studio::model::{Depth, GanConfig, ModelKind};
+use gan_studio::train::{RunDir, TrainConfig, Trainer, checkpoint, metrics};
+
+/// One reader under test.
+pub struct Target {
+    pub name: &'static str,
+    /// What the target reads, for the report.
+    pub reads: &'static str,
+    /// Words worth splicing into inputs of this format.
+    pub dictionary: &'static [&'static str],
+    /// Inputs to this target that the fuzzer writes gzip-compressed as well (IDX files are
+    /// read raw or gzip).
+    pub also_gzip: bool,
+    pub run: fn(&Workspace, &[u8]) -> Result<()>,
+}
+
+const JSON_WORDS: &[&str] = &[
+    "null",
+    "true",
+    "false",
+    "-1",
+    "0",
+    "1e309",
+    "-1e309",
+    "NaN",
+    "4294967296",
+    "18446744073709551616",
+    "99999999999999999999999",
+    "\"\"",
+    "{}",
+    "[]",
+    "\"",
+    "{",
+    "}",
+    "[",
+    "]",
+    ",",
+    ":",
+    "\\u0000",
+    "\"model\"",
+    "\"dcgan\"",
+    "\"cgan\"",
+    "\"cdcgan\"",
+    "\"latent_dim\"",
+    "\"image_size\"",
+    "\"num_classes\"",
+    "\"batch_size\"",
+    "\"step\"",
+    "\"depth\"",
+    "\"deep\"",
+    "\"virtual\"",
+    "\"reference_batch\"",
+    "\"label_embedding\"",
+    "\"gan\"",
+];
+
+pub fn targets() -> Vec<Target> {
+    vec![
+        Target {
+            name: "idx-images",
+            reads: "IDX image files, raw and gzip (MNIST, Fashion-MNIST, generate --format idx)",
+            dictionary: &[],
+            also_gzip: true,
+            run: |_, bytes| {
+                idx::read_images_from_bytes("fuzz", bytes)?;
+                Ok(())
+            },
+        },
+        Target {
+            name: "idx-labels",
+            reads: "IDX label files, raw and gzip",
+            dictionary: &[],
+            also_gzip: true,
+            run: |_, bytes| {
+                idx::read_labels_from_bytes("fuzz", bytes, 10)?;
+                Ok(())
+            },
+        },
+        Target {
+            name: "checkpoint",
+            reads: "checkpoint records (burnpack): generator, discriminator, Adam state, \
+                    classifier",
+            dictionary: &[],
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("checkpoint")?;
+                for file in ["generator.bpk", "discriminator.bpk", "optim_g.bpk"] {
+                    std::fs::write(dir.join(file), bytes)?;
+                }
+                let device = Device::flex();
+                let config = ws.tiny_config();
+                let g = checkpoint::load_generator(&config.gan, &dir, &device);
+                let d = checkpoint::load_discriminator(&config.gan, &dir, &device);
+                let o =
+                    checkpoint::load_optimizer(burn::optim::AdamConfig::new().init(), &dir, true);
+                std::fs::write(dir.join("classifier.bpk"), bytes)?;
+                std::fs::write(dir.join("config.json"), &ws.classifier_config)?;
+                let c = gan_studio::eval::classifier::load(&dir, &device);
+                // Every one must give a value or an error; a panic fails the target.
+                g.map(drop).or(d.map(drop)).or(o.map(drop)).or(c.map(drop))
+            },
+        },
+        Target {
+            name: "config-json",
+            reads: "a run's config.json, then the networks it describes",
+            dictionary: JSON_WORDS,
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("config")?;
+                let path = dir.join("config.json");
+                std::fs::write(&path, bytes)?;
+                let config = TrainConfig::load_run(&path)?;
+                config.validate()?;
+                // What `train --resume`, `sample` and the studio do next: build the networks.
+                let device = Device::flex();
+                let _ = config.gan.init_generator(&device);
+                let _ = config.gan.init_discriminator(&device);
+                Ok(())
+            },
+        },
+        Target {
+            name: "classifier-config",
+            reads: "a classifier run's config.json",
+            dictionary: JSON_WORDS,
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("classifier-config")?;
+                std::fs::write(dir.join("config.json"), bytes)?;
+                std::fs::write(dir.join("classifier.bpk"), &ws.classifier_record)?;
+                gan_studio::eval::classifier::load(&dir, &Device::flex())?;
+                Ok(())
+            },
+        },
+        Target {
+            name: "train-state",
+            reads: "a checkpoint's state.json",
+            dictionary: JSON_WORDS,
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("state")?;
+                std::fs::write(dir.join("state.json"), bytes)?;
+                checkpoint::load_state(&dir)?;
+                Ok(())
+            },
+        },
+        Target {
+            name: "metrics-jsonl",
+            reads: "a run's metrics.jsonl",
+            dictionary: JSON_WORDS,
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("metrics")?;
+                let path = dir.join("metrics.jsonl");
+                std::fs::write(&path, bytes)?;
+                metrics::read_log(&path)?;
+                Ok(())
+            },
+        },
+        Target {
+            name: "studio-state",
+            reads: "the studio's saved state (eframe storage, RON)",
+            dictionary: &[
+                "(",
+                ")",
+                "[",
+                "]",
+                "Some(",
+                "None",
+                "true",
+                "false",
+                "-1",
+                "1e309",
+                "\"",
+                "tab:",
+                "Explorer",
+                "runs_dir:",
+                "training:",
+                "explorer:",
+                "4294967296",
+            ],
+            also_gzip: false,
+            run: |ws, bytes| {
+                let text = std::str::from_utf8(bytes).context("not UTF-8")?;
+                let storage = OneValue(std::cell::RefCell::new(Some(text.to_string())));
+                // As StudioApp::new reads it: a state that does not parse is replaced by the
+                // default one (eframe logs why).
+                let mut state: gan_studio::studio::StudioState =
+                    eframe::get_value(&storage, gan_studio::studio::app::STORAGE_KEY)
+                        .context("the saved state does not parse")?;
+                // Hermetic: the paths in the state are not followed outside the scratch folder.
+                let dir = ws.scratch("studio")?;
+                state.runs_dir = dir.join("runs");
+                state.data_dir = dir.join("data");
+                // The state must also survive being shown: every tab, a few frames each.
+                show_every_tab(state);
+                Ok(())
+            },
+        },
+        Target {
+            name: "safetensors-import",
+            reads: "an exported or PyTorch-written generator.safetensors (import)",
+            dictionary: &[
+                "{",
+                "}",
+                "\"dtype\"",
+                "\"F32\"",
+                "\"F16\"",
+                "\"shape\"",
+                "\"data_offsets\"",
+                "4294967296",
+                "-1",
+                "[",
+                "]",
+                "\"__metadata__\"",
+            ],
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("safetensors")?;
+                std::fs::write(dir.join("config.json"), &ws.export_config)?;
+                std::fs::write(dir.join("generator.safetensors"), bytes)?;
+                gan_studio::interop::safetensors::load_generator(&dir, &Device::flex())?;
+                Ok(())
+            },
+        },
+        Target {
+            name: "export-config",
+            reads: "an export's config.json (import)",
+            dictionary: JSON_WORDS,
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("export-config")?;
+                std::fs::write(dir.join("config.json"), bytes)?;
+                std::fs::write(dir.join("generator.safetensors"), &ws.export_weights)?;
+                gan_studio::interop::safetensors::load_generator(&dir, &Device::flex())?;
+                Ok(())
+            },
+        },
+        Target {
+            name: "generated-png",
+            reads: "a PNG in a folder of generated images (augment --synthetic)",
+            dictionary: &["IHDR", "IDAT", "IEND", "PLTE", "tRNS"],
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("png")?;
+                let class = dir.join("3");
+                std::fs::create_dir_all(&class)?;
+                std::fs::write(class.join("3-000000.png"), bytes)?;
+                gan_studio::interop::generated::read_folder(&dir, 10)?;
+                Ok(())
+            },
+        },
+    ]
+}
+
+/// What the targets need besides the input: a scratch folder and the fixed files an input is
+/// read beside (a classifier's config beside a fuzzed record, and so on).
+pub struct Workspace {
+    root: tempfile::TempDir,
+    pub classifier_config: Vec<u8>,
+    pub classifier_record: Vec<u8>,
+    pub export_config: Vec<u8>,
+    pub export_weights: Vec<u8>,
+    tiny: TrainConfig,
+}
+
+impl Workspace {
+    pub fn tiny_config(&self) -> &TrainConfig {
+        &self.tiny
+    }
+
+    /// An empty folder for one input's files (emptied before each use).
+    pub fn scratch(&self, name: &str) -> Result<PathBuf> {
+        let dir = self.root.path().join("scratch").join(name);
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        Ok(dir)
+    }
+
+    /// Makes the project's own outputs the seeds come from: a two-step training run of a small
+    /// DCGAN on the fixture MNIST slice (its checkpoint, config, state and metrics log), its
+    /// export, and the bundled classifier.
+    pub fn new(fixtures: &Path) -> Result<Self> {
+        let root = tempfile::tempdir()?;
+        let data = gan_studio::data::Dataset::load(
+            &fixtures.join("mnist"),
+            gan_studio::data::DatasetKind::Mnist,
+        )?;
+        let tiny = TrainConfig::new(GanConfig::new(ModelKind::Dcgan).with_depth(Depth::Shallow))
+            .with_batch_size(16)
+            .with_max_steps(Some(2))
+            .with_checkpoint_every(2)
+            .with_sample_every(0);
+        let run = RunDir::new(&root.path().join("runs"), "tiny")?;
+        let mut trainer = Trainer::create(tiny.clone(), run, data.train, &Device::flex())?;
+        trainer.run(|_| std::ops::ControlFlow::Continue(()))?;
+        drop(trainer);
+        let classifier_dir = gan_studio::explore::bundle::unpack_classifier(
+            &root.path().join("runs"),
+            "classifier",
+        )?;
+        let trained = gan_studio::train::open_trained_run(
+            &root.path().join("runs"),
+            "tiny",
+            &Device::flex(),
+        )?;
+        let export = root.path().join("export");
+        gan_studio::interop::safetensors::export_generator(&trained, &export)?;
+        Ok(Self {
+            classifier_config: std::fs::read(classifier_dir.join("config.json"))?,
+            classifier_record: std::fs::read(classifier_dir.join("classifier.bpk"))?,
+            export_config: std::fs::read(export.join("config.json"))?,
+            export_weights: std::fs::read(export.join("generator.safetensors"))?,
+            tiny,
+            root,
+        })
+    }
+
+    /// The tiny run's folder.
+    pub fn run_dir(&self) -> PathBuf {
+        self.root.path().join("runs/tiny")
+    }
+
+    pub fn export_dir(&self) -> PathBuf {
+        self.root.path().join("export")
+    }
+}
+
+/// The seed inputs of `target`: real files and the project's own outputs.
+pub fn seeds(target: &str, ws: &Workspace, fixtures: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let read = |path: PathBuf| -> Result<(String, Vec<u8>)> {
+        let bytes = std::fs::read(&path).with_context(|| format!("seed {}", path.display()))?;
+        Ok((path.display().to_string(), bytes))
+    };
+    let run = ws.run_dir();
+    let latest = checkpoint::latest(&RunDir::open(&run.parent().context("runs")?, "tiny")?)?
+        .context("the tiny run has a checkpoint")?;
+    let mut seeds = Vec::new();
+    match target {
+        "idx-images" | "idx-labels" => {
+            let kind = if target == "idx-images" {
+                "images-idx3"
+            } else {
+                "labels-idx1"
+            };
+            for set in ["mnist", "fashion-mnist"] {
+                for split in ["train", "t10k"] {
+                    let path = fixtures.join(set).join(format!("{split}-{kind}-ubyte.gz"));
+                    let (name, gz) = read(path)?;
+                    // The fixtures are gzip; the fuzzer works on the raw bytes and also
+                    // writes each mutant compressed, so both readers see real content.
+                    let raw = gunzip(&gz)?;
+                    seeds.push((name, shorten_idx(&raw)));
+                }
+            }
+        }
+        "checkpoint" => {
+            for file in ["generator.bpk", "discriminator.bpk", "optim_g.bpk"] {
+                seeds.push(read(latest.join(file))?);
+            }
+            seeds.push(("bundled classifier".into(), ws.classifier_record.clone()));
+        }
+        "config-json" => {
+            seeds.push(read(run.join("config.json"))?);
+            seeds.push((
+                "bundled generator config".into(),
+                serde_json::to_vec_pretty(&gan_studio::explore::bundle::generator_config()?)?,
+            ));
+        }
+        "classifier-config" => seeds.push(("bundled".into(), ws.classifier_config.clone())),
+        "train-state" => seeds.push(read(latest.join("state.json"))?),
+        "metrics-jsonl" => seeds.push(read(run.join("metrics.jsonl"))?),
+        "studio-state" => {
+            let storage = OneValue(std::cell::RefCell::new(None));
+            let mut state = gan_studio::studio::StudioState::default();
+            for tab in gan_studio::studio::tabs::Tab::ALL {
+                state.tab = tab;
+                let mut storage = &storage;
+                eframe::set_value(&mut storage, gan_studio::studio::app::STORAGE_KEY, &state);
+                let text = storage
+                    .0
+                    .borrow()
+                    .clone()
+                    .context("set_value stores the state")?;
+                seeds.push((format!("default state on {tab:?}"), text.into_bytes()));
+            }
+        }
+        "safetensors-import" => seeds.push(read(ws.export_dir().join("generator.safetensors"))?),
+        "export-config" => seeds.push(read(ws.export_dir().join("config.json"))?),
+        "generated-png" => {
+            let data = gan_studio::data::Dataset::load(
+                &fixtures.join("mnist"),
+                gan_studio::data::DatasetKind::Mnist,
+            )?;
+            let pixels: Vec<f32> = data.test.images[..4 * 784]
+                .iter()
+                .map(|&p| gan_studio::data::dataset::scale_pixel(p))
+                .collect();
+            let dir = ws.scratch("png-seeds")?;
+            gan_studio::interop::generated::write_pngs(&dir, &pixels, None, 28, 0, &mut |_| {})?;
+            for k in 0..4 {
+                seeds.push(read(gan_studio::interop::generated::png_path(
+                    &dir, None, k,
+                ))?);
+            }
+        }
+        other => anyhow::bail!("no target {other}"),
+    }
+    Ok(seeds)
+}
+
+fn gunzip(bytes: &[u8]) -> Result<Vec<u8>> {
+    use std::io::Read;
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(bytes).read_to_end(&mut out)?;
+    Ok(out)
+}
+
+/// The first few records of an IDX file, its header rewritten to match: the same format,
+/// small enough for thousands of executions a second.
+fn shorten_idx(raw: &[u8]) -> Vec<u8> {
+    let header = if raw.get(3) == Some(&3) { 16 } else { 8 };
+    let record = if header == 16 { 28 * 28 } else { 1 };
+    let keep = 20.min((raw.len() - header) / record);
+    let mut out = raw[..header].to_vec();
+    out[4..8].copy_from_slice(&(keep as u32).to_be_bytes());
+    out.extend_from_slice(&raw[header..header + keep * record]);
+    out
+}
+
+/// Gzip-compresses `bytes` (the IDX targets read both forms).
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    // Writing into a Vec cannot fail.
+    let _ = encoder.write_all(bytes);
+    encoder.finish().unwrap_or_default()
+}
+
+/// An eframe storage holding the one value the studio saves.
+struct OneValue(std::cell::RefCell<Option<String>>);
+
+impl eframe::Storage for OneValue {
+    fn get_string(&self, _key: &str) -> Option<String> {
+        self.0.borrow().clone()
+    }
+    fn set_string(&mut self, _key: &str, value: String) {
+        *self.0.borrow_mut() = Some(value);
+    }
+    fn remove_string(&mut self, _key: &str) {
+        *self.0.borrow_mut() = None;
+    }
+    fn flush(&mut self) {}
+}
+
+impl eframe::Storage for &OneValue {
+    fn get_string(&self, key: &str) -> Option<String> {
+        (**self).get_string(key)
+    }
+    fn set_string(&mut self, _key: &str, value: String) {
+        *self.0.borrow_mut() = Some(value);
+    }
+    fn remove_string(&mut self, _key: &str) {
+        *self.0.borrow_mut() = None;
+    }
+    fn flush(&mut self) {}
+}
+
+/// Builds the studio from `state` and shows each tab for a few frames.
+fn show_every_tab(state: gan_studio::studio::StudioState) {
+    use gan_studio::studio::StudioApp;
+    use gan_studio::studio::compute::Compute;
+    let first = state.tab;
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .build_ui_state(
+            |ui, app: &mut StudioApp| app.show(ui),
+            StudioApp::with_state(state, Compute::cpu_only()),
+        );
+    harness.step();
+    for tab in gan_studio::studio::tabs::Tab::ALL {
+        if tab != first {
+            harness.state_mut().state.tab = tab;
+            harness.step();
+        }
+    }
+}
