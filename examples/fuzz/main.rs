@@ -6,12 +6,14 @@
 //! each mutant through the same function the CLI and the studio call. It keeps every input
 //! that panics, hangs (over 10 s) or asks for an allocation over 1 GiB, and reports executions,
 //! the share of inputs accepted, the errors seen and the memory the worst input needed.
-//! `--list` prints the targets. RELIABILITY in BENCHMARKS.md records the runs.
+//! `--list` prints the targets; `--replay FILE` runs one kept input again. RELIABILITY in BENCHMARKS.md records the runs.
 
+mod counting;
 mod mutate;
 mod targets;
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use counting::{Counting, LARGEST, LIVE, PEAK};
+
 use std::collections::HashMap;
 use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
@@ -23,73 +25,24 @@ use anyhow::{Context, Result, bail};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-/// No reader may ask for this much at once for inputs of a few megabytes: a header that
-/// claims billions of images must be refused before anything that size is allocated.
-const REFUSE_BYTES: usize = 1 << 30;
 const HANG_SECS: u64 = 10;
 /// Corpus entries kept besides the seeds (inputs that were accepted, to reach deeper checks).
 const CORPUS_CAP: usize = 512;
 
-/// Counts live bytes, the peak since the last reset and the largest single request, and
-/// refuses (saving the input first) any request over [`REFUSE_BYTES`].
-struct Counting;
-
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static LARGEST: AtomicUsize = AtomicUsize::new(0);
-static REPORTING: AtomicBool = AtomicBool::new(false);
-
-// SAFETY: forwards to the system allocator unchanged; only counts around it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        if layout.size() > REFUSE_BYTES {
-            oversized(layout.size());
-        }
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        if layout.size() > REFUSE_BYTES {
-            oversized(layout.size());
-        }
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() {
-            grew(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) };
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        if new_size > REFUSE_BYTES {
-            oversized(new_size);
-        }
-        // SAFETY: same contract as the caller's.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() {
-            LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-            grew(new_size);
-        }
-        p
-    }
-}
-
-fn grew(size: usize) {
-    let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-    LARGEST.fetch_max(size, Ordering::Relaxed);
-}
-
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
+
+/// The allocator's limit: save the input, stop the fuzzer.
+fn refuse(size: usize) {
+    // Saving allocates (a little); the flag stops that from coming back here.
+    if REPORTING.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let message = format!("an allocation of {size} bytes was requested");
+    let path = save_finding("oom", &message);
+    eprintln!("FINDING: {message}; input kept as {}", path.display());
+    std::process::exit(3);
+}
 
 /// The input being executed, for the allocator and the watchdog to save.
 static CURRENT: AtomicPtr<u8> = AtomicPtr::new(std::ptr::null_mut());
@@ -97,6 +50,7 @@ static CURRENT_LEN: AtomicUsize = AtomicUsize::new(0);
 /// Milliseconds since START when the current execution began; 0 between executions.
 static EXEC_STARTED_MS: AtomicU64 = AtomicU64::new(0);
 static START: OnceLock<Instant> = OnceLock::new();
+static REPORTING: AtomicBool = AtomicBool::new(false);
 static OUT: OnceLock<PathBuf> = OnceLock::new();
 static PANIC_MESSAGE: Mutex<String> = Mutex::new(String::new());
 
@@ -119,17 +73,6 @@ fn save_finding(kind: &str, message: &str) -> PathBuf {
     let _ = std::fs::write(&path, &input);
     let _ = std::fs::write(out.join(format!("{name}.txt")), message);
     path
-}
-
-fn oversized(size: usize) {
-    // Saving allocates (a little); the flag stops that from coming back here.
-    if REPORTING.swap(true, Ordering::SeqCst) {
-        return;
-    }
-    let message = format!("an allocation of {size} bytes was requested");
-    let path = save_finding("oom", &message);
-    eprintln!("FINDING: {message}; input kept as {}", path.display());
-    std::process::exit(3);
 }
 
 fn fxhash(bytes: &[u8]) -> u64 {
@@ -164,6 +107,8 @@ struct Args {
     out: PathBuf,
     seed: u64,
     fixtures: PathBuf,
+    /// Run these inputs once each and report, instead of fuzzing.
+    replay: Vec<PathBuf>,
 }
 
 fn parse_args() -> Result<Option<Args>> {
@@ -174,6 +119,7 @@ fn parse_args() -> Result<Option<Args>> {
         out: PathBuf::from("fuzz-out"),
         seed: 1,
         fixtures: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/data"),
+        replay: Vec::new(),
     };
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().with_context(|| format!("{name} needs a value"));
@@ -188,6 +134,7 @@ fn parse_args() -> Result<Option<Args>> {
             "--out" => parsed.out = PathBuf::from(value("--out")?),
             "--seed" => parsed.seed = value("--seed")?.parse()?,
             "--fixtures" => parsed.fixtures = PathBuf::from(value("--fixtures")?),
+            "--replay" => parsed.replay.push(PathBuf::from(value("--replay")?)),
             name if !name.starts_with('-') => parsed.target = name.to_string(),
             other => bail!("unknown option {other}"),
         }
@@ -211,9 +158,28 @@ fn main() -> Result<()> {
     let out = args.out.join(target.name);
     std::fs::create_dir_all(&out).with_context(|| format!("cannot create {}", out.display()))?;
     let _ = OUT.set(out.clone());
+    counting::on_oversized(refuse);
     START.get_or_init(Instant::now);
 
     let workspace = targets::Workspace::new(&args.fixtures)?;
+    if !args.replay.is_empty() {
+        for path in &args.replay {
+            let bytes =
+                std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+            let started = Instant::now();
+            let result = (target.run)(&workspace, &bytes);
+            let outcome = match result {
+                Ok(()) => "accepted".to_string(),
+                Err(e) => format!("error: {e:#}"),
+            };
+            println!(
+                "{}: {outcome} ({:.3} s)",
+                path.display(),
+                started.elapsed().as_secs_f64()
+            );
+        }
+        return Ok(());
+    }
     let seeds = targets::seeds(target.name, &workspace, &args.fixtures)?;
     for (name, bytes) in &seeds {
         (target.run)(&workspace, bytes)

@@ -173,7 +173,10 @@ impl TrainingTab {
         for message in messages {
             let live = &mut self.live;
             match message {
-                Message::History(history) => live.history = history,
+                Message::History(mut history) => {
+                    thin_history(&mut history);
+                    live.history = history;
+                }
                 Message::Started {
                     run,
                     first_step,
@@ -189,7 +192,10 @@ impl TrainingTab {
                     };
                     self.runs_scanned = false;
                 }
-                Message::Step(metrics) => live.history.push(metrics),
+                Message::Step(metrics) => {
+                    live.history.push(metrics);
+                    thin_history(&mut live.history);
+                }
                 Message::Samples {
                     step,
                     pixels,
@@ -253,7 +259,11 @@ impl TrainingTab {
                     run: run.run,
                     first_step: run.step,
                     total_steps: run.total_steps,
-                    history: run.history,
+                    history: {
+                        let mut history = run.history;
+                        thin_history(&mut history);
+                        history
+                    },
                     samples_step: run.step,
                     ..Live::default()
                 };
@@ -800,6 +810,25 @@ struct Curves {
     lines: Vec<(String, Vec<[f64; 2]>)>,
 }
 
+/// Steps kept in a live history: an overnight run logs hundreds of thousands.
+const HISTORY_CAP: usize = 8192;
+
+/// Keeps `history` (in step order) within [`HISTORY_CAP`] entries, so memory stays flat however
+/// long a run trains: past the cap, every other step of the older half is dropped. The newest
+/// steps stay whole, and older ones get sparser the older they are, as a plot of the whole run
+/// needs. Amortised O(1) per step.
+pub fn thin_history(history: &mut Vec<StepMetrics>) {
+    while history.len() > HISTORY_CAP {
+        let older = history.len() - HISTORY_CAP / 2;
+        let mut index = 0;
+        history.retain(|_| {
+            let keep = index >= older || index % 2 == 0;
+            index += 1;
+            keep
+        });
+    }
+}
+
 /// The three live plots from the metrics so far, thinned to about 2,000 points per line:
 /// enough for the eye, cheap to draw.
 fn curves(history: &[StepMetrics]) -> [Curves; 3] {
@@ -1199,4 +1228,48 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
             .labelled_by(name.id);
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn step(step: usize) -> StepMetrics {
+        StepMetrics {
+            step,
+            epoch: 0,
+            d_loss: 1.0,
+            g_loss: 1.0,
+            d_real: 0.5,
+            d_fake: 0.5,
+            grad_norms_g: Vec::new(),
+            grad_norms_d: Vec::new(),
+            elapsed_secs: 0.0,
+        }
+    }
+
+    #[test]
+    fn a_long_run_keeps_a_bounded_history_with_its_recent_steps_whole() {
+        let mut history = Vec::new();
+        let mut longest = 0;
+        for s in 1..=200_000 {
+            history.push(step(s));
+            thin_history(&mut history);
+            longest = longest.max(history.len());
+        }
+        assert!(longest <= HISTORY_CAP, "{longest}");
+        let steps: Vec<usize> = history.iter().map(|m| m.step).collect();
+        assert_eq!(steps[0], 1, "the first step stays");
+        assert!(steps.windows(2).all(|w| w[0] < w[1]), "in order");
+        let recent = &steps[steps.len() - HISTORY_CAP / 2..];
+        assert_eq!(
+            recent,
+            &(200_001 - HISTORY_CAP / 2..=200_000).collect::<Vec<_>>()[..],
+            "the newest steps are all there"
+        );
+        // A short run is untouched.
+        let mut short: Vec<StepMetrics> = (1..=500).map(step).collect();
+        thin_history(&mut short);
+        assert_eq!(short.len(), 500);
+    }
 }
