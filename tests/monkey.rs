@@ -77,8 +77,13 @@ fn thousands_of_random_inputs_on_every_tab_while_a_run_trains() {
 
     let mut rng = StdRng::seed_from_u64(0x6d6f6e6b6579);
     let mut build_ms: Vec<f64> = Vec::with_capacity(ACTIONS * 2);
-    let frame = |harness: &mut Harness<'_, StudioApp>, build_ms: &mut Vec<f64>| {
+    let mut cpu_ms: Vec<f64> = Vec::with_capacity(ACTIONS * 2);
+    let mut frame = |harness: &mut Harness<'_, StudioApp>, build_ms: &mut Vec<f64>| {
+        let cpu_before = thread_cpu_ns();
         harness.step();
+        if let (Some(before), Some(after)) = (cpu_before, thread_cpu_ns()) {
+            cpu_ms.push((after - before) as f64 / 1e6);
+        }
         if let Some(built) = harness.state().frames.build_times.last() {
             build_ms.push(built.as_secs_f64() * 1e3);
         }
@@ -183,17 +188,46 @@ fn thousands_of_random_inputs_on_every_tab_while_a_run_trains() {
         .collect();
     assert_eq!(logged, (1..=STEPS).collect::<Vec<_>>(), "the run finished");
 
-    let mut sorted = build_ms.clone();
-    sorted.sort_by(f64::total_cmp);
-    let max = sorted.last().copied().unwrap_or(0.0);
+    drop(frame);
+    let quantiles = |values: &mut Vec<f64>| {
+        values.sort_by(f64::total_cmp);
+        let at = |q: f64| values[((values.len() - 1) as f64 * q) as usize];
+        (at(0.5), at(0.99), at(1.0))
+    };
+    let (median, p99, max) = quantiles(&mut build_ms);
     eprintln!(
-        "{ACTIONS} actions {counts:?} in {monkey_secs:.0} s, {} frames: UI build median {:.2} ms, \
-         p99 {:.2} ms, max {max:.2} ms",
-        sorted.len(),
-        sorted[sorted.len() / 2],
-        sorted[sorted.len() * 99 / 100],
+        "{ACTIONS} actions {counts:?} in {monkey_secs:.0} s, {} frames: UI build (wall) median \
+         {median:.2} ms, p99 {p99:.2} ms, max {max:.2} ms",
+        build_ms.len()
     );
-    assert!(max <= 50.0, "a frame took {max:.1} ms to build");
+    if cpu_ms.is_empty() {
+        // No per-thread CPU clock here: the wall-clock build time is all there is.
+        assert!(max <= 50.0, "a frame took {max:.1} ms to build");
+    } else {
+        // The UI thread's own CPU time per frame (kittest's work included) is what the UI code
+        // costs, whatever else the machine runs; wall time also counts waiting for a core,
+        // which another process on a loaded 2-core machine can stretch past 50 ms.
+        let (cpu_median, cpu_p99, cpu_max) = quantiles(&mut cpu_ms);
+        eprintln!(
+            "UI thread CPU per frame: median {cpu_median:.2} ms, p99 {cpu_p99:.2} ms, max \
+             {cpu_max:.2} ms"
+        );
+        assert!(
+            cpu_max <= 50.0,
+            "a frame took {cpu_max:.1} ms of CPU to build"
+        );
+        assert!(p99 <= 50.0, "1% of frames took over {p99:.1} ms to build");
+    }
+}
+
+/// CPU time this thread has run, from the kernel's scheduler statistics (Linux).
+fn thread_cpu_ns() -> Option<u64> {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 fn drag(harness: &Harness<'_, StudioApp>, from: egui::Pos2, to: egui::Pos2) {

@@ -272,3 +272,31 @@ fn a_stop_asked_at_a_checkpoint_is_obeyed() {
     assert_eq!(outcome, RunOutcome::Stopped);
     assert_eq!(trainer.step_count(), 2, "stopped at the first checkpoint");
 }
+
+/// A run stopped before its first checkpoint (killed at start-up, say) has a config and no
+/// checkpoint: `--resume` starts it over from its seed instead of refusing, and its log is
+/// emptied of the steps it had logged.
+#[test]
+fn a_run_with_no_checkpoint_yet_resumes_from_the_start() {
+    let runs = tempfile::tempdir().unwrap();
+    let run = RunDir::new(runs.path(), "early").unwrap();
+    let config = small_config(ModelKind::Dcgan).with_checkpoint_every(0);
+    let mut trainer =
+        Trainer::create(config, run.clone(), common::mnist().train, &Device::flex()).unwrap();
+    trainer.step().unwrap();
+    drop(trainer); // as if killed: no checkpoint was written
+    std::fs::write(run.metrics(), "{\"step\":1}\n{\"step\":2,\"cut off").unwrap();
+    assert!(checkpoint::latest(&run).unwrap().is_none());
+
+    let mut resumed = Trainer::resume(run.clone(), common::mnist().train, &Device::flex(), None)
+        .expect("a run with no checkpoint resumes");
+    assert_eq!(resumed.step_count(), 0);
+    assert_eq!(std::fs::read_to_string(run.metrics()).unwrap(), "");
+    resumed.run(|_| ControlFlow::Continue(())).unwrap();
+    let steps: Vec<usize> = gan_studio::train::metrics::read_log(&run.metrics())
+        .unwrap()
+        .iter()
+        .map(|m| m.step)
+        .collect();
+    assert_eq!(steps, vec![1, 2, 3]);
+}
