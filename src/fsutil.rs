@@ -21,7 +21,8 @@ pub fn write_parts_atomic(path: &Path, parts: &[&[u8]]) -> io::Result<()> {
     }
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     for part in parts {
-        tmp.write_all(part)?;
+        // Through the plain file: tempfile's own writer appends the temporary name to errors.
+        tmp.as_file_mut().write_all(part)?;
     }
     // tempfile creates 0600 files; results are meant to be shared like any other file.
     #[cfg(unix)]
