@@ -178,6 +178,9 @@ impl GanConfig {
         if self.model.is_conditional() && self.num_classes < 2 {
             bail!("a conditional model needs at least 2 classes");
         }
+        if self.model.is_conditional() && self.label_embedding == 0 {
+            bail!("a conditional model needs a label embedding of at least 1 value");
+        }
         let params = self.summary().params();
         if params > MAX_PARAMS {
             bail!(
