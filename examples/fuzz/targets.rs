@@ -246,6 +246,43 @@ pub fn targets() -> Vec<Target> {
             },
         },
         Target {
+            name: "eval-json",
+            reads: "a run's eval.json, in `report` and in the studio's Metrics and Compare tabs",
+            dictionary: &[
+                "null",
+                "-1",
+                "1e309",
+                "NaN",
+                "[]",
+                "[1]",
+                "\"é\"",
+                "\"per_class\"",
+                "\"generator_sha256\"",
+                "\"confusion\"",
+                "4294967296",
+                "{",
+                "}",
+                "[",
+                "]",
+                ",",
+            ],
+            also_gzip: false,
+            run: |ws, bytes| {
+                let run = ws.evaluated_run();
+                std::fs::write(run.join("eval.json"), bytes)?;
+                let row = gan_studio::cli::report::row(&run);
+                // The studio reads it on its own (a damaged one is left out of its table).
+                show_tabs(
+                    ws,
+                    &[
+                        gan_studio::studio::tabs::Tab::Metrics,
+                        gan_studio::studio::tabs::Tab::Compare,
+                    ],
+                )?;
+                row.map(drop)
+            },
+        },
+        Target {
             name: "generated-png",
             reads: "a PNG in a folder of generated images (augment --synthetic)",
             dictionary: &["IHDR", "IDAT", "IEND", "PLTE", "tRNS"],
@@ -315,6 +352,7 @@ impl Workspace {
             "tiny",
             &Device::flex(),
         )?;
+        gan_studio::explore::bundle::unpack_run(&root.path().join("runs"), "bundled-cdcgan")?;
         let export = root.path().join("export");
         gan_studio::interop::safetensors::export_generator(&trained, &export)?;
         Ok(Self {
@@ -325,6 +363,11 @@ impl Workspace {
             tiny,
             root,
         })
+    }
+
+    /// A run (the bundled model unpacked) whose eval.json the eval-json target writes.
+    pub fn evaluated_run(&self) -> PathBuf {
+        self.root.path().join("runs/bundled-cdcgan")
     }
 
     /// The tiny run's folder.
@@ -398,6 +441,10 @@ pub fn seeds(target: &str, ws: &Workspace, fixtures: &Path) -> Result<Vec<(Strin
         }
         "safetensors-import" => seeds.push(read(ws.export_dir().join("generator.safetensors"))?),
         "export-config" => seeds.push(read(ws.export_dir().join("config.json"))?),
+        "eval-json" => seeds.push((
+            "gan-studio eval --run bundled-cdcgan".into(),
+            include_bytes!("seeds/eval.json").to_vec(),
+        )),
         "generated-png" => {
             let data = gan_studio::data::Dataset::load(
                 &fixtures.join("mnist"),
@@ -475,6 +522,30 @@ impl eframe::Storage for &OneValue {
         *self.0.borrow_mut() = None;
     }
     fn flush(&mut self) {}
+}
+
+/// The studio on the workspace's runs, showing each of `tabs` for a few frames.
+fn show_tabs(ws: &Workspace, tabs: &[gan_studio::studio::tabs::Tab]) -> Result<()> {
+    use gan_studio::studio::compute::Compute;
+    use gan_studio::studio::{StudioApp, StudioState};
+    let state = StudioState {
+        runs_dir: ws.root.path().join("runs"),
+        data_dir: ws.root.path().join("data"),
+        ..StudioState::default()
+    };
+    let mut harness = egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1024.0, 700.0))
+        .build_ui_state(
+            |ui, app: &mut StudioApp| app.show(ui),
+            StudioApp::with_state(state, Compute::cpu_only()),
+        );
+    for &tab in tabs {
+        harness.state_mut().state.tab = tab;
+        for _ in 0..3 {
+            harness.step();
+        }
+    }
+    Ok(())
 }
 
 /// Builds the studio from `state` and shows each tab for a few frames.

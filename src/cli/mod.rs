@@ -9,7 +9,7 @@ mod embed;
 mod eval;
 mod export;
 mod generate;
-mod report;
+pub mod report;
 mod sample;
 mod train;
 

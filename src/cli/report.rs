@@ -101,8 +101,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
-/// The table row of the run in `dir`.
-fn row(dir: &std::path::Path) -> Result<Vec<String>> {
+/// The table row of the run in `dir`: its config, newest checkpoint and eval.json.
+pub fn row(dir: &std::path::Path) -> Result<Vec<String>> {
     let run = RunDir {
         root: dir.to_path_buf(),
     };
@@ -113,11 +113,14 @@ fn row(dir: &std::path::Path) -> Result<Vec<String>> {
     };
     // The scores describe the step and weights eval.json names, which need not be the
     // run's newest checkpoint (a run resumed after its evaluation).
-    let eval: Option<RunEval> = match std::fs::read_to_string(run.root.join("eval.json")) {
-        Ok(text) => Some(
-            serde_json::from_str(&text).with_context(|| format!("{}/eval.json", dir.display()))?,
-        ),
-        Err(_) => None,
+    let eval_path = run.root.join("eval.json");
+    let eval: Option<RunEval> = match std::fs::read_to_string(&eval_path) {
+        Ok(text) => {
+            Some(serde_json::from_str(&text).with_context(|| format!("{}", eval_path.display()))?)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        // Unreadable (not UTF-8, say) is damage to report, not a run never evaluated.
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", eval_path.display())),
     };
     let number = |value: Option<f64>, digits: usize| {
         value.map_or("-".to_string(), |v| format!("{v:.digits$}"))

@@ -841,16 +841,21 @@ fn curves(history: &[StepMetrics]) -> [Curves; 3] {
             .collect();
         (name.to_owned(), points)
     };
+    // One line per (network, layer), found by name once per step rather than formatted.
     let mut norms: Vec<(String, Vec<[f64; 2]>)> = Vec::new();
+    let mut slots: std::collections::HashMap<(&str, &str), usize> = Default::default();
     for m in history.iter().step_by(stride) {
         for (net, layers) in [("G", &m.grad_norms_g), ("D", &m.grad_norms_d)] {
             for layer in layers {
-                let name = format!("{net} {}", short_layer_name(&layer.layer));
+                let slot = *slots.entry((net, layer.layer.as_str())).or_insert_with(|| {
+                    norms.push((
+                        format!("{net} {}", short_layer_name(&layer.layer)),
+                        Vec::new(),
+                    ));
+                    norms.len() - 1
+                });
                 let point = [m.step as f64, f64::from(layer.norm.max(1e-12)).log10()];
-                match norms.iter_mut().find(|(n, _)| *n == name) {
-                    Some((_, points)) => points.push(point),
-                    None => norms.push((name, vec![point])),
-                }
+                norms[slot].1.push(point);
             }
         }
     }
