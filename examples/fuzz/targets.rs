@@ -283,6 +283,39 @@ pub fn targets() -> Vec<Target> {
             },
         },
         Target {
+            name: "augment-json",
+            reads: "a run's augment.json (retraining results), in the Metrics tab",
+            dictionary: &[
+                "null",
+                "-1",
+                "1e309",
+                "NaN",
+                "[]",
+                "[1]",
+                "\"mix\"",
+                "\"accuracies\"",
+                "\"ratio\"",
+                "\"few-real-only\"",
+                "4294967296",
+                "{",
+                "}",
+                "[",
+                "]",
+                ",",
+            ],
+            also_gzip: false,
+            run: |ws, bytes| {
+                let run = ws.evaluated_run();
+                std::fs::write(run.join("eval.json"), include_bytes!("seeds/eval.json"))?;
+                std::fs::write(run.join("augment.json"), bytes)?;
+                show_tabs(ws, &[gan_studio::studio::tabs::Tab::Metrics])?;
+                // The studio shows what parses and leaves out what does not; parsing is the
+                // reader's whole verdict.
+                serde_json::from_slice::<Vec<gan_studio::eval::augment::AugmentResult>>(bytes)?;
+                Ok(())
+            },
+        },
+        Target {
             name: "generated-png",
             reads: "a PNG in a folder of generated images (augment --synthetic)",
             dictionary: &["IHDR", "IDAT", "IEND", "PLTE", "tRNS"],
@@ -444,6 +477,10 @@ pub fn seeds(target: &str, ws: &Workspace, fixtures: &Path) -> Result<Vec<(Strin
         "eval-json" => seeds.push((
             "gan-studio eval --run bundled-cdcgan".into(),
             include_bytes!("seeds/eval.json").to_vec(),
+        )),
+        "augment-json" => seeds.push((
+            "gan-studio augment --run bundled-cdcgan".into(),
+            include_bytes!("seeds/augment.json").to_vec(),
         )),
         "generated-png" => {
             let data = gan_studio::data::Dataset::load(

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 
 use crate::eval::run_eval::RunEval;
@@ -114,13 +114,11 @@ pub fn row(dir: &std::path::Path) -> Result<Vec<String>> {
     // The scores describe the step and weights eval.json names, which need not be the
     // run's newest checkpoint (a run resumed after its evaluation).
     let eval_path = run.root.join("eval.json");
-    let eval: Option<RunEval> = match std::fs::read_to_string(&eval_path) {
-        Ok(text) => {
-            Some(serde_json::from_str(&text).with_context(|| format!("{}", eval_path.display()))?)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        // Unreadable (not UTF-8, say) is damage to report, not a run never evaluated.
-        Err(e) => return Err(e).with_context(|| format!("cannot read {}", eval_path.display())),
+    // A missing eval.json is a run not evaluated; a damaged one is reported.
+    let eval = if eval_path.exists() {
+        Some(RunEval::read(&eval_path)?)
+    } else {
+        None
     };
     let number = |value: Option<f64>, digits: usize| {
         value.map_or("-".to_string(), |v| format!("{v:.digits$}"))

@@ -77,6 +77,89 @@ pub struct EvalReport {
     pub confidence_histogram: Vec<usize>,
 }
 
+impl EvalReport {
+    /// Checks that the per-class figures agree on the class count (and the confusion matrix is
+    /// square), as every reader indexes them by class: an edited or damaged eval.json must be
+    /// refused here, not crash a table or a plot later.
+    pub fn check(&self) -> anyhow::Result<()> {
+        use anyhow::bail;
+        let classes = self.class_shares.len();
+        if !(1..=256).contains(&classes) {
+            bail!("{classes} class shares (expected 1 to 256)");
+        }
+        let per_class = [
+            (
+                "intra_class_diversity",
+                self.intra_class_diversity.len(),
+                false,
+            ),
+            (
+                "coverage.class_shares",
+                self.coverage.class_shares.len(),
+                false,
+            ),
+            ("memorised_per_class", self.memorised_per_class.len(), true),
+            (
+                "memorisation_checked_per_class",
+                self.memorisation_checked_per_class.len(),
+                true,
+            ),
+            (
+                "memorisation_thresholds",
+                self.memorisation_thresholds.len(),
+                true,
+            ),
+        ];
+        for (name, len, may_be_empty) in per_class {
+            if len != classes && !(may_be_empty && len == 0) {
+                bail!("{name} has {len} values for {classes} classes");
+            }
+        }
+        if let Some(nearly) = self.coverage.nearly_missing.iter().find(|&&c| c >= classes) {
+            bail!("coverage names class {nearly} of {classes}");
+        }
+        if let Some(success) = &self.success {
+            if success.per_class.len() != classes {
+                bail!(
+                    "success.per_class has {} values for {classes} classes",
+                    success.per_class.len()
+                );
+            }
+            if success.confusion.len() != classes
+                || success.confusion.iter().any(|row| row.len() != classes)
+            {
+                bail!("the confusion matrix is not {classes}x{classes}");
+            }
+        }
+        if self.confidence_histogram.len() > 1000 {
+            bail!(
+                "{} confidence histogram bins (at most 1000)",
+                self.confidence_histogram.len()
+            );
+        }
+        Ok(())
+    }
+
+    /// Reads an evaluation written by [`evaluate`] (the real-data row, `real-eval.json`).
+    pub fn read(path: &std::path::Path) -> anyhow::Result<Self> {
+        read_checked(path, |report: &Self| report.check())
+    }
+}
+
+/// Reads JSON of type `T` from `path` and runs `check` on it; every error names the file.
+pub fn read_checked<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+    check: impl Fn(&T) -> anyhow::Result<()>,
+) -> anyhow::Result<T> {
+    use anyhow::Context;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let value: T = serde_json::from_str(&text)
+        .with_context(|| format!("{}: not an evaluation", path.display()))?;
+    check(&value).with_context(|| format!("{}: inconsistent evaluation", path.display()))?;
+    Ok(value)
+}
+
 /// The real data an evaluation compares with, read out once. The test set is split in two
 /// parts with equal class shares after a fixed shuffle ([`stratified_halves`]): the reference
 /// every set is compared with, and a held-out part evaluated like a generator to give the

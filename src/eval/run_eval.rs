@@ -30,6 +30,13 @@ pub struct RunEval {
     pub report: EvalReport,
 }
 
+impl RunEval {
+    /// Reads a run's `eval.json`, refusing one whose figures do not fit together.
+    pub fn read(path: &Path) -> Result<Self> {
+        super::report::read_checked(path, |eval: &Self| eval.report.check())
+    }
+}
+
 /// Measures `samples` generated images of the run (the same number per class for conditional
 /// models) and writes the results into the run. `progress` hears each stage as it starts.
 #[allow(clippy::too_many_arguments)]

@@ -79,9 +79,8 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
         let real_path = request
             .runs_dir
             .join(crate::studio::tabs::metrics::REAL_EVAL);
-        let current = std::fs::read_to_string(&real_path)
+        let current = crate::eval::report::EvalReport::read(&real_path)
             .ok()
-            .and_then(|text| serde_json::from_str::<crate::eval::report::EvalReport>(&text).ok())
             .is_some_and(|real| real.reference_split_seed == Some(reference.split_seed));
         if !current {
             let real = crate::eval::report::evaluate(

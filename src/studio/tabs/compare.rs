@@ -535,10 +535,10 @@ fn metric_rows(runs_dir: &std::path::Path, pick: &Pick) -> Vec<String> {
         }
         PickSource::Pca(_) => return vec!["a baseline: no eval.json".into()],
     };
-    let Ok(text) = std::fs::read_to_string(&path) else {
+    if !path.exists() {
         return vec!["not evaluated yet (Metrics tab)".into()];
-    };
-    match serde_json::from_str::<RunEval>(&text) {
+    }
+    match RunEval::read(&path) {
         Ok(eval) => {
             let r = &eval.report;
             let mut rows = vec![format!(
@@ -556,6 +556,6 @@ fn metric_rows(runs_dir: &std::path::Path, pick: &Pick) -> Vec<String> {
             rows.push(format!("step {}", eval.step));
             rows
         }
-        Err(e) => vec![format!("eval.json unreadable: {e}")],
+        Err(e) => vec![format!("eval.json unreadable: {e:#}")],
     }
 }

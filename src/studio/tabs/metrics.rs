@@ -63,9 +63,9 @@ impl MetricsTab {
         self.rows = list_runs(runs_dir)
             .into_iter()
             .filter(|r| r.has_eval)
-            .filter_map(|r| read_json(&runs_dir.join(&r.name).join("eval.json")))
+            .filter_map(|r| RunEval::read(&runs_dir.join(&r.name).join("eval.json")).ok())
             .collect();
-        self.real = read_json(&runs_dir.join(REAL_EVAL));
+        self.real = EvalReport::read(&runs_dir.join(REAL_EVAL)).ok();
         if self.selected.is_none() {
             self.selected = self.rows.first().map(|r| r.run.clone());
         }
