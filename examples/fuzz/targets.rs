@@ -191,7 +191,7 @@ pub fn targets() -> Vec<Target> {
             also_gzip: false,
             run: |ws, bytes| {
                 let text = std::str::from_utf8(bytes).context("not UTF-8")?;
-                let storage = OneValue(std::cell::RefCell::new(Some(text.to_string())));
+                let storage = OneValue(Some(text.to_string()));
                 // As StudioApp::new reads it: a state that does not parse is replaced by the
                 // default one (eframe logs why).
                 let mut state: gan_studio::studio::StudioState =
@@ -202,7 +202,7 @@ pub fn targets() -> Vec<Target> {
                 state.runs_dir = dir.join("runs");
                 state.data_dir = dir.join("data");
                 // The state must also survive being shown: every tab, a few frames each.
-                show_every_tab(state);
+                show_tabs(state, &gan_studio::studio::tabs::Tab::ALL);
                 Ok(())
             },
         },
@@ -273,12 +273,12 @@ pub fn targets() -> Vec<Target> {
                 let row = gan_studio::cli::report::row(&run);
                 // The studio reads it on its own (a damaged one is left out of its table).
                 show_tabs(
-                    ws,
+                    workspace_state(ws),
                     &[
                         gan_studio::studio::tabs::Tab::Metrics,
                         gan_studio::studio::tabs::Tab::Compare,
                     ],
-                )?;
+                );
                 row.map(drop)
             },
         },
@@ -308,7 +308,10 @@ pub fn targets() -> Vec<Target> {
                 let run = ws.evaluated_run();
                 std::fs::write(run.join("eval.json"), include_bytes!("seeds/eval.json"))?;
                 std::fs::write(run.join("augment.json"), bytes)?;
-                show_tabs(ws, &[gan_studio::studio::tabs::Tab::Metrics])?;
+                show_tabs(
+                    workspace_state(ws),
+                    &[gan_studio::studio::tabs::Tab::Metrics],
+                );
                 // The studio shows what parses and leaves out what does not; parsing is the
                 // reader's whole verdict.
                 serde_json::from_slice::<Vec<gan_studio::eval::augment::AugmentResult>>(bytes)?;
@@ -458,17 +461,12 @@ pub fn seeds(target: &str, ws: &Workspace, fixtures: &Path) -> Result<Vec<(Strin
         "train-state" => seeds.push(read(latest.join("state.json"))?),
         "metrics-jsonl" => seeds.push(read(run.join("metrics.jsonl"))?),
         "studio-state" => {
-            let storage = OneValue(std::cell::RefCell::new(None));
+            let mut storage = OneValue(None);
             let mut state = gan_studio::studio::StudioState::default();
             for tab in gan_studio::studio::tabs::Tab::ALL {
                 state.tab = tab;
-                let mut storage = &storage;
                 eframe::set_value(&mut storage, gan_studio::studio::app::STORAGE_KEY, &state);
-                let text = storage
-                    .0
-                    .borrow()
-                    .clone()
-                    .context("set_value stores the state")?;
+                let text = storage.0.clone().context("set_value stores the state")?;
                 seeds.push((format!("default state on {tab:?}"), text.into_bytes()));
             }
         }
@@ -533,63 +531,34 @@ pub fn gzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 /// An eframe storage holding the one value the studio saves.
-struct OneValue(std::cell::RefCell<Option<String>>);
+struct OneValue(Option<String>);
 
 impl eframe::Storage for OneValue {
     fn get_string(&self, _key: &str) -> Option<String> {
-        self.0.borrow().clone()
+        self.0.clone()
     }
     fn set_string(&mut self, _key: &str, value: String) {
-        *self.0.borrow_mut() = Some(value);
+        self.0 = Some(value);
     }
     fn remove_string(&mut self, _key: &str) {
-        *self.0.borrow_mut() = None;
+        self.0 = None;
     }
     fn flush(&mut self) {}
 }
 
-impl eframe::Storage for &OneValue {
-    fn get_string(&self, key: &str) -> Option<String> {
-        (**self).get_string(key)
-    }
-    fn set_string(&mut self, _key: &str, value: String) {
-        *self.0.borrow_mut() = Some(value);
-    }
-    fn remove_string(&mut self, _key: &str) {
-        *self.0.borrow_mut() = None;
-    }
-    fn flush(&mut self) {}
-}
-
-/// The studio on the workspace's runs, showing each of `tabs` for a few frames.
-fn show_tabs(ws: &Workspace, tabs: &[gan_studio::studio::tabs::Tab]) -> Result<()> {
-    use gan_studio::studio::compute::Compute;
-    use gan_studio::studio::{StudioApp, StudioState};
-    let state = StudioState {
+/// The studio on the workspace's runs.
+fn workspace_state(ws: &Workspace) -> gan_studio::studio::StudioState {
+    gan_studio::studio::StudioState {
         runs_dir: ws.root.path().join("runs"),
         data_dir: ws.root.path().join("data"),
-        ..StudioState::default()
-    };
-    let mut harness = egui_kittest::Harness::builder()
-        .with_size(egui::vec2(1024.0, 700.0))
-        .build_ui_state(
-            |ui, app: &mut StudioApp| app.show(ui),
-            StudioApp::with_state(state, Compute::cpu_only()),
-        );
-    for &tab in tabs {
-        harness.state_mut().state.tab = tab;
-        for _ in 0..3 {
-            harness.step();
-        }
+        ..Default::default()
     }
-    Ok(())
 }
 
-/// Builds the studio from `state` and shows each tab for a few frames.
-fn show_every_tab(state: gan_studio::studio::StudioState) {
+/// Builds the studio from `state`, shows its own tab, then each of `tabs` for a few frames.
+fn show_tabs(state: gan_studio::studio::StudioState, tabs: &[gan_studio::studio::tabs::Tab]) {
     use gan_studio::studio::StudioApp;
     use gan_studio::studio::compute::Compute;
-    let first = state.tab;
     let mut harness = egui_kittest::Harness::builder()
         .with_size(egui::vec2(1024.0, 700.0))
         .build_ui_state(
@@ -597,9 +566,9 @@ fn show_every_tab(state: gan_studio::studio::StudioState) {
             StudioApp::with_state(state, Compute::cpu_only()),
         );
     harness.step();
-    for tab in gan_studio::studio::tabs::Tab::ALL {
-        if tab != first {
-            harness.state_mut().state.tab = tab;
+    for &tab in tabs {
+        harness.state_mut().state.tab = tab;
+        for _ in 0..3 {
             harness.step();
         }
     }

@@ -127,6 +127,23 @@ impl Trainer {
                 run.root.display()
             );
         }
+        run.create()?;
+        std::fs::File::create(run.metrics())
+            .with_context(|| format!("cannot create {}", run.metrics().display()))?;
+        // Last and atomic: a folder counts as a run once its config is whole, so a start killed
+        // before this point is started again by `train`, and one killed after it by `--resume`.
+        crate::fsutil::save_config(&config, &run.config())?;
+        Self::fresh(config, run, lock, data, device)
+    }
+
+    /// A run at step 0 whose folder and config exist: networks initialised from the seed.
+    fn fresh(
+        config: TrainConfig,
+        run: RunDir,
+        lock: RunLock,
+        data: Split,
+        device: &Device,
+    ) -> Result<Self> {
         let device = device.clone().autodiff();
         let (generator, discriminator) = crate::model::init_seeded(&device, config.seed, || {
             (
@@ -134,26 +151,6 @@ impl Trainer {
                 config.gan.init_discriminator(&device),
             )
         });
-        run.create()?;
-        std::fs::File::create(run.metrics())
-            .with_context(|| format!("cannot create {}", run.metrics().display()))?;
-        // Last and atomic: a folder counts as a run once its config is whole, so a start killed
-        // before this point is started again by `train`, and one killed after it by `--resume`.
-        crate::fsutil::save_config(&config, &run.config())?;
-        Self::fresh(config, run, lock, data, &device, generator, discriminator)
-    }
-
-    /// A run at step 0 whose folder and config exist: networks just initialised from the seed.
-    fn fresh(
-        config: TrainConfig,
-        run: RunDir,
-        lock: RunLock,
-        data: Split,
-        device: &Device,
-        generator: Generator,
-        discriminator: Discriminator,
-    ) -> Result<Self> {
-        let device = device.clone();
         let plain = device.clone().without_autodiff();
         let ema = config
             .ema_decay
@@ -193,15 +190,7 @@ impl Trainer {
             // Stopped before its first checkpoint: start again from the seed, which gives the
             // same networks and the same steps the first start would have.
             truncate_metrics(&run, 0)?;
-            let device = device.clone().autodiff();
-            let (generator, discriminator) =
-                crate::model::init_seeded(&device, config.seed, || {
-                    (
-                        config.gan.init_generator(&device),
-                        config.gan.init_discriminator(&device),
-                    )
-                });
-            return Self::fresh(config, run, lock, data, &device, generator, discriminator);
+            return Self::fresh(config, run, lock, data, device);
         };
         if !checkpoint::is_resumable(&checkpoint) {
             bail!(
