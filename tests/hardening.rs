@@ -51,15 +51,16 @@ fn logged_steps(run: &Path) -> Vec<StepMetrics> {
 
 /// SIGKILL at 20 random moments (starting up, mid-step, inside checkpoint writes), each
 /// followed by `train --resume`: no checkpoint ever goes backwards, and the finished run logs
-/// every step exactly once, with the very losses an uninterrupted run logs, and samples.
+/// every step exactly once, with the very losses an uninterrupted run logs, and samples. The
+/// run is planned far longer than the kills take, whatever the machine's speed, and is then
+/// finished a few steps past its last checkpoint.
 #[test]
 fn training_killed_at_twenty_random_moments_resumes_with_every_step_logged_once() {
-    const STEPS: usize = 300;
     let dir = tempfile::tempdir().unwrap();
     let data = common::data_dir();
     let data = data.to_str().unwrap();
-    let steps = STEPS.to_string();
-    let start = |run: &str| {
+    let start = |run: &str, steps: usize| {
+        let steps = steps.to_string();
         vec![
             "train",
             "--model",
@@ -101,7 +102,7 @@ fn training_killed_at_twenty_random_moments_resumes_with_every_step_logged_once(
             "20 kills took over 10 minutes"
         );
         let first = !run.join("config.json").exists();
-        let start_args = start("killed");
+        let start_args = start("killed", 100_000);
         let args: Vec<&str> = if first {
             start_args.iter().map(String::as_str).collect()
         } else {
@@ -110,8 +111,7 @@ fn training_killed_at_twenty_random_moments_resumes_with_every_step_logged_once(
         let mut child = spawn(&args, dir.path());
         std::thread::sleep(Duration::from_millis(rng.random_range(100..1200)));
         if let Some(status) = child.try_wait().unwrap() {
-            assert!(status.success(), "{args:?} failed on its own: {status}");
-            break; // finished before the kill: the rest is checked below
+            panic!("{args:?} ended on its own: {status}");
         }
         child.kill().expect("SIGKILL");
         child.wait().unwrap();
@@ -124,7 +124,6 @@ fn training_killed_at_twenty_random_moments_resumes_with_every_step_logged_once(
         );
         saved = now;
     }
-    assert_eq!(kills, 20, "the run finished after only {kills} kills");
     assert!(
         mid_checkpoint >= 1,
         "no kill landed inside a checkpoint write"
@@ -132,16 +131,23 @@ fn training_killed_at_twenty_random_moments_resumes_with_every_step_logged_once(
     eprintln!(
         "20 kills, {mid_checkpoint} inside a checkpoint write, last checkpoint at step {saved:?}"
     );
-    succeeded(&gan_studio(&resume, dir.path()));
+    let total = saved.unwrap_or(0) + 30;
+    let total_arg = total.to_string();
+    let finish: Vec<&str> = resume
+        .iter()
+        .copied()
+        .chain(["--max-steps", &total_arg])
+        .collect();
+    succeeded(&gan_studio(&finish, dir.path()));
 
     let log = logged_steps(&run);
     let steps: Vec<usize> = log.iter().map(|m| m.step).collect();
     assert_eq!(
         steps,
-        (1..=STEPS).collect::<Vec<_>>(),
+        (1..=total).collect::<Vec<_>>(),
         "every step once, in order"
     );
-    assert_eq!(latest_step(&run), Some(STEPS));
+    assert_eq!(latest_step(&run), Some(total));
     assert_eq!(
         partial_checkpoints(&run),
         0,
@@ -149,7 +155,7 @@ fn training_killed_at_twenty_random_moments_resumes_with_every_step_logged_once(
     );
 
     // The same run with no kills logs the same losses: resuming repeats training exactly.
-    let whole_args = start("whole");
+    let whole_args = start("whole", total);
     let whole_args: Vec<&str> = whole_args.iter().map(String::as_str).collect();
     succeeded(&gan_studio(&whole_args, dir.path()));
     let whole = logged_steps(&dir.path().join("runs/whole"));
