@@ -9,6 +9,7 @@ pub mod device;
 pub mod eval;
 pub mod explore;
 pub mod export;
+pub mod family;
 pub mod fsutil;
 pub mod interop;
 pub mod model;

@@ -2,18 +2,30 @@
 
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
+use gan_studio::family::DiscriminatorBatch;
 use gan_studio::model::{Depth, GanConfig, ModelKind, NormKind};
 use gan_studio::sampling::{cycle_labels, normal_latents};
-use gan_studio::train::loss::bce_with_logits;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-const MODELS: [ModelKind; 4] = [
+const MODELS: [ModelKind; 6] = [
     ModelKind::Dcgan,
     ModelKind::Cgan,
     ModelKind::Cdcgan,
+    ModelKind::Acgan,
+    ModelKind::TwoN,
     ModelKind::TfDcgan,
 ];
+
+#[test]
+fn every_family_is_listed_and_tested() {
+    let listed: Vec<ModelKind> = gan_studio::family::all().map(|(kind, _)| kind).collect();
+    assert_eq!(listed, MODELS);
+    for (kind, family) in gan_studio::family::all() {
+        assert_eq!(kind.name(), family.name());
+        assert!(!family.about().is_empty());
+    }
+}
 const DEPTHS: [Depth; 3] = [Depth::Shallow, Depth::Medium, Depth::Deep];
 
 fn inputs(config: &GanConfig, n: usize, device: &Device) -> (Tensor<2>, Option<Tensor<1, Int>>) {
@@ -50,9 +62,15 @@ fn every_model_and_depth_has_the_right_shapes() {
                     "tanh output stays in [-1, 1]"
                 );
                 let d = config.init_discriminator(&device);
+                let width = match model {
+                    ModelKind::Acgan => 11,
+                    ModelKind::TwoN => 20,
+                    _ => 1,
+                };
+                assert_eq!(config.discriminator_outputs(), width);
                 assert_eq!(
                     d.forward(images, labels).dims(),
-                    [5, 1],
+                    [5, width],
                     "{model:?} {depth:?} discriminator"
                 );
             }
@@ -142,33 +160,75 @@ fn dcgan_batch_norm_scales_start_from_n_1_0_02() {
     assert!((0.01..0.03).contains(&std), "std {std}");
 }
 
+/// D's loss of its family on a fixed real batch (labels 0, 1, ..) and detached fakes.
+fn discriminator_loss(
+    config: &GanConfig,
+    d: &gan_studio::model::Discriminator,
+    real: &Tensor<4>,
+    fake: &Tensor<4>,
+    labels: &Option<Tensor<1, Int>>,
+) -> Tensor<1> {
+    let family = config.model.family();
+    let device = real.device();
+    let shown = labels
+        .clone()
+        .filter(|_| family.discriminator_reads_labels());
+    family
+        .discriminator_loss(DiscriminatorBatch {
+            real: d.forward(real.clone(), shown.clone()),
+            real_labels: cycle_labels(real.dims()[0], config.num_classes, &device),
+            fake: d.forward(fake.clone(), shown),
+            fake_labels: labels.clone(),
+            wrong: None,
+            real_target: 0.9,
+        })
+        .loss
+}
+
 #[test]
-fn one_optimiser_step_lowers_the_discriminator_loss() {
+fn one_optimiser_step_lowers_each_familys_own_losses() {
     let device = Device::flex().autodiff();
     device.seed(3);
     for model in MODELS {
         let config = GanConfig::new(model)
             .with_depth(Depth::Shallow)
             .with_dropout(0.0);
-        let g = config.init_generator(&device);
+        let family = model.family();
+        let mut g = config.init_generator(&device);
         let mut d = config.init_discriminator(&device);
         let (z, labels) = inputs(&config, 16, &device);
-        let fake = g.forward(&config, z, labels.clone()).detach();
+        let fake = g.forward(&config, z.clone(), labels.clone()).detach();
         // A fixed "real" batch: smooth blobs, unlike the generator's initial noise.
         let real = Tensor::<4>::ones([16, 1, 28, 28], &device).mul_scalar(0.5);
-        let loss_of = |d: &gan_studio::model::Discriminator| {
-            bce_with_logits(d.forward(real.clone(), labels.clone()), 1.0)
-                + bce_with_logits(d.forward(fake.clone(), labels.clone()), 0.0)
-        };
-        let before = loss_of(&d);
+        let before = discriminator_loss(&config, &d, &real, &fake, &labels);
         let before_value: f32 = before.clone().into_scalar();
         let grads = GradientsParams::from_grads(before.backward(), &d);
         let mut optim = AdamConfig::new().with_beta_1(0.5).init();
         d = optim.step(2e-4, d, grads);
-        let after: f32 = loss_of(&d).into_scalar();
+        let after: f32 = discriminator_loss(&config, &d, &real, &fake, &labels).into_scalar();
         assert!(
             after < before_value,
             "{model:?}: D loss {before_value} -> {after}"
+        );
+
+        // The generator's step, through a frozen D, lowers the generator's loss.
+        let frozen = d.clone().no_grad();
+        let shown = labels
+            .clone()
+            .filter(|_| family.discriminator_reads_labels());
+        let g_loss = |g: &gan_studio::model::Generator| {
+            let images = g.forward(&config, z.clone(), labels.clone());
+            family.generator_loss(frozen.forward(images, shown.clone()), labels.clone())
+        };
+        let before = g_loss(&g);
+        let before_value: f32 = before.clone().into_scalar();
+        let grads = GradientsParams::from_grads(before.backward(), &g);
+        let mut optim = AdamConfig::new().with_beta_1(0.5).init();
+        g = optim.step(2e-4, g, grads);
+        let after: f32 = g_loss(&g).into_scalar();
+        assert!(
+            after < before_value,
+            "{model:?}: G loss {before_value} -> {after}"
         );
     }
 }

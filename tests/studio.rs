@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
 use gan_studio::explore::GeneratorSource;
 use gan_studio::model::ModelKind;
 use gan_studio::studio::compute::Compute;
@@ -136,6 +136,58 @@ fn model_options_change_the_training_form() {
         harness.state().state.training.form.config.gan.model,
         ModelKind::Dcgan
     );
+}
+
+/// Every family is offered in the Training tab; picking ACGAN (whose D predicts the label, so
+/// the matching-aware option does not apply) trains and streams its class-head accuracy.
+#[test]
+fn a_family_picked_in_the_training_tab_trains_and_shows_its_own_figures() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        let form = &mut state.training.form;
+        form.run_name = "acgan".into();
+        form.max_steps = 3;
+        form.train_limit = 256;
+        form.config.batch_size = 16;
+    });
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Model")
+        .click();
+    harness.run();
+    for (_, family) in gan_studio::family::all() {
+        harness.get_by_label(family.name());
+    }
+    harness.get_by_label("acgan").click();
+    harness.run();
+    let form = &harness.state().state.training.form;
+    assert_eq!(form.config.gan.model, ModelKind::Acgan);
+    assert!(
+        form.config.mismatch,
+        "the default form asks for a matching-aware D"
+    );
+    assert!(
+        harness
+            .get_by_label("Matching-aware D")
+            .accesskit_node()
+            .is_disabled()
+    );
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(&mut harness, 120, "the ACGAN run to finish", |app| {
+        let live = &app.state.training.live;
+        !live.is_running() && live.history.len() == 3
+    });
+    let last = harness.state().state.training.live.history.last().cloned();
+    let figures = last.map(|m| m.figures).unwrap_or_default();
+    assert_eq!(
+        figures.keys().collect::<Vec<_>>(),
+        ["class accuracy, generated", "class accuracy, real"]
+    );
+    let saved =
+        gan_studio::train::TrainConfig::load_run(&runs.path().join("acgan/config.json")).unwrap();
+    assert_eq!(saved.gan.model, ModelKind::Acgan);
+    assert!(!saved.mismatch);
 }
 
 #[test]

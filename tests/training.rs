@@ -213,15 +213,14 @@ fn logged_losses(run: &RunDir) -> Vec<(u64, u32, u32)> {
         .collect()
 }
 
+/// Every family trains, checkpoints and resumes: with dropout in D, a run stopped at step 3 and
+/// resumed logs the same losses, bit for bit, as one that never stopped, and its own figures.
 #[test]
-fn a_resumed_run_with_dropout_repeats_an_uninterrupted_one_step_for_step() {
+fn every_family_resumed_with_dropout_repeats_an_uninterrupted_run_step_for_step() {
     let data = common::mnist().train;
     let device = Device::flex();
-    // The DCGAN with dropout in D, and the TF tutorial's model, which always has it.
-    for (name, model, dropout) in [
-        ("dcgan", ModelKind::Dcgan, 0.3),
-        ("tf", ModelKind::TfDcgan, 0.3),
-    ] {
+    for (model, family) in gan_studio::family::all() {
+        let (name, dropout) = (family.name(), 0.3);
         let runs = tempfile::tempdir().unwrap();
         let mut config = small_config(model)
             .with_max_steps(Some(6))
@@ -252,6 +251,15 @@ fn a_resumed_run_with_dropout_repeats_an_uninterrupted_one_step_for_step() {
         let (a, b) = (logged_losses(&whole), logged_losses(&parts));
         assert_eq!(a.len(), 6, "{name}");
         assert_eq!(a, b, "{name}: the resumed run's losses differ");
+        let log = gan_studio::train::metrics::read_log(&parts.metrics()).unwrap();
+        for m in &log {
+            let names: Vec<&str> = m.figures.keys().map(String::as_str).collect();
+            let mut want = family.figures().to_vec();
+            want.sort();
+            assert_eq!(names, want, "{name}");
+            assert!(m.figures.values().all(|v| (0.0..=1.0).contains(v)));
+        }
+        assert!(parts.samples().join("latest.png").is_file(), "{name}");
     }
 }
 

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::eval::classifier::{Classifier, ClassifierConfig};
 use crate::fsutil::write_atomic;
-use crate::model::{Generator, ModelKind, NormKind};
+use crate::model::{Generator, NormKind};
 use crate::train::checkpoint;
 use crate::train::{RunDir, TrainConfig, TrainedRun};
 
@@ -41,12 +41,12 @@ pub struct ExportConfig {
     pub vbn_reference_labels: Option<Vec<u8>>,
 }
 
-/// The PyTorch class for a generator of `model`.
-fn generator_class(model: ModelKind) -> &'static str {
-    match model {
-        ModelKind::Dcgan | ModelKind::Cdcgan => "ConvGenerator",
-        ModelKind::Cgan => "DenseGenerator",
-        ModelKind::TfDcgan => "TfGenerator",
+/// The PyTorch class for `generator`: the network, whichever family trained it.
+fn generator_class(generator: &Generator) -> &'static str {
+    match generator {
+        Generator::Conv(_) => "ConvGenerator",
+        Generator::Dense(_) => "DenseGenerator",
+        Generator::Tf(_) => "TfGenerator",
     }
 }
 
@@ -116,7 +116,7 @@ pub fn export_generator_from(
         (None, None)
     };
     let export = ExportConfig {
-        pytorch_class: generator_class(gan.model).to_owned(),
+        pytorch_class: generator_class(generator).to_owned(),
         source_run: source_run.to_owned(),
         step,
         train: Some(config.clone()),

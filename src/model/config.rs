@@ -4,10 +4,8 @@ use burn::prelude::*;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 
-use super::conv::{ConvDiscriminator, ConvGenerator};
-use super::dense::{DenseDiscriminator, DenseGenerator};
 use super::networks::{Discriminator, Generator};
-use super::tf_dcgan::{TfDiscriminator, TfGenerator};
+use crate::family;
 
 /// The GAN family.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
@@ -19,6 +17,12 @@ pub enum ModelKind {
     Cgan,
     /// Conditional DCGAN: the label embedding projected to an extra feature map.
     Cdcgan,
+    /// Auxiliary-classifier GAN: D judges real/fake and names the class.
+    Acgan,
+    /// 2N-class GAN: D classifies "real, class c" against "generated, class c".
+    #[value(name = "2n-gan")]
+    #[serde(rename = "2n-gan")]
+    TwoN,
     /// The TensorFlow tutorial's DCGAN (unconditional), a fixed speed yardstick.
     #[value(name = "tf-dcgan")]
     #[serde(rename = "tf-dcgan")]
@@ -26,17 +30,17 @@ pub enum ModelKind {
 }
 
 impl ModelKind {
+    /// The family: its networks and its objective.
+    pub fn family(self) -> &'static dyn family::Family {
+        family::of(self)
+    }
+
     pub fn is_conditional(self) -> bool {
-        matches!(self, ModelKind::Cgan | ModelKind::Cdcgan)
+        self.family().conditional()
     }
 
     pub fn name(self) -> &'static str {
-        match self {
-            ModelKind::Dcgan => "dcgan",
-            ModelKind::Cgan => "cgan",
-            ModelKind::Cdcgan => "cdcgan",
-            ModelKind::TfDcgan => "tf-dcgan",
-        }
+        self.family().name()
     }
 }
 
@@ -214,22 +218,15 @@ impl GanConfig {
     }
 
     fn build_generator(&self, device: &Device) -> Generator {
-        match self.model {
-            ModelKind::Dcgan | ModelKind::Cdcgan => {
-                Generator::Conv(ConvGenerator::new(self, device))
-            }
-            ModelKind::Cgan => Generator::Dense(DenseGenerator::new(self, device)),
-            ModelKind::TfDcgan => Generator::Tf(TfGenerator::new(self, device)),
-        }
+        self.model.family().generator(self, device)
     }
 
     fn build_discriminator(&self, device: &Device) -> Discriminator {
-        match self.model {
-            ModelKind::Dcgan | ModelKind::Cdcgan => {
-                Discriminator::Conv(ConvDiscriminator::new(self, device))
-            }
-            ModelKind::Cgan => Discriminator::Dense(DenseDiscriminator::new(self, device)),
-            ModelKind::TfDcgan => Discriminator::Tf(TfDiscriminator::new(self, device)),
-        }
+        self.model.family().discriminator(self, device)
+    }
+
+    /// Width of the discriminator's output: 1 logit, or more for families with a class head.
+    pub fn discriminator_outputs(&self) -> usize {
+        self.model.family().discriminator_outputs(self.num_classes)
     }
 }

@@ -202,7 +202,7 @@ pub struct ConvDiscriminator {
     pub norm2: Norm,
     /// deep only: (B, 2w, 7, 7) -> (B, 2w, 7, 7)
     pub extra: Option<NormedConv>,
-    /// (B, 2w*7*7) -> (B, 1) logit
+    /// (B, 2w*7*7) -> (B, outputs): a real/fake logit, plus class logits for some families
     pub head: Linear,
     pub dropout: Dropout,
     pub slope: f64,
@@ -214,7 +214,8 @@ impl ConvDiscriminator {
         let s = config.image_size;
         let label_map = config
             .model
-            .is_conditional()
+            .family()
+            .discriminator_reads_labels()
             .then(|| LabelMap::new(config.num_classes, config.label_embedding, s, s, device));
         let in_ch = 1 + usize::from(label_map.is_some());
         let d_norm = config.discriminator_norm;
@@ -228,7 +229,7 @@ impl ConvDiscriminator {
                 conv: conv([2 * w, 2 * w], 3, 1, 1, bias, device),
                 norm: dcgan_norm(d_norm, 2 * w, device),
             }),
-            head: LinearConfig::new(2 * w * (s / 4) * (s / 4), 1)
+            head: LinearConfig::new(2 * w * (s / 4) * (s / 4), config.discriminator_outputs())
                 .with_initializer(dcgan_init())
                 .init(device),
             dropout: DropoutConfig::new(config.dropout).init(),
@@ -243,7 +244,7 @@ impl ConvDiscriminator {
         let d_norm = config.discriminator_norm;
         let bias = config.bias_before(d_norm);
         let mut column = Column::new(vec![1, s, s]);
-        if config.model.is_conditional() {
+        if config.model.family().discriminator_reads_labels() {
             label_map_summary(&mut column, config, s);
             column.concat("join", "label map", 1);
         }
@@ -255,11 +256,11 @@ impl ConvDiscriminator {
             column.conv_with_bias("extra.conv", 2 * w, 3, 1, 1, bias);
             column.norm("extra.norm", d_norm, "LeakyReLU");
         }
-        column.linear("head", 1, true);
+        column.linear("head", config.discriminator_outputs(), true);
         column.finish()
     }
 
-    /// images (B, 1, 28, 28), labels (B) -> logits (B, 1)
+    /// images (B, 1, 28, 28), labels (B) -> logits (B, outputs): 1, or 1 + C (ACGAN), 2C (2N)
     pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
         let mut x = images;
         if let (Some(label_map), Some(labels)) = (&self.label_map, labels) {
@@ -276,6 +277,6 @@ impl ConvDiscriminator {
             x = dropout(&self.dropout, leaky_relu(x, self.slope));
         }
         let x: Tensor<2> = x.flatten(1, 3); // (B, 2w*7*7)
-        self.head.forward(x) // (B, 1)
+        self.head.forward(x) // (B, outputs)
     }
 }

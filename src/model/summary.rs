@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use super::config::{GanConfig, ModelKind, NormKind};
+use super::config::{GanConfig, NormKind};
 
 /// One row of a network's column.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -90,21 +90,7 @@ impl ArchitectureSummary {
 impl GanConfig {
     /// The layers of both networks this configuration builds.
     pub fn summary(&self) -> ArchitectureSummary {
-        use super::{conv, dense, tf_dcgan};
-        let (generator, discriminator) = match self.model {
-            ModelKind::Dcgan | ModelKind::Cdcgan => (
-                conv::ConvGenerator::summary(self),
-                conv::ConvDiscriminator::summary(self),
-            ),
-            ModelKind::Cgan => (
-                dense::DenseGenerator::summary(self),
-                dense::DenseDiscriminator::summary(self),
-            ),
-            ModelKind::TfDcgan => (
-                tf_dcgan::TfGenerator::summary(self),
-                tf_dcgan::TfDiscriminator::summary(self),
-            ),
-        };
+        let (generator, discriminator) = self.model.family().summary(self);
         ArchitectureSummary {
             generator,
             discriminator,
@@ -354,12 +340,10 @@ mod tests {
     fn the_summary_counts_what_burn_builds() {
         let device = Device::flex();
         let mut checked = 0;
-        for model in [
-            ModelKind::Dcgan,
-            ModelKind::Cgan,
-            ModelKind::Cdcgan,
-            ModelKind::TfDcgan,
-        ] {
+        for model in <ModelKind as clap::ValueEnum>::value_variants()
+            .iter()
+            .copied()
+        {
             for depth in [Depth::Shallow, Depth::Medium, Depth::Deep] {
                 for (g_norm, d_norm, bias) in [
                     (NormKind::Batch, NormKind::Batch, false),
@@ -403,7 +387,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 36);
+        assert_eq!(checked, 54);
     }
 
     #[test]

@@ -129,6 +129,13 @@ impl TrainConfig {
         if self.epochs == 0 && self.max_steps.is_none() {
             bail!("--epochs must be at least 1");
         }
+        if self.mismatch && !self.gan.model.family().discriminator_reads_labels() {
+            bail!(
+                "--mismatch needs a discriminator that reads the label (cgan, cdcgan); {} \
+                 predicts the label instead",
+                self.gan.model.name()
+            );
+        }
         Ok(())
     }
 }

@@ -23,6 +23,9 @@ pub struct StepMetrics {
     pub d_real: f32,
     /// Mean D(G(z)) on generated images, before the generator update.
     pub d_fake: f32,
+    /// The family's own figures (e.g. ACGAN's class-head accuracy), by name.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub figures: std::collections::BTreeMap<String, f32>,
     pub grad_norms_g: Vec<LayerNorm>,
     pub grad_norms_d: Vec<LayerNorm>,
     pub elapsed_secs: f64,

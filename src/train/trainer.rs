@@ -9,18 +9,17 @@ use anyhow::{Context, Result, anyhow, bail};
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
-use burn::tensor::activation::sigmoid;
 use rand::seq::SliceRandom;
 
 use super::checkpoint::{self, TrainState};
 use super::config::TrainConfig;
 use super::ema::Ema;
 use super::lock::RunLock;
-use super::loss::bce_with_logits;
 use super::metrics::{PendingNorms, StepMetrics};
 use super::run_dir::RunDir;
 use crate::data::Split;
 use crate::export::grid::{GridLayout, save_grid_png};
+use crate::family::DiscriminatorBatch;
 use crate::model::{Discriminator, Generator};
 use crate::sampling::{
     FixedBatch, generate_pixels, normal_latents, random_labels, step_rng, step_seed,
@@ -350,7 +349,9 @@ impl Trainer {
         let mut clock = PhaseClock::new(self.phase_times.is_some());
         let cfg = self.config.clone();
         let gan = &cfg.gan;
-        let conditional = gan.model.is_conditional();
+        let family = gan.model.family();
+        let conditional = family.conditional();
+        let reads_labels = family.discriminator_reads_labels();
         let bs = cfg.batch_size;
         let mut rng = step_rng(cfg.seed, self.step as u64, STREAM_NOISE);
         // Dropout masks come from (seed, step) too, so a resumed run repeats an uninterrupted
@@ -378,7 +379,7 @@ impl Trainer {
                 let (f, l) = fresh_fake(&self.generator, &mut rng);
                 (f.detach(), l)
             };
-            let mismatched = (conditional && cfg.mismatch).then(|| {
+            let mismatched = (reads_labels && cfg.mismatch).then(|| {
                 (
                     real.clone(),
                     wrong_labels(&real_labels, gan.num_classes, &mut rng, &device),
@@ -386,28 +387,27 @@ impl Trainer {
             });
             let logits_real = self
                 .discriminator
-                .forward(real, conditional.then_some(real_labels));
-            let logits_fake = self.discriminator.forward(fake_d, labels_d);
-            let mut loss = bce_with_logits(logits_real.clone(), cfg.real_target);
-            loss = match mismatched {
-                // Matching-aware D (Reed et al. 2016): a real image with a wrong label is as
-                // fake as a generated one, so D must check the label and G must obey it.
-                Some((images, wrong)) => {
-                    let logits_wrong = self.discriminator.forward(images, Some(wrong));
-                    loss + (bce_with_logits(logits_fake.clone(), 0.0)
-                        + bce_with_logits(logits_wrong, 0.0))
-                    .mul_scalar(0.5)
-                }
-                None => loss + bce_with_logits(logits_fake.clone(), 0.0),
-            };
+                .forward(real, reads_labels.then(|| real_labels.clone()));
+            let logits_fake = self
+                .discriminator
+                .forward(fake_d, labels_d.clone().filter(|_| reads_labels));
+            let wrong =
+                mismatched.map(|(images, wrong)| self.discriminator.forward(images, Some(wrong)));
+            let judged = family.discriminator_loss(DiscriminatorBatch {
+                real: logits_real,
+                real_labels,
+                fake: logits_fake,
+                fake_labels: labels_d,
+                wrong,
+                real_target: cfg.real_target,
+            });
+            let loss = judged.loss.clone();
             clock.mark("D forward (real + fake)");
             let grads = GradientsParams::from_grads(loss.backward(), &self.discriminator);
             clock.mark("D backward");
             if k + 1 == cfg.d_updates {
                 let norms = PendingNorms::collect(&self.discriminator, &grads);
-                let d_real = sigmoid(logits_real.detach()).mean();
-                let d_fake = sigmoid(logits_fake.detach()).mean();
-                d_report = Some((loss.detach(), d_real, d_fake, norms));
+                d_report = Some((loss.detach(), judged, norms));
             }
             self.discriminator =
                 self.optim_d
@@ -424,7 +424,8 @@ impl Trainer {
                 Some(pair) => pair,
                 None => fresh_fake(&self.generator, &mut rng),
             };
-            let loss = bce_with_logits(frozen_d.forward(fake_g, labels_g), 1.0);
+            let judged = frozen_d.forward(fake_g, labels_g.clone().filter(|_| reads_labels));
+            let loss = family.generator_loss(judged, labels_g);
             clock.mark("D forward for G");
             let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
             clock.mark("G backward (through D)");
@@ -444,10 +445,12 @@ impl Trainer {
             clock.mark("G weight average");
         }
 
-        let (d_loss, d_real, d_fake, d_norms) = d_report.context("no discriminator update ran")?;
+        let (d_loss, judged, d_norms) = d_report.context("no discriminator update ran")?;
         let (g_loss, g_norms) = g_report.context("no generator update ran")?;
         let (n_d, n_g) = (d_norms.squares.len(), g_norms.squares.len());
-        let mut scalars = vec![d_loss, g_loss, d_real, d_fake];
+        let n_figures = judged.figures.len();
+        let mut scalars = vec![d_loss, g_loss, judged.real_score, judged.fake_score];
+        scalars.extend(judged.figures);
         scalars.extend(d_norms.squares);
         scalars.extend(g_norms.squares);
         // One read per step: on a GPU every read is a round trip.
@@ -467,8 +470,17 @@ impl Trainer {
             g_loss: values[1],
             d_real: values[2],
             d_fake: values[3],
-            grad_norms_d: PendingNorms::finish(d_norms.layers, &values[4..4 + n_d]),
-            grad_norms_g: PendingNorms::finish(g_norms.layers, &values[4 + n_d..4 + n_d + n_g]),
+            figures: family
+                .figures()
+                .iter()
+                .zip(&values[4..4 + n_figures])
+                .map(|(name, value)| (name.to_string(), *value))
+                .collect(),
+            grad_norms_d: PendingNorms::finish(d_norms.layers, &values[4 + n_figures..][..n_d]),
+            grad_norms_g: PendingNorms::finish(
+                g_norms.layers,
+                &values[4 + n_figures + n_d..][..n_g],
+            ),
             elapsed_secs: self.elapsed_before_secs + started.elapsed().as_secs_f64(),
         };
         self.elapsed_before_secs = metrics.elapsed_secs;

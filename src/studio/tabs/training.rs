@@ -451,6 +451,8 @@ impl TrainingTab {
         let mut config = self.form.config.clone();
         config.max_steps = (self.form.max_steps > 0).then_some(self.form.max_steps);
         config.train_limit = (self.form.train_limit > 0).then_some(self.form.train_limit);
+        // The checkbox stays ticked across family changes but only applies where D reads labels.
+        config.mismatch &= config.gan.model.family().discriminator_reads_labels();
         let name = self.form.run_name.trim().to_owned();
         shared.notices.clear(SOURCE);
         self.problem = None;
@@ -859,6 +861,18 @@ fn curves(history: &[StepMetrics]) -> [Curves; 3] {
             }
         }
     }
+    // The family's own figures (class-head accuracy, ...) are shares in [0, 1] too.
+    let mut outputs = vec![line("D(x)", |m| m.d_real), line("D(G(z))", |m| m.d_fake)];
+    if let Some(last) = history.last() {
+        for name in last.figures.keys() {
+            let points = history
+                .iter()
+                .step_by(stride)
+                .filter_map(|m| Some([m.step as f64, f64::from(*m.figures.get(name)?)]))
+                .collect();
+            outputs.push((name.clone(), points));
+        }
+    }
     [
         Curves {
             title: "Losses",
@@ -870,7 +884,7 @@ fn curves(history: &[StepMetrics]) -> [Curves; 3] {
             title: "Discriminator outputs",
             y_label: "mean D output",
             file: "d-outputs.png",
-            lines: vec![line("D(x)", |m| m.d_real), line("D(G(z))", |m| m.d_fake)],
+            lines: outputs,
         },
         Curves {
             title: "Gradient norms per layer (log10)",
@@ -996,15 +1010,29 @@ fn combo<T: PartialEq + Copy>(
     value: &mut T,
     choices: &[(T, &str)],
 ) -> egui::Response {
+    let choices: Vec<(T, &str, &str)> = choices.iter().map(|&(c, n)| (c, n, "")).collect();
+    combo_with_tips(ui, id, value, &choices)
+}
+
+/// A combo box whose choices each carry a tooltip (empty: none).
+fn combo_with_tips<T: PartialEq + Copy>(
+    ui: &mut egui::Ui,
+    id: &str,
+    value: &mut T,
+    choices: &[(T, &str, &str)],
+) -> egui::Response {
     let current = choices
         .iter()
-        .find(|(c, _)| c == value)
-        .map_or("?", |(_, name)| *name);
+        .find(|(c, _, _)| c == value)
+        .map_or("?", |(_, name, _)| *name);
     egui::ComboBox::from_id_salt(id)
         .selected_text(current)
         .show_ui(ui, |ui| {
-            for (choice, name) in choices {
-                ui.selectable_value(value, *choice, *name);
+            for (choice, name, tip) in choices {
+                let item = ui.selectable_value(value, *choice, *name);
+                if !tip.is_empty() {
+                    item.on_hover_text(*tip);
+                }
             }
         })
         .response
@@ -1034,26 +1062,16 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
                 )
             });
             let gan = &mut config.gan;
+            let families: Vec<(ModelKind, &str, &str)> = crate::family::all()
+                .map(|(kind, family)| (kind, family.name(), family.about()))
+                .collect();
             row(
                 ui,
                 "Model",
-                "dcgan: unconditional convolutional GAN · cgan: dense conditional GAN · \
-                 cdcgan: conditional DCGAN (label as an extra feature map) · tf-dcgan: the \
-                 TensorFlow tutorial's DCGAN",
-                |ui| {
-                    combo(
-                        ui,
-                        "model",
-                        &mut gan.model,
-                        &[
-                            (ModelKind::Dcgan, "dcgan"),
-                            (ModelKind::Cgan, "cgan"),
-                            (ModelKind::Cdcgan, "cdcgan"),
-                            (ModelKind::TfDcgan, "tf-dcgan"),
-                        ],
-                    )
-                },
-            );
+                "The GAN family; hover over each for what it does and its paper",
+                |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
+            )
+            .on_hover_text(gan.model.family().about());
             row(
                 ui,
                 "Depth",
@@ -1206,11 +1224,16 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
                 |ui| ui.add(egui::DragValue::new(&mut config.loss_limit).range(1.0..=1e6)),
             );
         });
-    ui.checkbox(&mut config.mismatch, "Matching-aware D")
-        .on_hover_text(
-            "Conditional models: also show D real images with wrong labels as fakes, so the \
+    let reads_labels = config.gan.model.family().discriminator_reads_labels();
+    ui.add_enabled(
+        reads_labels,
+        egui::Checkbox::new(&mut config.mismatch, "Matching-aware D"),
+    )
+    .on_hover_text(
+        "Conditional models: also show D real images with wrong labels as fakes, so the \
          generator must obey its labels",
-        );
+    )
+    .on_disabled_hover_text("Only for families whose D reads the label (cgan, cdcgan)");
     ui.checkbox(&mut config.augment, "Shift real images")
         .on_hover_text("Move real images by up to 2 pixels: a cheap regulariser for D");
     ui.horizontal(|ui| {
@@ -1247,6 +1270,7 @@ mod tests {
             g_loss: 1.0,
             d_real: 0.5,
             d_fake: 0.5,
+            figures: Default::default(),
             grad_norms_g: Vec::new(),
             grad_norms_d: Vec::new(),
             elapsed_secs: 0.0,

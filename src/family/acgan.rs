@@ -1,0 +1,79 @@
+//! ACGAN (Odena et al. 2017): the generator takes a label; the discriminator does not read it
+//! but predicts it. D has one trunk and two heads, a real/fake logit and C class logits; both
+//! networks also minimise the class cross-entropy (D on real and fake images, G on its own).
+
+use burn::prelude::*;
+use burn::tensor::activation::sigmoid;
+
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family};
+use crate::model::conv::{ConvDiscriminator, ConvGenerator};
+use crate::model::summary::NetworkSummary;
+use crate::model::{Discriminator, GanConfig, Generator};
+use crate::train::loss::{accuracy, bce_with_logits, cross_entropy_with_logits};
+
+pub struct Acgan;
+
+/// D's outputs (B, 1 + C) -> the real/fake logit (B, 1) and the class logits (B, C).
+fn heads(outputs: Tensor<2>) -> (Tensor<2>, Tensor<2>) {
+    let [_, width] = outputs.dims();
+    (
+        outputs.clone().narrow(1, 0, 1),
+        outputs.narrow(1, 1, width - 1),
+    )
+}
+
+impl Family for Acgan {
+    fn name(&self) -> &'static str {
+        "acgan"
+    }
+    fn about(&self) -> &'static str {
+        "Auxiliary-classifier GAN: D judges real/fake and also names the class \
+         (Odena et al. 2017)"
+    }
+    fn conditional(&self) -> bool {
+        true
+    }
+    fn discriminator_outputs(&self, classes: usize) -> usize {
+        1 + classes
+    }
+    fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
+        Generator::Conv(ConvGenerator::new(config, device))
+    }
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator {
+        Discriminator::Conv(ConvDiscriminator::new(config, device))
+    }
+    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
+        (
+            ConvGenerator::summary(config),
+            ConvDiscriminator::summary(config),
+        )
+    }
+    fn figures(&self) -> &'static [&'static str] {
+        &["class accuracy, real", "class accuracy, generated"]
+    }
+    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss {
+        let (source_real, class_real) = heads(batch.real);
+        let (source_fake, class_fake) = heads(batch.fake);
+        let fake_labels = batch
+            .fake_labels
+            .expect("ACGAN's generator is always given labels");
+        let loss = bce_with_logits(source_real.clone(), batch.real_target)
+            + bce_with_logits(source_fake.clone(), 0.0)
+            + cross_entropy_with_logits(class_real.clone(), batch.real_labels.clone())
+            + cross_entropy_with_logits(class_fake.clone(), fake_labels.clone());
+        DiscriminatorLoss {
+            loss,
+            real_score: sigmoid(source_real.detach()).mean(),
+            fake_score: sigmoid(source_fake.detach()).mean(),
+            figures: vec![
+                accuracy(class_real, batch.real_labels),
+                accuracy(class_fake, fake_labels),
+            ],
+        }
+    }
+    fn generator_loss(&self, fake: Tensor<2>, labels: Option<Tensor<1, Int>>) -> Tensor<1> {
+        let (source, class) = heads(fake);
+        let labels = labels.expect("ACGAN's generator is always given labels");
+        bce_with_logits(source, 1.0) + cross_entropy_with_logits(class, labels)
+    }
+}

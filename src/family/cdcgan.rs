@@ -1,0 +1,45 @@
+//! Conditional DCGAN (Mirza & Osindero 2014 on DCGAN's networks): both networks read the label,
+//! as a learned map joined to the features as one more channel; the original objective.
+
+use burn::prelude::*;
+
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family, binary};
+use crate::model::conv::{ConvDiscriminator, ConvGenerator};
+use crate::model::summary::NetworkSummary;
+use crate::model::{Discriminator, GanConfig, Generator};
+
+pub struct Cdcgan;
+
+impl Family for Cdcgan {
+    fn name(&self) -> &'static str {
+        "cdcgan"
+    }
+    fn about(&self) -> &'static str {
+        "Conditional DCGAN: both networks read the label as an extra feature map \
+         (Mirza & Osindero 2014)"
+    }
+    fn conditional(&self) -> bool {
+        true
+    }
+    fn discriminator_reads_labels(&self) -> bool {
+        true
+    }
+    fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
+        Generator::Conv(ConvGenerator::new(config, device))
+    }
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator {
+        Discriminator::Conv(ConvDiscriminator::new(config, device))
+    }
+    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
+        (
+            ConvGenerator::summary(config),
+            ConvDiscriminator::summary(config),
+        )
+    }
+    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss {
+        binary::discriminator_loss(batch)
+    }
+    fn generator_loss(&self, fake: Tensor<2>, _labels: Option<Tensor<1, Int>>) -> Tensor<1> {
+        binary::generator_loss(fake)
+    }
+}

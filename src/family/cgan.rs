@@ -1,0 +1,45 @@
+//! The conditional GAN of Mirza & Osindero (2014): dense networks, a label embedding joined to
+//! z and to the image; the original objective.
+
+use burn::prelude::*;
+
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family, binary};
+use crate::model::dense::{DenseDiscriminator, DenseGenerator};
+use crate::model::summary::NetworkSummary;
+use crate::model::{Discriminator, GanConfig, Generator};
+
+pub struct Cgan;
+
+impl Family for Cgan {
+    fn name(&self) -> &'static str {
+        "cgan"
+    }
+    fn about(&self) -> &'static str {
+        "Conditional GAN of dense layers: a label embedding joined to z and to the image \
+         (Mirza & Osindero 2014)"
+    }
+    fn conditional(&self) -> bool {
+        true
+    }
+    fn discriminator_reads_labels(&self) -> bool {
+        true
+    }
+    fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
+        Generator::Dense(DenseGenerator::new(config, device))
+    }
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator {
+        Discriminator::Dense(DenseDiscriminator::new(config, device))
+    }
+    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
+        (
+            DenseGenerator::summary(config),
+            DenseDiscriminator::summary(config),
+        )
+    }
+    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss {
+        binary::discriminator_loss(batch)
+    }
+    fn generator_loss(&self, fake: Tensor<2>, _labels: Option<Tensor<1, Int>>) -> Tensor<1> {
+        binary::generator_loss(fake)
+    }
+}

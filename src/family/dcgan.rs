@@ -1,0 +1,40 @@
+//! DCGAN (Radford et al. 2016): unconditional convolutional networks, the original objective.
+
+use burn::prelude::*;
+
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family, binary};
+use crate::model::conv::{ConvDiscriminator, ConvGenerator};
+use crate::model::summary::NetworkSummary;
+use crate::model::{Discriminator, GanConfig, Generator};
+
+pub struct Dcgan;
+
+impl Family for Dcgan {
+    fn name(&self) -> &'static str {
+        "dcgan"
+    }
+    fn about(&self) -> &'static str {
+        "Unconditional deep convolutional GAN (Radford et al. 2016)"
+    }
+    fn conditional(&self) -> bool {
+        false
+    }
+    fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
+        Generator::Conv(ConvGenerator::new(config, device))
+    }
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator {
+        Discriminator::Conv(ConvDiscriminator::new(config, device))
+    }
+    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
+        (
+            ConvGenerator::summary(config),
+            ConvDiscriminator::summary(config),
+        )
+    }
+    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss {
+        binary::discriminator_loss(batch)
+    }
+    fn generator_loss(&self, fake: Tensor<2>, _labels: Option<Tensor<1, Int>>) -> Tensor<1> {
+        binary::generator_loss(fake)
+    }
+}

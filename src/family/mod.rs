@@ -1,0 +1,95 @@
+//! GAN families. Each file owns one family: which networks it builds from the config and what
+//! it trains them to do (the discriminator's and the generator's loss for one batch, and the
+//! extra figures it logs). The trainer, the CLI and the studio know only [`Family`] and [`of`],
+//! so a new family is a new file, a [`ModelKind`] variant and one line in [`of`].
+
+mod acgan;
+mod binary;
+mod cdcgan;
+mod cgan;
+mod dcgan;
+mod tf_dcgan;
+mod two_n;
+
+use burn::prelude::*;
+
+use crate::model::summary::NetworkSummary;
+use crate::model::{Discriminator, GanConfig, Generator, ModelKind};
+
+/// What the discriminator said about one batch, ready for a family's loss.
+pub struct DiscriminatorBatch {
+    /// D's outputs on real images (B, outputs).
+    pub real: Tensor<2>,
+    /// The real images' labels (B).
+    pub real_labels: Tensor<1, Int>,
+    /// D's outputs on generated images (B, outputs).
+    pub fake: Tensor<2>,
+    /// The labels the generator was asked for (conditional families).
+    pub fake_labels: Option<Tensor<1, Int>>,
+    /// D's outputs on real images shown with wrong labels (matching-aware D), if asked for.
+    pub wrong: Option<Tensor<2>>,
+    /// The target for "real" (1, or e.g. 0.9 with one-sided label smoothing).
+    pub real_target: f32,
+}
+
+/// A family's discriminator loss and what the trainer logs beside it.
+pub struct DiscriminatorLoss {
+    pub loss: Tensor<1>,
+    /// Mean probability D gives "real" on real images, and on generated ones.
+    pub real_score: Tensor<1>,
+    pub fake_score: Tensor<1>,
+    /// One value per name in [`Family::figures`].
+    pub figures: Vec<Tensor<1>>,
+}
+
+/// One GAN family.
+pub trait Family: Sync {
+    /// How the CLI and config.json spell it.
+    fn name(&self) -> &'static str;
+    /// One line for tooltips and `--help`: what it does and where it comes from.
+    fn about(&self) -> &'static str;
+    /// Whether the generator takes a class label.
+    fn conditional(&self) -> bool;
+    /// Whether the discriminator takes the label as an input (rather than predicting it).
+    fn discriminator_reads_labels(&self) -> bool {
+        false
+    }
+    /// Width of the discriminator's output for `classes` classes.
+    fn discriminator_outputs(&self, _classes: usize) -> usize {
+        1
+    }
+    fn generator(&self, config: &GanConfig, device: &Device) -> Generator;
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator;
+    /// The layers of (generator, discriminator), for the architecture panel.
+    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary);
+    /// Names of the extra figures [`Self::discriminator_loss`] returns, e.g. class-head accuracy.
+    fn figures(&self) -> &'static [&'static str] {
+        &[]
+    }
+    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss;
+    /// The generator's loss from D's outputs on its samples and the labels it was asked for.
+    fn generator_loss(&self, fake: Tensor<2>, labels: Option<Tensor<1, Int>>) -> Tensor<1>;
+}
+
+/// The family of `kind`.
+pub fn of(kind: ModelKind) -> &'static dyn Family {
+    match kind {
+        ModelKind::Dcgan => &dcgan::Dcgan,
+        ModelKind::Cgan => &cgan::Cgan,
+        ModelKind::Cdcgan => &cdcgan::Cdcgan,
+        ModelKind::Acgan => &acgan::Acgan,
+        ModelKind::TwoN => &two_n::TwoN,
+        ModelKind::TfDcgan => &tf_dcgan::TfDcgan,
+    }
+}
+
+/// Every family, in the order menus list them.
+pub fn all() -> impl Iterator<Item = (ModelKind, &'static dyn Family)> {
+    use clap::ValueEnum;
+    ModelKind::value_variants()
+        .iter()
+        .map(|&kind| (kind, of(kind)))
+}
+
+#[cfg(test)]
+mod tests;

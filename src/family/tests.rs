@@ -1,0 +1,110 @@
+//! The families' losses on hand-made discriminator outputs, against the formulas written out.
+
+use burn::prelude::*;
+
+use super::{DiscriminatorBatch, of};
+use crate::model::ModelKind;
+
+fn log_softmax(row: &[f32]) -> Vec<f32> {
+    let z: f32 = row.iter().map(|x| x.exp()).sum();
+    row.iter().map(|x| x - z.ln()).collect()
+}
+
+fn softplus(x: f32) -> f32 {
+    (1.0 + x.exp()).ln()
+}
+
+/// BCE on a logit x against target t: -(t log s(x) + (1 - t) log(1 - s(x))).
+fn bce(x: f32, t: f32) -> f32 {
+    t * softplus(-x) + (1.0 - t) * softplus(x)
+}
+
+fn batch(real: [[f32; 4]; 2], fake: [[f32; 4]; 2], real_target: f32) -> DiscriminatorBatch {
+    let device = Device::flex();
+    DiscriminatorBatch {
+        real: Tensor::from_floats(real, &device),
+        real_labels: Tensor::from_ints([0i64, 1], &device),
+        fake: Tensor::from_floats(fake, &device),
+        fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
+        wrong: None,
+        real_target,
+    }
+}
+
+const REAL: [[f32; 4]; 2] = [[1.5, 2.0, -1.0, 0.3], [0.2, -0.5, 1.0, 0.0]];
+const FAKE: [[f32; 4]; 2] = [[-0.7, 0.1, 0.4, 1.2], [-2.0, 0.9, -0.3, 0.5]];
+
+#[test]
+fn acgan_adds_class_cross_entropy_to_both_losses() {
+    // Three classes: column 0 is the real/fake logit, columns 1..4 the class logits.
+    let family = of(ModelKind::Acgan);
+    let judged = family.discriminator_loss(batch(REAL, FAKE, 0.9));
+    let got: f32 = judged.loss.into_scalar();
+    let ce = |row: &[f32; 4], y: usize| -log_softmax(&row[1..])[y];
+    let want = (bce(REAL[0][0], 0.9) + bce(REAL[1][0], 0.9)) / 2.0
+        + (bce(FAKE[0][0], 0.0) + bce(FAKE[1][0], 0.0)) / 2.0
+        + (ce(&REAL[0], 0) + ce(&REAL[1], 1)) / 2.0
+        + (ce(&FAKE[0], 1) + ce(&FAKE[1], 0)) / 2.0;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    // Real row 0 reads class 0 (2.0 highest), row 1 reads class 1 (1.0): both right. Fake row 0
+    // reads class 2, asked 1; row 1 reads class 0, asked 0.
+    let figures: Vec<f32> = judged
+        .figures
+        .into_iter()
+        .map(|f| f.into_scalar())
+        .collect();
+    assert_eq!(figures, [1.0, 0.5]);
+
+    let device = Device::flex();
+    let labels = Tensor::<1, Int>::from_ints([1i64, 0], &device);
+    let got: f32 = family
+        .generator_loss(Tensor::from_floats(FAKE, &device), Some(labels))
+        .into_scalar();
+    let want = (bce(FAKE[0][0], 1.0) + bce(FAKE[1][0], 1.0)) / 2.0
+        + (ce(&FAKE[0], 1) + ce(&FAKE[1], 0)) / 2.0;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+}
+
+#[test]
+fn two_n_gan_classifies_real_and_generated_classes() {
+    // Two classes: outputs 0, 1 are "real, class c", outputs 2, 3 "generated, class c".
+    let family = of(ModelKind::TwoN);
+    let judged = family.discriminator_loss(batch(REAL, FAKE, 0.9));
+    let got: f32 = judged.loss.into_scalar();
+    let lp = |row: &[f32; 4], k: usize| log_softmax(row)[k];
+    let want = -(0.9 * lp(&REAL[0], 0) + 0.1 * lp(&REAL[0], 2)) / 2.0
+        - (0.9 * lp(&REAL[1], 1) + 0.1 * lp(&REAL[1], 3)) / 2.0
+        - (lp(&FAKE[0], 3) + lp(&FAKE[1], 2)) / 2.0;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    // P(real) is the mass on the first half.
+    let p_real = |row: &[f32; 4]| lp(row, 0).exp() + lp(row, 1).exp();
+    let score: f32 = judged.real_score.into_scalar();
+    assert!((score - (p_real(&REAL[0]) + p_real(&REAL[1])) / 2.0).abs() < 1e-5);
+
+    let device = Device::flex();
+    let labels = Tensor::<1, Int>::from_ints([1i64, 0], &device);
+    let got: f32 = family
+        .generator_loss(Tensor::from_floats(FAKE, &device), Some(labels))
+        .into_scalar();
+    let want = -(lp(&FAKE[0], 1) + lp(&FAKE[1], 0)) / 2.0;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+}
+
+#[test]
+fn the_binary_families_keep_the_original_objective() {
+    let device = Device::flex();
+    let real = [[0.3f32], [-1.0]];
+    let fake = [[0.8f32], [-0.2]];
+    let judged = of(ModelKind::Cdcgan).discriminator_loss(DiscriminatorBatch {
+        real: Tensor::from_floats(real, &device),
+        real_labels: Tensor::from_ints([0i64, 1], &device),
+        fake: Tensor::from_floats(fake, &device),
+        fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
+        wrong: None,
+        real_target: 1.0,
+    });
+    let got: f32 = judged.loss.into_scalar();
+    let want = (bce(0.3, 1.0) + bce(-1.0, 1.0)) / 2.0 + (bce(0.8, 0.0) + bce(-0.2, 0.0)) / 2.0;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    assert!(judged.figures.is_empty());
+}
