@@ -171,6 +171,27 @@ class TfGenerator(nn.Module):
         return torch.tanh(self.up3(x))
 
 
+class PcaGenerator(nn.Module):
+    """PCA per class (`src/model/pca.rs`): the class mean plus z on the class's principal
+    directions, each scaled by its standard deviation."""
+
+    def __init__(self, gan):
+        super().__init__()
+        c, s, k = gan["num_classes"], gan["image_size"], gan["latent_dim"]
+        self.side = s
+        self.means = nn.Parameter(torch.zeros(c, s * s))                  # (C, s*s)
+        self.basis = nn.Parameter(torch.zeros(k, c * s * s))              # (K, C*s*s)
+
+    def forward(self, z, labels=None, reference_rows=0):
+        b = z.shape[0]
+        c, d = self.means.shape
+        if labels is None:
+            labels = torch.zeros(b, dtype=torch.long)
+        every_class = (z @ self.basis).view(b, c, d)
+        x = every_class[torch.arange(b), labels] + self.means[labels]
+        return x.clamp(-1, 1).view(b, 1, self.side, self.side)
+
+
 class LeNet(nn.Module):
     """The evaluation classifier (`src/eval/classifier.rs`)."""
 
@@ -199,7 +220,7 @@ class Sampler(nn.Module):
         super().__init__()
         self.net = net
         self.latent_dim = gan["latent_dim"]
-        self.conditional = gan["model"] in ("cgan", "cdcgan")
+        self.conditional = gan["model"] in ("cgan", "cdcgan", "acgan", "2n-gan", "pca")
         self.reference = None
         if reference_latents is not None:
             z = torch.tensor(reference_latents, dtype=torch.float32).view(-1, self.latent_dim)
@@ -219,7 +240,12 @@ class Sampler(nn.Module):
         return self.net(z, labels, r)[r:]
 
 
-GENERATORS = {"ConvGenerator": ConvGenerator, "DenseGenerator": DenseGenerator, "TfGenerator": TfGenerator}
+GENERATORS = {
+    "ConvGenerator": ConvGenerator,
+    "DenseGenerator": DenseGenerator,
+    "TfGenerator": TfGenerator,
+    "PcaGenerator": PcaGenerator,
+}
 
 
 def from_export(folder):

@@ -219,7 +219,7 @@ fn logged_losses(run: &RunDir) -> Vec<(u64, u32, u32)> {
 fn every_family_resumed_with_dropout_repeats_an_uninterrupted_run_step_for_step() {
     let data = common::mnist().train;
     let device = Device::flex();
-    for (model, family) in gan_studio::family::all() {
+    for (model, family) in gan_studio::family::all().filter(|(_, f)| f.adversarial()) {
         let (name, dropout) = (family.name(), 0.3);
         let runs = tempfile::tempdir().unwrap();
         let mut config = small_config(model)
@@ -307,4 +307,62 @@ fn a_run_with_no_checkpoint_yet_resumes_from_the_start() {
         .map(|m| m.step)
         .collect();
     assert_eq!(steps, vec![1, 2, 3]);
+}
+
+/// PCA is fitted, not trained: `fit_closed_form` writes a run whose generator at z = 0 draws
+/// each class's mean image, which samples like any run and which training refuses to continue.
+#[test]
+fn pca_fits_a_run_that_draws_each_class_mean_at_zero() {
+    let data = common::mnist().train.truncate(2000);
+    let runs = tempfile::tempdir().unwrap();
+    let run = RunDir::new(runs.path(), "pca").unwrap();
+    let device = Device::flex();
+    let config =
+        TrainConfig::new(GanConfig::new(ModelKind::Pca).with_latent_dim(20)).with_max_steps(None);
+    let fitted =
+        gan_studio::train::fit::fit_closed_form(&config, &run, data.clone(), &device).unwrap();
+    assert!(fitted.grid.is_file() && run.samples().join("latest.png").is_file());
+    assert_eq!(fitted.pixels.len(), 100 * 28 * 28);
+
+    let saved = TrainConfig::load_run(&run.config()).unwrap();
+    let latest = checkpoint::latest(&run).unwrap().expect("a checkpoint");
+    let generator = checkpoint::load_sampling_generator(&saved.gan, &latest, &device).unwrap();
+    let zeros = vec![0.0f32; 10 * 20];
+    let labels: Vec<u8> = (0..10).collect();
+    let means = generate_pixels(&generator, &saved.gan, &zeros, Some(&labels), &device).unwrap();
+    for class in 0..10u8 {
+        let rows: Vec<usize> = (0..data.len())
+            .filter(|&i| data.labels[i] == class)
+            .collect();
+        for pixel in [0, 300, 406, 500] {
+            let want = rows
+                .iter()
+                .map(|&i| f64::from(data.images[i * 784 + pixel]) / 127.5 - 1.0)
+                .sum::<f64>()
+                / rows.len() as f64;
+            let got = f64::from(means[usize::from(class) * 784 + pixel]);
+            assert!(
+                (got - want).abs() < 1e-4,
+                "class {class} pixel {pixel}: {got} vs {want}"
+            );
+        }
+    }
+    // Other latents move the image away from the mean.
+    let ones = vec![1.0f32; 10 * 20];
+    let moved = generate_pixels(&generator, &saved.gan, &ones, Some(&labels), &device).unwrap();
+    assert!(moved.iter().zip(&means).any(|(a, b)| (a - b).abs() > 0.1));
+
+    let err = Trainer::resume(run.clone(), data.clone(), &device, None)
+        .err()
+        .expect("a fitted run cannot be continued")
+        .to_string();
+    assert!(err.contains("fitted"), "{err}");
+    let again = gan_studio::train::fit::fit_closed_form(&config, &run, data, &device);
+    assert!(
+        again
+            .err()
+            .expect("the run exists")
+            .to_string()
+            .contains("already exists")
+    );
 }

@@ -133,6 +133,17 @@ pub fn run(args: TrainArgs) -> Result<()> {
         config.validate()?;
         let data = load_train(&args, args.data.dataset)?;
         let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
+        if !model.family().adversarial() {
+            let fitted = crate::train::fit::fit_closed_form(&config, &run, data, &device.device)?;
+            println!(
+                "fitted {} in {:.1} s into {}; samples in {}",
+                model.name(),
+                fitted.seconds,
+                run.root.display(),
+                fitted.grid.display()
+            );
+            return Ok(());
+        }
         Trainer::create(config, run, data, &device.device)?
     };
     let gan = &trainer.config.gan;

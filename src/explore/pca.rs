@@ -78,6 +78,17 @@ impl PcaModel {
         self.means.len()
     }
 
+    /// Class `class`'s mean image (side² values in [-1, 1]).
+    pub fn mean(&self, class: usize) -> &[f32] {
+        &self.means[class]
+    }
+
+    /// Class `class`'s `component`-th principal direction, scaled by its standard deviation.
+    pub fn direction(&self, class: usize, component: usize) -> &[f32] {
+        let dim = self.side * self.side;
+        &self.basis[class][component * dim..(component + 1) * dim]
+    }
+
     /// Images in [-1, 1]: row i is class `labels[i]`'s mean plus `latents` row i (the first
     /// `components` values of each row of `latent_dim`) on its scaled components.
     pub fn generate(&self, latents: &[f32], latent_dim: usize, labels: &[u8]) -> Vec<f32> {

@@ -39,8 +39,8 @@ impl Family for Acgan {
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         Generator::Conv(ConvGenerator::new(config, device))
     }
-    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator {
-        Discriminator::Conv(ConvDiscriminator::new(config, device))
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator> {
+        Some(Discriminator::Conv(ConvDiscriminator::new(config, device)))
     }
     fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
         (

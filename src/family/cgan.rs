@@ -27,8 +27,10 @@ impl Family for Cgan {
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         Generator::Dense(DenseGenerator::new(config, device))
     }
-    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator {
-        Discriminator::Dense(DenseDiscriminator::new(config, device))
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator> {
+        Some(Discriminator::Dense(DenseDiscriminator::new(
+            config, device,
+        )))
     }
     fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
         (

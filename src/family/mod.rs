@@ -8,6 +8,7 @@ mod binary;
 mod cdcgan;
 mod cgan;
 mod dcgan;
+mod pca;
 mod tf_dcgan;
 mod two_n;
 
@@ -50,6 +51,10 @@ pub trait Family: Sync {
     fn about(&self) -> &'static str;
     /// Whether the generator takes a class label.
     fn conditional(&self) -> bool;
+    /// Whether it trains against a discriminator (false: fitted in closed form, e.g. PCA).
+    fn adversarial(&self) -> bool {
+        true
+    }
     /// Whether the discriminator takes the label as an input (rather than predicting it).
     fn discriminator_reads_labels(&self) -> bool {
         false
@@ -59,7 +64,8 @@ pub trait Family: Sync {
         1
     }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator;
-    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator;
+    /// None for a family fitted in closed form rather than trained against a discriminator.
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator>;
     /// The layers of (generator, discriminator), for the architecture panel.
     fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary);
     /// Names of the extra figures [`Self::discriminator_loss`] returns, e.g. class-head accuracy.
@@ -79,6 +85,7 @@ pub fn of(kind: ModelKind) -> &'static dyn Family {
         ModelKind::Cdcgan => &cdcgan::Cdcgan,
         ModelKind::Acgan => &acgan::Acgan,
         ModelKind::TwoN => &two_n::TwoN,
+        ModelKind::Pca => &pca::Pca,
         ModelKind::TfDcgan => &tf_dcgan::TfDcgan,
     }
 }

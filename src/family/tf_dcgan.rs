@@ -22,8 +22,8 @@ impl Family for TfDcgan {
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         Generator::Tf(TfGenerator::new(config, device))
     }
-    fn discriminator(&self, config: &GanConfig, device: &Device) -> Discriminator {
-        Discriminator::Tf(TfDiscriminator::new(config, device))
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator> {
+        Some(Discriminator::Tf(TfDiscriminator::new(config, device)))
     }
     fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
         (

@@ -47,6 +47,7 @@ fn generator_class(generator: &Generator) -> &'static str {
         Generator::Conv(_) => "ConvGenerator",
         Generator::Dense(_) => "DenseGenerator",
         Generator::Tf(_) => "TfGenerator",
+        Generator::Pca(_) => "PcaGenerator",
     }
 }
 

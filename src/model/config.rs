@@ -23,6 +23,8 @@ pub enum ModelKind {
     #[value(name = "2n-gan")]
     #[serde(rename = "2n-gan")]
     TwoN,
+    /// PCA per class as a generative baseline: fitted in seconds, no training loop.
+    Pca,
     /// The TensorFlow tutorial's DCGAN (unconditional), a fixed speed yardstick.
     #[value(name = "tf-dcgan")]
     #[serde(rename = "tf-dcgan")]
@@ -213,15 +215,22 @@ impl GanConfig {
         super::with_backend_rng(|| super::materialise(self.build_generator(device)))
     }
 
-    pub fn init_discriminator(&self, device: &Device) -> Discriminator {
-        super::with_backend_rng(|| super::materialise(self.build_discriminator(device)))
+    /// The discriminator; an error for a family fitted without one (PCA).
+    pub fn init_discriminator(&self, device: &Device) -> anyhow::Result<Discriminator> {
+        super::with_backend_rng(|| self.build_discriminator(device).map(super::materialise))
+            .ok_or_else(|| {
+                anyhow::anyhow!(
+                    "{} is fitted in closed form and has no discriminator",
+                    self.model.name()
+                )
+            })
     }
 
     fn build_generator(&self, device: &Device) -> Generator {
         self.model.family().generator(self, device)
     }
 
-    fn build_discriminator(&self, device: &Device) -> Discriminator {
+    fn build_discriminator(&self, device: &Device) -> Option<Discriminator> {
         self.model.family().discriminator(self, device)
     }
 

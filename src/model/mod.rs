@@ -5,6 +5,7 @@ pub mod conv;
 pub mod dense;
 pub mod layers;
 pub mod networks;
+pub mod pca;
 pub mod summary;
 pub mod tf_dcgan;
 

@@ -8,6 +8,7 @@ use super::config::GanConfig;
 use super::conv::{ConvDiscriminator, ConvGenerator};
 use super::dense::{DenseDiscriminator, DenseGenerator};
 use super::layers::Condition;
+use super::pca::PcaGenerator;
 use super::tf_dcgan::{TfDiscriminator, TfGenerator};
 use crate::sampling::{labels_tensor, normal_latents_host};
 
@@ -16,6 +17,7 @@ pub enum Generator {
     Conv(ConvGenerator),
     Dense(DenseGenerator),
     Tf(TfGenerator),
+    Pca(PcaGenerator),
 }
 
 #[derive(Module, Debug)]
@@ -76,6 +78,7 @@ impl Generator {
             Generator::Conv(g) => g.forward(z, condition, reference_rows),
             Generator::Dense(g) => g.forward(z, condition, reference_rows),
             Generator::Tf(g) => g.forward(z, reference_rows),
+            Generator::Pca(g) => g.forward_condition(z, condition),
         }
     }
 }

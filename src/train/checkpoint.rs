@@ -311,7 +311,7 @@ pub fn load_discriminator(
     device: &Device,
 ) -> Result<Discriminator> {
     load_module(
-        config.init_discriminator(device),
+        config.init_discriminator(device)?,
         &checkpoint.join(DISCRIMINATOR),
     )
 }

@@ -3,6 +3,7 @@
 pub mod checkpoint;
 pub mod config;
 pub mod ema;
+pub mod fit;
 pub mod lock;
 pub mod loss;
 pub mod metrics;

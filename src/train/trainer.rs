@@ -119,6 +119,7 @@ impl Trainer {
     /// Starts a new run in `run` (which must not hold one already). `device` gets autodiff.
     pub fn create(config: TrainConfig, run: RunDir, data: Split, device: &Device) -> Result<Self> {
         config.validate()?;
+        refuse_closed_form(&config)?;
         let lock = RunLock::acquire(&run)?;
         if run.config().exists() {
             bail!(
@@ -145,11 +146,11 @@ impl Trainer {
     ) -> Result<Self> {
         let device = device.clone().autodiff();
         let (generator, discriminator) = crate::model::init_seeded(&device, config.seed, || {
-            (
+            anyhow::Ok((
                 config.gan.init_generator(&device),
-                config.gan.init_discriminator(&device),
-            )
-        });
+                config.gan.init_discriminator(&device)?,
+            ))
+        })?;
         let plain = device.clone().without_autodiff();
         let ema = config
             .ema_decay
@@ -185,6 +186,7 @@ impl Trainer {
             config.max_steps = max_steps;
         }
         config.validate()?;
+        refuse_closed_form(&config)?;
         let Some(checkpoint) = checkpoint::latest(&run)? else {
             // Stopped before its first checkpoint: start again from the seed, which gives the
             // same networks and the same steps the first start would have.
@@ -575,34 +577,60 @@ impl Trainer {
     /// `samples/step-N.png`, also copied to `samples/latest.png`. Returns the path and the
     /// images.
     pub fn write_samples(&self) -> Result<(PathBuf, Vec<f32>)> {
-        let gan = &self.config.gan;
-        let generator = self.sampling_generator();
         let device = self.device.clone().without_autodiff();
-        let pixels = generate_pixels(
-            &generator,
-            gan,
-            &self.fixed.latents,
-            self.fixed.labels.as_deref(),
+        write_sample_grid(
+            &self.run,
+            &self.config,
+            &self.sampling_generator(),
+            self.step,
             &device,
-        )?;
-        let path = self
-            .run
-            .samples()
-            .join(format!("step-{:08}.png", self.step));
-        let side = gan.image_size;
-        save_grid_png(
-            &path,
-            &pixels,
-            self.fixed.count,
-            side,
-            side,
-            &GridLayout::default(),
-        )?;
-        let latest = self.run.samples().join("latest.png");
-        std::fs::copy(&path, &latest)
-            .with_context(|| format!("cannot write {}", latest.display()))?;
-        Ok((path, pixels))
+        )
     }
+}
+
+/// Writes `generator`'s fixed-noise grid of the run as `samples/step-N.png` and
+/// `samples/latest.png`. Returns the path and the images.
+pub fn write_sample_grid(
+    run: &RunDir,
+    config: &TrainConfig,
+    generator: &Generator,
+    step: usize,
+    device: &Device,
+) -> Result<(PathBuf, Vec<f32>)> {
+    let gan = &config.gan;
+    let fixed = fixed_batch(config);
+    let pixels = generate_pixels(
+        generator,
+        gan,
+        &fixed.latents,
+        fixed.labels.as_deref(),
+        device,
+    )?;
+    let path = run.samples().join(format!("step-{step:08}.png"));
+    let side = gan.image_size;
+    save_grid_png(
+        &path,
+        &pixels,
+        fixed.count,
+        side,
+        side,
+        &GridLayout::default(),
+    )?;
+    let latest = run.samples().join("latest.png");
+    std::fs::copy(&path, &latest).with_context(|| format!("cannot write {}", latest.display()))?;
+    Ok((path, pixels))
+}
+
+/// Families fitted in closed form have no training loop: `train` fits them instead.
+fn refuse_closed_form(config: &TrainConfig) -> Result<()> {
+    if !config.gan.model.family().adversarial() {
+        bail!(
+            "{name} is fitted in closed form, not trained step by step, so there is nothing to \
+             continue; `train --model {name} --run NEW` fits a new run",
+            name = config.gan.model.name()
+        );
+    }
+    Ok(())
 }
 
 /// The fixed inputs of a run's sample grid: 10 columns, one row per class for conditional

@@ -113,6 +113,9 @@ fn train(
         request.config.validate()?;
         let data = super::open_dataset(&request.data_dir, request.config.dataset)?.train;
         let run = RunDir::new(&request.runs_dir, &request.run)?;
+        if !request.config.gan.model.family().adversarial() {
+            return fit(&request, &run, data, &send);
+        }
         Trainer::create(request.config, run, data, &request.device)?
     };
     send(Message::Started {
@@ -142,6 +145,32 @@ fn train(
     send(Message::Finished {
         stopped: outcome == RunOutcome::Stopped,
         step: trainer.step_count(),
+    });
+    Ok(())
+}
+
+/// Fits a family that has no training loop (PCA) and reports it as a run of no steps.
+fn fit(
+    request: &Request,
+    run: &RunDir,
+    data: crate::data::Split,
+    send: &impl Fn(Message),
+) -> Result<()> {
+    let fitted = crate::train::fit::fit_closed_form(&request.config, run, data, &request.device)?;
+    send(Message::Started {
+        run: run.name(),
+        first_step: 0,
+        total_steps: 0,
+    });
+    send(Message::Samples {
+        step: 0,
+        count: fixed_batch(&request.config).count,
+        pixels: fitted.pixels,
+        side: request.config.gan.image_size,
+    });
+    send(Message::Finished {
+        stopped: false,
+        step: 0,
     });
     Ok(())
 }

@@ -1,0 +1,45 @@
+//! PCA as a generative baseline: per class, the mean image plus Gaussian coefficients on the
+//! leading principal components, each with its component's variance. It has no discriminator and
+//! no training loop: `train --model pca` fits it in seconds (train::fit_pca) and writes a run
+//! like any other, so sampling, evaluation and the explorer treat it as one more generator.
+//! What a GAN has to beat: the average stroke and its main variations, nothing sharper.
+
+use burn::prelude::*;
+
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family};
+use crate::model::pca::PcaGenerator;
+use crate::model::summary::NetworkSummary;
+use crate::model::{Discriminator, GanConfig, Generator};
+
+pub struct Pca;
+
+impl Family for Pca {
+    fn name(&self) -> &'static str {
+        "pca"
+    }
+    fn about(&self) -> &'static str {
+        "PCA per class as a baseline generator: class mean plus Gaussian coefficients on the \
+         leading principal components; fitted in seconds, no training"
+    }
+    fn conditional(&self) -> bool {
+        true
+    }
+    fn adversarial(&self) -> bool {
+        false
+    }
+    fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
+        Generator::Pca(PcaGenerator::new(config, device))
+    }
+    fn discriminator(&self, _config: &GanConfig, _device: &Device) -> Option<Discriminator> {
+        None
+    }
+    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
+        (PcaGenerator::summary(config), NetworkSummary::default())
+    }
+    fn discriminator_loss(&self, _batch: DiscriminatorBatch) -> DiscriminatorLoss {
+        unreachable!("PCA is fitted, never trained against a discriminator")
+    }
+    fn generator_loss(&self, _fake: Tensor<2>, _labels: Option<Tensor<1, Int>>) -> Tensor<1> {
+        unreachable!("PCA is fitted, never trained against a discriminator")
+    }
+}
