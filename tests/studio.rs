@@ -190,6 +190,45 @@ fn a_family_picked_in_the_training_tab_trains_and_shows_its_own_figures() {
     assert!(!saved.mismatch);
 }
 
+/// PCA picked in the Training tab is fitted (no steps) and shows its grid; in the explorer its
+/// sliders are named as principal components.
+#[test]
+fn pca_is_fitted_from_the_training_tab_and_explored_by_component() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        let form = &mut state.training.form;
+        form.run_name = "pca".into();
+        form.train_limit = 2000;
+        form.config.gan.latent_dim = 12;
+    });
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Model")
+        .click();
+    harness.run();
+    harness.get_by_label("pca").click();
+    harness.run();
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(&mut harness, 120, "the PCA fit", |app| {
+        let live = &app.state.training.live;
+        !live.is_running() && !live.samples.is_empty()
+    });
+    assert!(runs.path().join("pca/samples/latest.png").is_file());
+    assert_eq!(harness.state().state.training.live.samples.count, 100);
+
+    harness.state_mut().state.explorer.source = GeneratorSource::run(runs.path(), "pca");
+    open_explorer(&mut harness);
+    assert_eq!(harness.state().state.explorer.latent.len(), 12);
+    harness
+        .get_by_role_and_label(Role::Slider, "PC12")
+        .set_value_accesskit(2.5);
+    harness.step();
+    assert!((harness.state().state.explorer.latent[11] - 2.5).abs() < 1e-3);
+    harness.get_by_role_and_label(Role::Slider, "PC1");
+    assert!(harness.query_by_label("z0").is_none());
+}
+
 #[test]
 fn training_starts_streams_and_stops_with_a_checkpoint() {
     let runs = tempfile::tempdir().unwrap();

@@ -441,9 +441,23 @@ impl ExplorerTab {
                 self.mark(View::Grid);
             }
         });
-        ui.strong("Principal directions")
-            .on_hover_text("Directions of z along which the generated images change most");
-        for k in 0..self.offsets.len().min(self.runtime.directions.len()) {
+        // A PCA model's latent coordinates are its principal components, in standard deviations.
+        let pca = self
+            .runtime
+            .generator
+            .as_ref()
+            .is_some_and(|g| g.config.model == crate::model::ModelKind::Pca);
+        // Its sliders below are the principal components already.
+        if !pca {
+            ui.strong("Principal directions")
+                .on_hover_text("Directions of z along which the generated images change most");
+        }
+        let directions = if pca {
+            0
+        } else {
+            self.runtime.directions.len()
+        };
+        for k in 0..self.offsets.len().min(directions) {
             latent_changed |= ui
                 .add(
                     egui::Slider::new(&mut self.offsets[k], -4.0..=4.0)
@@ -451,17 +465,36 @@ impl ExplorerTab {
                 )
                 .changed();
         }
+        let (heading, tip, name) = if pca {
+            (
+                "Principal components of the class",
+                "Coefficient on each of the class's principal components, in standard \
+                 deviations, largest variance first. Lock one to keep it when randomising",
+                "PC",
+            )
+        } else {
+            (
+                "Latent coordinates",
+                "Lock a coordinate to keep it when randomising",
+                "z",
+            )
+        };
         ui.strong(format!(
-            "Latent coordinates (all {}; scroll for more)",
+            "{heading} (all {}; scroll for more)",
             self.latent.len()
         ))
-        .on_hover_text("Lock a coordinate to keep it when randomising");
+        .on_hover_text(tip);
         for i in 0..self.latent.len() {
             ui.horizontal(|ui| {
                 ui.checkbox(&mut self.locked[i], "lock")
                     .on_hover_text("Keep this coordinate when randomising");
+                let label = if pca {
+                    format!("{name}{}", i + 1)
+                } else {
+                    format!("{name}{i}")
+                };
                 latent_changed |= ui
-                    .add(egui::Slider::new(&mut self.latent[i], -3.0..=3.0).text(format!("z{i}")))
+                    .add(egui::Slider::new(&mut self.latent[i], -3.0..=3.0).text(label))
                     .changed();
             });
         }
