@@ -2,19 +2,20 @@
 
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use gan_studio::family::DiscriminatorBatch;
+use gan_studio::family::{DiscriminatorBatch, GeneratorBatch};
 use gan_studio::model::{Depth, GanConfig, ModelKind, NormKind};
 use gan_studio::sampling::{cycle_labels, normal_latents};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 /// The families trained against a discriminator.
-const MODELS: [ModelKind; 6] = [
+const MODELS: [ModelKind; 7] = [
     ModelKind::Dcgan,
     ModelKind::Cgan,
     ModelKind::Cdcgan,
     ModelKind::Acgan,
     ModelKind::TwoN,
+    ModelKind::Infogan,
     ModelKind::TfDcgan,
 ];
 
@@ -73,6 +74,7 @@ fn every_model_and_depth_has_the_right_shapes() {
                 let width = match model {
                     ModelKind::Acgan => 11,
                     ModelKind::TwoN => 20,
+                    ModelKind::Infogan => 13,
                     _ => 1,
                 };
                 assert_eq!(config.discriminator_outputs(), width);
@@ -178,6 +180,7 @@ fn discriminator_loss(
     real: &Tensor<4>,
     fake: &Tensor<4>,
     labels: &Option<Tensor<1, Int>>,
+    latents: &Tensor<2>,
 ) -> Tensor<1> {
     let family = config.model.family();
     let device = real.device();
@@ -185,14 +188,18 @@ fn discriminator_loss(
         .clone()
         .filter(|_| family.discriminator_reads_labels());
     family
-        .discriminator_loss(DiscriminatorBatch {
-            real: d.forward(real.clone(), shown.clone()),
-            real_labels: cycle_labels(real.dims()[0], config.num_classes, &device),
-            fake: d.forward(fake.clone(), shown),
-            fake_labels: labels.clone(),
-            wrong: None,
-            real_target: 0.9,
-        })
+        .discriminator_loss(
+            config,
+            DiscriminatorBatch {
+                real: d.forward(real.clone(), shown.clone()),
+                real_labels: cycle_labels(real.dims()[0], config.num_classes, &device),
+                fake: d.forward(fake.clone(), shown),
+                fake_labels: labels.clone(),
+                fake_latents: latents.clone(),
+                wrong: None,
+                real_target: 0.9,
+            },
+        )
         .loss
 }
 
@@ -211,12 +218,12 @@ fn one_optimiser_step_lowers_each_familys_own_losses() {
         let fake = g.forward(&config, z.clone(), labels.clone()).detach();
         // A fixed "real" batch: smooth blobs, unlike the generator's initial noise.
         let real = Tensor::<4>::ones([16, 1, 28, 28], &device).mul_scalar(0.5);
-        let before = discriminator_loss(&config, &d, &real, &fake, &labels);
+        let before = discriminator_loss(&config, &d, &real, &fake, &labels, &z);
         let before_value: f32 = before.clone().into_scalar();
         let grads = GradientsParams::from_grads(before.backward(), &d);
         let mut optim = AdamConfig::new().with_beta_1(0.5).init();
         d = optim.step(2e-4, d, grads);
-        let after: f32 = discriminator_loss(&config, &d, &real, &fake, &labels).into_scalar();
+        let after: f32 = discriminator_loss(&config, &d, &real, &fake, &labels, &z).into_scalar();
         assert!(
             after < before_value,
             "{model:?}: D loss {before_value} -> {after}"
@@ -229,7 +236,14 @@ fn one_optimiser_step_lowers_each_familys_own_losses() {
             .filter(|_| family.discriminator_reads_labels());
         let g_loss = |g: &gan_studio::model::Generator| {
             let images = g.forward(&config, z.clone(), labels.clone());
-            family.generator_loss(frozen.forward(images, shown.clone()), labels.clone())
+            family.generator_loss(
+                &config,
+                GeneratorBatch {
+                    fake: frozen.forward(images, shown.clone()),
+                    labels: labels.clone(),
+                    latents: z.clone(),
+                },
+            )
         };
         let before = g_loss(&g);
         let before_value: f32 = before.clone().into_scalar();

@@ -59,8 +59,18 @@ pub struct TrainArgs {
     /// Generator updates per step.
     #[arg(long, default_value_t = 1)]
     pub g_updates: usize,
+    /// Latent size (InfoGAN: noise plus its continuous codes, which come last).
     #[arg(long, default_value_t = 100)]
     pub latent_dim: usize,
+    /// InfoGAN: continuous codes, each U(-1, 1).
+    #[arg(long, default_value_t = 2)]
+    pub continuous_codes: usize,
+    /// InfoGAN: weight of the categorical code's information term.
+    #[arg(long = "info-lambda-cat", default_value_t = 1.0)]
+    pub info_categorical_weight: f64,
+    /// InfoGAN: weight of the continuous codes' information term.
+    #[arg(long = "info-lambda-cont", default_value_t = 0.1)]
+    pub info_continuous_weight: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Decay of the generator weight average that samples come from; 0 turns it off.
@@ -95,7 +105,10 @@ impl TrainArgs {
             .with_latent_dim(self.latent_dim)
             .with_generator_norm(self.generator_norm)
             .with_discriminator_norm(self.discriminator_norm)
-            .with_dropout(self.dropout);
+            .with_dropout(self.dropout)
+            .with_continuous_codes(self.continuous_codes)
+            .with_info_categorical_weight(self.info_categorical_weight)
+            .with_info_continuous_weight(self.info_continuous_weight);
         TrainConfig::new(gan)
             .with_dataset(self.data.dataset)
             .with_batch_size(self.batch_size)

@@ -3,6 +3,7 @@
 pub mod augment;
 pub mod classifier;
 pub mod embedding;
+pub mod matching;
 pub mod memorisation;
 pub mod neighbours;
 pub mod report;

@@ -45,6 +45,10 @@ pub struct EvalReport {
     pub inception_score_std: f64,
     /// Conditional models only.
     pub success_rate: Option<f64>,
+    /// InfoGAN only: accuracy of its categorical code as a classifier of the digits, after the
+    /// best one-to-one matching of codes to classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category_accuracy: Option<f64>,
     pub success: Option<SuccessReport>,
     /// Against the real test set, in the classifier's penultimate features.
     pub fid: f64,
@@ -303,6 +307,7 @@ pub fn evaluate(
         inception_score: mean,
         inception_score_std: std,
         success_rate: success.as_ref().map(|s| s.success_rate),
+        category_accuracy: None,
         success,
         fid,
         precision,
@@ -363,9 +368,11 @@ pub fn markdown_table(rows: &[(String, &EvalReport)]) -> String {
         "| set | samples | IS | success | FID | precision | recall | KL(classes‖uniform) | diversity | memorised |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for (name, r) in rows {
-        let success = r
-            .success_rate
-            .map_or("-".to_string(), |s| format!("{:.2}%", s * 100.0));
+        let success = match (r.success_rate, r.category_accuracy) {
+            (Some(s), _) => format!("{:.2}%", s * 100.0),
+            (None, Some(c)) => format!("categories {:.2}%", c * 100.0),
+            (None, None) => "-".to_string(),
+        };
         out.push_str(&format!(
             "| {name} | {} | {:.2} ± {:.2} | {success} | {:.2} | {:.3} | {:.3} | {:.3} | {:.2} | {:.2}% |\n",
             r.samples,

@@ -8,7 +8,8 @@ use anyhow::{Result, bail};
 use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
-use super::classifier::Classifier;
+use super::classifier::{Classifier, read_out};
+use super::matching::{best_matching_accuracy, code_class_counts};
 use super::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
 use crate::export::grid::{GridLayout, save_grid_png};
 use crate::fsutil::write_atomic;
@@ -65,14 +66,18 @@ pub fn evaluate_run(
     progress("generating samples");
     let (pixels, labels) = generate_set(&trained.generator, gan, per_row, seed, device)?;
     progress("measuring");
-    let report = evaluate(
-        &pixels,
-        labels.as_deref(),
-        reference,
-        classifier,
-        options,
-        device,
-    )?;
+    // InfoGAN's labels are category codes whose meaning it found itself: the samples are
+    // measured as an unconditional model's, and the codes matched to the classes afterwards.
+    let labels_are_classes = gan.model.family().labels_are_classes();
+    let requested = labels.as_deref().filter(|_| labels_are_classes);
+    let mut report = evaluate(&pixels, requested, reference, classifier, options, device)?;
+    if let (false, Some(codes)) = (labels_are_classes, labels.as_deref()) {
+        let readout = read_out(classifier, &pixels, reference.side, device)?;
+        // Square, with room for every code and every class (an unmatched one scores nothing).
+        let n = gan.num_classes.max(readout.classes);
+        let counts = code_class_counts(codes, &readout.predictions(), n);
+        report.category_accuracy = Some(best_matching_accuracy(&counts)?);
+    }
     progress("writing results");
     let root = &trained.run.root;
     write_memorisation_png(&root.join("memorisation.png"), &report, &pixels, reference)?;

@@ -5,7 +5,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family};
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch};
 use crate::model::conv::{ConvDiscriminator, ConvGenerator};
 use crate::model::summary::NetworkSummary;
 use crate::model::{Discriminator, GanConfig, Generator};
@@ -33,8 +33,8 @@ impl Family for Acgan {
     fn conditional(&self) -> bool {
         true
     }
-    fn discriminator_outputs(&self, classes: usize) -> usize {
-        1 + classes
+    fn discriminator_outputs(&self, config: &GanConfig) -> usize {
+        1 + config.num_classes
     }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         Generator::Conv(ConvGenerator::new(config, device))
@@ -51,7 +51,11 @@ impl Family for Acgan {
     fn figures(&self) -> &'static [&'static str] {
         &["class accuracy, real", "class accuracy, generated"]
     }
-    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss {
+    fn discriminator_loss(
+        &self,
+        _config: &GanConfig,
+        batch: DiscriminatorBatch,
+    ) -> DiscriminatorLoss {
         let (source_real, class_real) = heads(batch.real);
         let (source_fake, class_fake) = heads(batch.fake);
         let fake_labels = batch
@@ -71,7 +75,8 @@ impl Family for Acgan {
             ],
         }
     }
-    fn generator_loss(&self, fake: Tensor<2>, labels: Option<Tensor<1, Int>>) -> Tensor<1> {
+    fn generator_loss(&self, _config: &GanConfig, batch: GeneratorBatch) -> Tensor<1> {
+        let (fake, labels) = (batch.fake, batch.labels);
         let (source, class) = heads(fake);
         let labels = labels.expect("ACGAN's generator is always given labels");
         bce_with_logits(source, 1.0) + cross_entropy_with_logits(class, labels)

@@ -8,6 +8,7 @@ mod binary;
 mod cdcgan;
 mod cgan;
 mod dcgan;
+mod infogan;
 mod pca;
 mod tf_dcgan;
 mod two_n;
@@ -27,10 +28,21 @@ pub struct DiscriminatorBatch {
     pub fake: Tensor<2>,
     /// The labels the generator was asked for (conditional families).
     pub fake_labels: Option<Tensor<1, Int>>,
+    /// The latents the generated images came from (B, L), as drawn: N(0, 1).
+    pub fake_latents: Tensor<2>,
     /// D's outputs on real images shown with wrong labels (matching-aware D), if asked for.
     pub wrong: Option<Tensor<2>>,
     /// The target for "real" (1, or e.g. 0.9 with one-sided label smoothing).
     pub real_target: f32,
+}
+
+/// What the generator's loss needs: D's outputs on its samples, what the samples were asked for.
+pub struct GeneratorBatch {
+    /// D's outputs on the generated images (B, outputs).
+    pub fake: Tensor<2>,
+    pub labels: Option<Tensor<1, Int>>,
+    /// The latents (B, L), as drawn: N(0, 1).
+    pub latents: Tensor<2>,
 }
 
 /// A family's discriminator loss and what the trainer logs beside it.
@@ -59,8 +71,8 @@ pub trait Family: Sync {
     fn discriminator_reads_labels(&self) -> bool {
         false
     }
-    /// Width of the discriminator's output for `classes` classes.
-    fn discriminator_outputs(&self, _classes: usize) -> usize {
+    /// Width of the discriminator's output.
+    fn discriminator_outputs(&self, _config: &GanConfig) -> usize {
         1
     }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator;
@@ -72,9 +84,23 @@ pub trait Family: Sync {
     fn figures(&self) -> &'static [&'static str] {
         &[]
     }
-    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss;
-    /// The generator's loss from D's outputs on its samples and the labels it was asked for.
-    fn generator_loss(&self, fake: Tensor<2>, labels: Option<Tensor<1, Int>>) -> Tensor<1>;
+    fn discriminator_loss(
+        &self,
+        config: &GanConfig,
+        batch: DiscriminatorBatch,
+    ) -> DiscriminatorLoss;
+    /// The generator's loss from D's outputs on its samples and what they were asked for.
+    fn generator_loss(&self, config: &GanConfig, batch: GeneratorBatch) -> Tensor<1>;
+    /// The generator's input from drawn latents z ~ N(0, 1) (e.g. InfoGAN maps its continuous
+    /// codes to U(-1, 1)). Every sampler draws N(0, 1); this is where a family's prior differs.
+    fn prepare_latent(&self, _config: &GanConfig, z: Tensor<2>) -> Tensor<2> {
+        z
+    }
+    /// Whether the generator's labels are the data's classes (false: InfoGAN's category codes,
+    /// whose meaning the model finds for itself).
+    fn labels_are_classes(&self) -> bool {
+        true
+    }
 }
 
 /// The family of `kind`.
@@ -85,6 +111,7 @@ pub fn of(kind: ModelKind) -> &'static dyn Family {
         ModelKind::Cdcgan => &cdcgan::Cdcgan,
         ModelKind::Acgan => &acgan::Acgan,
         ModelKind::TwoN => &two_n::TwoN,
+        ModelKind::Infogan => &infogan::Infogan,
         ModelKind::Pca => &pca::Pca,
         ModelKind::TfDcgan => &tf_dcgan::TfDcgan,
     }

@@ -6,7 +6,7 @@
 
 use burn::prelude::*;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family};
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch};
 use crate::model::pca::PcaGenerator;
 use crate::model::summary::NetworkSummary;
 use crate::model::{Discriminator, GanConfig, Generator};
@@ -36,10 +36,14 @@ impl Family for Pca {
     fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
         (PcaGenerator::summary(config), NetworkSummary::default())
     }
-    fn discriminator_loss(&self, _batch: DiscriminatorBatch) -> DiscriminatorLoss {
+    fn discriminator_loss(
+        &self,
+        _config: &GanConfig,
+        _batch: DiscriminatorBatch,
+    ) -> DiscriminatorLoss {
         unreachable!("PCA is fitted, never trained against a discriminator")
     }
-    fn generator_loss(&self, _fake: Tensor<2>, _labels: Option<Tensor<1, Int>>) -> Tensor<1> {
+    fn generator_loss(&self, _config: &GanConfig, _batch: GeneratorBatch) -> Tensor<1> {
         unreachable!("PCA is fitted, never trained against a discriminator")
     }
 }

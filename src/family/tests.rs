@@ -2,8 +2,12 @@
 
 use burn::prelude::*;
 
-use super::{DiscriminatorBatch, of};
-use crate::model::ModelKind;
+use super::{DiscriminatorBatch, GeneratorBatch, of};
+use crate::model::{GanConfig, ModelKind};
+
+fn config() -> GanConfig {
+    GanConfig::new(ModelKind::Dcgan)
+}
 
 fn log_softmax(row: &[f32]) -> Vec<f32> {
     let z: f32 = row.iter().map(|x| x.exp()).sum();
@@ -26,6 +30,7 @@ fn batch(real: [[f32; 4]; 2], fake: [[f32; 4]; 2], real_target: f32) -> Discrimi
         real_labels: Tensor::from_ints([0i64, 1], &device),
         fake: Tensor::from_floats(fake, &device),
         fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
+        fake_latents: Tensor::zeros([2, 4], &device),
         wrong: None,
         real_target,
     }
@@ -38,7 +43,7 @@ const FAKE: [[f32; 4]; 2] = [[-0.7, 0.1, 0.4, 1.2], [-2.0, 0.9, -0.3, 0.5]];
 fn acgan_adds_class_cross_entropy_to_both_losses() {
     // Three classes: column 0 is the real/fake logit, columns 1..4 the class logits.
     let family = of(ModelKind::Acgan);
-    let judged = family.discriminator_loss(batch(REAL, FAKE, 0.9));
+    let judged = family.discriminator_loss(&config(), batch(REAL, FAKE, 0.9));
     let got: f32 = judged.loss.into_scalar();
     let ce = |row: &[f32; 4], y: usize| -log_softmax(&row[1..])[y];
     let want = (bce(REAL[0][0], 0.9) + bce(REAL[1][0], 0.9)) / 2.0
@@ -58,7 +63,14 @@ fn acgan_adds_class_cross_entropy_to_both_losses() {
     let device = Device::flex();
     let labels = Tensor::<1, Int>::from_ints([1i64, 0], &device);
     let got: f32 = family
-        .generator_loss(Tensor::from_floats(FAKE, &device), Some(labels))
+        .generator_loss(
+            &config(),
+            GeneratorBatch {
+                fake: Tensor::from_floats(FAKE, &device),
+                labels: Some(labels),
+                latents: Tensor::zeros([2, 4], &device),
+            },
+        )
         .into_scalar();
     let want = (bce(FAKE[0][0], 1.0) + bce(FAKE[1][0], 1.0)) / 2.0
         + (ce(&FAKE[0], 1) + ce(&FAKE[1], 0)) / 2.0;
@@ -69,7 +81,7 @@ fn acgan_adds_class_cross_entropy_to_both_losses() {
 fn two_n_gan_classifies_real_and_generated_classes() {
     // Two classes: outputs 0, 1 are "real, class c", outputs 2, 3 "generated, class c".
     let family = of(ModelKind::TwoN);
-    let judged = family.discriminator_loss(batch(REAL, FAKE, 0.9));
+    let judged = family.discriminator_loss(&config(), batch(REAL, FAKE, 0.9));
     let got: f32 = judged.loss.into_scalar();
     let lp = |row: &[f32; 4], k: usize| log_softmax(row)[k];
     let want = -(0.9 * lp(&REAL[0], 0) + 0.1 * lp(&REAL[0], 2)) / 2.0
@@ -84,7 +96,14 @@ fn two_n_gan_classifies_real_and_generated_classes() {
     let device = Device::flex();
     let labels = Tensor::<1, Int>::from_ints([1i64, 0], &device);
     let got: f32 = family
-        .generator_loss(Tensor::from_floats(FAKE, &device), Some(labels))
+        .generator_loss(
+            &config(),
+            GeneratorBatch {
+                fake: Tensor::from_floats(FAKE, &device),
+                labels: Some(labels),
+                latents: Tensor::zeros([2, 4], &device),
+            },
+        )
         .into_scalar();
     let want = -(lp(&FAKE[0], 1) + lp(&FAKE[1], 0)) / 2.0;
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
@@ -95,16 +114,89 @@ fn the_binary_families_keep_the_original_objective() {
     let device = Device::flex();
     let real = [[0.3f32], [-1.0]];
     let fake = [[0.8f32], [-0.2]];
-    let judged = of(ModelKind::Cdcgan).discriminator_loss(DiscriminatorBatch {
-        real: Tensor::from_floats(real, &device),
-        real_labels: Tensor::from_ints([0i64, 1], &device),
-        fake: Tensor::from_floats(fake, &device),
-        fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
-        wrong: None,
-        real_target: 1.0,
-    });
+    let judged = of(ModelKind::Cdcgan).discriminator_loss(
+        &config(),
+        DiscriminatorBatch {
+            real: Tensor::from_floats(real, &device),
+            real_labels: Tensor::from_ints([0i64, 1], &device),
+            fake: Tensor::from_floats(fake, &device),
+            fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
+            fake_latents: Tensor::zeros([2, 4], &device),
+            wrong: None,
+            real_target: 1.0,
+        },
+    );
     let got: f32 = judged.loss.into_scalar();
     let want = (bce(0.3, 1.0) + bce(-1.0, 1.0)) / 2.0 + (bce(0.8, 0.0) + bce(-0.2, 0.0)) / 2.0;
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
     assert!(judged.figures.is_empty());
+}
+
+#[test]
+fn infogan_adds_the_information_terms_for_its_codes() {
+    // Two categories and one continuous code: outputs are (source, 2 category logits, code).
+    let device = Device::flex();
+    let config = GanConfig::new(ModelKind::Infogan)
+        .with_num_classes(2)
+        .with_continuous_codes(1)
+        .with_latent_dim(3)
+        .with_info_categorical_weight(1.0)
+        .with_info_continuous_weight(0.1);
+    let family = of(ModelKind::Infogan);
+    // The last latent value becomes the code erf(z / √2), uniform on (-1, 1) for z ~ N(0, 1).
+    let z = [[0.3f32, -0.2, 0.0], [1.0, 0.5, 1.959_964]];
+    let prepared: Vec<f32> = family
+        .prepare_latent(&config, Tensor::from_floats(z, &device))
+        .into_data()
+        .to_vec()
+        .unwrap();
+    assert_eq!(prepared[..2], [0.3, -0.2]);
+    assert!(prepared[2].abs() < 1e-6);
+    assert!((prepared[5] - 0.95).abs() < 1e-4, "{}", prepared[5]);
+    let codes = [0.0f32, prepared[5]];
+
+    let real = [[1.0f32, 0.0, 0.0, 0.0], [-0.5, 0.0, 0.0, 0.0]];
+    let fake = [[-1.0f32, 2.0, -1.0, 0.4], [0.5, 0.3, 0.9, 0.8]];
+    let judged = family.discriminator_loss(
+        &config,
+        DiscriminatorBatch {
+            real: Tensor::from_floats(real, &device),
+            real_labels: Tensor::from_ints([1i64, 0], &device),
+            fake: Tensor::from_floats(fake, &device),
+            fake_labels: Some(Tensor::from_ints([0i64, 0], &device)),
+            fake_latents: Tensor::from_floats(z, &device),
+            wrong: None,
+            real_target: 1.0,
+        },
+    );
+    let ce = |row: &[f32; 4], y: usize| -log_softmax(&row[1..3])[y];
+    let cross_entropy = (ce(&fake[0], 0) + ce(&fake[1], 0)) / 2.0;
+    let nll = ((fake[0][3] - codes[0]).powi(2) + (fake[1][3] - codes[1]).powi(2)) / 4.0;
+    let info = cross_entropy + 0.1 * nll;
+    let want =
+        (bce(1.0, 1.0) + bce(-0.5, 1.0)) / 2.0 + (bce(-1.0, 0.0) + bce(0.5, 0.0)) / 2.0 + info;
+    let got: f32 = judged.loss.into_scalar();
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    let figures: Vec<f32> = judged
+        .figures
+        .into_iter()
+        .map(|f| f.into_scalar())
+        .collect();
+    // Row 0 reads code 0 (asked 0), row 1 reads code 1 (asked 0).
+    assert_eq!(figures[0], 0.5);
+    let share = (1.0 - cross_entropy / 2f32.ln()).clamp(0.0, 1.0);
+    assert!((figures[1] - share).abs() < 1e-5);
+
+    let got: f32 = family
+        .generator_loss(
+            &config,
+            GeneratorBatch {
+                fake: Tensor::from_floats(fake, &device),
+                labels: Some(Tensor::from_ints([0i64, 0], &device)),
+                latents: Tensor::from_floats(z, &device),
+            },
+        )
+        .into_scalar();
+    let want = (bce(-1.0, 1.0) + bce(0.5, 1.0)) / 2.0 + info;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
 }

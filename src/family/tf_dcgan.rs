@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family, binary};
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch, binary};
 use crate::model::summary::NetworkSummary;
 use crate::model::tf_dcgan::{TfDiscriminator, TfGenerator};
 use crate::model::{Discriminator, GanConfig, Generator};
@@ -31,10 +31,14 @@ impl Family for TfDcgan {
             TfDiscriminator::summary(config),
         )
     }
-    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss {
+    fn discriminator_loss(
+        &self,
+        _config: &GanConfig,
+        batch: DiscriminatorBatch,
+    ) -> DiscriminatorLoss {
         binary::discriminator_loss(batch)
     }
-    fn generator_loss(&self, fake: Tensor<2>, _labels: Option<Tensor<1, Int>>) -> Tensor<1> {
-        binary::generator_loss(fake)
+    fn generator_loss(&self, _config: &GanConfig, batch: GeneratorBatch) -> Tensor<1> {
+        binary::generator_loss(batch.fake)
     }
 }

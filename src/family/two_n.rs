@@ -6,7 +6,7 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family};
+use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch};
 use crate::model::conv::{ConvDiscriminator, ConvGenerator};
 use crate::model::summary::NetworkSummary;
 use crate::model::{Discriminator, GanConfig, Generator};
@@ -36,8 +36,8 @@ impl Family for TwoN {
     fn conditional(&self) -> bool {
         true
     }
-    fn discriminator_outputs(&self, classes: usize) -> usize {
-        2 * classes
+    fn discriminator_outputs(&self, config: &GanConfig) -> usize {
+        2 * config.num_classes
     }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         Generator::Conv(ConvGenerator::new(config, device))
@@ -54,7 +54,11 @@ impl Family for TwoN {
     fn figures(&self) -> &'static [&'static str] {
         &["class accuracy, real", "class accuracy, generated"]
     }
-    fn discriminator_loss(&self, batch: DiscriminatorBatch) -> DiscriminatorLoss {
+    fn discriminator_loss(
+        &self,
+        _config: &GanConfig,
+        batch: DiscriminatorBatch,
+    ) -> DiscriminatorLoss {
         let [_, width] = batch.real.dims();
         let n = (width / 2) as i64;
         let fake_labels = batch
@@ -79,7 +83,8 @@ impl Family for TwoN {
             ],
         }
     }
-    fn generator_loss(&self, fake: Tensor<2>, labels: Option<Tensor<1, Int>>) -> Tensor<1> {
+    fn generator_loss(&self, _config: &GanConfig, batch: GeneratorBatch) -> Tensor<1> {
+        let (fake, labels) = (batch.fake, batch.labels);
         let labels = labels.expect("the 2N-class GAN's generator is always given labels");
         cross_entropy_with_logits(fake, labels)
     }

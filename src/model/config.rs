@@ -23,6 +23,8 @@ pub enum ModelKind {
     #[value(name = "2n-gan")]
     #[serde(rename = "2n-gan")]
     TwoN,
+    /// InfoGAN: unsupervised; a categorical and continuous codes that D's Q head recovers.
+    Infogan,
     /// PCA per class as a generative baseline: fitted in seconds, no training loop.
     Pca,
     /// The TensorFlow tutorial's DCGAN (unconditional), a fixed speed yardstick.
@@ -135,6 +137,16 @@ pub struct GanConfig {
     /// one, and their config.json, which lacks the field, loads with true.
     #[config(default = false)]
     pub bias_before_norm: bool,
+    /// InfoGAN: continuous codes at the end of the latent, each U(-1, 1) (the rest is noise;
+    /// the categorical code has `num_classes` values).
+    #[config(default = 2)]
+    pub continuous_codes: usize,
+    /// InfoGAN: weight λ of the categorical code's mutual-information term.
+    #[config(default = 1.0)]
+    pub info_categorical_weight: f64,
+    /// InfoGAN: weight λ of the continuous codes' term.
+    #[config(default = 0.1)]
+    pub info_continuous_weight: f64,
 }
 
 impl GanConfig {
@@ -187,6 +199,29 @@ impl GanConfig {
         if self.model.is_conditional() && self.label_embedding == 0 {
             bail!("a conditional model needs a label embedding of at least 1 value");
         }
+        if self.model == ModelKind::Infogan {
+            if !(2..=20).contains(&self.num_classes) {
+                bail!(
+                    "InfoGAN's categorical code needs 2 to 20 values, got {}",
+                    self.num_classes
+                );
+            }
+            if self.continuous_codes >= self.latent_dim {
+                bail!(
+                    "--latent-dim {} leaves no noise beside {} continuous codes",
+                    self.latent_dim,
+                    self.continuous_codes
+                );
+            }
+            for (name, weight) in [
+                ("--info-lambda-cat", self.info_categorical_weight),
+                ("--info-lambda-cont", self.info_continuous_weight),
+            ] {
+                if !(weight.is_finite() && (0.0..=100.0).contains(&weight)) {
+                    bail!("{name} must be in [0, 100], got {weight}");
+                }
+            }
+        }
         let params = self.summary().params();
         if params > MAX_PARAMS {
             bail!(
@@ -236,6 +271,6 @@ impl GanConfig {
 
     /// Width of the discriminator's output: 1 logit, or more for families with a class head.
     pub fn discriminator_outputs(&self) -> usize {
-        self.model.family().discriminator_outputs(self.num_classes)
+        self.model.family().discriminator_outputs(self)
     }
 }

@@ -49,6 +49,33 @@ impl Generator {
         z: Tensor<2>,
         condition: Option<Condition>,
     ) -> Tensor<4> {
+        self.forward_latent(config, z, condition, true)
+    }
+
+    /// As [`Self::forward_condition`], with the network's input given as is rather than drawn
+    /// from N(0, 1): InfoGAN's continuous codes set directly, even beyond their training range.
+    pub fn forward_prepared(
+        &self,
+        config: &GanConfig,
+        input: Tensor<2>,
+        condition: Option<Condition>,
+    ) -> Tensor<4> {
+        self.forward_latent(config, input, condition, false)
+    }
+
+    fn forward_latent(
+        &self,
+        config: &GanConfig,
+        z: Tensor<2>,
+        condition: Option<Condition>,
+        prepare: bool,
+    ) -> Tensor<4> {
+        let family = config.model.family();
+        let z = if prepare {
+            family.prepare_latent(config, z)
+        } else {
+            z
+        };
         let reference_rows = config.reference_rows();
         if reference_rows == 0 {
             return self.forward_rows(z, condition, 0);
@@ -57,9 +84,12 @@ impl Generator {
         let [b, _] = z.dims();
         let device = z.device();
         let (reference_z, reference_labels) = reference_batch(config);
-        let reference_z = Tensor::from_data(
-            burn::tensor::TensorData::new(reference_z, [reference_rows, config.latent_dim]),
-            &device,
+        let reference_z = family.prepare_latent(
+            config,
+            Tensor::from_data(
+                burn::tensor::TensorData::new(reference_z, [reference_rows, config.latent_dim]),
+                &device,
+            ),
         );
         let z = Tensor::cat(vec![reference_z, z], 0);
         let condition =

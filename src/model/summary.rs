@@ -404,7 +404,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 63);
+        assert_eq!(checked, 72);
     }
 
     #[test]

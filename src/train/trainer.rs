@@ -19,7 +19,7 @@ use super::metrics::{PendingNorms, StepMetrics};
 use super::run_dir::RunDir;
 use crate::data::Split;
 use crate::export::grid::{GridLayout, save_grid_png};
-use crate::family::DiscriminatorBatch;
+use crate::family::{DiscriminatorBatch, GeneratorBatch};
 use crate::model::{Discriminator, Generator};
 use crate::sampling::{
     FixedBatch, generate_pixels, normal_latents, random_labels, step_rng, step_seed,
@@ -363,10 +363,10 @@ impl Trainer {
         let fresh_fake = |generator: &Generator, rng: &mut rand::rngs::StdRng| {
             let z = normal_latents(rng, bs, gan.latent_dim, &device);
             let labels = conditional.then(|| random_labels(rng, bs, gan.num_classes, &device));
-            (generator.forward(gan, z, labels.clone()), labels)
+            (generator.forward(gan, z.clone(), labels.clone()), labels, z)
         };
         // One generator forward serves the first D update (detached) and the first G update.
-        let (fake, fake_labels) = fresh_fake(&self.generator, &mut rng);
+        let (fake, fake_labels, fake_latents) = fresh_fake(&self.generator, &mut rng);
         clock.mark("G forward");
 
         let mut d_report = None;
@@ -375,11 +375,15 @@ impl Trainer {
             let (real, real_labels, e) = self.real_batch(k);
             clock.mark("data");
             epoch = e;
-            let (fake_d, labels_d) = if k == 0 {
-                (fake.clone().detach(), fake_labels.clone())
+            let (fake_d, labels_d, latents_d) = if k == 0 {
+                (
+                    fake.clone().detach(),
+                    fake_labels.clone(),
+                    fake_latents.clone(),
+                )
             } else {
-                let (f, l) = fresh_fake(&self.generator, &mut rng);
-                (f.detach(), l)
+                let (f, l, z) = fresh_fake(&self.generator, &mut rng);
+                (f.detach(), l, z)
             };
             let mismatched = (reads_labels && cfg.mismatch).then(|| {
                 (
@@ -395,14 +399,18 @@ impl Trainer {
                 .forward(fake_d, labels_d.clone().filter(|_| reads_labels));
             let wrong =
                 mismatched.map(|(images, wrong)| self.discriminator.forward(images, Some(wrong)));
-            let judged = family.discriminator_loss(DiscriminatorBatch {
-                real: logits_real,
-                real_labels,
-                fake: logits_fake,
-                fake_labels: labels_d,
-                wrong,
-                real_target: cfg.real_target,
-            });
+            let judged = family.discriminator_loss(
+                gan,
+                DiscriminatorBatch {
+                    real: logits_real,
+                    real_labels,
+                    fake: logits_fake,
+                    fake_labels: labels_d,
+                    fake_latents: latents_d,
+                    wrong,
+                    real_target: cfg.real_target,
+                },
+            );
             let loss = judged.loss.clone();
             clock.mark("D forward (real + fake)");
             let grads = GradientsParams::from_grads(loss.backward(), &self.discriminator);
@@ -420,14 +428,21 @@ impl Trainer {
         // The G update flows through D without computing D's weight gradients.
         let frozen_d = self.discriminator.clone().no_grad();
         let mut g_report = None;
-        let mut first = Some((fake, fake_labels));
+        let mut first = Some((fake, fake_labels, fake_latents));
         for k in 0..cfg.g_updates {
-            let (fake_g, labels_g) = match first.take() {
-                Some(pair) => pair,
+            let (fake_g, labels_g, latents_g) = match first.take() {
+                Some(batch) => batch,
                 None => fresh_fake(&self.generator, &mut rng),
             };
             let judged = frozen_d.forward(fake_g, labels_g.clone().filter(|_| reads_labels));
-            let loss = family.generator_loss(judged, labels_g);
+            let loss = family.generator_loss(
+                gan,
+                GeneratorBatch {
+                    fake: judged,
+                    labels: labels_g,
+                    latents: latents_g,
+                },
+            );
             clock.mark("D forward for G");
             let grads = GradientsParams::from_grads(loss.backward(), &self.generator);
             clock.mark("G backward (through D)");
