@@ -229,6 +229,43 @@ fn pca_is_fitted_from_the_training_tab_and_explored_by_component() {
     assert!(harness.query_by_label("z0").is_none());
 }
 
+/// An InfoGAN run in the explorer: a category-code picker, its continuous codes as c1 and c2,
+/// and the grid is the paper's sweep (one row per code, 10 columns), switchable to c2.
+#[test]
+fn the_explorer_shows_infogans_code_sweep() {
+    use gan_studio::model::{Depth, GanConfig};
+    use gan_studio::train::{RunDir, TrainConfig, Trainer};
+    let runs = tempfile::tempdir().unwrap();
+    let config = TrainConfig::new(GanConfig::new(ModelKind::Infogan).with_depth(Depth::Shallow))
+        .with_batch_size(16)
+        .with_train_limit(Some(256))
+        .with_max_steps(Some(2));
+    let run = RunDir::new(runs.path(), "info").unwrap();
+    let data = common::mnist().train;
+    let mut trainer = Trainer::create(config, run, data, &burn::prelude::Device::flex()).unwrap();
+    trainer
+        .run(|_| std::ops::ControlFlow::Continue(()))
+        .unwrap();
+    drop(trainer);
+
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.explorer.source = GeneratorSource::run(runs.path(), "info");
+    });
+    open_explorer(&mut harness);
+    harness.get_by_label("Category code");
+    harness.get_by_role_and_label(Role::Slider, "c1");
+    harness.get_by_role_and_label(Role::Slider, "c2");
+    assert_eq!(harness.state().state.explorer.runtime.grid.count, 100);
+    harness
+        .get_by_role_and_label(Role::RadioButton, "c2")
+        .click();
+    harness.step();
+    assert_eq!(harness.state().state.explorer.sweep_code, 1);
+    wait_for(&mut harness, 30, "the c2 sweep", |app| {
+        app.state.explorer.runtime.grid.count == 100
+    });
+}
+
 #[test]
 fn training_starts_streams_and_stops_with_a_checkpoint() {
     let runs = tempfile::tempdir().unwrap();

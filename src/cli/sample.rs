@@ -35,6 +35,10 @@ pub struct SampleArgs {
     /// elsewhere (bench/check_torch_export.py).
     #[arg(long)]
     pub floats: bool,
+    /// InfoGAN: instead of samples, write the paper's figure `sweep-cK.png`: one row per
+    /// category code, 10 columns moving continuous code K (1, 2, ...) from -2 to 2.
+    #[arg(long, value_name = "K")]
+    pub sweep_code: Option<usize>,
     #[command(flatten)]
     pub runs: RunArgs,
 }
@@ -50,6 +54,41 @@ pub fn run(args: SampleArgs) -> Result<()> {
         generator,
     } = super::open_trained_run(&args.runs.runs_dir, &args.run, &device.device)?;
     let gan = &config.gan;
+    if let Some(code) = args.sweep_code {
+        let columns = args.cols.unwrap_or(10);
+        let pixels = crate::explore::codes::code_sweep(
+            &generator,
+            gan,
+            code.checked_sub(1)
+                .context("--sweep-code counts from 1 (c1, c2, ...)")?,
+            columns,
+            crate::explore::codes::SWEEP_RANGE,
+            &crate::explore::codes::sweep_noise(gan, args.seed),
+            &device.device,
+        )?;
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
+        let path = args.out.join(format!("sweep-c{code}.png"));
+        let side = gan.image_size;
+        let layout = GridLayout {
+            cols: columns,
+            ..GridLayout::default()
+        };
+        save_grid_png(
+            &path,
+            &pixels,
+            pixels.len() / (side * side),
+            side,
+            side,
+            &layout,
+        )?;
+        println!(
+            "c{code} from -2 to 2, one row per category code, from {} -> {}",
+            run.name(),
+            path.display()
+        );
+        return Ok(());
+    }
     let conditional = gan.model.is_conditional();
     let (per_row, rows) = if conditional {
         if args.count.is_some() {

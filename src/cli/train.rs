@@ -62,6 +62,9 @@ pub struct TrainArgs {
     /// Latent size (InfoGAN: noise plus its continuous codes, which come last).
     #[arg(long, default_value_t = 100)]
     pub latent_dim: usize,
+    /// ACGAN: D's class head learns from real images only, not also from generated ones.
+    #[arg(long)]
+    pub acgan_real_only: bool,
     /// InfoGAN: continuous codes, each U(-1, 1).
     #[arg(long, default_value_t = 2)]
     pub continuous_codes: usize,
@@ -106,6 +109,7 @@ impl TrainArgs {
             .with_generator_norm(self.generator_norm)
             .with_discriminator_norm(self.discriminator_norm)
             .with_dropout(self.dropout)
+            .with_acgan_class_loss_on_generated(!self.acgan_real_only)
             .with_continuous_codes(self.continuous_codes)
             .with_info_categorical_weight(self.info_categorical_weight)
             .with_info_continuous_weight(self.info_continuous_weight);

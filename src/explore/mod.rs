@@ -2,6 +2,7 @@
 //! how latents move (interpolation, principal directions) and the images they give.
 
 pub mod bundle;
+pub mod codes;
 pub mod latent;
 pub mod pca;
 pub mod source;

@@ -108,6 +108,29 @@ impl LoadedGenerator {
             .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))
     }
 
+    /// InfoGAN's code sweep: one row per category code, `columns` images moving continuous
+    /// code `code` (0-based) from -2 to 2, all from the noise part of `latent`.
+    pub fn code_sweep(&self, latent: &[f32], code: usize, columns: usize) -> Result<Vec<f32>> {
+        crate::explore::codes::code_sweep(
+            &self.generator,
+            &self.config,
+            code,
+            columns,
+            crate::explore::codes::SWEEP_RANGE,
+            latent,
+            &self.device,
+        )
+    }
+
+    /// InfoGAN: the number of continuous codes at the end of the latent (0 for other models).
+    pub fn continuous_codes(&self) -> usize {
+        if self.config.model == crate::model::ModelKind::Infogan {
+            self.config.continuous_codes
+        } else {
+            0
+        }
+    }
+
     /// Images in [-1, 1], one `image_size²` block per latent row.
     pub fn generate(&self, latents: &[f32], labels: Option<&[u8]>) -> Result<Vec<f32>> {
         let labels = if self.is_conditional() { labels } else { None };

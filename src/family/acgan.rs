@@ -53,7 +53,7 @@ impl Family for Acgan {
     }
     fn discriminator_loss(
         &self,
-        _config: &GanConfig,
+        config: &GanConfig,
         batch: DiscriminatorBatch,
     ) -> DiscriminatorLoss {
         let (source_real, class_real) = heads(batch.real);
@@ -61,10 +61,12 @@ impl Family for Acgan {
         let fake_labels = batch
             .fake_labels
             .expect("ACGAN's generator is always given labels");
-        let loss = bce_with_logits(source_real.clone(), batch.real_target)
+        let mut loss = bce_with_logits(source_real.clone(), batch.real_target)
             + bce_with_logits(source_fake.clone(), 0.0)
-            + cross_entropy_with_logits(class_real.clone(), batch.real_labels.clone())
-            + cross_entropy_with_logits(class_fake.clone(), fake_labels.clone());
+            + cross_entropy_with_logits(class_real.clone(), batch.real_labels.clone());
+        if config.acgan_class_loss_on_generated {
+            loss = loss + cross_entropy_with_logits(class_fake.clone(), fake_labels.clone());
+        }
         DiscriminatorLoss {
             loss,
             real_score: sigmoid(source_real.detach()).mean(),

@@ -148,7 +148,7 @@ fn infogan_adds_the_information_terms_for_its_codes() {
     let prepared: Vec<f32> = family
         .prepare_latent(&config, Tensor::from_floats(z, &device))
         .into_data()
-        .to_vec()
+        .try_to_vec::<f32>()
         .unwrap();
     assert_eq!(prepared[..2], [0.3, -0.2]);
     assert!(prepared[2].abs() < 1e-6);

@@ -137,6 +137,10 @@ pub struct GanConfig {
     /// one, and their config.json, which lacks the field, loads with true.
     #[config(default = false)]
     pub bias_before_norm: bool,
+    /// ACGAN: D's class head also learns from generated images (Odena et al.). Without it the
+    /// head learns from real images only, so G cannot agree with D on a private code.
+    #[config(default = true)]
+    pub acgan_class_loss_on_generated: bool,
     /// InfoGAN: continuous codes at the end of the latent, each U(-1, 1) (the rest is noise;
     /// the categorical code has `num_classes` values).
     #[config(default = 2)]

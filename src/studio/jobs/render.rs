@@ -27,6 +27,9 @@ pub struct Request {
     pub labels: Option<Vec<u8>>,
     /// Instead of `labels`: blend each row's label embedding from one class to another by t.
     pub blend: Option<LabelBlend>,
+    /// InfoGAN: instead, sweep this continuous code (0-based) over `columns` images per
+    /// category code, from the first latent's noise.
+    pub sweep: Option<(usize, usize)>,
 }
 
 pub struct LabelBlend {
@@ -93,11 +96,12 @@ fn serve(
         }
         for request in pending {
             let started = Instant::now();
-            let generated = match &request.blend {
-                Some(b) => {
+            let generated = match (&request.blend, request.sweep) {
+                (_, Some((code, columns))) => generator.code_sweep(&request.latents, code, columns),
+                (Some(b), None) => {
                     generator.generate_between_labels(&request.latents, &b.from, &b.to, &b.t)
                 }
-                None => generator.generate(&request.latents, request.labels.as_deref()),
+                (None, None) => generator.generate(&request.latents, request.labels.as_deref()),
             };
             let answer = match generated {
                 Ok(pixels) => Answer::Rendered(Rendered {

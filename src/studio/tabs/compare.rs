@@ -285,6 +285,7 @@ impl CompareTab {
                     latents: own,
                     labels: slot.conditional.then(|| labels.clone()),
                     blend: None,
+                    sweep: None,
                 }),
                 Drawer::Pca(model) => {
                     let pixels = model.generate(&own, slot.latent_dim, &labels);

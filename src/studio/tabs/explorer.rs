@@ -41,6 +41,8 @@ pub struct ExplorerTab {
     pub between_labels: bool,
     pub label_to: u8,
     pub t: f32,
+    /// InfoGAN: the continuous code (0-based) the grid sweeps from -2 to 2.
+    pub sweep_code: usize,
     #[serde(skip)]
     pub playing: bool,
     #[serde(skip)]
@@ -61,6 +63,7 @@ impl Default for ExplorerTab {
             between_labels: false,
             label_to: 8,
             t: 0.0,
+            sweep_code: 0,
             playing: false,
             runtime: ExplorerRuntime::default(),
         }
@@ -239,6 +242,21 @@ impl ExplorerTab {
                         to: vec![self.label_to; n],
                         t: ts,
                     }),
+                    sweep: None,
+                });
+            }
+            return;
+        }
+        // InfoGAN's grid is the paper's figure: category codes down, a continuous code across.
+        let codes = generator.continuous_codes();
+        if view == View::Grid && codes > 0 {
+            if let Some(worker) = &self.runtime.worker {
+                worker.post(Request {
+                    view,
+                    latents: z,
+                    labels: None,
+                    blend: None,
+                    sweep: Some((self.sweep_code.min(codes - 1), GRID_COLS)),
                 });
             }
             return;
@@ -282,6 +300,7 @@ impl ExplorerTab {
                 latents,
                 labels,
                 blend: None,
+                sweep: None,
             });
         }
     }
@@ -402,8 +421,19 @@ impl ExplorerTab {
             None => (false, 0),
         };
         let mut latent_changed = false;
+        let codes = self
+            .runtime
+            .generator
+            .as_ref()
+            .map_or(0, LoadedGenerator::continuous_codes);
         if conditional {
-            ui.strong("Label");
+            if codes > 0 {
+                ui.strong("Category code").on_hover_text(
+                    "InfoGAN's categorical code: it found its own meaning for each value",
+                );
+            } else {
+                ui.strong("Label");
+            }
             ui.horizontal_wrapped(|ui| {
                 for class in 0..classes as u8 {
                     if ui
@@ -488,14 +518,22 @@ impl ExplorerTab {
             ui.horizontal(|ui| {
                 ui.checkbox(&mut self.locked[i], "lock")
                     .on_hover_text("Keep this coordinate when randomising");
-                let label = if pca {
-                    format!("{name}{}", i + 1)
-                } else {
-                    format!("{name}{i}")
+                let code = (i + codes).checked_sub(self.latent.len());
+                let label = match code {
+                    Some(c) => format!("c{}", c + 1),
+                    None if pca => format!("{name}{}", i + 1),
+                    None => format!("{name}{i}"),
                 };
-                latent_changed |= ui
-                    .add(egui::Slider::new(&mut self.latent[i], -3.0..=3.0).text(label))
-                    .changed();
+                let slider = ui.add(egui::Slider::new(&mut self.latent[i], -3.0..=3.0).text(label));
+                latent_changed |= if code.is_some() {
+                    slider.on_hover_text(
+                        "Continuous code, set here as z ~ N(0, 1); the generator sees \
+                         erf(z / √2), uniform on (-1, 1). The grid sweeps it from -2 to 2.",
+                    )
+                } else {
+                    slider
+                }
+                .changed();
             });
         }
         if latent_changed {
@@ -530,16 +568,36 @@ impl ExplorerTab {
                     .digit
                     .show(ui, "explorer-digit", egui::vec2(224.0, 224.0));
             });
+            let codes = self
+                .runtime
+                .generator
+                .as_ref()
+                .map_or(0, LoadedGenerator::continuous_codes);
             ui.vertical(|ui| {
                 ui.horizontal(|ui| {
-                    ui.strong(if conditional {
-                        "One row per class (column 1: this latent)"
+                    if codes > 0 {
+                        ui.strong("One row per category code, across: sweep");
+                        let before = self.sweep_code;
+                        for code in 0..codes {
+                            ui.radio_value(&mut self.sweep_code, code, format!("c{}", code + 1));
+                        }
+                        ui.label("from -2 to 2");
+                        if before != self.sweep_code {
+                            self.mark(View::Grid);
+                        }
                     } else {
-                        "Samples (first: this latent)"
-                    });
-                    self.runtime
-                        .export_grid
-                        .button(ui, shared.export, "class-grid.png");
+                        ui.strong(if conditional {
+                            "One row per class (column 1: this latent)"
+                        } else {
+                            "Samples (first: this latent)"
+                        });
+                    }
+                    let file = if codes > 0 {
+                        format!("code-sweep-c{}.png", self.sweep_code + 1)
+                    } else {
+                        "class-grid.png".to_owned()
+                    };
+                    self.runtime.export_grid.button(ui, shared.export, &file);
                 });
                 self.runtime
                     .grid

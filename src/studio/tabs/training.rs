@@ -1072,6 +1072,51 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
+            // The options only one family reads, shown for that family.
+            match gan.model {
+                ModelKind::Acgan => {
+                    row(
+                        ui,
+                        "D class loss on fakes",
+                        "Odena et al.: D's class head also learns from generated images. Off: \
+                         from real images only, so G cannot agree with D on a private code",
+                        |ui| ui.checkbox(&mut gan.acgan_class_loss_on_generated, ""),
+                    );
+                }
+                ModelKind::Infogan => {
+                    row(
+                        ui,
+                        "λ categorical",
+                        "Weight of the categorical code's information term (paper: 1)",
+                        |ui| {
+                            ui.add(
+                                egui::DragValue::new(&mut gan.info_categorical_weight)
+                                    .range(0.0..=10.0)
+                                    .speed(0.05),
+                            )
+                        },
+                    );
+                    row(
+                        ui,
+                        "λ continuous",
+                        "Weight of the continuous codes' information term (paper: 0.1)",
+                        |ui| {
+                            ui.add(
+                                egui::DragValue::new(&mut gan.info_continuous_weight)
+                                    .range(0.0..=10.0)
+                                    .speed(0.01),
+                            )
+                        },
+                    );
+                    row(
+                        ui,
+                        "Continuous codes",
+                        "Codes in U(-1, 1) at the end of the latent (paper: 2)",
+                        |ui| ui.add(egui::DragValue::new(&mut gan.continuous_codes).range(0..=8)),
+                    );
+                }
+                _ => {}
+            }
             row(
                 ui,
                 "Depth",
