@@ -42,15 +42,22 @@ const FAKE: [[f32; 4]; 2] = [[-0.7, 0.1, 0.4, 1.2], [-2.0, 0.9, -0.3, 0.5]];
 #[test]
 fn acgan_adds_class_cross_entropy_to_both_losses() {
     // Three classes: column 0 is the real/fake logit, columns 1..4 the class logits.
+    // The paper's D also learns the class of generated images; the default only of real ones.
     let family = of(ModelKind::Acgan);
-    let judged = family.discriminator_loss(&config(), batch(REAL, FAKE, 0.9));
+    let paper = config().with_acgan_class_loss_on_generated(true);
+    let judged = family.discriminator_loss(&paper, batch(REAL, FAKE, 0.9));
     let got: f32 = judged.loss.into_scalar();
     let ce = |row: &[f32; 4], y: usize| -log_softmax(&row[1..])[y];
-    let want = (bce(REAL[0][0], 0.9) + bce(REAL[1][0], 0.9)) / 2.0
+    let real_only = (bce(REAL[0][0], 0.9) + bce(REAL[1][0], 0.9)) / 2.0
         + (bce(FAKE[0][0], 0.0) + bce(FAKE[1][0], 0.0)) / 2.0
-        + (ce(&REAL[0], 0) + ce(&REAL[1], 1)) / 2.0
-        + (ce(&FAKE[0], 1) + ce(&FAKE[1], 0)) / 2.0;
+        + (ce(&REAL[0], 0) + ce(&REAL[1], 1)) / 2.0;
+    let want = real_only + (ce(&FAKE[0], 1) + ce(&FAKE[1], 0)) / 2.0;
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    let default: f32 = family
+        .discriminator_loss(&config(), batch(REAL, FAKE, 0.9))
+        .loss
+        .into_scalar();
+    assert!((default - real_only).abs() < 1e-5, "{default} vs {real_only}");
     // Real row 0 reads class 0 (2.0 highest), row 1 reads class 1 (1.0): both right. Fake row 0
     // reads class 2, asked 1; row 1 reads class 0, asked 0.
     let figures: Vec<f32> = judged
