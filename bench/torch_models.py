@@ -12,6 +12,7 @@
 statistics, as the tool does when it samples). Shapes are written for MNIST (28x28, grey).
 """
 import json
+import math
 import os
 
 import torch
@@ -99,11 +100,15 @@ class ConvGenerator(nn.Module):
         super().__init__()
         w = _depth_width(gan["depth"])
         side = gan["image_size"] // 4
-        conditional = gan["model"] == "cdcgan"
+        # InfoGAN takes its category code one-hot beside z; the other conditional families as a map.
+        self.one_hot = gan["num_classes"] if gan["model"] == "infogan" else 0
+        self.codes = gan.get("continuous_codes", 2) if gan["model"] == "infogan" else 0
+        conditional = gan["model"] in ("cdcgan", "acgan", "2n-gan")
         norm = gan["generator_norm"]
         bias = norm == "none" or gan.get("bias_before_norm", True)
         c0 = 2 * w + (1 if conditional else 0)
-        self.project = nn.Linear(gan["latent_dim"], 2 * w * side * side, bias=bias)  # z -> (2w*s*s)
+        inputs = gan["latent_dim"] + self.one_hot
+        self.project = nn.Linear(inputs, 2 * w * side * side, bias=bias)  # z -> (2w*s*s)
         if conditional:
             self.label_map = LabelMap(gan["num_classes"], gan["label_embedding"], side, side)
         self.norm0 = Norm(norm, c0, 2)
@@ -116,6 +121,11 @@ class ConvGenerator(nn.Module):
         self.channels, self.side = 2 * w, side
 
     def forward(self, z, labels=None, reference_rows=0):
+        if self.codes:
+            # InfoGAN's continuous codes: z ~ N(0, 1) mapped to U(-1, 1).
+            z = torch.cat([z[:, :-self.codes], torch.erf(z[:, -self.codes:] / math.sqrt(2))], dim=1)
+        if self.one_hot:
+            z = torch.cat([z, F.one_hot(labels, self.one_hot).float()], dim=1)
         x = self.project(z).view(-1, self.channels, self.side, self.side)
         if hasattr(self, "label_map"):
             x = torch.cat([x, self.label_map(labels)], dim=1)
@@ -220,7 +230,7 @@ class Sampler(nn.Module):
         super().__init__()
         self.net = net
         self.latent_dim = gan["latent_dim"]
-        self.conditional = gan["model"] in ("cgan", "cdcgan", "acgan", "2n-gan", "pca")
+        self.conditional = gan["model"] in ("cgan", "cdcgan", "acgan", "2n-gan", "infogan", "pca")
         self.reference = None
         if reference_latents is not None:
             z = torch.tensor(reference_latents, dtype=torch.float32).view(-1, self.latent_dim)

@@ -38,6 +38,9 @@ fn trained_generators() -> Vec<(String, TrainConfig, gan_studio::model::Generato
         (ModelKind::Cgan, Depth::Medium, NormKind::Batch),
         (ModelKind::Cgan, Depth::Shallow, NormKind::Virtual),
         (ModelKind::TfDcgan, Depth::Medium, NormKind::Batch),
+        (ModelKind::Acgan, Depth::Shallow, NormKind::Batch),
+        (ModelKind::TwoN, Depth::Medium, NormKind::None),
+        (ModelKind::Infogan, Depth::Shallow, NormKind::Virtual),
     ];
     for (model, depth, norm) in cases {
         let runs = tempfile::tempdir().unwrap();

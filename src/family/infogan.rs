@@ -77,14 +77,15 @@ impl Family for Infogan {
         1 + config.num_classes + config.continuous_codes
     }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
-        Generator::Conv(ConvGenerator::new(config, device))
+        // As in the paper, the categorical code goes in one-hot beside the noise.
+        Generator::Conv(ConvGenerator::with_one_hot_labels(config, device))
     }
     fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator> {
         Some(Discriminator::Conv(ConvDiscriminator::new(config, device)))
     }
     fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
         (
-            ConvGenerator::summary(config),
+            ConvGenerator::summary_one_hot(config),
             ConvDiscriminator::summary(config),
         )
     }

@@ -57,7 +57,10 @@ fn acgan_adds_class_cross_entropy_to_both_losses() {
         .discriminator_loss(&config(), batch(REAL, FAKE, 0.9))
         .loss
         .into_scalar();
-    assert!((default - real_only).abs() < 1e-5, "{default} vs {real_only}");
+    assert!(
+        (default - real_only).abs() < 1e-5,
+        "{default} vs {real_only}"
+    );
     // Real row 0 reads class 0 (2.0 highest), row 1 reads class 1 (1.0): both right. Fake row 0
     // reads class 2, asked 1; row 1 reads class 0, asked 0.
     let figures: Vec<f32> = judged

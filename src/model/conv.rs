@@ -88,9 +88,9 @@ pub struct NormedConv {
 
 #[derive(Module, Debug)]
 pub struct ConvGenerator {
-    /// z (B, L) -> (B, 2w*7*7)
+    /// z (B, L) -> (B, 2w*7*7); with one-hot labels, [z, one_hot(y)] (B, L + C) -> (B, 2w*7*7)
     pub project: Linear,
-    /// labels (B) -> (B, 1, 7, 7), conditional models only
+    /// labels (B) -> (B, 1, 7, 7), conditional models that take the label as a map
     pub label_map: Option<LabelMap>,
     /// over (B, c0, 7, 7), c0 = 2w (+1 when conditional)
     pub norm0: Norm,
@@ -106,10 +106,24 @@ pub struct ConvGenerator {
 }
 
 impl ConvGenerator {
+    /// The DCGAN generator; conditional families get the label as an extra 7x7 feature map.
     pub fn new(config: &GanConfig, device: &Device) -> Self {
+        Self::build(config, false, device)
+    }
+
+    /// A conditional generator that takes the label one-hot beside z, into the projection
+    /// (InfoGAN's way): the code reaches every feature of the first layer, not one map of it.
+    /// Such a generator has no label map, and its projection is wider than z: that is how
+    /// [`Self::forward`] knows to append the one-hot.
+    pub fn with_one_hot_labels(config: &GanConfig, device: &Device) -> Self {
+        Self::build(config, true, device)
+    }
+
+    fn build(config: &GanConfig, one_hot: bool, device: &Device) -> Self {
         let w = config.depth.conv_width();
         let side = config.image_size / 4;
-        let label_map = config.model.is_conditional().then(|| {
+        let one_hot = one_hot && config.model.is_conditional();
+        let label_map = (config.model.is_conditional() && !one_hot).then(|| {
             LabelMap::new(
                 config.num_classes,
                 config.label_embedding,
@@ -126,8 +140,9 @@ impl ConvGenerator {
             norm: dcgan_norm(g_norm, 2 * w, device),
         });
         let c1 = if extra.is_some() { 2 * w } else { c0 };
+        let input = config.latent_dim + if one_hot { config.num_classes } else { 0 };
         Self {
-            project: LinearConfig::new(config.latent_dim, 2 * w * side * side)
+            project: LinearConfig::new(input, 2 * w * side * side)
                 .with_bias(bias)
                 .with_initializer(dcgan_init())
                 .init(device),
@@ -144,14 +159,27 @@ impl ConvGenerator {
 
     /// The layers [`Self::forward`] runs, for the architecture panel.
     pub fn summary(config: &GanConfig) -> NetworkSummary {
+        Self::summary_of(config, false)
+    }
+
+    /// As [`Self::summary`], for [`Self::with_one_hot_labels`].
+    pub fn summary_one_hot(config: &GanConfig) -> NetworkSummary {
+        Self::summary_of(config, true)
+    }
+
+    fn summary_of(config: &GanConfig, one_hot: bool) -> NetworkSummary {
         let w = config.depth.conv_width();
         let q = config.image_size / 4;
         let g_norm = config.generator_norm;
         let bias = config.bias_before(g_norm);
+        let one_hot = one_hot && config.model.is_conditional();
         let mut column = Column::new(vec![config.latent_dim]);
+        if one_hot {
+            column.concat("join", "one-hot label", config.num_classes);
+        }
         column.linear("project", 2 * w * q * q, bias);
         column.view(vec![2 * w, q, q]);
-        if config.model.is_conditional() {
+        if config.model.is_conditional() && !one_hot {
             label_map_summary(&mut column, config, q);
             column.concat("join", "label map", 1);
         }
@@ -174,7 +202,15 @@ impl ConvGenerator {
         condition: Option<Condition>,
         reference_rows: usize,
     ) -> Tensor<4> {
-        let [b, _] = z.dims();
+        let [b, l] = z.dims();
+        let [input, _] = self.project.weight.dims();
+        let (z, condition) = match (input > l, condition) {
+            (true, Some(condition)) => (
+                Tensor::cat(vec![z, condition.one_hot(input - l)], 1), // (B, L + C)
+                None,
+            ),
+            (_, condition) => (z, condition),
+        };
         let mut x = self
             .project
             .forward(z)

@@ -206,6 +206,18 @@ impl Condition {
         }
     }
 
+    /// -> (B, classes): one-hot rows, or the blend of two one-hot rows.
+    pub fn one_hot(self, classes: usize) -> Tensor<2> {
+        let hot = |labels: Tensor<1, Int>| labels.one_hot::<2>(classes).float();
+        match self {
+            Condition::Labels(labels) => hot(labels),
+            Condition::Blend { from, to, t } => {
+                let a = hot(from);
+                a.clone() + (hot(to) - a) * t
+            }
+        }
+    }
+
     /// -> (B, E)
     pub fn embed(self, embedding: &Embedding) -> Tensor<2> {
         match self {

@@ -32,6 +32,11 @@ pub struct MetricsTab {
     pub samples: usize,
     #[serde(skip)]
     pub rows: Vec<RunEval>,
+    /// The family of each row of `rows` (e.g. "acgan"), from its run's config.
+    #[serde(skip)]
+    pub families: Vec<String>,
+    /// The table's order: a column index and whether it runs from high to low.
+    pub sort: Option<(usize, bool)>,
     #[serde(skip)]
     real: Option<EvalReport>,
     #[serde(skip)]
@@ -60,11 +65,14 @@ fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
 
 impl MetricsTab {
     fn scan(&mut self, runs_dir: &Path) {
-        self.rows = list_runs(runs_dir)
+        (self.families, self.rows) = list_runs(runs_dir)
             .into_iter()
             .filter(|r| r.has_eval)
-            .filter_map(|r| RunEval::read(&runs_dir.join(&r.name).join("eval.json")).ok())
-            .collect();
+            .filter_map(|r| {
+                let eval = RunEval::read(&runs_dir.join(&r.name).join("eval.json")).ok()?;
+                Some((r.model, eval))
+            })
+            .unzip();
         self.real = EvalReport::read(&runs_dir.join(REAL_EVAL)).ok();
         if self.selected.is_none() {
             self.selected = self.rows.first().map(|r| r.run.clone());
@@ -335,23 +343,61 @@ impl MetricsTab {
 
     fn table_ui(&mut self, ui: &mut egui::Ui) {
         let mut clicked = None;
+        let mut order: Vec<usize> = (0..self.rows.len()).collect();
+        if let Some((column, descending)) = self.sort {
+            order.sort_by(|&a, &b| {
+                let key = |i: usize| sort_key(column, &self.rows[i], &self.families[i]);
+                let ordering = key(a).cmp(&key(b));
+                if descending {
+                    ordering.reverse()
+                } else {
+                    ordering
+                }
+            });
+        }
         egui::Grid::new("metrics-table")
             .striped(true)
             .show(ui, |ui| {
-                for (h, tip) in COLUMNS {
-                    ui.strong(h).on_hover_text(tip);
+                for (k, (h, tip)) in COLUMNS.iter().enumerate() {
+                    let arrow = match self.sort {
+                        Some((c, true)) if c == k => " ⏷",
+                        Some((c, false)) if c == k => " ⏶",
+                        _ => "",
+                    };
+                    let header = ui
+                        .add(
+                            egui::Button::new(egui::RichText::new(format!("{h}{arrow}")).strong())
+                                .frame(false),
+                        )
+                        .on_hover_text(format!("{tip}\n(click to sort)"));
+                    if header.clicked() {
+                        // Numbers sort best first; a second click reverses.
+                        self.sort = match self.sort {
+                            Some((c, descending)) if c == k => Some((k, !descending)),
+                            _ => Some((k, k >= 3 && !matches!(k, 5 | 8 | 9))),
+                        };
+                    }
                 }
                 ui.end_row();
                 let rows = self
                     .real
                     .iter()
-                    .map(|r| ("real (held-out half)".to_owned(), 0, r))
-                    .chain(self.rows.iter().map(|r| (r.run.clone(), r.step, &r.report)));
-                for (name, step, r) in rows {
+                    .map(|r| ("real (held-out half)".to_owned(), "data", 0, r))
+                    .chain(order.iter().map(|&i| {
+                        let row = &self.rows[i];
+                        (
+                            row.run.clone(),
+                            self.families[i].as_str(),
+                            row.step,
+                            &row.report,
+                        )
+                    }));
+                for (name, family, step, r) in rows {
                     let selected = self.selected.as_deref() == Some(name.as_str());
                     if ui.selectable_label(selected, &name).clicked() {
                         clicked = Some(name.clone());
                     }
+                    ui.label(family);
                     ui.label(if step > 0 {
                         step.to_string()
                     } else {
@@ -361,10 +407,16 @@ impl MetricsTab {
                         "{:.2} ± {:.2}",
                         r.inception_score, r.inception_score_std
                     ));
-                    ui.label(
-                        r.success_rate
-                            .map_or("-".into(), |s| format!("{:.1}%", 100.0 * s)),
-                    );
+                    match (r.success_rate, r.category_accuracy) {
+                        (Some(s), _) => ui.label(format!("{:.1}%", 100.0 * s)),
+                        (None, Some(c)) => {
+                            ui.label(format!("codes {:.1}%", 100.0 * c)).on_hover_text(
+                                "InfoGAN: its category codes read as digits, after the best \
+                             one-to-one matching of codes to classes",
+                            )
+                        }
+                        (None, None) => ui.label("-"),
+                    };
                     ui.label(format!("{:.2}", r.fid));
                     ui.label(format!("{:.3}", r.precision));
                     ui.label(format!("{:.3}", r.recall));
@@ -387,12 +439,37 @@ impl MetricsTab {
     }
 }
 
+/// A row's value in `column` of [`COLUMNS`], as something that sorts.
+fn sort_key(column: usize, eval: &RunEval, family: &str) -> SortKey {
+    let r = &eval.report;
+    let number = |v: f64| SortKey::Number((v * 1e6) as i64);
+    match column {
+        0 => SortKey::Text(eval.run.clone()),
+        1 => SortKey::Text(family.to_owned()),
+        2 => SortKey::Number(eval.step as i64),
+        3 => number(r.inception_score),
+        4 => number(r.success_rate.or(r.category_accuracy).unwrap_or(-1.0)),
+        5 => number(r.fid),
+        6 => number(r.precision),
+        7 => number(r.recall),
+        8 => number(r.memorised_share),
+        _ => SortKey::Number(i64::from(r.coverage.collapsed)),
+    }
+}
+
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum SortKey {
+    Number(i64),
+    Text(String),
+}
+
 /// The comparison table's columns and what each means.
-const COLUMNS: [(&str, &str); 9] = [
+const COLUMNS: [(&str, &str); 10] = [
     (
         "run",
         "The run (or the real held-out test images, the reference row)",
     ),
+    ("family", "The model family the run trained"),
     ("step", "The training step whose weights were evaluated"),
     (
         "IS",
@@ -403,7 +480,8 @@ const COLUMNS: [(&str, &str); 9] = [
     (
         "success",
         "Conditional models: share of samples the classifier reads as the label they were \
-         asked for",
+         asked for · InfoGAN: its category codes as a classifier of the digits, after the best \
+         matching of codes to classes",
     ),
     (
         "FID",
