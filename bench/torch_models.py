@@ -101,9 +101,11 @@ class ConvGenerator(nn.Module):
         w = _depth_width(gan["depth"])
         side = gan["image_size"] // 4
         # InfoGAN takes its category code one-hot beside z; the other conditional families as a map.
-        self.one_hot = gan["num_classes"] if gan["model"] == "infogan" else 0
+        one_hot = gan["model"] == "infogan" or (
+            gan.get("one_hot_labels", False) and gan["model"] in ("cdcgan", "acgan", "2n-gan"))
+        self.one_hot = gan["num_classes"] if one_hot else 0
         self.codes = gan.get("continuous_codes", 2) if gan["model"] == "infogan" else 0
-        conditional = gan["model"] in ("cdcgan", "acgan", "2n-gan")
+        conditional = gan["model"] in ("cdcgan", "acgan", "2n-gan") and not one_hot
         norm = gan["generator_norm"]
         bias = norm == "none" or gan.get("bias_before_norm", True)
         c0 = 2 * w + (1 if conditional else 0)

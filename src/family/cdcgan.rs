@@ -25,16 +25,22 @@ impl Family for Cdcgan {
         true
     }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
-        Generator::Conv(ConvGenerator::new(config, device))
+        Generator::Conv(if config.one_hot_labels {
+            ConvGenerator::with_one_hot_labels(config, device)
+        } else {
+            ConvGenerator::new(config, device)
+        })
     }
     fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator> {
         Some(Discriminator::Conv(ConvDiscriminator::new(config, device)))
     }
     fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
-        (
-            ConvGenerator::summary(config),
-            ConvDiscriminator::summary(config),
-        )
+        let generator = if config.one_hot_labels {
+            ConvGenerator::summary_one_hot(config)
+        } else {
+            ConvGenerator::summary(config)
+        };
+        (generator, ConvDiscriminator::summary(config))
     }
     fn discriminator_loss(
         &self,

@@ -137,6 +137,10 @@ pub struct GanConfig {
     /// one, and their config.json, which lacks the field, loads with true.
     #[config(default = false)]
     pub bias_before_norm: bool,
+    /// Conditional convolutional generators: take the label one-hot beside z, into the
+    /// projection, instead of as an extra 7x7 feature map (InfoGAN always does).
+    #[config(default = false)]
+    pub one_hot_labels: bool,
     /// ACGAN: D's class head also learns from generated images, as in Odena et al. Off by
     /// default: then the head learns from real images only, so G cannot agree with D on a
     /// private code. Measured on MNIST (shallow, 3,000 steps, one seed), samples were read as

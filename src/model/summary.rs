@@ -357,17 +357,18 @@ mod tests {
             .copied()
         {
             for depth in [Depth::Shallow, Depth::Medium, Depth::Deep] {
-                for (g_norm, d_norm, bias) in [
-                    (NormKind::Batch, NormKind::Batch, false),
-                    (NormKind::Virtual, NormKind::None, false),
-                    (NormKind::None, NormKind::Batch, true),
+                for (g_norm, d_norm, bias, one_hot) in [
+                    (NormKind::Batch, NormKind::Batch, false, false),
+                    (NormKind::Virtual, NormKind::None, false, true),
+                    (NormKind::None, NormKind::Batch, true, false),
                 ] {
                     let config = GanConfig::new(model)
                         .with_depth(depth)
                         .with_latent_dim(37)
                         .with_generator_norm(g_norm)
                         .with_discriminator_norm(d_norm)
-                        .with_bias_before_norm(bias);
+                        .with_bias_before_norm(bias)
+                        .with_one_hot_labels(one_hot);
                     let summary = config.summary();
                     let generator = config.init_generator(&device);
                     let what = format!("{model:?} {depth:?} {g_norm:?}/{d_norm:?} bias {bias}");
