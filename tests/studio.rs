@@ -733,8 +733,8 @@ fn the_architecture_panel_follows_the_depth_and_measures_a_step() {
     let mut harness = studio(runs.path(), &common::data_dir());
     harness.get_by_label("Training").click();
     harness.run();
-    // The default is a shallow cDCGAN: z (100) projects to (64, 7, 7).
-    assert!(harness.query_by_label("Linear(100, 3136)").is_some());
+    // The default is a shallow cDCGAN: z (100) and the one-hot label (10) project to (64, 7, 7).
+    assert!(harness.query_by_label("Linear(110, 3136)").is_some());
     assert!(harness.query_by_label("extra.conv").is_none());
     let params_before = harness
         .get_by_label_contains("Parameters: G")
@@ -748,7 +748,7 @@ fn the_architecture_panel_follows_the_depth_and_measures_a_step() {
     harness.get_by_label("deep").click();
     harness.run();
     // Deep doubles the width and adds a 3x3 block at 7x7 in both networks.
-    assert!(harness.query_by_label("Linear(100, 6272)").is_some());
+    assert!(harness.query_by_label("Linear(110, 6272)").is_some());
     assert!(harness.query_all_by_label("(128, 7, 7)").count() >= 2);
     assert_eq!(harness.get_all_by_label("extra.conv").count(), 2);
     let params_after = harness

@@ -62,10 +62,10 @@ pub struct TrainArgs {
     /// Latent size (InfoGAN: noise plus its continuous codes, which come last).
     #[arg(long, default_value_t = 100)]
     pub latent_dim: usize,
-    /// Conditional conv generators (cdcgan, acgan, 2n-gan): take the label one-hot beside z
-    /// instead of as an extra feature map.
+    /// Conditional conv generators (cdcgan, acgan, 2n-gan): take the label as an extra 7x7
+    /// feature map instead of one-hot beside z (the default, far better for ACGAN and 2N-GAN).
     #[arg(long)]
-    pub one_hot_labels: bool,
+    pub label_map: bool,
     /// ACGAN: D's class head also learns from generated images, as in the paper (off by
     /// default: it let G and D agree on a private code instead of the digit, 12% success).
     #[arg(long)]
@@ -115,7 +115,7 @@ impl TrainArgs {
             .with_discriminator_norm(self.discriminator_norm)
             .with_dropout(self.dropout)
             .with_acgan_class_loss_on_generated(self.acgan_fake_class_loss)
-            .with_one_hot_labels(self.one_hot_labels)
+            .with_one_hot_labels(!self.label_map)
             .with_continuous_codes(self.continuous_codes)
             .with_info_categorical_weight(self.info_categorical_weight)
             .with_info_continuous_weight(self.info_continuous_weight);

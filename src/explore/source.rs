@@ -122,6 +122,11 @@ impl LoadedGenerator {
         )
     }
 
+    /// False for InfoGAN, whose labels are category codes with a meaning it found itself.
+    pub fn labels_are_classes(&self) -> bool {
+        self.config.model.family().labels_are_classes()
+    }
+
     /// InfoGAN: the number of continuous codes at the end of the latent (0 for other models).
     pub fn continuous_codes(&self) -> usize {
         if self.config.model == crate::model::ModelKind::Infogan {

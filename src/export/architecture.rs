@@ -144,8 +144,8 @@ mod tests {
     fn the_png_has_a_row_per_layer_and_says_so_in_colour() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("arch.png");
-        let summary = GanConfig::new(ModelKind::Cdcgan).summary();
-        super::architecture_png(&path, "cdcgan medium", &summary, &["total".into()]).unwrap();
+        let summary = GanConfig::new(ModelKind::Dcgan).summary();
+        super::architecture_png(&path, "dcgan medium", &summary, &["total".into()]).unwrap();
         let image = image::open(&path).unwrap().to_rgb8();
         assert_eq!(image.width(), super::WIDTH);
         let rows = summary

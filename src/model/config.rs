@@ -138,8 +138,11 @@ pub struct GanConfig {
     #[config(default = false)]
     pub bias_before_norm: bool,
     /// Conditional convolutional generators: take the label one-hot beside z, into the
-    /// projection, instead of as an extra 7x7 feature map (InfoGAN always does).
-    #[config(default = false)]
+    /// projection, instead of as an extra 7x7 feature map (InfoGAN always does). Measured on
+    /// MNIST (shallow, 3,000 steps, one seed): ACGAN's success 73.9% -> 95.8%, the 2N-class
+    /// GAN's 56.5% -> 98.6% (BENCHMARKS.md, "Families"). Runs from before this option load
+    /// with false, the conditioning they trained with.
+    #[config(default = true)]
     pub one_hot_labels: bool,
     /// ACGAN: D's class head also learns from generated images, as in Odena et al. Off by
     /// default: then the head learns from real images only, so G cannot agree with D on a

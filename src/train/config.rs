@@ -81,6 +81,7 @@ impl TrainConfig {
         merged["ema_decay"] = serde_json::Value::Null;
         merged["mismatch"] = serde_json::Value::Bool(false);
         merged["gan"]["bias_before_norm"] = serde_json::Value::Bool(true);
+        merged["gan"]["one_hot_labels"] = serde_json::Value::Bool(false);
         overlay(&mut merged, stored);
         let config: Self = serde_json::from_value(merged)
             .with_context(|| format!("{name}: cannot read the run's config"))?;
@@ -175,6 +176,7 @@ mod tests {
         let gan = object["gan"].as_object_mut().unwrap();
         gan.remove("leaky_slope");
         gan.remove("bias_before_norm");
+        gan.remove("one_hot_labels");
         std::fs::write(&path, value.to_string()).unwrap();
 
         let config = TrainConfig::load_run(&path).unwrap();
@@ -183,6 +185,8 @@ mod tests {
         assert_eq!(config.ema_decay, None);
         assert!(!config.mismatch);
         assert!(config.gan.bias_before_norm);
+        assert!(!config.gan.one_hot_labels);
+        assert!(GanConfig::new(crate::model::ModelKind::Cdcgan).one_hot_labels);
         assert_eq!(
             config.gan.leaky_slope,
             GanConfig::new(crate::model::ModelKind::Dcgan).leaky_slope

@@ -353,7 +353,7 @@ impl CompareTab {
         candidates.extend(
             list_runs(shared.runs_dir)
                 .into_iter()
-                .filter(|r| !r.is_classifier && r.step > 0)
+                .filter(|r| !r.is_classifier && r.has_checkpoint)
                 .map(|r| {
                     (
                         Pick {

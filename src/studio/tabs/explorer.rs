@@ -384,7 +384,7 @@ impl ExplorerTab {
                         "bundled cDCGAN",
                     );
                     for run in list_runs(shared.runs_dir) {
-                        if !run.is_classifier && run.step > 0 {
+                        if !run.is_classifier && run.has_checkpoint {
                             let source = GeneratorSource::run(shared.runs_dir, &run.name);
                             let text =
                                 format!("run {} ({}, step {})", run.name, run.model, run.step);
@@ -426,8 +426,13 @@ impl ExplorerTab {
             .generator
             .as_ref()
             .map_or(0, LoadedGenerator::continuous_codes);
+        let labels_are_classes = self
+            .runtime
+            .generator
+            .as_ref()
+            .is_none_or(LoadedGenerator::labels_are_classes);
         if conditional {
-            if codes > 0 {
+            if !labels_are_classes {
                 ui.strong("Category code").on_hover_text(
                     "InfoGAN's categorical code: it found its own meaning for each value",
                 );
@@ -555,8 +560,14 @@ impl ExplorerTab {
         ui.horizontal_top(|ui| {
             ui.vertical(|ui| {
                 ui.horizontal(|ui| {
+                    let labels_are_classes = self
+                        .runtime
+                        .generator
+                        .as_ref()
+                        .is_none_or(LoadedGenerator::labels_are_classes);
                     ui.strong(if conditional {
-                        format!("Digit (label {})", self.label)
+                        let what = if labels_are_classes { "label" } else { "code" };
+                        format!("Digit ({what} {})", self.label)
                     } else {
                         "Digit".to_owned()
                     });

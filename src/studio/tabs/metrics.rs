@@ -255,7 +255,7 @@ impl MetricsTab {
                     {
                         self.scanned = false;
                     }
-                    for run in runs.iter().filter(|r| !r.is_classifier && r.step > 0) {
+                    for run in runs.iter().filter(|r| !r.is_classifier && r.has_checkpoint) {
                         if ui
                             .selectable_value(&mut self.selected, Some(run.name.clone()), &run.name)
                             .changed()
@@ -360,8 +360,8 @@ impl MetricsTab {
             .show(ui, |ui| {
                 for (k, (h, tip)) in COLUMNS.iter().enumerate() {
                     let arrow = match self.sort {
-                        Some((c, true)) if c == k => " ⏷",
-                        Some((c, false)) if c == k => " ⏶",
+                        Some((c, true)) if c == k => " v",
+                        Some((c, false)) if c == k => " ^",
                         _ => "",
                     };
                     let header = ui

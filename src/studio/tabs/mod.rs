@@ -121,7 +121,12 @@ pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
             };
             Some(RunSummary {
                 name,
-                model: format!("{} {:?}", config.gan.model.name(), config.gan.depth).to_lowercase(),
+                // Depth means nothing to a family without networks to size (PCA).
+                model: if config.gan.model.family().adversarial() {
+                    format!("{} {:?}", config.gan.model.name(), config.gan.depth).to_lowercase()
+                } else {
+                    config.gan.model.name().to_owned()
+                },
                 step: state.as_ref().map_or(0, |s| s.step),
                 total_steps: state.as_ref().map_or(0, |s| s.total_steps),
                 has_eval: root.join("eval.json").is_file(),

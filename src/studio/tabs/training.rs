@@ -565,7 +565,7 @@ impl TrainingTab {
                         }
                         if ui
                             .add_enabled(
-                                self.exporting.is_none() && run.step > 0,
+                                self.exporting.is_none() && run.has_checkpoint,
                                 egui::Button::new("Export").small(),
                             )
                             .on_hover_text(
@@ -1072,7 +1072,20 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
-            // The options only one family reads, shown for that family.
+            // The options only some families read, shown for those.
+            if matches!(
+                gan.model,
+                ModelKind::Cdcgan | ModelKind::Acgan | ModelKind::TwoN
+            ) {
+                row(
+                    ui,
+                    "Label one-hot beside z",
+                    "The generator takes the label one-hot with the noise, into its first \
+                     layer. Off: as an extra 7x7 feature map, which G can satisfy with a \
+                     pattern D learns to read instead of the digit",
+                    |ui| ui.checkbox(&mut gan.one_hot_labels, ""),
+                );
+            }
             match gan.model {
                 ModelKind::Acgan => {
                     row(
