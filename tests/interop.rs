@@ -100,8 +100,9 @@ fn every_architecture_survives_export_and_import_unchanged() {
         if name.starts_with("cdcgan-shallow") {
             assert!(header.get("norm1.batch.weight").is_some(), "{header}");
             assert!(header.get("norm1.batch.running_var").is_some(), "{header}");
+            // Its input: z (100) and the one-hot label (10).
             let project = &header["project.weight"]["shape"];
-            assert_eq!(project, &serde_json::json!([2 * 32 * 7 * 7, 100]));
+            assert_eq!(project, &serde_json::json!([2 * 32 * 7 * 7, 110]));
         }
     }
 }

@@ -1,9 +1,9 @@
 //! The conditional GAN of Mirza & Osindero (2014): dense networks, a label embedding joined to
-//! z and to the image; the original objective.
+//! z and to the image; the original objective (the trait's defaults).
 
 use burn::prelude::*;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch, binary};
+use super::Family;
 use crate::model::dense::{DenseDiscriminator, DenseGenerator};
 use crate::model::summary::NetworkSummary;
 use crate::model::{Discriminator, GanConfig, Generator};
@@ -37,15 +37,5 @@ impl Family for Cgan {
             DenseGenerator::summary(config),
             DenseDiscriminator::summary(config),
         )
-    }
-    fn discriminator_loss(
-        &self,
-        _config: &GanConfig,
-        batch: DiscriminatorBatch,
-    ) -> DiscriminatorLoss {
-        binary::discriminator_loss(batch)
-    }
-    fn generator_loss(&self, _config: &GanConfig, batch: GeneratorBatch) -> Tensor<1> {
-        binary::generator_loss(batch.fake)
     }
 }

@@ -12,7 +12,7 @@ use burn::tensor::activation::sigmoid;
 use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch};
 use crate::model::conv::{ConvDiscriminator, ConvGenerator};
 use crate::model::summary::NetworkSummary;
-use crate::model::{Discriminator, GanConfig, Generator};
+use crate::model::{GanConfig, Generator};
 use crate::train::loss::{accuracy, bce_with_logits, cross_entropy_with_logits};
 
 pub struct Infogan;
@@ -79,9 +79,6 @@ impl Family for Infogan {
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         // As in the paper, the categorical code goes in one-hot beside the noise.
         Generator::Conv(ConvGenerator::with_one_hot_labels(config, device))
-    }
-    fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator> {
-        Some(Discriminator::Conv(ConvDiscriminator::new(config, device)))
     }
     fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
         (

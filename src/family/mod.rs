@@ -15,6 +15,7 @@ mod two_n;
 
 use burn::prelude::*;
 
+use crate::model::conv::{ConvDiscriminator, ConvGenerator};
 use crate::model::summary::NetworkSummary;
 use crate::model::{Discriminator, GanConfig, Generator, ModelKind};
 
@@ -75,22 +76,45 @@ pub trait Family: Sync {
     fn discriminator_outputs(&self, _config: &GanConfig) -> usize {
         1
     }
-    fn generator(&self, config: &GanConfig, device: &Device) -> Generator;
-    /// None for a family fitted in closed form rather than trained against a discriminator.
-    fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator>;
+    /// The generator; by default DCGAN's, taking a label as the config says.
+    fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
+        Generator::Conv(if config.one_hot_labels {
+            ConvGenerator::with_one_hot_labels(config, device)
+        } else {
+            ConvGenerator::new(config, device)
+        })
+    }
+    /// The discriminator, by default DCGAN's with [`Self::discriminator_outputs`] outputs; None
+    /// for a family fitted in closed form rather than trained against a discriminator.
+    fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator> {
+        Some(Discriminator::Conv(ConvDiscriminator::new(config, device)))
+    }
     /// The layers of (generator, discriminator), for the architecture panel.
-    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary);
+    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
+        let generator = if config.one_hot_labels {
+            ConvGenerator::summary_one_hot(config)
+        } else {
+            ConvGenerator::summary(config)
+        };
+        (generator, ConvDiscriminator::summary(config))
+    }
     /// Names of the extra figures [`Self::discriminator_loss`] returns, e.g. class-head accuracy.
     fn figures(&self) -> &'static [&'static str] {
         &[]
     }
+    /// D's loss for one batch; by default the original real/fake objective.
     fn discriminator_loss(
         &self,
-        config: &GanConfig,
+        _config: &GanConfig,
         batch: DiscriminatorBatch,
-    ) -> DiscriminatorLoss;
-    /// The generator's loss from D's outputs on its samples and what they were asked for.
-    fn generator_loss(&self, config: &GanConfig, batch: GeneratorBatch) -> Tensor<1>;
+    ) -> DiscriminatorLoss {
+        binary::discriminator_loss(batch)
+    }
+    /// The generator's loss from D's outputs on its samples and what they were asked for; by
+    /// default the original non-saturating one.
+    fn generator_loss(&self, _config: &GanConfig, batch: GeneratorBatch) -> Tensor<1> {
+        binary::generator_loss(batch.fake)
+    }
     /// The generator's input from drawn latents z ~ N(0, 1) (e.g. InfoGAN maps its continuous
     /// codes to U(-1, 1)). Every sampler draws N(0, 1); this is where a family's prior differs.
     fn prepare_latent(&self, _config: &GanConfig, z: Tensor<2>) -> Tensor<2> {

@@ -2,7 +2,7 @@
 
 use burn::prelude::*;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch, binary};
+use super::Family;
 use crate::model::summary::NetworkSummary;
 use crate::model::tf_dcgan::{TfDiscriminator, TfGenerator};
 use crate::model::{Discriminator, GanConfig, Generator};
@@ -30,15 +30,5 @@ impl Family for TfDcgan {
             TfGenerator::summary(config),
             TfDiscriminator::summary(config),
         )
-    }
-    fn discriminator_loss(
-        &self,
-        _config: &GanConfig,
-        batch: DiscriminatorBatch,
-    ) -> DiscriminatorLoss {
-        binary::discriminator_loss(batch)
-    }
-    fn generator_loss(&self, _config: &GanConfig, batch: GeneratorBatch) -> Tensor<1> {
-        binary::generator_loss(batch.fake)
     }
 }

@@ -7,9 +7,7 @@ use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
 use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch};
-use crate::model::conv::{ConvDiscriminator, ConvGenerator};
-use crate::model::summary::NetworkSummary;
-use crate::model::{Discriminator, GanConfig, Generator};
+use crate::model::GanConfig;
 use crate::train::loss::{accuracy, cross_entropy_split, cross_entropy_with_logits};
 
 pub struct TwoN;
@@ -38,24 +36,6 @@ impl Family for TwoN {
     }
     fn discriminator_outputs(&self, config: &GanConfig) -> usize {
         2 * config.num_classes
-    }
-    fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
-        Generator::Conv(if config.one_hot_labels {
-            ConvGenerator::with_one_hot_labels(config, device)
-        } else {
-            ConvGenerator::new(config, device)
-        })
-    }
-    fn discriminator(&self, config: &GanConfig, device: &Device) -> Option<Discriminator> {
-        Some(Discriminator::Conv(ConvDiscriminator::new(config, device)))
-    }
-    fn summary(&self, config: &GanConfig) -> (NetworkSummary, NetworkSummary) {
-        let generator = if config.one_hot_labels {
-            ConvGenerator::summary_one_hot(config)
-        } else {
-            ConvGenerator::summary(config)
-        };
-        (generator, ConvDiscriminator::summary(config))
     }
     fn figures(&self) -> &'static [&'static str] {
         &["class accuracy, real", "class accuracy, generated"]
