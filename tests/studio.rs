@@ -160,6 +160,9 @@ fn a_family_picked_in_the_training_tab_trains_and_shows_its_own_figures() {
     }
     harness.get_by_label("acgan").click();
     harness.run();
+    // ACGAN's own options appear with it, and nothing of InfoGAN's.
+    harness.get_by_label("D class loss on fakes");
+    assert!(harness.query_by_label("λ categorical").is_none());
     let form = &harness.state().state.training.form;
     assert_eq!(form.config.gan.model, ModelKind::Acgan);
     assert!(

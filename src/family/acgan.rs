@@ -5,7 +5,10 @@
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch};
+use super::{
+    DiscriminatorBatch, DiscriminatorLoss, Family, FamilyOption, GeneratorBatch, LABEL_INPUT,
+    OptionField,
+};
 use crate::model::GanConfig;
 use crate::train::loss::{accuracy, bce_with_logits, cross_entropy_with_logits};
 
@@ -33,6 +36,17 @@ impl Family for Acgan {
     }
     fn discriminator_outputs(&self, config: &GanConfig) -> usize {
         1 + config.num_classes
+    }
+    fn options(&self) -> &'static [FamilyOption] {
+        &[
+            LABEL_INPUT,
+            FamilyOption {
+                label: "D class loss on fakes",
+                tip: "Odena et al.: D's class head also learns from generated images. Off: from \
+                      real images only, so G cannot agree with D on a private code",
+                field: OptionField::Flag(|gan| &mut gan.acgan_class_loss_on_generated),
+            },
+        ]
     }
     fn figures(&self) -> &'static [&'static str] {
         &["class accuracy, real", "class accuracy, generated"]

@@ -2,7 +2,7 @@
 //! (G one-hot beside z or as a feature map, D as a learned map joined as one more channel);
 //! the original objective (the trait's defaults).
 
-use super::Family;
+use super::{Family, FamilyOption, LABEL_INPUT};
 
 pub struct Cdcgan;
 
@@ -19,5 +19,8 @@ impl Family for Cdcgan {
     }
     fn discriminator_reads_labels(&self) -> bool {
         true
+    }
+    fn options(&self) -> &'static [FamilyOption] {
+        &[LABEL_INPUT]
     }
 }

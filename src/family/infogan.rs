@@ -9,7 +9,9 @@
 use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch};
+use super::{
+    DiscriminatorBatch, DiscriminatorLoss, Family, FamilyOption, GeneratorBatch, OptionField,
+};
 use crate::model::conv::{ConvDiscriminator, ConvGenerator};
 use crate::model::summary::NetworkSummary;
 use crate::model::{GanConfig, Generator};
@@ -85,6 +87,25 @@ impl Family for Infogan {
             ConvGenerator::summary_one_hot(config),
             ConvDiscriminator::summary(config),
         )
+    }
+    fn options(&self) -> &'static [FamilyOption] {
+        &[
+            FamilyOption {
+                label: "λ categorical",
+                tip: "Weight of the categorical code's information term (paper: 1)",
+                field: OptionField::Weight(|gan| &mut gan.info_categorical_weight),
+            },
+            FamilyOption {
+                label: "λ continuous",
+                tip: "Weight of the continuous codes' information term (paper: 0.1)",
+                field: OptionField::Weight(|gan| &mut gan.info_continuous_weight),
+            },
+            FamilyOption {
+                label: "Continuous codes",
+                tip: "Codes in U(-1, 1) at the end of the latent (paper: 2)",
+                field: OptionField::Count(|gan| &mut gan.continuous_codes, 8),
+            },
+        ]
     }
     fn figures(&self) -> &'static [&'static str] {
         &["code accuracy", "information / H(c)"]

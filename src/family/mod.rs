@@ -56,6 +56,33 @@ pub struct DiscriminatorLoss {
     pub figures: Vec<Tensor<1>>,
 }
 
+/// An option only some families read, as the studio's Training tab shows it.
+pub struct FamilyOption {
+    pub label: &'static str,
+    pub tip: &'static str,
+    pub field: OptionField,
+}
+
+/// Where a [`FamilyOption`] lives in the config, and what kind of value it is.
+#[derive(Clone, Copy)]
+pub enum OptionField {
+    Flag(fn(&mut GanConfig) -> &mut bool),
+    /// A loss weight in [0, 10].
+    Weight(fn(&mut GanConfig) -> &mut f64),
+    /// A count from 0 to the given most.
+    Count(fn(&mut GanConfig) -> &mut usize, usize),
+}
+
+/// The choice between a one-hot label beside z and a label map, for conditional generators
+/// built on DCGAN's (the trait's default generator).
+pub const LABEL_INPUT: FamilyOption = FamilyOption {
+    label: "Label one-hot beside z",
+    tip: "The generator takes the label one-hot with the noise, into its first layer. Off: as \
+          an extra 7x7 feature map, which G can satisfy with a pattern D learns to read instead \
+          of the digit",
+    field: OptionField::Flag(|gan| &mut gan.one_hot_labels),
+};
+
 /// One GAN family.
 pub trait Family: Sync {
     /// How the CLI and config.json spell it.
@@ -97,6 +124,10 @@ pub trait Family: Sync {
             ConvGenerator::summary(config)
         };
         (generator, ConvDiscriminator::summary(config))
+    }
+    /// The options only this family reads (shown in the Training tab for it alone).
+    fn options(&self) -> &'static [FamilyOption] {
+        &[]
     }
     /// Names of the extra figures [`Self::discriminator_loss`] returns, e.g. class-head accuracy.
     fn figures(&self) -> &'static [&'static str] {

@@ -6,7 +6,9 @@
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 
-use super::{DiscriminatorBatch, DiscriminatorLoss, Family, GeneratorBatch};
+use super::{
+    DiscriminatorBatch, DiscriminatorLoss, Family, FamilyOption, GeneratorBatch, LABEL_INPUT,
+};
 use crate::model::GanConfig;
 use crate::train::loss::{accuracy, cross_entropy_split, cross_entropy_with_logits};
 
@@ -36,6 +38,9 @@ impl Family for TwoN {
     }
     fn discriminator_outputs(&self, config: &GanConfig) -> usize {
         2 * config.num_classes
+    }
+    fn options(&self) -> &'static [FamilyOption] {
+        &[LABEL_INPUT]
     }
     fn figures(&self) -> &'static [&'static str] {
         &["class accuracy, real", "class accuracy, generated"]

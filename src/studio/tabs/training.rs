@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{RunSummary, Shared, list_runs};
 use crate::data::DatasetKind;
+use crate::family::OptionField;
 use crate::model::{Depth, GanConfig, ModelKind, NormKind};
 use crate::studio::jobs::Outcome;
 use crate::studio::jobs::training::{Command, Message, Reopened, Request, TrainingJob};
@@ -1072,63 +1073,19 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
-            // The options only some families read, shown for those.
-            if matches!(
-                gan.model,
-                ModelKind::Cdcgan | ModelKind::Acgan | ModelKind::TwoN
-            ) {
-                row(
-                    ui,
-                    "Label one-hot beside z",
-                    "The generator takes the label one-hot with the noise, into its first \
-                     layer. Off: as an extra 7x7 feature map, which G can satisfy with a \
-                     pattern D learns to read instead of the digit",
-                    |ui| ui.checkbox(&mut gan.one_hot_labels, ""),
-                );
-            }
-            match gan.model {
-                ModelKind::Acgan => {
-                    row(
-                        ui,
-                        "D class loss on fakes",
-                        "Odena et al.: D's class head also learns from generated images. Off: \
-                         from real images only, so G cannot agree with D on a private code",
-                        |ui| ui.checkbox(&mut gan.acgan_class_loss_on_generated, ""),
-                    );
-                }
-                ModelKind::Infogan => {
-                    row(
-                        ui,
-                        "λ categorical",
-                        "Weight of the categorical code's information term (paper: 1)",
-                        |ui| {
-                            ui.add(
-                                egui::DragValue::new(&mut gan.info_categorical_weight)
-                                    .range(0.0..=10.0)
-                                    .speed(0.05),
-                            )
-                        },
-                    );
-                    row(
-                        ui,
-                        "λ continuous",
-                        "Weight of the continuous codes' information term (paper: 0.1)",
-                        |ui| {
-                            ui.add(
-                                egui::DragValue::new(&mut gan.info_continuous_weight)
-                                    .range(0.0..=10.0)
-                                    .speed(0.01),
-                            )
-                        },
-                    );
-                    row(
-                        ui,
-                        "Continuous codes",
-                        "Codes in U(-1, 1) at the end of the latent (paper: 2)",
-                        |ui| ui.add(egui::DragValue::new(&mut gan.continuous_codes).range(0..=8)),
-                    );
-                }
-                _ => {}
+            // The options only this family reads, as it describes them.
+            for option in gan.model.family().options() {
+                row(ui, option.label, option.tip, |ui| match option.field {
+                    OptionField::Flag(field) => ui.checkbox(field(gan), ""),
+                    OptionField::Weight(field) => ui.add(
+                        egui::DragValue::new(field(gan))
+                            .range(0.0..=10.0)
+                            .speed(0.01),
+                    ),
+                    OptionField::Count(field, most) => {
+                        ui.add(egui::DragValue::new(field(gan)).range(0..=most))
+                    }
+                });
             }
             row(
                 ui,
