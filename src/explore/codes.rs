@@ -9,7 +9,7 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 use crate::model::layers::Condition;
-use crate::model::{GanConfig, Generator, ModelKind};
+use crate::model::{GanConfig, Generator};
 use crate::sampling::{labels_tensor, normal_latents_host};
 
 /// Where a sweep's columns go: the paper's range.
@@ -33,13 +33,13 @@ pub fn code_sweep(
     noise: &[f32],
     device: &Device,
 ) -> Result<Vec<f32>> {
-    if config.model != ModelKind::Infogan {
+    let k = config.model.family().continuous_codes(config);
+    if k == 0 {
         bail!(
-            "a code sweep needs an InfoGAN run; this one is {}",
+            "a code sweep needs continuous codes (an InfoGAN run); this one is {}",
             config.model.name()
         );
     }
-    let k = config.continuous_codes;
     if code >= k {
         bail!(
             "continuous code c{} does not exist; the run has {k}",

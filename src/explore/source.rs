@@ -129,11 +129,7 @@ impl LoadedGenerator {
 
     /// InfoGAN: the number of continuous codes at the end of the latent (0 for other models).
     pub fn continuous_codes(&self) -> usize {
-        if self.config.model == crate::model::ModelKind::Infogan {
-            self.config.continuous_codes
-        } else {
-            0
-        }
+        self.config.model.family().continuous_codes(&self.config)
     }
 
     /// Images in [-1, 1], one `image_size²` block per latent row.

@@ -75,6 +75,9 @@ impl Family for Infogan {
     fn labels_are_classes(&self) -> bool {
         false
     }
+    fn continuous_codes(&self, config: &GanConfig) -> usize {
+        config.continuous_codes
+    }
     fn discriminator_outputs(&self, config: &GanConfig) -> usize {
         1 + config.num_classes + config.continuous_codes
     }

@@ -91,9 +91,23 @@ pub trait Family: Sync {
     fn about(&self) -> &'static str;
     /// Whether the generator takes a class label.
     fn conditional(&self) -> bool;
-    /// Whether it trains against a discriminator (false: fitted in closed form, e.g. PCA).
+    /// Whether it trains against a discriminator (false: fitted in closed form, e.g. PCA,
+    /// by [`Self::fit`]).
     fn adversarial(&self) -> bool {
         true
+    }
+    /// A closed-form family's generator fitted on `data` (None: the family trains instead).
+    fn fit(
+        &self,
+        _config: &GanConfig,
+        _data: &crate::data::Split,
+        _device: &Device,
+    ) -> Option<anyhow::Result<Generator>> {
+        None
+    }
+    /// Continuous codes at the end of the latent (InfoGAN's; 0 for other families).
+    fn continuous_codes(&self, _config: &GanConfig) -> usize {
+        0
     }
     /// Whether the discriminator takes the label as an input (rather than predicting it).
     fn discriminator_reads_labels(&self) -> bool {

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Result, anyhow, bail};
 use burn::prelude::*;
 
 use super::checkpoint;
@@ -13,13 +13,6 @@ use super::lock::RunLock;
 use super::run_dir::RunDir;
 use super::trainer::write_sample_grid;
 use crate::data::Split;
-use crate::explore::pca::PcaModel;
-use crate::model::pca::PcaGenerator;
-use crate::model::{Generator, ModelKind};
-
-/// Images per class the principal directions are fitted on: enough for stable leading
-/// components, and the Gram matrix's eigen-decomposition stays a few seconds on 2 cores.
-pub const PCA_IMAGES_PER_CLASS: usize = 1000;
 
 /// What fitting wrote.
 pub struct Fitted {
@@ -60,14 +53,11 @@ pub fn fit_closed_form(
         );
     }
     let started = Instant::now();
-    let generator = match gan.model {
-        ModelKind::Pca => {
-            let model =
-                PcaModel::fit(&data, gan.num_classes, gan.latent_dim, PCA_IMAGES_PER_CLASS)?;
-            Generator::Pca(PcaGenerator::from_fit(gan, &model, device))
-        }
-        other => bail!("{} is trained, not fitted", other.name()),
-    };
+    let generator = gan
+        .model
+        .family()
+        .fit(gan, &data, device)
+        .unwrap_or_else(|| Err(anyhow!("{} is trained, not fitted", gan.model.name())))?;
     let seconds = started.elapsed().as_secs_f64();
     let record = checkpoint::record_bytes(&generator, "fitted generator")?;
     checkpoint::write_sampling_run(run, config, 0, &record)?;
