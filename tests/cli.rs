@@ -596,3 +596,284 @@ fn outputs_to_an_unwritable_place_fail_naming_it() {
         );
     }
 }
+
+/// The repository's CIFAR-10 slice: 2,000 training and 1,000 test JPEGs in class folders.
+fn cifar_fixture() -> String {
+    common::fixtures_root().to_str().unwrap().to_owned()
+}
+
+#[test]
+fn cifar10_trains_in_colour_and_samples_write_rgb_grids_and_hwc_idx() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = cifar_fixture();
+    let out = gan_studio(
+        &[
+            "train",
+            "--model",
+            "cdcgan",
+            "--depth",
+            "shallow",
+            "--run",
+            "c",
+            "--device",
+            "cpu",
+            "--dataset",
+            "cifar10",
+            "--data",
+            &data,
+            "--max-steps",
+            "2",
+            "--batch-size",
+            "8",
+            "--real-target",
+            "0.7",
+            "--real-target-max",
+            "1.2",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    succeeded(&out);
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("runs/c/config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["gan"]["channels"], 3);
+    assert_eq!(config["gan"]["image_size"], 32);
+    assert_eq!(config["class_names"][0], "airplane");
+    assert_eq!(config["class_names"][9], "truck");
+    assert_eq!(config["real_target_max"], 1.2);
+    let grid = image::open(dir.path().join("runs/c/samples/latest.png")).unwrap();
+    assert!(
+        grid.as_rgb8().is_some(),
+        "a colour grid: {:?}",
+        grid.color()
+    );
+    // 10 x 10 tiles of 32 with 2 pixels of padding.
+    assert_eq!((grid.width(), grid.height()), (10 * 34 + 2, 10 * 34 + 2));
+
+    let samples = dir.path().join("samples");
+    let out = gan_studio(
+        &[
+            "sample",
+            "--run",
+            "c",
+            "--per-class",
+            "2",
+            "--out",
+            samples.to_str().unwrap(),
+            "--device",
+            "cpu",
+        ],
+        dir.path(),
+    );
+    succeeded(&out);
+    let idx = std::fs::read(samples.join("images-idx4-ubyte")).unwrap();
+    let dims: Vec<u32> = (0..5)
+        .map(|i| u32::from_be_bytes(idx[4 * i..4 * i + 4].try_into().unwrap()))
+        .collect();
+    assert_eq!(dims, [0x0804, 20, 32, 32, 3]);
+    assert_eq!(idx.len(), 20 + 20 * 32 * 32 * 3);
+    assert!(
+        image::open(samples.join("grid.png"))
+            .unwrap()
+            .as_rgb8()
+            .is_some()
+    );
+    assert!(!samples.join("images-idx3-ubyte").exists());
+}
+
+#[test]
+fn a_colour_run_against_grey_data_and_a_grey_classifier_on_colour_data_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let cifar = cifar_fixture();
+    let mnist = common::data_dir();
+    let mnist = mnist.to_str().unwrap();
+    for (run, args) in [
+        (
+            "c",
+            [
+                "--dataset",
+                "cifar10",
+                "--data",
+                cifar.as_str(),
+                "--model",
+                "cdcgan",
+            ],
+        ),
+        (
+            "grey",
+            ["--dataset", "mnist", "--data", mnist, "--model", "cdcgan"],
+        ),
+    ] {
+        let base = [
+            "--run",
+            run,
+            "--device",
+            "cpu",
+            "--depth",
+            "shallow",
+            "--max-steps",
+            "1",
+            "--batch-size",
+            "8",
+            "--train-limit",
+            "64",
+            "--quiet",
+        ];
+        let mut all = vec!["train"];
+        all.extend(args);
+        all.extend(base);
+        succeeded(&gan_studio(&all, dir.path()));
+    }
+    succeeded(&gan_studio(
+        &[
+            "classifier",
+            "train",
+            "--run",
+            "lenet-mnist",
+            "--epochs",
+            "1",
+            "--train-limit",
+            "256",
+            "--device",
+            "cpu",
+            "--data",
+            mnist,
+        ],
+        dir.path(),
+    ));
+    // The colour run measured on MNIST.
+    let out = gan_studio(
+        &[
+            "eval",
+            "--run",
+            "c",
+            "--classifier",
+            "lenet-mnist",
+            "--device",
+            "cpu",
+            "--data",
+            mnist,
+            "--samples",
+            "100",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let line = first_error_line(&out);
+    assert!(
+        line.contains("32x32 colour")
+            && line.contains("28x28 grey")
+            && line.contains("--dataset cifar10"),
+        "{line}"
+    );
+    // The grey classifier on CIFAR-10.
+    let out = gan_studio(
+        &[
+            "eval",
+            "--run",
+            "c",
+            "--classifier",
+            "lenet-mnist",
+            "--device",
+            "cpu",
+            "--dataset",
+            "cifar10",
+            "--data",
+            &cifar,
+            "--samples",
+            "100",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    let line = first_error_line(&out);
+    assert!(
+        line.contains("reads grey images") && line.contains("classifier train --dataset cifar10"),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_picture_folder_trains_and_resumes_from_the_folder_it_recorded() {
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = dir.path().join("my pictures");
+    for (class, colour) in [("cats", [200u8, 120, 40]), ("dogs", [40, 90, 220])] {
+        let folder = pictures.join("train").join(class);
+        std::fs::create_dir_all(&folder).unwrap();
+        for i in 0..12u8 {
+            // 48 x 40 pictures: scaled by the shorter side and centre-cropped to 32 x 32.
+            let img = image::RgbImage::from_fn(48, 40, |x, y| {
+                image::Rgb([colour[0], colour[1].wrapping_add(i), ((x + y) % 256) as u8])
+            });
+            img.save(folder.join(format!("{i:02}.png"))).unwrap();
+        }
+    }
+    std::fs::write(pictures.join("train/cats/notes.txt"), "not a picture").unwrap();
+    let folder = pictures.to_str().unwrap();
+    let out = gan_studio(
+        &[
+            "train",
+            "--model",
+            "cdcgan",
+            "--depth",
+            "shallow",
+            "--run",
+            "mine",
+            "--device",
+            "cpu",
+            "--dataset",
+            "folder",
+            "--data",
+            folder,
+            "--max-steps",
+            "2",
+            "--batch-size",
+            "8",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    let stdout = succeeded(&out);
+    assert!(stdout.contains("finished 2 steps"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("skipped 1 files") && stderr.contains("cats/notes.txt"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("held out"), "{stderr}");
+    let config: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("runs/mine/config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(config["gan"]["num_classes"], 2);
+    assert_eq!(config["class_names"], serde_json::json!(["cats", "dogs"]));
+    assert_eq!(config["data_path"], folder);
+    // The resume finds the pictures through the recorded path alone.
+    let out = gan_studio(
+        &[
+            "train",
+            "--run",
+            "mine",
+            "--resume",
+            "--max-steps",
+            "4",
+            "--device",
+            "cpu",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert!(succeeded(&out).contains("finished 2 steps"));
+
+    // No --data for a folder, and a folder without classes, are explained.
+    let out = gan_studio(&["data", "info", "--dataset", "folder"], dir.path());
+    assert!(first_error_line(&out).contains("--dataset folder needs --data"));
+    std::fs::create_dir_all(dir.path().join("empty/train")).unwrap();
+    let out = gan_studio(
+        &["data", "info", "--dataset", "folder", "--data", "empty"],
+        dir.path(),
+    );
+    assert!(first_error_line(&out).contains("no class folders"));
+}

@@ -29,6 +29,7 @@ pub fn synthetic_split(count: usize) -> Split {
     use rand::{Rng, SeedableRng};
     let mut rng = rand::rngs::StdRng::seed_from_u64(3);
     Split {
+        channels: 1,
         images: (0..count * 784).map(|_| rng.random()).collect(),
         labels: (0..count).map(|_| rng.random_range(0..10)).collect(),
         rows: 28,

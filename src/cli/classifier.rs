@@ -40,7 +40,17 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
         Some(n) => dataset.train.truncate(n),
         None => dataset.train,
     };
+    if train.rows != train.cols {
+        anyhow::bail!(
+            "the classifier needs square images, got {}x{}",
+            train.rows,
+            train.cols
+        );
+    }
     let config = ClassifierConfig::new()
+        .with_classes(dataset.class_names.len())
+        .with_channels(train.channels)
+        .with_image_size(train.rows)
         .with_epochs(args.epochs)
         .with_seed(args.seed);
     let run = RunDir::new(&args.runs.runs_dir, &args.run)?;

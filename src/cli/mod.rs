@@ -94,7 +94,9 @@ pub fn run(cli: Cli) -> Result<()> {
 /// Where the data is, shared by every subcommand that reads it.
 #[derive(Args, Debug, Clone)]
 pub struct DataArgs {
-    /// Folder with the IDX files (raw or .gz); default: $GAN_STUDIO_DATA, then the per-user data folder.
+    /// Data folder (holding mnist/, fashion-mnist/, cifar10/, or one set's files); default:
+    /// $GAN_STUDIO_DATA, then the per-user data folder. With --dataset folder: the picture
+    /// folder (train/<class>/*.png|jpg, optionally test/<class>/) or a .tar / .tar.gz of one.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
     /// Which dataset.
@@ -107,8 +109,29 @@ impl DataArgs {
         resolve_data_dir(self.data.as_deref(), self.dataset)
     }
 
+    /// Loads the set, with a progress bar while pictures decode, and prints what a user should
+    /// know about how it was read (skipped files, a held-out split) on stderr.
     pub fn load(&self) -> Result<Dataset> {
-        Dataset::load(&self.dir(), self.dataset)
+        if self.dataset == DatasetKind::Folder && self.data.is_none() {
+            anyhow::bail!("--dataset folder needs --data PATH: the picture folder or tarball");
+        }
+        let bar = indicatif::ProgressBar::hidden();
+        if !self.dataset.is_idx() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.set_style(
+                indicatif::ProgressStyle::with_template("decoding {pos}/{len} pictures {bar:30}")
+                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+        }
+        let dataset = Dataset::load_reporting(&self.dir(), self.dataset, &|done, total| {
+            bar.set_length(total as u64);
+            bar.set_position(done as u64);
+        })?;
+        bar.finish_and_clear();
+        for note in &dataset.notes {
+            eprintln!("warning: {note}");
+        }
+        Ok(dataset)
     }
 }
 

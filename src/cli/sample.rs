@@ -6,7 +6,7 @@ use anyhow::{Context, Result, bail};
 use clap::Args;
 
 use super::{RunArgs, TrainedRun};
-use crate::data::idx::{IdxImages, write_images, write_labels};
+use crate::data::idx::{IdxImages, write_colour_images, write_images, write_labels};
 use crate::export::grid::{GridLayout, save_grid_png, to_u8_pixels};
 use crate::sampling::{FixedBatch, generate_pixels};
 
@@ -77,7 +77,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
         save_grid_png(
             &path,
             &pixels,
-            pixels.len() / (side * side),
+            pixels.len() / (gan.channels * side * side),
             side,
             side,
             &layout,
@@ -155,13 +155,35 @@ pub fn run(args: SampleArgs) -> Result<()> {
         side,
         &layout,
     )?;
-    let images = IdxImages {
-        count: batch.count,
-        rows: side,
-        cols: side,
-        pixels: to_u8_pixels(&pixels),
-    };
-    write_images(&args.out.join("images-idx3-ubyte"), &images)?;
+    if gan.channels == 1 {
+        let images = IdxImages {
+            count: batch.count,
+            rows: side,
+            cols: side,
+            pixels: to_u8_pixels(&pixels),
+        };
+        write_images(&args.out.join("images-idx3-ubyte"), &images)?;
+    } else {
+        // Planar (C, H, W) per image, as the model makes them, to (H, W, C) as files hold them.
+        let planar = to_u8_pixels(&pixels);
+        let (c, plane) = (gan.channels, side * side);
+        let mut interleaved = vec![0u8; planar.len()];
+        for (image, out) in planar
+            .chunks_exact(c * plane)
+            .zip(interleaved.chunks_exact_mut(c * plane))
+        {
+            for p in 0..plane {
+                for k in 0..c {
+                    out[p * c + k] = image[k * plane + p];
+                }
+            }
+        }
+        write_colour_images(
+            &args.out.join("images-idx4-ubyte"),
+            [batch.count, side, side, c],
+            &interleaved,
+        )?;
+    }
     if let Some(labels) = &batch.labels {
         write_labels(&args.out.join("labels-idx1-ubyte"), labels)?;
     }

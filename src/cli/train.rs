@@ -7,7 +7,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{DataArgs, RunArgs};
-use crate::data::DatasetKind;
+use crate::data::Dataset;
 use crate::model::{Depth, GanConfig, ModelKind, NormKind};
 use crate::train::{RunDir, RunOutcome, TrainConfig, TrainEvent, Trainer};
 
@@ -44,6 +44,10 @@ pub struct TrainArgs {
     /// D's target for real images; 0.9 is one-sided label smoothing.
     #[arg(long, default_value_t = 1.0)]
     pub real_target: f32,
+    /// Soft labels: draw each real image's target uniformly from [--real-target, this] every
+    /// step (the CIFAR-10 slides used --real-target 0.7 --real-target-max 1.2).
+    #[arg(long, value_name = "T")]
+    pub real_target_max: Option<f32>,
     /// Generator normalisation (virtual = virtual batch norm).
     #[arg(long = "g-norm", value_enum, default_value_t = NormKind::Batch)]
     pub generator_norm: NormKind,
@@ -107,7 +111,8 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
-    fn config(&self, model: ModelKind) -> TrainConfig {
+    /// The run's configuration; the image shape and classes come from the data.
+    fn config(&self, model: ModelKind, data: &Dataset) -> TrainConfig {
         let gan = GanConfig::new(model)
             .with_depth(self.depth)
             .with_latent_dim(self.latent_dim)
@@ -119,8 +124,8 @@ impl TrainArgs {
             .with_continuous_codes(self.continuous_codes)
             .with_info_categorical_weight(self.info_categorical_weight)
             .with_info_continuous_weight(self.info_continuous_weight);
-        TrainConfig::new(gan)
-            .with_dataset(self.data.dataset)
+        let mut config = TrainConfig::new(gan)
+            .with_real_target_max(self.real_target_max)
             .with_batch_size(self.batch_size)
             .with_epochs(self.epochs)
             .with_max_steps(self.max_steps)
@@ -137,7 +142,9 @@ impl TrainArgs {
             .with_augment(self.augment)
             .with_mismatch(self.mismatch)
             .with_sample_every(self.sample_every)
-            .with_checkpoint_every(self.checkpoint_every)
+            .with_checkpoint_every(self.checkpoint_every);
+        config.fit_to(data);
+        config
     }
 }
 
@@ -146,15 +153,16 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let mut trainer = if args.resume {
         let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
         let saved = TrainConfig::load_run(&run.config())?;
-        let data = load_train(&args, saved.dataset)?;
+        let data = load_saved(&args, &saved)?.train;
         let extend =
             (args.epochs != 1 || args.max_steps.is_some()).then_some((args.epochs, args.max_steps));
         Trainer::resume(run, data, &device.device, extend)?
     } else {
         let model = args.model.context("--model is required for a new run")?;
-        let config = args.config(model);
+        let dataset = args.data.load()?;
+        let config = args.config(model, &dataset);
         config.validate()?;
-        let data = load_train(&args, args.data.dataset)?;
+        let data = dataset.train;
         let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
         if !model.family().adversarial() {
             let fitted = crate::train::fit::fit_closed_form(&config, &run, data, &device.device)?;
@@ -229,12 +237,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn load_train(args: &TrainArgs, kind: DatasetKind) -> Result<crate::data::Split> {
+/// The data set a saved run trained on: a picture folder where it recorded one (unless --data
+/// names another), else its named set under the data folder.
+fn load_saved(args: &TrainArgs, saved: &TrainConfig) -> Result<Dataset> {
     let data = super::DataArgs {
-        data: args.data.data.clone(),
-        dataset: kind,
+        data: args.data.data.clone().or_else(|| saved.data_path.clone()),
+        dataset: saved.dataset,
     };
-    Ok(data.load()?.train)
+    data.load()
 }
 
 fn progress_bar(trainer: &Trainer, quiet: bool) -> Option<ProgressBar> {

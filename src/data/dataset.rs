@@ -1,4 +1,5 @@
-//! MNIST-format datasets on disk: where they are, loading both splits, and batches as tensors.
+//! Data sets on disk: where they are, loading both splits (IDX, CIFAR-10's binary release or
+//! folders of pictures), and batches as tensors.
 
 use std::path::{Path, PathBuf};
 
@@ -12,13 +13,36 @@ use serde::{Deserialize, Serialize};
 use super::idx;
 use crate::sampling::labels_tensor;
 
-/// Which dataset: both use the same IDX file names.
+/// Which dataset. MNIST and Fashion-MNIST use the same IDX file names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DatasetKind {
     Mnist,
+    #[value(name = "fashion-mnist", alias = "fashion")]
+    #[serde(alias = "fashion-mnist")]
     Fashion,
+    /// The binary release, or the JPEG copy in class folders (`cifar10-jpeg.tar.gz`).
+    Cifar10,
+    /// A user's own pictures: `train/<class>/*.png|jpg`, a folder or a .tar(.gz) of one.
+    Folder,
 }
+
+/// Fashion-MNIST's classes in label order, as Zalando names them.
+pub const FASHION_CLASSES: [&str; 10] = [
+    "T-shirt/top",
+    "trouser",
+    "pullover",
+    "dress",
+    "coat",
+    "sandal",
+    "shirt",
+    "sneaker",
+    "bag",
+    "ankle boot",
+];
+
+/// The JPEG copy of CIFAR-10 these machines carry (class folders in a tarball).
+pub const CIFAR_JPEG_TARBALL: &str = "cifar10-jpeg.tar.gz";
 
 impl DatasetKind {
     /// Folder name under a data root holding several datasets.
@@ -26,6 +50,49 @@ impl DatasetKind {
         match self {
             DatasetKind::Mnist => "mnist",
             DatasetKind::Fashion => "fashion-mnist",
+            DatasetKind::Cifar10 => "cifar10",
+            DatasetKind::Folder => "pictures",
+        }
+    }
+
+    /// The value of `--dataset` that names this set.
+    pub fn folder_or_flag(self) -> &'static str {
+        match self {
+            DatasetKind::Folder => "folder",
+            other => other.folder(),
+        }
+    }
+
+    /// Whether the set is stored as IDX files.
+    pub fn is_idx(self) -> bool {
+        matches!(self, DatasetKind::Mnist | DatasetKind::Fashion)
+    }
+
+    /// Whether `dir` holds this data set's files.
+    pub fn present_in(self, dir: &Path) -> bool {
+        match self {
+            DatasetKind::Mnist | DatasetKind::Fashion => {
+                find_file(dir, TRAIN_IMAGES).is_some() || find_file(dir, TEST_IMAGES).is_some()
+            }
+            DatasetKind::Cifar10 => {
+                super::cifar::find_binary(dir).is_some()
+                    || dir.join(CIFAR_JPEG_TARBALL).is_file()
+                    || super::images::looks_like_pictures(dir) && dir.is_dir()
+            }
+            DatasetKind::Folder => super::images::looks_like_pictures(dir),
+        }
+    }
+
+    /// Class names in label order where the set has them (digits for MNIST).
+    pub fn class_names(self) -> Vec<String> {
+        match self {
+            DatasetKind::Mnist => (0..10).map(|d| d.to_string()).collect(),
+            DatasetKind::Fashion => FASHION_CLASSES.iter().map(|s| s.to_string()).collect(),
+            DatasetKind::Cifar10 => super::cifar::CLASS_NAMES
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+            DatasetKind::Folder => Vec::new(),
         }
     }
 
@@ -34,6 +101,8 @@ impl DatasetKind {
         match self {
             DatasetKind::Mnist => "MNIST",
             DatasetKind::Fashion => "Fashion-MNIST",
+            DatasetKind::Cifar10 => "CIFAR-10",
+            DatasetKind::Folder => "picture folder",
         }
     }
 
@@ -41,7 +110,7 @@ impl DatasetKind {
     /// `dataset-fashion-mnist`).
     pub fn system_folder(self) -> Option<&'static Path> {
         match self {
-            DatasetKind::Mnist => None,
+            DatasetKind::Mnist | DatasetKind::Cifar10 | DatasetKind::Folder => None,
             DatasetKind::Fashion => Some(Path::new("/usr/share/datasets/fashion-mnist")),
         }
     }
@@ -57,17 +126,19 @@ pub const TEST_IMAGES: &str = "t10k-images-idx3-ubyte";
 pub const TEST_LABELS: &str = "t10k-labels-idx1-ubyte";
 
 /// Where to look for data: `--data DIR`, else `$GAN_STUDIO_DATA`, else the per-user data folder.
-/// Each data set lives in its own subfolder of that root (`mnist/`, `fashion-mnist/`); a root
-/// without one that holds IDX files itself is used as is (its content is checked when loaded).
-/// Fashion-MNIST is also found where Debian's package puts it.
+/// Each data set lives in its own subfolder of that root (`mnist/`, `fashion-mnist/`,
+/// `cifar10/`); a root without one that holds the files itself is used as is (its content is
+/// checked when loaded). Fashion-MNIST is also found where Debian's package puts it. A picture
+/// folder is the path given itself (a folder or a tarball).
 pub fn resolve_data_dir(flag: Option<&Path>, kind: DatasetKind) -> PathBuf {
     let root = flag
         .map(Path::to_path_buf)
         .or_else(|| std::env::var_os(DATA_ENV).map(PathBuf::from))
         .unwrap_or_else(default_data_root);
-    let holds_files = |dir: &Path| {
-        find_file(dir, TRAIN_IMAGES).is_some() || find_file(dir, TEST_IMAGES).is_some()
-    };
+    if kind == DatasetKind::Folder {
+        return root;
+    }
+    let holds_files = |dir: &Path| kind.present_in(dir);
     let own = root.join(kind.folder());
     if holds_files(&own) {
         own
@@ -105,11 +176,14 @@ fn require_file(dir: &Path, stem: &str) -> Result<PathBuf> {
     })
 }
 
-/// One split: images as bytes (count x rows x cols) and their labels.
+/// One split: images as bytes (count x channels x rows x cols, each channel a row-major plane)
+/// and their labels.
 #[derive(Clone, Debug)]
 pub struct Split {
     pub images: Vec<u8>,
     pub labels: Vec<u8>,
+    /// 1 for grey, 3 for RGB.
+    pub channels: usize,
     pub rows: usize,
     pub cols: usize,
 }
@@ -124,7 +198,7 @@ impl Split {
     }
 
     pub fn pixels_per_image(&self) -> usize {
-        self.rows * self.cols
+        self.channels * self.rows * self.cols
     }
 
     /// Reads and cross-checks an image file and its label file.
@@ -143,6 +217,7 @@ impl Split {
         Ok(Self {
             images: images.pixels,
             labels: labels.labels,
+            channels: 1,
             rows: images.rows,
             cols: images.cols,
         })
@@ -165,6 +240,7 @@ impl Split {
                 .flat_map(|&i| self.images[i * per..(i + 1) * per].iter().copied())
                 .collect(),
             labels: indices.iter().map(|&i| self.labels[i]).collect(),
+            channels: self.channels,
             rows: self.rows,
             cols: self.cols,
         }
@@ -182,7 +258,9 @@ impl Split {
     }
 
     /// Pixels of the examples at `indices`, scaled to [-1, 1]; with `augment`, each image is
-    /// shifted by up to 2 pixels in x and y (the border filled with background).
+    /// shifted by up to 2 pixels in x and y (the border filled with background) and, for colour
+    /// pictures (photos, whose classes do not depend on handedness as digits do), mirrored
+    /// left-right half the time.
     pub fn batch_pixels(
         &self,
         indices: &[usize],
@@ -201,23 +279,28 @@ impl Split {
                 }
             }
             Some(rng) => {
+                let plane = self.rows * self.cols;
                 for &i in indices {
                     let dx = rng.random_range(-2i32..=2);
                     let dy = rng.random_range(-2i32..=2);
+                    let mirror = self.channels == 3 && rng.random_bool(0.5);
                     let image = &self.images[i * ppi..(i + 1) * ppi];
-                    for y in 0..self.rows as i32 {
-                        for x in 0..self.cols as i32 {
-                            let (sx, sy) = (x - dx, y - dy);
-                            let inside = sx >= 0
-                                && sy >= 0
-                                && sx < self.cols as i32
-                                && sy < self.rows as i32;
-                            let p = if inside {
-                                image[sy as usize * self.cols + sx as usize]
-                            } else {
-                                0
-                            };
-                            out.push(scale_pixel(p));
+                    for channel in image.chunks_exact(plane) {
+                        for y in 0..self.rows as i32 {
+                            for x in 0..self.cols as i32 {
+                                let x = if mirror { self.cols as i32 - 1 - x } else { x };
+                                let (sx, sy) = (x - dx, y - dy);
+                                let inside = sx >= 0
+                                    && sy >= 0
+                                    && sx < self.cols as i32
+                                    && sy < self.rows as i32;
+                                let p = if inside {
+                                    channel[sy as usize * self.cols + sx as usize]
+                                } else {
+                                    0
+                                };
+                                out.push(scale_pixel(p));
+                            }
                         }
                     }
                 }
@@ -226,7 +309,7 @@ impl Split {
         out
     }
 
-    /// Images (B, 1, rows, cols) in [-1, 1] and labels (B).
+    /// Images (B, channels, rows, cols) in [-1, 1] and labels (B).
     pub fn batch(
         &self,
         indices: &[usize],
@@ -235,7 +318,7 @@ impl Split {
     ) -> (Tensor<4>, Tensor<1, Int>) {
         let pixels = self.batch_pixels(indices, augment);
         let images = Tensor::from_data(
-            TensorData::new(pixels, [indices.len(), 1, self.rows, self.cols]),
+            TensorData::new(pixels, [indices.len(), self.channels, self.rows, self.cols]),
             device,
         );
         let labels = labels_tensor(indices.iter().map(|&i| self.labels[i]).collect(), device);
@@ -255,6 +338,10 @@ pub struct Dataset {
     pub dir: PathBuf,
     pub train: Split,
     pub test: Split,
+    /// Class names in label order.
+    pub class_names: Vec<String>,
+    /// What a user should know about how it was read (skipped files, a held-out test split).
+    pub notes: Vec<String>,
 }
 
 impl Dataset {
@@ -263,8 +350,94 @@ impl Dataset {
         Self::load(&resolve_data_dir(Some(root), kind), kind)
     }
 
-    /// Loads and validates the four files in `dir`, refusing another known data set than `kind`.
+    /// Loads and validates the data set at `dir` (for a picture folder, the folder or tarball).
     pub fn load(dir: &Path, kind: DatasetKind) -> Result<Self> {
+        Self::load_reporting(dir, kind, &|_, _| {})
+    }
+
+    /// As [`Self::load`], calling `progress(done, total)` while pictures decode.
+    pub fn load_reporting(
+        dir: &Path,
+        kind: DatasetKind,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Self> {
+        match kind {
+            DatasetKind::Mnist | DatasetKind::Fashion => Self::load_idx(dir, kind),
+            DatasetKind::Cifar10 => Self::load_cifar(dir, progress),
+            DatasetKind::Folder => Self::load_pictures(dir, kind, progress),
+        }
+    }
+
+    fn load_cifar(dir: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<Self> {
+        if let Some(binary) = super::cifar::find_binary(dir) {
+            let (train, test) = super::cifar::read_binary(&binary)?;
+            return Ok(Self {
+                kind: DatasetKind::Cifar10,
+                dir: binary,
+                train,
+                test,
+                class_names: DatasetKind::Cifar10.class_names(),
+                notes: Vec::new(),
+            });
+        }
+        let jpeg = dir.join(CIFAR_JPEG_TARBALL);
+        let source = if jpeg.is_file() {
+            jpeg
+        } else {
+            dir.to_path_buf()
+        };
+        if !source.exists() {
+            bail!(
+                "{}: no CIFAR-10 here: expected {} or {}/ (the binary release), or {} \
+                 (class folders of JPEGs); run `gan-studio data fetch --dataset cifar10`",
+                dir.display(),
+                super::cifar::TARBALL,
+                super::cifar::FOLDER,
+                CIFAR_JPEG_TARBALL
+            );
+        }
+        let set = Self::load_pictures(&source, DatasetKind::Cifar10, progress)?;
+        let expected = DatasetKind::Cifar10.class_names();
+        if set.class_names != expected || set.train.rows != super::cifar::SIDE {
+            bail!(
+                "{}: not CIFAR-10: its class folders are {:?} (CIFAR-10's are {:?}) and its \
+                 pictures {}x{}; load it with --dataset folder",
+                source.display(),
+                set.class_names,
+                expected,
+                set.train.rows,
+                set.train.cols
+            );
+        }
+        Ok(set)
+    }
+
+    fn load_pictures(
+        path: &Path,
+        kind: DatasetKind,
+        progress: &(dyn Fn(usize, usize) + Sync),
+    ) -> Result<Self> {
+        let set = super::images::read_pictures(path, None, progress)?;
+        let mut notes = Vec::new();
+        notes.extend(set.skip_warning());
+        if set.held_out {
+            notes.push(format!(
+                "no test/ folder: every {}th picture of each class (by name) is held out as the \
+                 test split",
+                super::images::HOLD_OUT_EVERY
+            ));
+        }
+        Ok(Self {
+            kind,
+            dir: path.to_path_buf(),
+            train: set.train,
+            test: set.test,
+            class_names: set.class_names,
+            notes,
+        })
+    }
+
+    fn load_idx(dir: &Path, kind: DatasetKind) -> Result<Self> {
         if !dir.is_dir() {
             bail!(
                 "data folder {} does not exist; run `gan-studio data fetch --data {}` or pass --data DIR",
@@ -312,6 +485,8 @@ impl Dataset {
             dir: dir.to_path_buf(),
             train,
             test,
+            class_names: kind.class_names(),
+            notes: Vec::new(),
         })
     }
 }

@@ -1,4 +1,5 @@
-//! Downloading the MNIST files, verified by SHA-256.
+//! Downloading the data sets (MNIST, Fashion-MNIST, CIFAR-10's binary release), each file
+//! verified by the checksum its publisher gives (SHA-256, or MD5 where only that is published).
 //!
 //! Each file is streamed to `<name>.part` while being hashed and only renamed
 //! to its final name once the hash matches, so a file under the final name is
@@ -54,8 +55,39 @@ const CHUNK: usize = 64 * 1024;
 pub struct RemoteFile {
     /// File name, appended to each mirror's base URL and used on disk.
     pub name: String,
-    /// Expected SHA-256 of the downloaded bytes, as hex.
-    pub sha256: String,
+    /// What the downloaded bytes must hash to.
+    pub checksum: Checksum,
+}
+
+/// A published checksum, lowercase hex.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Checksum {
+    Sha256(String),
+    /// Zalando publishes only MD5s for Fashion-MNIST. MD5 is no defence against a forger, but
+    /// it does catch a damaged or wrong file, which is what this check is for.
+    Md5(String),
+}
+
+impl Checksum {
+    fn name(&self) -> &'static str {
+        match self {
+            Checksum::Sha256(_) => "sha256",
+            Checksum::Md5(_) => "md5",
+        }
+    }
+
+    fn expected(&self) -> String {
+        match self {
+            Checksum::Sha256(hex) | Checksum::Md5(hex) => hex.to_ascii_lowercase(),
+        }
+    }
+
+    fn hasher(&self) -> Box<dyn sha2::digest::DynDigest> {
+        match self {
+            Checksum::Sha256(_) => Box::new(Sha256::new()),
+            Checksum::Md5(_) => Box::new(md5::Md5::new()),
+        }
+    }
 }
 
 impl RemoteFile {
@@ -63,8 +95,53 @@ impl RemoteFile {
     pub fn new(name: impl Into<String>, sha256: impl Into<String>) -> Self {
         Self {
             name: name.into(),
-            sha256: sha256.into(),
+            checksum: Checksum::Sha256(sha256.into()),
         }
+    }
+
+    /// A file with the given name and expected MD5 hex digest.
+    pub fn md5(name: impl Into<String>, md5: impl Into<String>) -> Self {
+        Self {
+            name: name.into(),
+            checksum: Checksum::Md5(md5.into()),
+        }
+    }
+}
+
+/// Zalando's release of Fashion-MNIST.
+pub const FASHION_MIRRORS: [&str; 1] =
+    ["http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/"];
+
+/// Fashion-MNIST's four files with the MD5s Zalando publishes.
+pub fn fashion_files() -> Vec<RemoteFile> {
+    vec![
+        RemoteFile::md5(TRAIN_IMAGES, "8d4fb7e6c68d591d4c3dfef9ec88bf0d"),
+        RemoteFile::md5(TRAIN_LABELS, "25c81989df183df01b3e8a0aad5dffbe"),
+        RemoteFile::md5(TEST_IMAGES, "bef4ecab320f06d8554ea6380940ec79"),
+        RemoteFile::md5(TEST_LABELS, "bb300cfdad3c16e7a12a480ee83cd310"),
+    ]
+}
+
+/// CIFAR-10's publisher.
+pub const CIFAR_MIRRORS: [&str; 1] = ["https://www.cs.toronto.edu/~kriz/"];
+
+/// The binary release of CIFAR-10, one tarball read without unpacking.
+pub fn cifar_files() -> Vec<RemoteFile> {
+    vec![RemoteFile::new(
+        crate::data::cifar::TARBALL,
+        crate::data::cifar::TARBALL_SHA256,
+    )]
+}
+
+/// The files and default mirrors of a data set that can be downloaded (not a picture folder).
+pub fn remote_set(kind: crate::data::DatasetKind) -> Option<(Vec<RemoteFile>, Vec<String>)> {
+    use crate::data::DatasetKind;
+    let owned = |m: &[&str]| m.iter().map(|s| s.to_string()).collect();
+    match kind {
+        DatasetKind::Mnist => Some((mnist_files(), owned(&DEFAULT_MIRRORS))),
+        DatasetKind::Fashion => Some((fashion_files(), owned(&FASHION_MIRRORS))),
+        DatasetKind::Cifar10 => Some((cifar_files(), owned(&CIFAR_MIRRORS))),
+        DatasetKind::Folder => None,
     }
 }
 
@@ -95,17 +172,18 @@ pub trait FetchProgress: Sync {
     }
 }
 
-/// [`fetch_mnist`] reporting to `observer` instead of the terminal.
-pub fn fetch_mnist_reporting(
+/// [`fetch_files`] reporting to `observer` instead of the terminal.
+pub fn fetch_files_reporting(
     dest: &Path,
     mirrors: &[String],
+    files: &[RemoteFile],
     observer: &dyn FetchProgress,
 ) -> anyhow::Result<Vec<PathBuf>> {
     fetch_files_with(
         &build_agent(true),
         dest,
         mirrors,
-        &mnist_files(),
+        files,
         false,
         Some(observer),
     )
@@ -184,12 +262,12 @@ fn fetch_one(
     observer: Observed<'_>,
 ) -> anyhow::Result<PathBuf> {
     check_plain_name(&file.name)?;
-    let expected = file.sha256.to_ascii_lowercase();
+    let expected = file.checksum.expected();
     let final_path = dest.join(&file.name);
     let part_path = dest.join(format!("{}.part", file.name));
 
     if final_path.exists() {
-        let actual = sha256_file(&final_path)
+        let actual = hash_file(&final_path, &file.checksum)
             .with_context(|| format!("cannot read existing {}", final_path.display()))?;
         if actual == expected {
             return Ok(final_path);
@@ -208,7 +286,13 @@ fn fetch_one(
     for mirror in mirrors {
         let url = join_url(mirror, &file.name);
         match download(
-            agent, &url, &part_path, &expected, &file.name, progress, observer,
+            agent,
+            &url,
+            &part_path,
+            &file.checksum,
+            &file.name,
+            progress,
+            observer,
         ) {
             Ok(()) => {
                 fs::rename(&part_path, &final_path).with_context(|| {
@@ -242,7 +326,7 @@ fn download(
     agent: &ureq::Agent,
     url: &str,
     part_path: &Path,
-    expected: &str,
+    checksum: &Checksum,
     label: &str,
     progress: bool,
     observer: Observed<'_>,
@@ -257,7 +341,7 @@ fn download(
     let mut out = fs::File::create(part_path)
         .with_context(|| format!("cannot create {}", part_path.display()))?;
 
-    let mut hasher = Sha256::new();
+    let mut hasher = checksum.hasher();
     let mut buf = vec![0u8; CHUNK];
     loop {
         let n = match reader.read(&mut buf) {
@@ -285,9 +369,13 @@ fn download(
         .with_context(|| format!("cannot write {}", part_path.display()))?;
 
     let actual = hex(&hasher.finalize());
+    let expected = checksum.expected();
     if actual != expected {
         bar.abandon_with_message(format!("{label}: checksum mismatch"));
-        bail!("checksum mismatch: expected sha256 {expected}, got {actual}");
+        bail!(
+            "checksum mismatch: expected {} {expected}, got {actual}",
+            checksum.name()
+        );
     }
     bar.finish_with_message(format!("{label} ok"));
     Ok(())
@@ -338,10 +426,18 @@ fn join_url(mirror: &str, name: &str) -> String {
     }
 }
 
-fn sha256_file(path: &Path) -> io::Result<String> {
+fn hash_file(path: &Path, checksum: &Checksum) -> io::Result<String> {
     let mut file = fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    io::copy(&mut file, &mut hasher)?;
+    let mut hasher = checksum.hasher();
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => hasher.update(&buf[..n]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        }
+    }
     Ok(hex(&hasher.finalize()))
 }
 
@@ -647,13 +743,42 @@ mod tests {
     }
 
     #[test]
-    fn mnist_list_uses_known_checksums() {
-        let files = mnist_files();
-        assert_eq!(files.len(), 4);
-        for f in &files {
-            assert_eq!(f.sha256.len(), 64, "{}", f.name);
-            assert!(f.sha256.chars().all(|c| c.is_ascii_hexdigit()));
+    fn an_md5_checked_file_is_kept_only_when_its_md5_matches() {
+        use md5::Digest as _;
+        let md5_hex = |bytes: &[u8]| hex(&md5::Md5::digest(bytes));
+        let server = TestServer::start(&[("f.gz", GOOD)], 4);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let files = [RemoteFile::md5("f.gz", md5_hex(GOOD))];
+        let paths = fetch(dir.path(), &[&server], &files).expect("fetch");
+        assert_eq!(fs::read(&paths[0]).expect("read"), GOOD);
+        let wrong = [RemoteFile::md5("f.gz", md5_hex(b"something else"))];
+        let other = tempfile::tempdir().expect("tempdir");
+        let err = format!("{:#}", fetch(other.path(), &[&server], &wrong).unwrap_err());
+        assert!(err.contains("expected md5"), "{err}");
+        assert!(!other.path().join("f.gz").exists());
+    }
+
+    #[test]
+    fn every_data_set_lists_well_formed_published_checksums() {
+        use crate::data::DatasetKind;
+        for kind in [
+            DatasetKind::Mnist,
+            DatasetKind::Fashion,
+            DatasetKind::Cifar10,
+        ] {
+            let (files, mirrors) = remote_set(kind).expect("downloadable");
+            assert!(!mirrors.is_empty());
+            for f in &files {
+                let (hex, len) = match &f.checksum {
+                    Checksum::Sha256(hex) => (hex, 64),
+                    Checksum::Md5(hex) => (hex, 32),
+                };
+                assert_eq!(hex.len(), len, "{}", f.name);
+                assert!(hex.chars().all(|c| c.is_ascii_hexdigit()));
+            }
         }
+        assert!(remote_set(DatasetKind::Folder).is_none());
+        assert_eq!(fashion_files().len(), 4);
         assert_eq!(join_url("http://h/m", "x"), "http://h/m/x");
         assert_eq!(join_url("http://h/m/", "x"), "http://h/m/x");
         assert!(check_plain_name("../x").is_err());

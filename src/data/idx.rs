@@ -229,6 +229,39 @@ pub fn write_images(path: &Path, images: &IdxImages) -> Result<(), IdxError> {
     })
 }
 
+/// Magic number of an IDX file holding u8 data in 4 dimensions: colour images (N, H, W, 3).
+const COLOUR_MAGIC: u32 = 0x0000_0804;
+
+/// Writes colour images as a raw IDX file of shape (count, rows, cols, channels), the layout
+/// NumPy and PIL use (`pixels` interleaved: each pixel's channels together), atomically like
+/// [`write_images`].
+pub fn write_colour_images(
+    path: &Path,
+    [count, rows, cols, channels]: [usize; 4],
+    pixels: &[u8],
+) -> Result<(), IdxError> {
+    let name = path.display().to_string();
+    if count * rows * cols * channels != pixels.len() {
+        return Err(header(
+            &name,
+            format!(
+                "refusing to write {} bytes of pixels for {count}x{rows}x{cols}x{channels} images",
+                pixels.len()
+            ),
+        ));
+    }
+    let mut head = Vec::with_capacity(20);
+    head.extend_from_slice(&COLOUR_MAGIC.to_be_bytes());
+    for dim in [count, rows, cols, channels] {
+        head.extend_from_slice(&dim_to_u32(&name, dim)?.to_be_bytes());
+    }
+    crate::fsutil::write_parts_atomic(path, &[&head, pixels]).map_err(|error| IdxError::Io {
+        file: name,
+        action: "write",
+        error,
+    })
+}
+
 /// Writes labels as a raw (uncompressed) IDX file, atomically like
 /// [`write_images`].
 pub fn write_labels(path: &Path, labels: &[u8]) -> Result<(), IdxError> {

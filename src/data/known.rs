@@ -77,6 +77,7 @@ mod tests {
     #[test]
     fn unknown_content_is_not_recognised() {
         let split = Split {
+            channels: 1,
             images: vec![0; 4 * 2],
             labels: vec![0, 1],
             rows: 2,

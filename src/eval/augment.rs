@@ -190,6 +190,7 @@ pub fn synthetic(
     let all = Split {
         images: to_u8_pixels(&pixels),
         labels,
+        channels: gan.channels,
         rows: gan.image_size,
         cols: gan.image_size,
     };

@@ -34,6 +34,12 @@ pub struct ClassifierConfig {
     pub features: usize,
     #[config(default = 10)]
     pub classes: usize,
+    /// Input channels (1 grey, 3 RGB) and side, from the data; classifiers saved before colour
+    /// load as 1 and 28.
+    #[config(default = 1)]
+    pub channels: usize,
+    #[config(default = 28)]
+    pub image_size: usize,
     #[config(default = 0.25)]
     pub dropout: f64,
     #[config(default = 5)]
@@ -69,6 +75,18 @@ impl ClassifierConfig {
                 bail!("classifier {name} width {value} is not in 1..={MAX_CLASSIFIER_WIDTH}");
             }
         }
+        if self.channels != 1 && self.channels != 3 {
+            bail!(
+                "classifier input has {} channels; 1 and 3 are supported",
+                self.channels
+            );
+        }
+        if !(20..=256).contains(&self.image_size) {
+            bail!(
+                "classifier image size {} is not in 20..=256",
+                self.image_size
+            );
+        }
         if !(2..=256).contains(&self.classes) {
             bail!("classifier class count {} is not in 2..=256", self.classes);
         }
@@ -94,14 +112,16 @@ impl ClassifierConfig {
     }
 }
 
+/// Shapes are written for MNIST (k = 1 channel, side 28, so q = 5); CIFAR-10 is k = 3, side 32,
+/// q = 6: q = (side/2 - 4)/2.
 #[derive(Module, Debug)]
 pub struct Classifier {
-    /// (B, 1, 28, 28) -> (B, c1, 28, 28), then max-pool -> (B, c1, 14, 14)
+    /// (B, k, 28, 28) -> (B, c1, 28, 28), then max-pool -> (B, c1, 14, 14)
     pub conv1: Conv2d,
     /// (B, c1, 14, 14) -> (B, c2, 10, 10), then max-pool -> (B, c2, 5, 5)
     pub conv2: Conv2d,
     pub pool: MaxPool2d,
-    /// (B, c2*5*5) -> (B, hidden)
+    /// (B, c2*q*q) -> (B, hidden)
     pub fc1: Linear,
     /// (B, hidden) -> (B, features): the penultimate layer
     pub fc2: Linear,
@@ -111,18 +131,24 @@ pub struct Classifier {
 }
 
 impl ClassifierConfig {
+    /// Side q of the last feature maps: (side/2 - 4)/2 (5 for 28, 6 for 32).
+    fn pooled_side(&self) -> usize {
+        (self.image_size / 2).saturating_sub(4) / 2
+    }
+
     pub fn init(&self, device: &Device) -> Classifier {
         crate::model::with_backend_rng(|| crate::model::materialise(self.build(device)))
     }
 
     fn build(&self, device: &Device) -> Classifier {
         Classifier {
-            conv1: Conv2dConfig::new([1, self.conv1], [5, 5])
+            conv1: Conv2dConfig::new([self.channels, self.conv1], [5, 5])
                 .with_padding(PaddingConfig2d::Explicit(2, 2, 2, 2))
                 .init(device),
             conv2: Conv2dConfig::new([self.conv1, self.conv2], [5, 5]).init(device),
             pool: MaxPool2dConfig::new([2, 2]).with_strides([2, 2]).init(),
-            fc1: LinearConfig::new(self.conv2 * 25, self.hidden).init(device),
+            fc1: LinearConfig::new(self.conv2 * self.pooled_side().pow(2), self.hidden)
+                .init(device),
             fc2: LinearConfig::new(self.hidden, self.features).init(device),
             head: LinearConfig::new(self.features, self.classes).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
@@ -131,16 +157,21 @@ impl ClassifierConfig {
 }
 
 impl Classifier {
-    /// images (B, 1, 28, 28) -> penultimate features (B, F), after ReLU
+    /// Colour channels it reads: 1 or 3.
+    pub fn input_channels(&self) -> usize {
+        self.conv1.weight.dims()[1]
+    }
+
+    /// images (B, k, 28, 28) -> penultimate features (B, F), after ReLU
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
         let x = self.pool.forward(relu(self.conv1.forward(images))); // (B, c1, 14, 14)
         let x = self.pool.forward(relu(self.conv2.forward(x))); // (B, c2, 5, 5)
-        let x: Tensor<2> = x.flatten(1, 3); // (B, c2*25)
+        let x: Tensor<2> = x.flatten(1, 3); // (B, c2*q*q)
         let x = dropout(&self.dropout, relu(self.fc1.forward(x))); // (B, hidden)
         relu(self.fc2.forward(x)) // (B, F)
     }
 
-    /// images (B, 1, 28, 28) -> logits (B, classes)
+    /// images (B, k, 28, 28) -> logits (B, classes)
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         self.head
             .forward(dropout(&self.dropout, self.features(images)))
@@ -193,7 +224,8 @@ impl Readout {
     }
 }
 
-/// Runs the classifier (inference mode) on host images in [-1, 1], (n, 1, 28, 28).
+/// Runs the classifier (inference mode) on host images in [-1, 1], (n, k, side, side), k the
+/// classifier's input channels.
 pub fn read_out(
     classifier: &Classifier,
     pixels: &[f32],
@@ -201,7 +233,8 @@ pub fn read_out(
     device: &Device,
 ) -> Result<Readout> {
     const CHUNK: usize = 1000;
-    let per = side * side;
+    let channels = classifier.input_channels();
+    let per = channels * side * side;
     let n = pixels.len() / per;
     let classifier = classifier.valid();
     let mut probabilities = Vec::with_capacity(n * 10);
@@ -212,7 +245,7 @@ pub fn read_out(
         let images = Tensor::from_data(
             TensorData::new(
                 pixels[start * per..end * per].to_vec(),
-                [end - start, 1, side, side],
+                [end - start, channels, side, side],
             ),
             device,
         );
@@ -256,6 +289,18 @@ pub fn train(
     device: &Device,
     mut on_epoch: impl FnMut(usize, f32),
 ) -> Result<Classifier> {
+    config.validate()?;
+    if (train.channels, train.rows) != (config.channels, config.image_size) {
+        bail!(
+            "the classifier reads {}x{} images of {} channel(s), the data's are {}x{} of {}",
+            config.image_size,
+            config.image_size,
+            config.channels,
+            train.rows,
+            train.cols,
+            train.channels
+        );
+    }
     if train.len() < config.batch_size {
         bail!(
             "only {} training images, fewer than one batch of {}",
@@ -312,8 +357,16 @@ pub fn classifier_dir(runs_dir: &Path, name: &str) -> std::path::PathBuf {
 /// `config.json` and `classifier.bpk`).
 pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {
     let config_path = dir.join("config.json");
-    let config = ClassifierConfig::load(&config_path)
-        .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
+    // Options added later (colour: channels, image size) take their defaults, which are what
+    // older classifiers were built with.
+    let not_config = |e: &dyn std::fmt::Display| {
+        anyhow!("{}: not a classifier config: {e}", config_path.display())
+    };
+    let text = std::fs::read_to_string(&config_path).map_err(|e| not_config(&e))?;
+    let stored: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_config(&e))?;
+    let mut merged = serde_json::to_value(ClassifierConfig::new())?;
+    crate::train::config::overlay(&mut merged, stored);
+    let config: ClassifierConfig = serde_json::from_value(merged).map_err(|e| not_config(&e))?;
     config
         .validate()
         .with_context(|| format!("{}: not a usable classifier", config_path.display()))?;

@@ -201,6 +201,7 @@ mod tests {
             labels.push(c);
         }
         Split {
+            channels: 1,
             images,
             labels,
             rows: 2,

@@ -170,6 +170,8 @@ pub fn read_checked<T: serde::de::DeserializeOwned>(
 /// real-data reference row. Memorisation thresholds come from the whole test set.
 pub struct Reference {
     pub side: usize,
+    /// Colour channels: 1 or 3.
+    pub channels: usize,
     pub split_seed: u64,
     /// The reference part of the test set, read by the classifier.
     pub readout: Readout,
@@ -183,6 +185,11 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// Values per image: channels x side x side.
+    pub fn per_image(&self) -> usize {
+        self.channels * self.side * self.side
+    }
+
     pub fn new(dataset: &Dataset, classifier: &Classifier, device: &Device) -> Result<Self> {
         Self::with_seed(dataset, classifier, REFERENCE_SPLIT_SEED, device)
     }
@@ -194,6 +201,20 @@ impl Reference {
         device: &Device,
     ) -> Result<Self> {
         let test = &dataset.test;
+        if classifier.input_channels() != test.channels {
+            bail!(
+                "the classifier reads {} images but {}'s are {}: train one on it with \
+                 `gan-studio classifier train --dataset {}`",
+                if classifier.input_channels() == 3 {
+                    "colour"
+                } else {
+                    "grey"
+                },
+                dataset.kind.title(),
+                if test.channels == 3 { "colour" } else { "grey" },
+                dataset.kind.folder_or_flag()
+            );
+        }
         let (reference, held_out) = stratified_halves(&test.labels, split_seed);
         let reference = test.select(&reference);
         let held_out = test.select(&held_out);
@@ -203,6 +224,7 @@ impl Reference {
         let thresholds = train.thresholds(test, device)?;
         Ok(Self {
             side: test.rows,
+            channels: test.channels,
             split_seed,
             readout,
             labels: reference.labels,
@@ -229,7 +251,7 @@ pub fn evaluate(
     device: &Device,
 ) -> Result<EvalReport> {
     let side = reference.side;
-    let n = pixels.len() / (side * side);
+    let n = pixels.len() / reference.per_image();
     if n < options.k + 2 {
         bail!(
             "{n} samples are too few to evaluate (need at least {})",

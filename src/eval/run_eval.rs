@@ -38,6 +38,12 @@ impl RunEval {
     }
 }
 
+/// "32x32 colour", "28x28 grey".
+fn shape_words(channels: usize, side: usize) -> String {
+    let colour = if channels == 3 { "colour" } else { "grey" };
+    format!("{side}x{side} {colour}")
+}
+
 /// Measures `samples` generated images of the run (the same number per class for conditional
 /// models) and writes the results into the run. `progress` hears each stage as it starts.
 #[allow(clippy::too_many_arguments)]
@@ -62,6 +68,15 @@ pub fn evaluate_run(
     };
     if per_row == 0 {
         bail!("{samples} samples are too few");
+    }
+    if (gan.channels, gan.image_size) != (reference.channels, reference.side) {
+        bail!(
+            "run {run_name} makes {} images but the data set's are {}: evaluate it against the \
+             data set it was trained on (--dataset {})",
+            shape_words(gan.channels, gan.image_size),
+            shape_words(reference.channels, reference.side),
+            trained.config.dataset.folder_or_flag()
+        );
     }
     progress("generating samples");
     let (pixels, labels) = generate_set(&trained.generator, gan, per_row, seed, device)?;
@@ -110,7 +125,7 @@ fn write_memorisation_png(
     reference: &Reference,
 ) -> Result<()> {
     let side = reference.side;
-    let per = side * side;
+    let per = reference.per_image();
     let n_pairs = report.closest_pairs.len();
     if n_pairs == 0 {
         return Ok(());

@@ -131,6 +131,7 @@ mod tests {
             labels.push(class);
         }
         Split {
+            channels: 1,
             images,
             labels,
             rows: 4,

@@ -41,15 +41,20 @@ pub struct LoadedGenerator {
     pub config: GanConfig,
     pub generator: Generator,
     pub device: Device,
+    /// The classes' names in label order (empty: digits).
+    pub class_names: Vec<String>,
 }
 
 impl LoadedGenerator {
     pub fn load(source: &GeneratorSource, device: &Device) -> Result<Self> {
-        let (config, generator) = match source {
-            GeneratorSource::Bundled => bundle::generator(device)?,
+        let (config, generator, class_names) = match source {
+            GeneratorSource::Bundled => {
+                let (config, generator) = bundle::generator(device)?;
+                (config, generator, Vec::new())
+            }
             GeneratorSource::Run { runs_dir, name } => {
                 let run = crate::train::open_trained_run(runs_dir, name, device)?;
-                (run.config.gan, run.generator)
+                (run.config.gan, run.generator, run.config.class_names)
             }
         };
         Ok(Self {
@@ -57,7 +62,29 @@ impl LoadedGenerator {
             config,
             generator,
             device: device.clone(),
+            class_names,
         })
+    }
+
+    /// The name of class `label` ("airplane"), or the label itself where classes are digits.
+    pub fn class_name(&self, label: u8) -> String {
+        self.class_names
+            .get(usize::from(label))
+            .cloned()
+            .unwrap_or_else(|| label.to_string())
+    }
+
+    /// Whether the classes are the digits 0-9 (MNIST, and runs from before class names).
+    pub fn draws_digits(&self) -> bool {
+        self.class_names
+            .iter()
+            .enumerate()
+            .all(|(i, name)| *name == i.to_string())
+    }
+
+    /// Values per image: channels x side x side.
+    pub fn pixels_per_image(&self) -> usize {
+        self.config.channels * self.config.image_size * self.config.image_size
     }
 
     pub fn latent_dim(&self) -> usize {

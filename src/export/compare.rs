@@ -56,6 +56,7 @@ pub fn compare_png(path: &Path, blocks: &[CompareBlock], footer: &str) -> Result
                 },
             )
         })
+        .map(|grid| grid.map(|g| g.to_rgb8()))
         .collect::<Result<Vec<_>>>()?;
     // A block is as wide as its grid, and wide enough for its title.
     let widths: Vec<u32> = grids.iter().map(|g| g.width().max(260)).collect();
@@ -78,7 +79,7 @@ pub fn compare_png(path: &Path, blocks: &[CompareBlock], footer: &str) -> Result
         lefts.push(left);
         for (x, y, pixel) in grid.enumerate_pixels() {
             let at = (((top + y) * width + left + x) * 3) as usize;
-            buffer[at..at + 3].fill(pixel.0[0]);
+            buffer[at..at + 3].copy_from_slice(&pixel.0);
         }
         left += block_width + GAP;
     }

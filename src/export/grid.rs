@@ -7,7 +7,7 @@ use std::io::Cursor;
 use std::path::Path;
 
 use anyhow::{Context, bail, ensure};
-use image::{GrayImage, ImageFormat};
+use image::{DynamicImage, GrayImage, ImageFormat, RgbImage};
 
 /// How tiles are arranged in a grid image.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -55,15 +55,16 @@ pub fn to_u8_pixels(images: &[f32]) -> Vec<u8> {
     images.iter().copied().map(to_u8).collect()
 }
 
-/// Lays out `count` images of `height` x `width` (row-major floats in
-/// [-1, 1], image after image) in a grid of `layout.cols` tiles per row.
+/// Lays out `count` images of `height` x `width` (floats in [-1, 1], image after image, each
+/// one row-major plane per channel) in a grid of `layout.cols` tiles per row. The channels,
+/// 1 (grey) or 3 (RGB), follow from the length of `images`; the image is grey or RGB to match.
 pub fn grid_image(
     images: &[f32],
     count: usize,
     height: usize,
     width: usize,
     layout: &GridLayout,
-) -> anyhow::Result<GrayImage> {
+) -> anyhow::Result<DynamicImage> {
     ensure!(
         count > 0 && height > 0 && width > 0,
         "cannot make a grid of {count} images of {height}x{width}: sizes must be non-zero"
@@ -74,15 +75,18 @@ pub fn grid_image(
         layout.cols,
         layout.scale
     );
-    let tile = height.checked_mul(width).context("image size overflows")?;
+    let plane = height.checked_mul(width).context("image size overflows")?;
     let expected = count
-        .checked_mul(tile)
+        .checked_mul(plane)
         .context("image data size overflows")?;
+    let channels = if images.len() == 3 * expected { 3 } else { 1 };
     ensure!(
-        images.len() == expected,
-        "expected {count}x{height}x{width} = {expected} values for the grid, got {}",
+        images.len() == channels * expected,
+        "expected {count}x{height}x{width} = {expected} values for the grid (or three times \
+         as many for colour), got {}",
         images.len()
     );
+    let tile = channels * plane;
 
     // Blocks of `block` images each wrap onto `block_rows` rows of their own.
     let block = if layout.block == 0 {
@@ -98,23 +102,32 @@ pub fn grid_image(
     let grid_w = side(cols, width, pad)?;
     let grid_h = side(rows, height, pad)?;
 
-    let mut pixels = vec![layout.background; grid_w * grid_h];
+    // Interleaved output: pixel (x, y) channel c at (y * grid_w + x) * channels + c.
+    let mut pixels = vec![layout.background; grid_w * grid_h * channels];
     for (i, img) in images.chunks_exact(tile).enumerate() {
         let (col, row) = cell(i);
         let x0 = pad + col * (width + pad);
         let y0 = pad + row * (height + pad);
-        for (r, src_row) in img.chunks_exact(width).enumerate() {
-            let start = (y0 + r) * grid_w + x0;
-            for (dst, &v) in pixels[start..start + width].iter_mut().zip(src_row) {
-                *dst = to_u8(v);
+        for (c, channel) in img.chunks_exact(plane).enumerate() {
+            for (r, src_row) in channel.chunks_exact(width).enumerate() {
+                let start = ((y0 + r) * grid_w + x0) * channels + c;
+                for (x, &v) in src_row.iter().enumerate() {
+                    pixels[start + x * channels] = to_u8(v);
+                }
             }
         }
     }
 
-    let (pixels, out_w, out_h) = upscale(pixels, grid_w, grid_h, layout.scale)?;
-    let w = u32::try_from(out_w).context("grid too wide")?;
+    let (pixels, out_w, out_h) =
+        upscale(pixels, grid_w * channels, grid_h, layout.scale, channels)?;
+    let w = u32::try_from(out_w / channels).context("grid too wide")?;
     let h = u32::try_from(out_h).context("grid too tall")?;
-    GrayImage::from_raw(w, h, pixels).context("grid buffer does not match its size")
+    let mismatch = "grid buffer does not match its size";
+    Ok(if channels == 3 {
+        DynamicImage::ImageRgb8(RgbImage::from_raw(w, h, pixels).context(mismatch)?)
+    } else {
+        DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, pixels).context(mismatch)?)
+    })
 }
 
 /// Renders a grid with [`grid_image`] and writes it as a PNG. The file
@@ -147,25 +160,27 @@ fn side(n: usize, tile: usize, pad: usize) -> anyhow::Result<usize> {
     }
 }
 
-/// Nearest-neighbour upscale by an integer factor.
+/// Nearest-neighbour upscale by an integer factor; rows are `w` bytes of pixels of `channels`
+/// bytes each.
 fn upscale(
     pixels: Vec<u8>,
     w: usize,
     h: usize,
     scale: usize,
+    channels: usize,
 ) -> anyhow::Result<(Vec<u8>, usize, usize)> {
     if scale == 1 {
         return Ok((pixels, w, h));
     }
     let (out_w, out_h) = match (w.checked_mul(scale), h.checked_mul(scale)) {
-        (Some(ow), Some(oh)) if ow <= MAX_SIDE && oh <= MAX_SIDE => (ow, oh),
+        (Some(ow), Some(oh)) if ow / channels <= MAX_SIDE && oh <= MAX_SIDE => (ow, oh),
         _ => bail!("grid scaled by {scale} would be larger than {MAX_SIDE} pixels on a side"),
     };
     let mut out = Vec::with_capacity(out_w * out_h);
     for src_row in pixels.chunks_exact(w) {
         let row: Vec<u8> = src_row
-            .iter()
-            .flat_map(|&p| std::iter::repeat_n(p, scale))
+            .chunks_exact(channels)
+            .flat_map(|p| std::iter::repeat_n(p, scale).flatten().copied())
             .collect();
         for _ in 0..scale {
             out.extend_from_slice(&row);
@@ -177,6 +192,7 @@ fn upscale(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::GenericImageView;
 
     fn layout(cols: usize, padding: usize, scale: usize, background: u8) -> GridLayout {
         GridLayout {
@@ -223,6 +239,23 @@ mod tests {
             .iter()
             .flat_map(|&v| std::iter::repeat_n(v, 4))
             .collect()
+    }
+
+    #[test]
+    fn colour_tiles_are_rgb_with_each_plane_in_its_channel() {
+        // Two 1x2 tiles: the first red on the left and blue on the right, the second all green.
+        let planes = [
+            1.0f32, -1.0, -1.0, -1.0, -1.0, 1.0, // tile 0: R, G, B planes
+            -1.0, -1.0, 1.0, 1.0, -1.0, -1.0, // tile 1
+        ];
+        let img = grid_image(&planes, 2, 1, 2, &layout(2, 1, 2, 0)).expect("grid");
+        let rgb = img.as_rgb8().expect("an RGB grid");
+        // (2 tiles of 2 + 3 padding) x (1 + 2 padding), doubled.
+        assert_eq!(rgb.dimensions(), (14, 6));
+        assert_eq!(rgb.get_pixel(2, 2).0, [255, 0, 0]);
+        assert_eq!(rgb.get_pixel(5, 3).0, [0, 0, 255]);
+        assert_eq!(rgb.get_pixel(8, 2).0, [0, 255, 0]);
+        assert_eq!(rgb.get_pixel(0, 0).0, [0, 0, 0]);
     }
 
     #[test]
@@ -310,7 +343,7 @@ mod tests {
         let back = image::open(&path).expect("open png");
         assert_eq!((back.width(), back.height()), (21, 21));
         let expected = grid_image(&four_tiles(), 4, 2, 2, &l).expect("grid");
-        assert_eq!(back.to_luma8(), expected);
+        assert_eq!(back.to_luma8(), expected.to_luma8());
         // Only the PNG remains; the temporary file was renamed away.
         assert_eq!(std::fs::read_dir(dir.path()).expect("list").count(), 1);
     }

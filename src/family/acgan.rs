@@ -61,8 +61,11 @@ impl Family for Acgan {
         let fake_labels = batch
             .fake_labels
             .expect("ACGAN's generator is always given labels");
-        let mut loss = bce_with_logits(source_real.clone(), batch.real_target)
-            + bce_with_logits(source_fake.clone(), 0.0)
+        let mut loss = super::real_source_loss(
+            source_real.clone(),
+            batch.real_target,
+            batch.real_targets.as_ref(),
+        ) + bce_with_logits(source_fake.clone(), 0.0)
             + cross_entropy_with_logits(class_real.clone(), batch.real_labels.clone());
         if config.acgan_class_loss_on_generated {
             loss = loss + cross_entropy_with_logits(class_fake.clone(), fake_labels.clone());

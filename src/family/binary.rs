@@ -9,7 +9,11 @@ use super::{DiscriminatorBatch, DiscriminatorLoss};
 use crate::train::loss::bce_with_logits;
 
 pub fn discriminator_loss(batch: DiscriminatorBatch) -> DiscriminatorLoss {
-    let real_loss = bce_with_logits(batch.real.clone(), batch.real_target);
+    let real_loss = super::real_source_loss(
+        batch.real.clone(),
+        batch.real_target,
+        batch.real_targets.as_ref(),
+    );
     let fake_loss = bce_with_logits(batch.fake.clone(), 0.0);
     let loss = match batch.wrong {
         // Matching-aware D (Reed et al. 2016): a real image with a wrong label is as fake as a

@@ -136,8 +136,11 @@ impl Family for Infogan {
         let (source_fake, _, _) = heads(config, batch.fake.clone());
         let (info, cross_entropy, categories) =
             information(config, batch.fake, codes.clone(), batch.fake_latents);
-        let loss = bce_with_logits(source_real.clone(), batch.real_target)
-            + bce_with_logits(source_fake.clone(), 0.0)
+        let loss = super::real_source_loss(
+            source_real.clone(),
+            batch.real_target,
+            batch.real_targets.as_ref(),
+        ) + bce_with_logits(source_fake.clone(), 0.0)
             + info;
         // The variational lower bound on I(c; G(z, c)) is H(c) - cross-entropy; as a share of
         // H(c) = ln C, 1 means the code is read back perfectly.

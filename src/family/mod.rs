@@ -35,6 +35,18 @@ pub struct DiscriminatorBatch {
     pub wrong: Option<Tensor<2>>,
     /// The target for "real" (1, or e.g. 0.9 with one-sided label smoothing).
     pub real_target: f32,
+    /// Soft labels: a target per real image (B, 1), drawn from a range, in place of
+    /// `real_target` for the real/fake logit.
+    pub real_targets: Option<Tensor<2>>,
+}
+
+/// BCE of D's real/fake logits on real images (B, 1) against the batch's real target, or its
+/// per-image soft targets when it has them.
+pub fn real_source_loss(logits: Tensor<2>, target: f32, targets: Option<&Tensor<2>>) -> Tensor<1> {
+    match targets {
+        Some(targets) => crate::train::loss::bce_with_logit_targets(logits, targets.clone()),
+        None => crate::train::loss::bce_with_logits(logits, target),
+    }
 }
 
 /// What the generator's loss needs: D's outputs on its samples, what the samples were asked for.

@@ -33,6 +33,7 @@ fn batch(real: [[f32; 4]; 2], fake: [[f32; 4]; 2], real_target: f32) -> Discrimi
         fake_latents: Tensor::zeros([2, 4], &device),
         wrong: None,
         real_target,
+        real_targets: None,
     }
 }
 
@@ -134,6 +135,7 @@ fn the_binary_families_keep_the_original_objective() {
             fake_latents: Tensor::zeros([2, 4], &device),
             wrong: None,
             real_target: 1.0,
+            real_targets: None,
         },
     );
     let got: f32 = judged.loss.into_scalar();
@@ -177,6 +179,7 @@ fn infogan_adds_the_information_terms_for_its_codes() {
             fake_latents: Tensor::from_floats(z, &device),
             wrong: None,
             real_target: 1.0,
+            real_targets: None,
         },
     );
     let ce = |row: &[f32; 4], y: usize| -log_softmax(&row[1..3])[y];

@@ -99,6 +99,7 @@ pub fn read_folder(dir: &Path, classes: u8) -> Result<Split> {
         return Ok(Split {
             images: images.pixels,
             labels: labels.labels,
+            channels: 1,
             rows: images.rows,
             cols: images.cols,
         });
@@ -106,6 +107,7 @@ pub fn read_folder(dir: &Path, classes: u8) -> Result<Split> {
     let mut split = Split {
         images: Vec::new(),
         labels: Vec::new(),
+        channels: 1,
         rows: 0,
         cols: 0,
     };

@@ -119,6 +119,9 @@ pub struct GanConfig {
     /// Image side in pixels; must be a multiple of 4 (two stride-2 stages).
     #[config(default = 28)]
     pub image_size: usize,
+    /// Colour channels of the images: 1 (grey) or 3 (RGB), taken from the data.
+    #[config(default = 1)]
+    pub channels: usize,
     #[config(default = "NormKind::Batch")]
     pub generator_norm: NormKind,
     #[config(default = "NormKind::Batch")]
@@ -182,8 +185,14 @@ impl GanConfig {
         if self.latent_dim == 0 {
             bail!("--latent-dim must be at least 1");
         }
-        if self.model == ModelKind::TfDcgan && self.image_size != 28 {
-            bail!("the tf-dcgan yardstick is defined for 28x28 images only");
+        if self.model == ModelKind::TfDcgan && (self.image_size != 28 || self.channels != 1) {
+            bail!("the tf-dcgan yardstick is defined for 28x28 grey images only");
+        }
+        if self.channels != 1 && self.channels != 3 {
+            bail!(
+                "images have {} channels; 1 (grey) and 3 (RGB) are supported",
+                self.channels
+            );
         }
         if self.image_size == 0 || self.image_size % 4 != 0 {
             bail!(

@@ -1,7 +1,9 @@
 //! Convolutional networks: the DCGAN and, with a label map, the conditional DCGAN.
 //!
-//! Shapes are written for MNIST (image side s = 28, so the 7x7 stage is s/4); `w` is the
-//! depth's base width (32 shallow, 64 medium and deep).
+//! Shapes are written for MNIST (image side s = 28, so the 7x7 stage is s/4, and k = 1 channel);
+//! CIFAR-10 is s = 32 (an 8x8 stage), k = 3, in the style of its conditional GAN: strided
+//! convolutions, no pooling, batch norm. `w` is the depth's base width (32 shallow, 64 medium
+//! and deep).
 
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
@@ -99,7 +101,7 @@ pub struct ConvGenerator {
     /// (B, c, 7, 7) -> (B, w, 14, 14)
     pub up1: ConvTranspose2d,
     pub norm1: Norm,
-    /// (B, w, 14, 14) -> (B, 1, 28, 28)
+    /// (B, w, 14, 14) -> (B, k, 28, 28)
     pub up2: ConvTranspose2d,
     pub channels: usize,
     pub side: usize,
@@ -151,7 +153,7 @@ impl ConvGenerator {
             extra,
             up1: up(c1, w, bias, device),
             norm1: dcgan_norm(g_norm, w, device),
-            up2: up(w, 1, true, device),
+            up2: up(w, config.channels, true, device),
             channels: 2 * w,
             side,
         }
@@ -190,12 +192,12 @@ impl ConvGenerator {
         }
         column.conv_transpose("up1", w, 4, 2, 1, 0, bias);
         column.norm("norm1", g_norm, "ReLU");
-        column.conv_transpose("up2", 1, 4, 2, 1, 0, true);
+        column.conv_transpose("up2", config.channels, 4, 2, 1, 0, true);
         column.activation("tanh");
         column.finish()
     }
 
-    /// z (B, L), condition of B rows -> images (B, 1, 28, 28) in [-1, 1]
+    /// z (B, L), condition of B rows -> images (B, k, 28, 28) in [-1, 1]
     pub fn forward(
         &self,
         z: Tensor<2>,
@@ -223,7 +225,7 @@ impl ConvGenerator {
             x = relu(extra.norm.forward(extra.conv.forward(x), reference_rows)); // (B, 2w, 7, 7)
         }
         let x = relu(self.norm1.forward(self.up1.forward(x), reference_rows)); // (B, w, 14, 14)
-        tanh(self.up2.forward(x)) // (B, 1, 28, 28)
+        tanh(self.up2.forward(x)) // (B, k, 28, 28)
     }
 }
 
@@ -231,7 +233,7 @@ impl ConvGenerator {
 pub struct ConvDiscriminator {
     /// labels (B) -> (B, 1, 28, 28), conditional models only
     pub label_map: Option<LabelMap>,
-    /// (B, 1 or 2, 28, 28) -> (B, w, 14, 14)
+    /// (B, k or k+1, 28, 28) -> (B, w, 14, 14)
     pub conv1: Conv2d,
     /// (B, w, 14, 14) -> (B, 2w, 7, 7)
     pub conv2: Conv2d,
@@ -253,7 +255,7 @@ impl ConvDiscriminator {
             .family()
             .discriminator_reads_labels()
             .then(|| LabelMap::new(config.num_classes, config.label_embedding, s, s, device));
-        let in_ch = 1 + usize::from(label_map.is_some());
+        let in_ch = config.channels + usize::from(label_map.is_some());
         let d_norm = config.discriminator_norm;
         let bias = config.bias_before(d_norm);
         Self {
@@ -279,7 +281,7 @@ impl ConvDiscriminator {
         let s = config.image_size;
         let d_norm = config.discriminator_norm;
         let bias = config.bias_before(d_norm);
-        let mut column = Column::new(vec![1, s, s]);
+        let mut column = Column::new(vec![config.channels, s, s]);
         if config.model.family().discriminator_reads_labels() {
             label_map_summary(&mut column, config, s);
             column.concat("join", "label map", 1);
@@ -296,11 +298,11 @@ impl ConvDiscriminator {
         column.finish()
     }
 
-    /// images (B, 1, 28, 28), labels (B) -> logits (B, outputs): 1, or 1 + C (ACGAN), 2C (2N)
+    /// images (B, k, 28, 28), labels (B) -> logits (B, outputs): 1, or 1 + C (ACGAN), 2C (2N)
     pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
         let mut x = images;
         if let (Some(label_map), Some(labels)) = (&self.label_map, labels) {
-            x = Tensor::cat(vec![x, label_map.forward(labels)], 1); // (B, 2, 28, 28)
+            x = Tensor::cat(vec![x, label_map.forward(labels)], 1); // (B, k+1, 28, 28)
         }
         let x = dropout(&self.dropout, leaky_relu(self.conv1.forward(x), self.slope)); // (B, w, 14, 14)
         let mut x = self.conv2.forward(x); // (B, 2w, 7, 7)

@@ -26,9 +26,10 @@ pub struct DenseGenerator {
     /// (B, L+E) -> (B, h1) -> ... -> (B, hk); widths by depth: [256], [256, 512], [256, 512, 1024]
     pub hidden: Vec<Linear>,
     pub norms: Vec<Norm>,
-    /// (B, hk) -> (B, 28*28)
+    /// (B, hk) -> (B, k*28*28), k channels
     pub output: Linear,
     pub side: usize,
+    pub image_channels: usize,
 }
 
 impl DenseGenerator {
@@ -48,8 +49,9 @@ impl DenseGenerator {
                 .init(device),
             hidden,
             norms,
-            output: linear(input, side * side, device),
+            output: linear(input, config.channels * side * side, device),
             side,
+            image_channels: config.channels,
         }
     }
 
@@ -62,13 +64,13 @@ impl DenseGenerator {
             column.norm(&format!("norms.{i}"), config.generator_norm, "LeakyReLU");
         }
         let side = config.image_size;
-        column.linear("output", side * side, true);
+        column.linear("output", config.channels * side * side, true);
         column.activation("tanh");
-        column.view(vec![1, side, side]);
+        column.view(vec![config.channels, side, side]);
         column.finish()
     }
 
-    /// z (B, L), condition of B rows -> images (B, 1, 28, 28) in [-1, 1]
+    /// z (B, L), condition of B rows -> images (B, k, 28, 28) in [-1, 1]
     pub fn forward(
         &self,
         z: Tensor<2>,
@@ -86,7 +88,7 @@ impl DenseGenerator {
                 GENERATOR_SLOPE,
             ); // (B, h)
         }
-        tanh(self.output.forward(x)).reshape([b, 1, self.side, self.side]) // (B, 1, 28, 28)
+        tanh(self.output.forward(x)).reshape([b, self.image_channels, self.side, self.side]) // (B, k, 28, 28)
     }
 }
 
@@ -94,7 +96,7 @@ impl DenseGenerator {
 pub struct DenseDiscriminator {
     /// labels (B) -> (B, E)
     pub embedding: Embedding,
-    /// (B, 28*28+E) -> (B, hk) -> ... -> (B, h1): the generator's widths reversed
+    /// (B, k*28*28+E) -> (B, hk) -> ... -> (B, h1): the generator's widths reversed
     pub hidden: Vec<Linear>,
     /// norms for every hidden layer but the first (as in DCGAN's discriminator)
     pub norms: Vec<Norm>,
@@ -106,7 +108,8 @@ pub struct DenseDiscriminator {
 
 impl DenseDiscriminator {
     pub fn new(config: &GanConfig, device: &Device) -> Self {
-        let mut input = config.image_size * config.image_size + config.label_embedding;
+        let mut input =
+            config.channels * config.image_size * config.image_size + config.label_embedding;
         let mut hidden = Vec::new();
         let mut norms = Vec::new();
         for (i, &width) in config.depth.dense_widths().iter().rev().enumerate() {
@@ -130,8 +133,9 @@ impl DenseDiscriminator {
     /// The layers [`Self::forward`] runs, for the architecture panel.
     pub fn summary(config: &GanConfig) -> NetworkSummary {
         let s = config.image_size;
-        let mut column = Column::new(vec![1, s, s]);
-        column.reshape("flatten", "flatten", vec![s * s]);
+        let k = config.channels;
+        let mut column = Column::new(vec![k, s, s]);
+        column.reshape("flatten", "flatten", vec![k * s * s]);
         column.label_embedding(config.num_classes, config.label_embedding);
         for (i, &width) in config.depth.dense_widths().iter().rev().enumerate() {
             column.linear(&format!("hidden.{i}"), width, true);
@@ -149,11 +153,11 @@ impl DenseDiscriminator {
         column.finish()
     }
 
-    /// images (B, 1, 28, 28), labels (B) -> logits (B, 1)
+    /// images (B, k, 28, 28), labels (B) -> logits (B, 1)
     pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
-        let flat: Tensor<2> = images.flatten(1, 3); // (B, 784)
+        let flat: Tensor<2> = images.flatten(1, 3); // (B, k*784)
         let mut x = match labels {
-            Some(labels) => Tensor::cat(vec![flat, embed_labels(&self.embedding, labels)], 1), // (B, 784+E)
+            Some(labels) => Tensor::cat(vec![flat, embed_labels(&self.embedding, labels)], 1), // (B, k*784+E)
             None => flat,
         };
         for (i, layer) in self.hidden.iter().enumerate() {

@@ -13,32 +13,30 @@ use crate::explore::pca::PcaModel;
 
 #[derive(Module, Debug)]
 pub struct PcaGenerator {
-    /// Per class, the mean image: (C, s*s) in [-1, 1].
+    /// Per class, the mean image: (C, k*s*s) in [-1, 1], k channels.
     pub means: Param<Tensor<2>>,
-    /// The scaled principal directions of every class side by side: (K, C*s*s), so one matmul
+    /// The scaled principal directions of every class side by side: (K, C*k*s*s), so one matmul
     /// gives every class's image and the label picks one.
     pub basis: Param<Tensor<2>>,
     pub side: usize,
+    pub image_channels: usize,
 }
 
 impl PcaGenerator {
     /// Zeros of the right shapes; a fitted model's values are loaded into them.
     pub fn new(config: &GanConfig, device: &Device) -> Self {
-        let (c, d) = (config.num_classes, config.image_size * config.image_size);
+        let (c, d) = (config.num_classes, pixels(config));
         Self {
             means: Param::from_tensor(Tensor::zeros([c, d], device)),
             basis: Param::from_tensor(Tensor::zeros([config.latent_dim, c * d], device)),
             side: config.image_size,
+            image_channels: config.channels,
         }
     }
 
     /// The generator of a fitted model (its components must equal the config's latent size).
     pub fn from_fit(config: &GanConfig, model: &PcaModel, device: &Device) -> Self {
-        let (c, d, k) = (
-            config.num_classes,
-            config.image_size * config.image_size,
-            config.latent_dim,
-        );
+        let (c, d, k) = (config.num_classes, pixels(config), config.latent_dim);
         let means: Vec<f32> = (0..c)
             .flat_map(|class| model.mean(class).to_vec())
             .collect();
@@ -59,13 +57,14 @@ impl PcaGenerator {
                 device,
             )),
             side: config.image_size,
+            image_channels: config.channels,
         }
     }
 
     /// The layers [`Self::forward`] runs, for the architecture panel.
     pub fn summary(config: &GanConfig) -> NetworkSummary {
         let (c, s, k) = (config.num_classes, config.image_size, config.latent_dim);
-        let d = s * s;
+        let d = pixels(config);
         let mut column = Column::new(vec![k]);
         column.layer(
             "basis",
@@ -81,7 +80,7 @@ impl PcaGenerator {
             c * d,
             0,
         );
-        column.reshape("view", "clamp to [-1, 1]", vec![1, s, s]);
+        column.reshape("view", "clamp to [-1, 1]", vec![config.channels, s, s]);
         column.finish()
     }
 
@@ -100,17 +99,22 @@ impl PcaGenerator {
         }
     }
 
-    /// z (B, K), labels (B) -> images (B, 1, s, s) in [-1, 1]
+    /// z (B, K), labels (B) -> images (B, k, s, s) in [-1, 1]
     pub fn forward(&self, z: Tensor<2>, labels: Option<Tensor<1, Int>>) -> Tensor<4> {
         let [b, _] = z.dims();
         let device = z.device();
         let [c, d] = self.means.val().dims();
         let labels = labels.unwrap_or_else(|| Tensor::zeros([b], &device));
-        let every_class = z.matmul(self.basis.val()).reshape([b, c, d]); // (B, C, s*s)
+        let every_class = z.matmul(self.basis.val()).reshape([b, c, d]); // (B, C, k*s*s)
         let pick = labels.clone().reshape([b, 1, 1]).expand([b, 1, d]);
-        let offsets: Tensor<2> = every_class.gather(1, pick).reshape([b, d]); // (B, s*s)
+        let offsets: Tensor<2> = every_class.gather(1, pick).reshape([b, d]); // (B, k*s*s)
         (self.means.val().select(0, labels) + offsets)
             .clamp(-1.0, 1.0)
-            .reshape([b, 1, self.side, self.side])
+            .reshape([b, self.image_channels, self.side, self.side])
     }
+}
+
+/// Values per image: k*s*s.
+fn pixels(config: &GanConfig) -> usize {
+    config.channels * config.image_size * config.image_size
 }

@@ -10,6 +10,13 @@ pub struct TrainConfig {
     pub gan: GanConfig,
     #[config(default = "DatasetKind::Mnist")]
     pub dataset: DatasetKind,
+    /// Where a picture folder's images came from (the folder or tarball), so that a resume
+    /// reads the same set; None for the named data sets, found under the data folder.
+    #[config(default = "None")]
+    pub data_path: Option<std::path::PathBuf>,
+    /// The classes' names in label order, from the data (empty: the labels are digits).
+    #[config(default = "Vec::new()")]
+    pub class_names: Vec<String>,
     #[config(default = 64)]
     pub batch_size: usize,
     #[config(default = 1)]
@@ -30,6 +37,10 @@ pub struct TrainConfig {
     /// The discriminator's target for real images: 1.0, or e.g. 0.9 for one-sided label smoothing.
     #[config(default = 1.0)]
     pub real_target: f32,
+    /// Soft labels: when set, each real image's target is drawn uniformly from
+    /// [`real_target`, this] every step (the CIFAR-10 slides used [0.7, 1.2]).
+    #[config(default = "None")]
+    pub real_target_max: Option<f32>,
     /// Discriminator updates per step (G:D ratio together with `g_updates`).
     #[config(default = 1)]
     pub d_updates: usize,
@@ -60,6 +71,18 @@ pub struct TrainConfig {
 }
 
 impl TrainConfig {
+    /// Takes the image shape, the classes and (for a picture folder) the source from the data
+    /// the run trains on, so every family builds networks for it.
+    pub fn fit_to(&mut self, dataset: &crate::data::Dataset) {
+        self.dataset = dataset.kind;
+        self.gan.image_size = dataset.train.rows;
+        self.gan.channels = dataset.train.channels;
+        self.gan.num_classes = dataset.class_names.len().max(1);
+        self.class_names = dataset.class_names.clone();
+        self.data_path =
+            (dataset.kind == crate::data::DatasetKind::Folder).then(|| dataset.dir.clone());
+    }
+
     /// Reads a run's `config.json`, also one written before later options existed: a missing
     /// option takes the value that reproduces the old behaviour (no weight average, no
     /// matching-aware D, a bias before each norm), else its default.
@@ -122,6 +145,14 @@ impl TrainConfig {
                 self.real_target
             );
         }
+        if let Some(high) = self.real_target_max
+            && !(high.is_finite() && self.real_target <= high && high <= 1.5)
+        {
+            bail!(
+                "--real-target-max must be in [--real-target, 1.5] ({}..=1.5), got {high}",
+                self.real_target
+            );
+        }
         if let Some(decay) = self.ema_decay
             && !(0.0..1.0).contains(&decay)
         {
@@ -142,7 +173,7 @@ impl TrainConfig {
 }
 
 /// Writes every field of `top` over `base`, recursing into objects.
-fn overlay(base: &mut serde_json::Value, top: serde_json::Value) {
+pub(crate) fn overlay(base: &mut serde_json::Value, top: serde_json::Value) {
     match (base, top) {
         (serde_json::Value::Object(base), serde_json::Value::Object(top)) => {
             for (key, value) in top {

@@ -43,15 +43,7 @@ pub fn fit_closed_form(
         None => data,
     };
     let gan = &config.gan;
-    if data.rows != gan.image_size || data.cols != gan.image_size {
-        bail!(
-            "the data's images are {}x{}, the model's {}x{}",
-            data.rows,
-            data.cols,
-            gan.image_size,
-            gan.image_size
-        );
-    }
+    crate::train::trainer::check_data_shape(&data, gan)?;
     let started = Instant::now();
     let generator = gan
         .model

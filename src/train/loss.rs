@@ -11,6 +11,12 @@ pub fn bce_with_logits(logits: Tensor<2>, target: f32) -> Tensor<1> {
     (logits.mul_scalar(1.0 - target) - log_s).mean()
 }
 
+/// As [`bce_with_logits`] with a target per row: logits and targets both (B, 1).
+pub fn bce_with_logit_targets(logits: Tensor<2>, targets: Tensor<2>) -> Tensor<1> {
+    let log_s = log_sigmoid(logits.clone());
+    (logits * (targets.neg() + 1.0) - log_s).mean()
+}
+
 /// Cross-entropy of class logits (B, C) against labels (B): mean(-log softmax(x)[y]). It takes
 /// logits, not probabilities: a softmax before it would squash the gradient (a bug of several
 /// public ACGAN implementations).

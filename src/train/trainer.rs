@@ -9,6 +9,7 @@ use anyhow::{Context, Result, anyhow, bail};
 use burn::module::Module;
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use rand::Rng;
 use rand::seq::SliceRandom;
 
 use super::checkpoint::{self, TrainState};
@@ -31,6 +32,8 @@ const STREAM_SHUFFLE: u64 = 2;
 const STREAM_AUGMENT: u64 = 3;
 /// Dropout masks, reseeded at every step.
 const STREAM_DROPOUT: u64 = 4;
+/// Soft real labels, a stream of their own so runs without them draw the same noise as before.
+const STREAM_SOFT_LABELS: u64 = 5;
 /// Seed offset of the fixed sample-grid noise, so it differs from the training noise.
 const FIXED_NOISE_SEED: u64 = 0xF1ED;
 
@@ -250,6 +253,7 @@ impl Trainer {
             Some(n) => data.truncate(n),
             None => data,
         };
+        check_data_shape(&data, &config.gan)?;
         if data.len() < config.batch_size {
             bail!(
                 "only {} training images, fewer than one batch of {}",
@@ -409,6 +413,17 @@ impl Trainer {
                     fake_latents: latents_d,
                     wrong,
                     real_target: cfg.real_target,
+                    real_targets: cfg.real_target_max.map(|high| {
+                        let mut rng = step_rng(
+                            cfg.seed,
+                            (self.step * cfg.d_updates + k) as u64,
+                            STREAM_SOFT_LABELS,
+                        );
+                        let targets: Vec<f32> = (0..bs)
+                            .map(|_| rng.random_range(cfg.real_target..=high))
+                            .collect();
+                        Tensor::from_data(TensorData::new(targets, [bs, 1]), &device)
+                    }),
                 },
             );
             let loss = judged.loss.clone();
@@ -634,6 +649,23 @@ pub fn write_sample_grid(
     let latest = run.samples().join("latest.png");
     std::fs::copy(&path, &latest).with_context(|| format!("cannot write {}", latest.display()))?;
     Ok((path, pixels))
+}
+
+/// Refuses data whose images are not the shape the model makes: side and colour channels.
+pub fn check_data_shape(data: &crate::data::Split, gan: &crate::model::GanConfig) -> Result<()> {
+    let colour = |c: usize| if c == 3 { "colour" } else { "grey" };
+    if data.rows != gan.image_size || data.cols != gan.image_size || data.channels != gan.channels {
+        bail!(
+            "the data's images are {}x{} {}, the model's {}x{} {}",
+            data.rows,
+            data.cols,
+            colour(data.channels),
+            gan.image_size,
+            gan.image_size,
+            colour(gan.channels)
+        );
+    }
+    Ok(())
 }
 
 /// Families fitted in closed form have no training loop: `train` fits them instead.

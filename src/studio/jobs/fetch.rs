@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 
 use super::{Outcome, Waker};
-use crate::data::fetch::{FetchProgress, fetch_mnist_reporting};
+use crate::data::fetch::{FetchProgress, RemoteFile, fetch_files_reporting};
 
 /// Where a download is, shared between the worker and the UI.
 #[derive(Default)]
@@ -52,15 +52,20 @@ pub struct FetchJob {
 }
 
 impl FetchJob {
-    /// Downloads MNIST's four files into `dest` from the first mirror that has each.
-    pub fn spawn(dest: PathBuf, mirrors: Vec<String>, waker: Waker) -> Self {
+    /// Downloads `files` into `dest` from the first mirror that has each.
+    pub fn spawn(
+        dest: PathBuf,
+        files: Vec<RemoteFile>,
+        mirrors: Vec<String>,
+        waker: Waker,
+    ) -> Self {
         let status = Arc::new(FetchStatus::default());
         let reporter = Reporter {
             status: status.clone(),
             waker: waker.clone(),
         };
         let done = super::spawn_once("data-fetch", waker, move || {
-            fetch_mnist_reporting(&dest, &mirrors, &reporter)
+            fetch_files_reporting(&dest, &mirrors, &files, &reporter)
         });
         Self { status, done }
     }
@@ -71,14 +76,14 @@ impl FetchJob {
 }
 
 /// Download mirrors: `$GAN_STUDIO_MIRRORS` (comma-separated base URLs, e.g. a mirror inside a
-/// firewall), else the public ones the CLI uses.
-pub fn mirrors_from_env() -> Vec<String> {
+/// firewall), else `defaults`, the data set's public ones the CLI uses.
+pub fn mirrors_from_env(defaults: &[String]) -> Vec<String> {
     match std::env::var("GAN_STUDIO_MIRRORS") {
         Ok(list) if !list.trim().is_empty() => list
             .split(',')
             .map(|m| m.trim().to_owned())
             .filter(|m| !m.is_empty())
             .collect(),
-        _ => crate::data::fetch::default_mirrors(),
+        _ => defaults.to_vec(),
     }
 }

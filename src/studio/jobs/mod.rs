@@ -12,7 +12,7 @@ pub mod training;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::data::dataset::{TEST_IMAGES, TRAIN_IMAGES, find_file, resolve_data_dir};
+use crate::data::dataset::resolve_data_dir;
 use crate::data::{Dataset, DatasetKind};
 
 /// Asks the UI for a repaint (egui's `Context::request_repaint`), without this module
@@ -43,11 +43,12 @@ pub fn spawn_once<T: Send + 'static>(
     rx
 }
 
-/// Finds and loads `kind` under the data folder `root`; when the files are not there, the error
-/// speaks to someone in the window (where to set the folder), not to a terminal user.
+/// Finds and loads `kind` under the data folder `root` (for a picture folder, `root` is the
+/// folder or tarball itself); when the files are not there, the error speaks to someone in the
+/// window (where to set the folder), not to a terminal user.
 pub fn open_dataset(root: &Path, kind: DatasetKind) -> anyhow::Result<Dataset> {
     let dir = resolve_data_dir(Some(root), kind);
-    if find_file(&dir, TRAIN_IMAGES).is_none() && find_file(&dir, TEST_IMAGES).is_none() {
+    if !kind.present_in(&dir) {
         let package = match kind.system_folder() {
             Some(system) => format!(
                 " On Debian and Ubuntu, the package dataset-{} installs it in {}.",

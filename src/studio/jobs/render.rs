@@ -106,7 +106,7 @@ fn serve(
             let answer = match generated {
                 Ok(pixels) => Answer::Rendered(Rendered {
                     view: request.view,
-                    count: pixels.len() / (side * side),
+                    count: pixels.len() / generator.pixels_per_image(),
                     pixels,
                     side,
                     millis: started.elapsed().as_secs_f64() * 1e3,

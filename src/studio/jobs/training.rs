@@ -92,7 +92,7 @@ impl TrainingJob {
 }
 
 fn train(
-    request: Request,
+    mut request: Request,
     commands: &Receiver<Command>,
     tx: &Sender<Message>,
     waker: &Waker,
@@ -104,14 +104,21 @@ fn train(
     let mut trainer = if request.resume {
         let run = RunDir::open(&request.runs_dir, &request.run)?;
         let saved = TrainConfig::load_run(&run.config())?;
-        let data = super::open_dataset(&request.data_dir, saved.dataset)?.train;
+        let root = saved.data_path.clone().unwrap_or(request.data_dir.clone());
+        let data = super::open_dataset(&root, saved.dataset)?.train;
         let trainer = Trainer::resume(run, data, &request.device, None)?;
         // Resuming cut the log back to the checkpoint's step; that is the run's past.
         send(Message::History(read_log(&trainer.run.metrics())?));
         trainer
     } else {
+        let root = (request.config.dataset == crate::data::DatasetKind::Folder)
+            .then(|| request.config.data_path.clone())
+            .flatten()
+            .unwrap_or(request.data_dir.clone());
+        let dataset = super::open_dataset(&root, request.config.dataset)?;
+        request.config.fit_to(&dataset);
         request.config.validate()?;
-        let data = super::open_dataset(&request.data_dir, request.config.dataset)?.train;
+        let data = dataset.train;
         let run = RunDir::new(&request.runs_dir, &request.run)?;
         if !request.config.gan.model.family().adversarial() {
             return fit(&request, &run, data, &send);

@@ -439,12 +439,15 @@ impl ExplorerTab {
             } else {
                 ui.strong("Label");
             }
+            let names: Vec<String> = (0..classes as u8)
+                .map(|class| match &self.runtime.generator {
+                    Some(g) if labels_are_classes => g.class_name(class),
+                    _ => class.to_string(),
+                })
+                .collect();
             ui.horizontal_wrapped(|ui| {
-                for class in 0..classes as u8 {
-                    if ui
-                        .selectable_value(&mut self.label, class, format!("{class}"))
-                        .changed()
-                    {
+                for (class, name) in (0..classes as u8).zip(names) {
+                    if ui.selectable_value(&mut self.label, class, name).changed() {
                         self.mark(View::Digit);
                         self.mark(View::Strip);
                         self.mark(View::Frame);
@@ -565,11 +568,19 @@ impl ExplorerTab {
                         .generator
                         .as_ref()
                         .is_none_or(LoadedGenerator::labels_are_classes);
-                    ui.strong(if conditional {
-                        let what = if labels_are_classes { "label" } else { "code" };
-                        format!("Digit ({what} {})", self.label)
+                    let generator = self.runtime.generator.as_ref();
+                    // Digits are digits; anything else (clothes, photos) is a picture.
+                    let noun = if generator.is_none_or(LoadedGenerator::draws_digits) {
+                        "Digit"
                     } else {
-                        "Digit".to_owned()
+                        "Picture"
+                    };
+                    ui.strong(match generator {
+                        Some(g) if conditional && labels_are_classes => {
+                            format!("{noun} ({})", g.class_name(self.label))
+                        }
+                        _ if conditional => format!("{noun} (code {})", self.label),
+                        _ => noun.to_owned(),
                     });
                     self.runtime
                         .export_digit

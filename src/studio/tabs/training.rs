@@ -82,6 +82,20 @@ pub struct TrainingTab {
     /// A safetensors export in flight.
     #[serde(skip)]
     pub exporting: Option<Receiver<Outcome<Vec<std::path::PathBuf>>>>,
+    /// A file dialog choosing the picture folder, open on its own thread.
+    #[serde(skip)]
+    picking: Option<Receiver<Option<std::path::PathBuf>>>,
+}
+
+/// What a data set's download weighs, for the button's tooltip.
+fn download_size(kind: crate::data::DatasetKind) -> &'static str {
+    use crate::data::DatasetKind;
+    match kind {
+        DatasetKind::Mnist => "About 11 MB",
+        DatasetKind::Fashion => "About 30 MB",
+        DatasetKind::Cifar10 => "About 170 MB",
+        DatasetKind::Folder => "Nothing",
+    }
 }
 
 /// "A run of this name exists": it can be continued, or the new one can take a free name.
@@ -686,11 +700,75 @@ impl TrainingTab {
 }
 
 impl TrainingTab {
+    /// The picture folder a run trains on: a path field, folder and tarball pickers, and what
+    /// is wrong with the path when it does not hold pictures.
+    fn picture_folder_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(rx) = &self.picking
+            && let Ok(choice) = rx.try_recv()
+        {
+            if let Some(path) = choice {
+                self.form.config.data_path = Some(path);
+            }
+            self.picking = None;
+        }
+        egui::Frame::group(ui.style()).show(ui, |ui| {
+            ui.label("Your pictures: train/<class>/*.png|jpg (and test/<class>/), or a .tar / .tar.gz of them");
+            let mut text = self
+                .form
+                .config
+                .data_path
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_default();
+            ui.horizontal(|ui| {
+                if ui
+                    .add(
+                        egui::TextEdit::singleline(&mut text)
+                            .hint_text("folder or tarball")
+                            .desired_width(260.0),
+                    )
+                    .changed()
+                {
+                    self.form.config.data_path =
+                        (!text.trim().is_empty()).then(|| std::path::PathBuf::from(text.trim()));
+                }
+                let idle = self.picking.is_none();
+                if ui.add_enabled(idle, egui::Button::new("Folder…")).clicked() {
+                    self.picking = pick_path(ui.ctx(), false);
+                }
+                if ui.add_enabled(idle, egui::Button::new("Tarball…")).clicked() {
+                    self.picking = pick_path(ui.ctx(), true);
+                }
+            });
+            match &self.form.config.data_path {
+                None => {
+                    ui.weak("Choose where your pictures are.");
+                }
+                Some(path) if !crate::data::DatasetKind::Folder.present_in(path) => {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!(
+                            "{} is not a tarball or a folder with train/ in it",
+                            path.display()
+                        ),
+                    );
+                }
+                Some(_) => {
+                    ui.weak("Pictures are scaled by their shorter side and centre-cropped to 32x32 (64x64 when they are larger).");
+                }
+            }
+        });
+    }
+
     /// When the chosen data set is not in the data folder: say so in the window and offer the
     /// ways to get it (download with checksums and a Cancel, another folder, the system package).
     fn missing_data_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
-        use crate::data::dataset::{TEST_IMAGES, TRAIN_IMAGES, find_file, resolve_data_dir};
+        use crate::data::DatasetKind;
+        use crate::data::dataset::resolve_data_dir;
         let kind = self.form.config.dataset;
+        if kind == DatasetKind::Folder {
+            return self.picture_folder_ui(ui);
+        }
         let target = shared.data_dir.join(kind.folder());
         if let Some(job) = &self.fetching
             && let Ok(outcome) = job.done.try_recv()
@@ -709,9 +787,7 @@ impl TrainingTab {
             self.fetching = None;
         }
         let dir = resolve_data_dir(Some(shared.data_dir), kind);
-        let present =
-            find_file(&dir, TRAIN_IMAGES).is_some() && find_file(&dir, TEST_IMAGES).is_some();
-        if present && self.fetching.is_none() {
+        if kind.present_in(&dir) && self.fetching.is_none() {
             return;
         }
         egui::Frame::group(ui.style()).show(ui, |ui| {
@@ -723,8 +799,9 @@ impl TrainingTab {
                 ))
                 .wrap(),
             );
-            match (kind, &self.fetching) {
-                (crate::data::DatasetKind::Mnist, Some(job)) => {
+            let remote = crate::data::fetch::remote_set(kind);
+            match (&self.fetching, remote) {
+                (Some(job), _) => {
                     use std::sync::atomic::Ordering;
                     let bytes = job.status.bytes.load(Ordering::Relaxed);
                     let len = job.status.len.load(Ordering::Relaxed);
@@ -754,16 +831,17 @@ impl TrainingTab {
                         job.cancel();
                     }
                 }
-                (crate::data::DatasetKind::Mnist, None) => {
+                (None, Some((files, defaults))) => {
                     let mirrors = self
                         .mirrors
                         .clone()
-                        .unwrap_or_else(crate::studio::jobs::fetch::mirrors_from_env);
+                        .unwrap_or_else(|| crate::studio::jobs::fetch::mirrors_from_env(&defaults));
                     if ui
-                        .button("Download MNIST")
+                        .button(format!("Download {}", kind.title()))
                         .on_hover_text(format!(
-                            "About 11 MB into {}, from {}; every file is checked by SHA-256 \
-                             before it is kept",
+                            "{} into {}, from {}; every file is checked against its published \
+                             checksum before it is kept",
+                            download_size(kind),
                             target.display(),
                             mirrors.first().map_or("no mirror", String::as_str)
                         ))
@@ -772,24 +850,24 @@ impl TrainingTab {
                         self.fetch_error = None;
                         self.fetching = Some(crate::studio::jobs::fetch::FetchJob::spawn(
                             target.clone(),
+                            files,
                             mirrors,
                             shared.waker.clone(),
                         ));
                     }
                 }
-                (kind, _) => {
-                    if let Some(system) = kind.system_folder() {
-                        ui.add(
-                            egui::Label::new(format!(
-                                "On Debian and Ubuntu, `apt install dataset-{}` installs it in \
-                                 {}, where the studio looks by itself.",
-                                kind.folder(),
-                                system.display()
-                            ))
-                            .wrap(),
-                        );
-                    }
-                }
+                (None, None) => {}
+            }
+            if let Some(system) = kind.system_folder() {
+                ui.add(
+                    egui::Label::new(format!(
+                        "On Debian and Ubuntu, `apt install dataset-{}` installs it in {}, \
+                         where the studio looks by itself.",
+                        kind.folder(),
+                        system.display()
+                    ))
+                    .wrap(),
+                );
             }
             ui.weak("Or choose the folder that holds it under Settings > Data folder.");
             if let Some(error) = &self.fetch_error {
@@ -803,6 +881,29 @@ impl TrainingTab {
             }
         });
     }
+}
+
+/// Opens a folder (or, with `tarball`, a .tar/.tar.gz) picker on its own thread, so the window
+/// keeps drawing while it is open; the receiver gets the choice.
+fn pick_path(ctx: &egui::Context, tarball: bool) -> Option<Receiver<Option<std::path::PathBuf>>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let ctx = ctx.clone();
+    std::thread::Builder::new()
+        .name("picture-folder-dialog".into())
+        .spawn(move || {
+            let dialog = rfd::FileDialog::new();
+            let choice = if tarball {
+                dialog
+                    .add_filter("tar archive", &["tar", "gz", "tgz"])
+                    .pick_file()
+            } else {
+                dialog.pick_folder()
+            };
+            let _ = tx.send(choice);
+            ctx.request_repaint();
+        })
+        .ok()
+        .map(|_| rx)
 }
 
 /// One plot of the training tab: its title, axes and named curves of (step, value).
@@ -1059,6 +1160,8 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
                     &[
                         (DatasetKind::Mnist, "MNIST"),
                         (DatasetKind::Fashion, "Fashion-MNIST"),
+                        (DatasetKind::Cifar10, "CIFAR-10"),
+                        (DatasetKind::Folder, "Your pictures"),
                     ],
                 )
             });

@@ -53,8 +53,10 @@ impl DigitGrid {
                 &self.layout(),
             ) {
                 Ok(image) => {
-                    let (w, h) = image.dimensions();
-                    let color = ColorImage::from_gray([w as usize, h as usize], image.as_raw());
+                    let rgba = image.to_rgba8();
+                    let (w, h) = rgba.dimensions();
+                    let color =
+                        ColorImage::from_rgba_unmultiplied([w as usize, h as usize], rgba.as_raw());
                     match &mut self.texture {
                         Some(texture) => texture.set(color, TextureOptions::NEAREST),
                         None => {
