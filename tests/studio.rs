@@ -1139,3 +1139,73 @@ fn the_studio_killed_while_training_continues_its_run() {
     );
     assert!(logged.len() > saved + 3);
 }
+
+#[test]
+fn cifar10_trains_in_colour_from_the_window_and_the_explorer_names_its_classes() {
+    let runs = tempfile::tempdir().unwrap();
+    // The data folder holds the repository's CIFAR-10 slice (and MNIST's, unused here).
+    let mut harness = studio_with(runs.path(), &common::fixtures_root(), |state| {
+        state.tab = Tab::Training;
+        let form = &mut state.training.form;
+        form.config.dataset = gan_studio::data::DatasetKind::Cifar10;
+        form.max_steps = 3;
+        form.config.batch_size = 8;
+        form.config.sample_every = 3;
+    });
+    harness.run();
+    // The data is there: no download is offered.
+    assert!(harness.query_by_label("Download CIFAR-10").is_none());
+    harness.get_by_label("Start training").click();
+    harness.step();
+    wait_for(&mut harness, 120, "the run to finish", |app| {
+        let live = &app.state.training.live;
+        !live.is_running() && live.samples_step == 3
+    });
+    let run = runs.path().join("studio-run");
+    let saved = gan_studio::train::TrainConfig::load_run(&run.join("config.json")).unwrap();
+    assert_eq!((saved.gan.channels, saved.gan.image_size), (3, 32));
+    // The live grid is the colour one: 3 planes of 32x32 per sample.
+    let samples = &harness.state().state.training.live.samples;
+    assert_eq!(samples.pixels.len(), samples.count * 3 * 32 * 32);
+
+    harness.state_mut().state.explorer.source =
+        gan_studio::explore::GeneratorSource::run(runs.path(), "studio-run");
+    harness.get_by_label("Latent explorer").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the run's first picture", |app| {
+        app.state.explorer.runtime.digit.pixels.len() == 3 * 32 * 32
+    });
+    harness.run();
+    assert!(harness.query_by_label("airplane").is_some());
+    harness.get_by_label("truck").click();
+    harness.run();
+    assert_eq!(harness.state().state.explorer.label, 9);
+    assert!(harness.query_by_label_contains("Picture (truck)").is_some());
+}
+
+#[test]
+fn a_missing_cifar10_is_offered_for_download_and_your_pictures_ask_for_a_path() {
+    let runs = tempfile::tempdir().unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let mut harness = studio_with(runs.path(), empty.path(), |state| {
+        state.tab = Tab::Training;
+        state.training.form.config.dataset = gan_studio::data::DatasetKind::Cifar10;
+    });
+    harness.run();
+    assert!(harness.query_by_label("Download CIFAR-10").is_some());
+    harness.state_mut().state.training.form.config.dataset = gan_studio::data::DatasetKind::Folder;
+    harness.run();
+    assert!(harness.query_by_label("Folder…").is_some());
+    assert!(
+        harness
+            .query_by_label("Choose where your pictures are.")
+            .is_some()
+    );
+    harness.state_mut().state.training.form.config.data_path = Some(empty.path().to_owned());
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("is not a tarball or a folder with train/")
+            .is_some()
+    );
+}

@@ -319,6 +319,56 @@ pub fn targets() -> Vec<Target> {
             },
         },
         Target {
+            name: "cifar-batch",
+            reads: "a batch file of CIFAR-10's binary release (data_batch_N.bin, test_batch.bin)",
+            dictionary: &[],
+            also_gzip: false,
+            run: |_, bytes| {
+                gan_studio::data::cifar::parse_batch("fuzz", bytes)?;
+                Ok(())
+            },
+        },
+        Target {
+            name: "picture-tarball",
+            reads: "a .tar / .tar.gz of picture class folders (--dataset folder, CIFAR-10's JPEG \
+                    copy, cifar-10-binary.tar.gz)",
+            dictionary: &[
+                "ustar",
+                "train/",
+                "test/",
+                "cat/",
+                "././@LongLink",
+                "00000000644",
+            ],
+            also_gzip: true,
+            run: |ws, bytes| {
+                let dir = ws.scratch("picture-tarball")?;
+                let path = dir.join("pictures.tar.gz");
+                std::fs::write(&path, bytes)?;
+                let pictures = gan_studio::data::images::read_pictures(&path, None, &|_, _| {});
+                // The same bytes as CIFAR-10's binary release.
+                let binary = gan_studio::data::cifar::read_binary(&path);
+                pictures.map(drop).or(binary.map(drop))
+            },
+        },
+        Target {
+            name: "picture-file",
+            reads: "one PNG or JPEG in a class folder of pictures (--dataset folder)",
+            dictionary: &["IHDR", "IDAT", "IEND", "JFIF", "Exif"],
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("picture-file")?;
+                let class = dir.join("train/cat");
+                std::fs::create_dir_all(&class)?;
+                std::fs::write(class.join("0.jpg"), bytes)?;
+                std::fs::write(class.join("1.png"), bytes)?;
+                // A corrupt picture is skipped with a warning; with none left, the set is an
+                // error. Either is a verdict; a panic or a runaway allocation is not.
+                gan_studio::data::images::read_pictures(&dir, None, &|_, _| {})?;
+                Ok(())
+            },
+        },
+        Target {
             name: "generated-png",
             reads: "a PNG in a folder of generated images (augment --synthetic)",
             dictionary: &["IHDR", "IDAT", "IEND", "PLTE", "tRNS"],
@@ -480,6 +530,53 @@ pub fn seeds(target: &str, ws: &Workspace, fixtures: &Path) -> Result<Vec<(Strin
             "gan-studio augment --run bundled-cdcgan".into(),
             include_bytes!("seeds/augment.json").to_vec(),
         )),
+        "cifar-batch" => {
+            // Records of the fixture's CIFAR-10 slice, in the binary release's format.
+            let data =
+                gan_studio::data::Dataset::open(fixtures, gan_studio::data::DatasetKind::Cifar10)?;
+            let few = data.test.select(&[0, 100, 200]);
+            seeds.push((
+                "three CIFAR-10 test records".into(),
+                gan_studio::data::cifar::batch_bytes(&few),
+            ));
+        }
+        "picture-tarball" => {
+            // A small tar of the fixture's layout (raw: the fuzzer also writes it gzipped).
+            let mut builder = tar::Builder::new(Vec::new());
+            let tarball = fixtures.join("cifar10/cifar10-jpeg.tar.gz");
+            let files = gan_studio::data::images::tar_files(&tarball)?;
+            for (name, bytes) in files
+                .iter()
+                .filter(|(n, _)| n.starts_with("train/") && n.ends_with("/0000.jpg"))
+                .take(4)
+            {
+                let mut header = tar::Header::new_gnu();
+                header.set_size(bytes.len() as u64);
+                header.set_mode(0o644);
+                header.set_cksum();
+                builder.append_data(&mut header, name, bytes.as_slice())?;
+            }
+            seeds.push((
+                "four fixture JPEGs in class folders".into(),
+                builder.into_inner()?,
+            ));
+        }
+        "picture-file" => {
+            let tarball = fixtures.join("cifar10/cifar10-jpeg.tar.gz");
+            let files = gan_studio::data::images::tar_files(&tarball)?;
+            for (name, bytes) in files
+                .into_iter()
+                .filter(|(n, _)| n.starts_with("train/") && n.ends_with("/0000.jpg"))
+                .take(2)
+            {
+                seeds.push((name, bytes));
+            }
+            let dir = ws.scratch("picture-png-seed")?;
+            let png = dir.join("seed.png");
+            image::RgbImage::from_fn(20, 12, |x, y| image::Rgb([x as u8 * 9, y as u8 * 20, 7]))
+                .save(&png)?;
+            seeds.push(read(png)?);
+        }
         "generated-png" => {
             let data = gan_studio::data::Dataset::load(
                 &fixtures.join("mnist"),

@@ -386,7 +386,7 @@ impl Dataset {
         } else {
             dir.to_path_buf()
         };
-        if !source.exists() {
+        if !source.is_file() && !super::images::looks_like_pictures(&source) {
             bail!(
                 "{}: no CIFAR-10 here: expected {} or {}/ (the binary release), or {} \
                  (class folders of JPEGs); run `gan-studio data fetch --dataset cifar10`",

@@ -104,9 +104,18 @@ pub struct EmbeddingInputs {
     /// Penultimate-layer features, `feature_dim` per point.
     pub features: Vec<f32>,
     pub feature_dim: usize,
-    /// The images in [-1, 1], `side²` per point (for showing a hovered point).
+    /// The images in [-1, 1], `channels x side²` per point (for showing a hovered point).
     pub pixels: Vec<f32>,
     pub side: usize,
+    pub channels: usize,
+}
+
+impl EmbeddingInputs {
+    /// The pixels of point `i`.
+    pub fn image(&self, i: usize) -> &[f32] {
+        let per = self.channels * self.side * self.side;
+        &self.pixels[i * per..(i + 1) * per]
+    }
 }
 
 impl EmbeddingInputs {
@@ -169,6 +178,7 @@ impl EmbeddingInputs {
             feature_dim: real.feature_dim,
             pixels,
             side: test.rows,
+            channels: test.channels,
         })
     }
 

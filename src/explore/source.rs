@@ -43,26 +43,31 @@ pub struct LoadedGenerator {
     pub device: Device,
     /// The classes' names in label order (empty: digits).
     pub class_names: Vec<String>,
+    /// The data set it learned from (the bundled model: MNIST), and a picture folder's path.
+    pub dataset: crate::data::DatasetKind,
+    pub data_path: Option<PathBuf>,
 }
 
 impl LoadedGenerator {
     pub fn load(source: &GeneratorSource, device: &Device) -> Result<Self> {
-        let (config, generator, class_names) = match source {
+        let (generator, train) = match source {
             GeneratorSource::Bundled => {
                 let (config, generator) = bundle::generator(device)?;
-                (config, generator, Vec::new())
+                (generator, crate::train::TrainConfig::new(config))
             }
             GeneratorSource::Run { runs_dir, name } => {
                 let run = crate::train::open_trained_run(runs_dir, name, device)?;
-                (run.config.gan, run.generator, run.config.class_names)
+                (run.generator, run.config)
             }
         };
         Ok(Self {
             source: source.clone(),
-            config,
+            config: train.gan,
             generator,
             device: device.clone(),
-            class_names,
+            class_names: train.class_names,
+            dataset: train.dataset,
+            data_path: train.data_path,
         })
     }
 
@@ -72,6 +77,13 @@ impl LoadedGenerator {
             .get(usize::from(label))
             .cloned()
             .unwrap_or_else(|| label.to_string())
+    }
+
+    /// The data folder to find its data set in: a picture folder's own path, else `data_dir`.
+    pub fn data_root(&self, data_dir: &Path) -> PathBuf {
+        self.data_path
+            .clone()
+            .unwrap_or_else(|| data_dir.to_path_buf())
     }
 
     /// Whether the classes are the digits 0-9 (MNIST, and runs from before class names).

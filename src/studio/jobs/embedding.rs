@@ -6,7 +6,6 @@ use std::sync::mpsc::Receiver;
 use burn::prelude::Device;
 
 use super::{Outcome, Waker};
-use crate::data::DatasetKind;
 use crate::eval::embedding::{EmbeddingInputs, Method};
 use crate::explore::LoadedGenerator;
 
@@ -35,7 +34,9 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
             request.classifier.as_deref(),
             &request.device,
         )?;
-        let test = super::open_dataset(&request.data_dir, DatasetKind::Mnist)?.test;
+        let generator = &request.generator;
+        let test =
+            super::open_dataset(&generator.data_root(&request.data_dir), generator.dataset)?.test;
         let inputs = EmbeddingInputs::gather(
             &request.generator.generator,
             &request.generator.config,

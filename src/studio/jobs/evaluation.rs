@@ -60,7 +60,8 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             crate::explore::bundle::unpack_run(&request.runs_dir, &request.run)?;
         }
         let run = crate::train::RunDir::open(&request.runs_dir, &request.run)?;
-        let kind = crate::train::TrainConfig::load_run(&run.config())?.dataset;
+        let saved = crate::train::TrainConfig::load_run(&run.config())?;
+        let kind = saved.dataset;
         if request.classifier.is_none() && kind != DatasetKind::Mnist {
             anyhow::bail!(
                 "the bundled classifier reads MNIST digits, and {} was trained on {}: choose a \
@@ -71,7 +72,8 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             );
         }
         progress(STAGES[1]);
-        let dataset = super::open_dataset(&request.data_dir, kind)?;
+        let root = saved.data_path.clone().unwrap_or(request.data_dir.clone());
+        let dataset = super::open_dataset(&root, kind)?;
         progress(STAGES[2]);
         let reference = Reference::new(&dataset, &judge, &request.device)?;
         // The real-data reference row, once per runs folder and reference split, for the table

@@ -8,7 +8,6 @@ use std::sync::mpsc::{Receiver, channel};
 use burn::prelude::Device;
 
 use super::{Outcome, Waker};
-use crate::data::DatasetKind;
 use crate::eval::augment::{
     AugmentEvent, AugmentPlan, AugmentResult, Pretrained, Strategy, SyntheticImages, run_plan,
 };
@@ -66,7 +65,12 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             request.classifier.as_deref(),
             &request.device,
         )?;
-        let dataset = super::open_dataset(&request.data_dir, DatasetKind::Mnist)?;
+        let root = trained
+            .config
+            .data_path
+            .clone()
+            .unwrap_or(request.data_dir.clone());
+        let dataset = super::open_dataset(&root, trained.config.dataset)?;
         let mut done = 0;
         let mut last = String::from("real images only");
         let mut last_sent = std::time::Instant::now();

@@ -207,13 +207,8 @@ impl EmbeddingTab {
         if hovered != self.hovered {
             self.hovered = hovered;
             if let Some(i) = hovered {
-                let per = inputs.side * inputs.side;
-                self.hovered_digit.set(
-                    inputs.pixels[i * per..(i + 1) * per].to_vec(),
-                    1,
-                    inputs.side,
-                    1,
-                );
+                self.hovered_digit
+                    .set(inputs.image(i).to_vec(), 1, inputs.side, 1);
             }
         }
         if let Some(i) = self.hovered {
