@@ -119,7 +119,7 @@ class ConvGenerator(nn.Module):
         c1 = 2 * w if gan["depth"] == "deep" else c0
         self.up1 = nn.ConvTranspose2d(c1, w, 4, 2, 1, bias=bias)     # -> (w, 2s, 2s)
         self.norm1 = Norm(norm, w, 2)
-        self.up2 = nn.ConvTranspose2d(w, 1, 4, 2, 1)                 # -> (1, 4s, 4s)
+        self.up2 = nn.ConvTranspose2d(w, gan.get("channels", 1), 4, 2, 1)  # -> (k, 4s, 4s)
         self.channels, self.side = 2 * w, side
 
     def forward(self, z, labels=None, reference_rows=0):
@@ -152,14 +152,14 @@ class DenseGenerator(nn.Module):
             self.hidden.append(nn.Linear(width_in, width))
             self.norms.append(Norm(gan["generator_norm"], width, 1))
             width_in = width
-        self.side = gan["image_size"]
-        self.output = nn.Linear(width_in, self.side * self.side)
+        self.side, self.k = gan["image_size"], gan.get("channels", 1)
+        self.output = nn.Linear(width_in, self.k * self.side * self.side)
 
     def forward(self, z, labels=None, reference_rows=0):
         x = torch.cat([z, self.embedding(labels)], dim=1)
         for layer, norm in zip(self.hidden, self.norms):
             x = F.leaky_relu(norm(layer(x), reference_rows), 0.2)
-        return torch.tanh(self.output(x)).view(-1, 1, self.side, self.side)
+        return torch.tanh(self.output(x)).view(-1, self.k, self.side, self.side)
 
 
 class TfGenerator(nn.Module):
@@ -190,9 +190,10 @@ class PcaGenerator(nn.Module):
     def __init__(self, gan):
         super().__init__()
         c, s, k = gan["num_classes"], gan["image_size"], gan["latent_dim"]
-        self.side = s
-        self.means = nn.Parameter(torch.zeros(c, s * s))                  # (C, s*s)
-        self.basis = nn.Parameter(torch.zeros(k, c * s * s))              # (K, C*s*s)
+        self.side, self.k = s, gan.get("channels", 1)
+        d = self.k * s * s
+        self.means = nn.Parameter(torch.zeros(c, d))                      # (C, k*s*s)
+        self.basis = nn.Parameter(torch.zeros(k, c * d))                  # (K, C*k*s*s)
 
     def forward(self, z, labels=None, reference_rows=0):
         b = z.shape[0]
@@ -201,7 +202,7 @@ class PcaGenerator(nn.Module):
             labels = torch.zeros(b, dtype=torch.long)
         every_class = (z @ self.basis).view(b, c, d)
         x = every_class[torch.arange(b), labels] + self.means[labels]
-        return x.clamp(-1, 1).view(b, 1, self.side, self.side)
+        return x.clamp(-1, 1).view(b, self.k, self.side, self.side)
 
 
 class LeNet(nn.Module):
@@ -209,9 +210,10 @@ class LeNet(nn.Module):
 
     def __init__(self, c):
         super().__init__()
-        self.conv1 = nn.Conv2d(1, c["conv1"], 5, padding=2)          # (c1, 28, 28), pooled to 14
+        self.conv1 = nn.Conv2d(c.get("channels", 1), c["conv1"], 5, padding=2)  # (c1, 28, 28), pooled to 14
+        q = (c.get("image_size", 28) // 2 - 4) // 2                   # 5 for 28, 6 for 32
         self.conv2 = nn.Conv2d(c["conv1"], c["conv2"], 5)            # (c2, 10, 10), pooled to 5
-        self.fc1 = nn.Linear(c["conv2"] * 25, c["hidden"])
+        self.fc1 = nn.Linear(c["conv2"] * q * q, c["hidden"])
         self.fc2 = nn.Linear(c["hidden"], c["features"])            # the feature space of FID
         self.head = nn.Linear(c["features"], c["classes"])
 

@@ -198,6 +198,7 @@ fn discriminator_loss(
                 fake_latents: latents.clone(),
                 wrong: None,
                 real_target: 0.9,
+                real_targets: None,
             },
         )
         .loss

@@ -131,6 +131,15 @@ pub struct Classifier {
 }
 
 impl ClassifierConfig {
+    /// Reads a classifier's config.json. Options added later (colour: channels, image size)
+    /// take their defaults, which are what older classifiers were built with.
+    pub fn from_json(text: &str) -> Result<Self> {
+        let stored: serde_json::Value = serde_json::from_str(text)?;
+        let mut merged = serde_json::to_value(Self::new())?;
+        crate::train::config::overlay(&mut merged, stored);
+        Ok(serde_json::from_value(merged)?)
+    }
+
     /// Side q of the last feature maps: (side/2 - 4)/2 (5 for 28, 6 for 32).
     fn pooled_side(&self) -> usize {
         (self.image_size / 2).saturating_sub(4) / 2
@@ -357,16 +366,10 @@ pub fn classifier_dir(runs_dir: &Path, name: &str) -> std::path::PathBuf {
 /// `config.json` and `classifier.bpk`).
 pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {
     let config_path = dir.join("config.json");
-    // Options added later (colour: channels, image size) take their defaults, which are what
-    // older classifiers were built with.
-    let not_config = |e: &dyn std::fmt::Display| {
-        anyhow!("{}: not a classifier config: {e}", config_path.display())
-    };
-    let text = std::fs::read_to_string(&config_path).map_err(|e| not_config(&e))?;
-    let stored: serde_json::Value = serde_json::from_str(&text).map_err(|e| not_config(&e))?;
-    let mut merged = serde_json::to_value(ClassifierConfig::new())?;
-    crate::train::config::overlay(&mut merged, stored);
-    let config: ClassifierConfig = serde_json::from_value(merged).map_err(|e| not_config(&e))?;
+    let text = std::fs::read_to_string(&config_path)
+        .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
+    let config = ClassifierConfig::from_json(&text)
+        .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
     config
         .validate()
         .with_context(|| format!("{}: not a usable classifier", config_path.display()))?;

@@ -34,7 +34,7 @@ pub fn generator(device: &Device) -> Result<(GanConfig, Generator)> {
 }
 
 pub fn classifier(device: &Device) -> Result<Classifier> {
-    let config: ClassifierConfig = serde_json::from_str(CLASSIFIER_CONFIG)
+    let config = ClassifierConfig::from_json(CLASSIFIER_CONFIG)
         .map_err(|e| anyhow!("the bundled classifier's config is invalid: {e}"))?;
     load_module_bytes(
         config.init(device),

@@ -213,3 +213,27 @@ fn infogan_adds_the_information_terms_for_its_codes() {
     let want = (bce(-1.0, 1.0) + bce(0.5, 1.0)) / 2.0 + info;
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
 }
+
+#[test]
+fn soft_real_labels_give_each_real_image_its_own_target() {
+    // The CIFAR-10 slides' trick: targets drawn from [0.7, 1.2], here 0.7 and 1.2 exactly.
+    let device = Device::flex();
+    let real = [[0.3f32], [-1.0]];
+    let fake = [[0.8f32], [-0.2]];
+    let judged = of(ModelKind::Cdcgan).discriminator_loss(
+        &config(),
+        DiscriminatorBatch {
+            real: Tensor::from_floats(real, &device),
+            real_labels: Tensor::from_ints([0i64, 1], &device),
+            fake: Tensor::from_floats(fake, &device),
+            fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
+            fake_latents: Tensor::zeros([2, 4], &device),
+            wrong: None,
+            real_target: 0.7,
+            real_targets: Some(Tensor::from_floats([[0.7f32], [1.2]], &device)),
+        },
+    );
+    let got: f32 = judged.loss.into_scalar();
+    let want = (bce(0.3, 0.7) + bce(-1.0, 1.2)) / 2.0 + (bce(0.8, 0.0) + bce(-0.2, 0.0)) / 2.0;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+}

@@ -140,7 +140,7 @@ pub fn export_classifier(classifier_dir: &Path, out: &Path) -> Result<Vec<PathBu
     let classifier = crate::eval::classifier::load(classifier_dir, &device)?;
     let config_text = std::fs::read_to_string(classifier_dir.join("config.json"))
         .with_context(|| format!("cannot read {}/config.json", classifier_dir.display()))?;
-    let classifier_config: ClassifierConfig = serde_json::from_str(&config_text)
+    let classifier_config = ClassifierConfig::from_json(&config_text)
         .with_context(|| format!("{}/config.json", classifier_dir.display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     let weights = out.join(CLASSIFIER_FILE);
