@@ -1193,6 +1193,10 @@ fn a_missing_cifar10_is_offered_for_download_and_your_pictures_ask_for_a_path() 
     });
     harness.run();
     assert!(harness.query_by_label("Download CIFAR-10").is_some());
+    // The architecture panel already draws the networks for CIFAR-10's 3x32x32 pictures.
+    let gan = &harness.state().state.training.form.config.gan;
+    assert_eq!((gan.channels, gan.image_size), (3, 32));
+    assert!(harness.query_all_by_label_contains("(3, 32, 32)").count() >= 2);
     harness.state_mut().state.training.form.config.dataset = gan_studio::data::DatasetKind::Folder;
     harness.run();
     assert!(harness.query_by_label("Folder…").is_some());

@@ -55,6 +55,16 @@ impl DatasetKind {
         }
     }
 
+    /// (channels, side, classes) of a named set, known before it is loaded; None for a picture
+    /// folder, whose shape comes from its pictures.
+    pub fn known_shape(self) -> Option<(usize, usize, usize)> {
+        match self {
+            DatasetKind::Mnist | DatasetKind::Fashion => Some((1, 28, 10)),
+            DatasetKind::Cifar10 => Some((3, 32, 10)),
+            DatasetKind::Folder => None,
+        }
+    }
+
     /// The value of `--dataset` that names this set.
     pub fn folder_or_flag(self) -> &'static str {
         match self {

@@ -443,13 +443,27 @@ fn assemble(
         }
     }
     Ok(PictureSet {
-        train,
-        test,
+        train: shuffled(&train),
+        test: shuffled(&test),
         class_names,
         held_out: !has_test,
         skipped,
     })
 }
+
+/// Folders list a class at a time; MNIST's files and CIFAR-10's batches come shuffled, so that
+/// the first N images (`--train-limit`, quick runs) are a fair sample of every class. A fixed
+/// seed keeps the order, and everything measured on it, the same from one load to the next.
+fn shuffled(split: &Split) -> Split {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut order: Vec<usize> = (0..split.len()).collect();
+    order.shuffle(&mut rand::rngs::StdRng::seed_from_u64(SHUFFLE_SEED));
+    split.select(&order)
+}
+
+/// The seed of [`shuffled`]'s order.
+const SHUFFLE_SEED: u64 = 0x1ca9_2026;
 
 #[cfg(test)]
 mod tests {
@@ -490,13 +504,20 @@ mod tests {
         assert_eq!(set.class_names, ["blue", "red"]);
         assert!(set.held_out);
         assert_eq!((set.train.len(), set.test.len()), (18, 2));
+        assert_eq!(set.train.class_counts(2), [9, 9]);
+        assert_eq!(set.test.class_counts(2), [1, 1]);
         assert_eq!(set.train.channels, 3);
         assert_eq!((set.train.rows, set.train.cols), (32, 32));
-        // The first training picture is blue (label 0): its blue plane is 200, red plane 0.
+        // Every blue picture (label 0) has a blue plane of 200 and a red plane of 0.
         let plane = 32 * 32;
-        assert_eq!(set.train.labels[0], 0);
-        assert_eq!(set.train.images[0], 0);
-        assert_eq!(set.train.images[2 * plane], 200);
+        let per = 3 * plane;
+        for (i, &label) in set.train.labels.iter().enumerate() {
+            let image = &set.train.images[i * per..(i + 1) * per];
+            let (red, blue) = (image[0], image[2 * plane]);
+            assert_eq!((red, blue), if label == 0 { (0, 200) } else { (200, 0) });
+        }
+        // Shuffled: the classes are not listed one after the other.
+        assert_ne!(set.train.labels[..9], [0; 9]);
     }
 
     #[test]

@@ -108,6 +108,11 @@ pub trait Family: Sync {
     fn adversarial(&self) -> bool {
         true
     }
+    /// Whether the latent's coordinates are already principal components, in standard
+    /// deviations (PCA's), so the explorer needs no principal directions of its own.
+    fn latent_is_principal(&self) -> bool {
+        false
+    }
     /// A closed-form family's generator fitted on `data` (None: the family trains instead).
     fn fit(
         &self,

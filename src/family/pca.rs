@@ -32,6 +32,9 @@ impl Family for Pca {
     fn adversarial(&self) -> bool {
         false
     }
+    fn latent_is_principal(&self) -> bool {
+        true
+    }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         Generator::Pca(PcaGenerator::new(config, device))
     }

@@ -484,7 +484,7 @@ impl ExplorerTab {
             .runtime
             .generator
             .as_ref()
-            .is_some_and(|g| g.config.model == crate::model::ModelKind::Pca);
+            .is_some_and(|g| g.config.model.family().latent_is_principal());
         // Its sliders below are the principal components already.
         if !pca {
             ui.strong("Principal directions")

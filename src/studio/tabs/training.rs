@@ -1165,6 +1165,12 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
                     ],
                 )
             });
+            // The architecture panel draws the networks for the chosen set's pictures (a
+            // picture folder's shape is known once it loads, at Start training).
+            if let Some((channels, side, classes)) = config.dataset.known_shape() {
+                let gan = &mut config.gan;
+                (gan.channels, gan.image_size, gan.num_classes) = (channels, side, classes);
+            }
             let gan = &mut config.gan;
             let families: Vec<(ModelKind, &str, &str)> = crate::family::all()
                 .map(|(kind, family)| (kind, family.name(), family.about()))
