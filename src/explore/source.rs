@@ -81,9 +81,7 @@ impl LoadedGenerator {
 
     /// The data folder to find its data set in: a picture folder's own path, else `data_dir`.
     pub fn data_root(&self, data_dir: &Path) -> PathBuf {
-        self.data_path
-            .clone()
-            .unwrap_or_else(|| data_dir.to_path_buf())
+        crate::train::config::data_root(self.dataset, self.data_path.as_deref(), data_dir)
     }
 
     /// Whether the classes are the digits 0-9 (MNIST, and runs from before class names).

@@ -70,7 +70,25 @@ pub struct TrainConfig {
     pub loss_limit: f32,
 }
 
+/// Where a run's data set is found: a picture folder's own recorded path, else the data folder
+/// `data_dir` that holds the named sets.
+pub fn data_root(
+    dataset: DatasetKind,
+    data_path: Option<&std::path::Path>,
+    data_dir: &std::path::Path,
+) -> std::path::PathBuf {
+    match data_path {
+        Some(path) if dataset == DatasetKind::Folder => path.to_path_buf(),
+        _ => data_dir.to_path_buf(),
+    }
+}
+
 impl TrainConfig {
+    /// [`data_root`] of this run.
+    pub fn data_root(&self, data_dir: &std::path::Path) -> std::path::PathBuf {
+        data_root(self.dataset, self.data_path.as_deref(), data_dir)
+    }
+
     /// Takes the image shape, the classes and (for a picture folder) the source from the data
     /// the run trains on, so every family builds networks for it.
     pub fn fit_to(&mut self, dataset: &crate::data::Dataset) {

@@ -72,8 +72,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             );
         }
         progress(STAGES[1]);
-        let root = saved.data_path.clone().unwrap_or(request.data_dir.clone());
-        let dataset = super::open_dataset(&root, kind)?;
+        let dataset = super::open_dataset(&saved.data_root(&request.data_dir), kind)?;
         progress(STAGES[2]);
         let reference = Reference::new(&dataset, &judge, &request.device)?;
         // The real-data reference row, once per runs folder and reference split, for the table

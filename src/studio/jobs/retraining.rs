@@ -65,11 +65,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
             request.classifier.as_deref(),
             &request.device,
         )?;
-        let root = trained
-            .config
-            .data_path
-            .clone()
-            .unwrap_or(request.data_dir.clone());
+        let root = trained.config.data_root(&request.data_dir);
         let dataset = super::open_dataset(&root, trained.config.dataset)?;
         let mut done = 0;
         let mut last = String::from("real images only");

@@ -104,17 +104,13 @@ fn train(
     let mut trainer = if request.resume {
         let run = RunDir::open(&request.runs_dir, &request.run)?;
         let saved = TrainConfig::load_run(&run.config())?;
-        let root = saved.data_path.clone().unwrap_or(request.data_dir.clone());
-        let data = super::open_dataset(&root, saved.dataset)?.train;
+        let data = super::open_dataset(&saved.data_root(&request.data_dir), saved.dataset)?.train;
         let trainer = Trainer::resume(run, data, &request.device, None)?;
         // Resuming cut the log back to the checkpoint's step; that is the run's past.
         send(Message::History(read_log(&trainer.run.metrics())?));
         trainer
     } else {
-        let root = (request.config.dataset == crate::data::DatasetKind::Folder)
-            .then(|| request.config.data_path.clone())
-            .flatten()
-            .unwrap_or(request.data_dir.clone());
+        let root = request.config.data_root(&request.data_dir);
         let dataset = super::open_dataset(&root, request.config.dataset)?;
         request.config.fit_to(&dataset);
         request.config.validate()?;
