@@ -83,8 +83,16 @@ fn studio_shares_the_render_device_with_burn() {
         .map(|i| ((i * 37) % 100) as f32 / 50.0 - 1.0)
         .collect();
     let labels = [1u8, 4, 7];
-    let on_gpu = LoadedGenerator::load(&GeneratorSource::Bundled, &shared).unwrap();
-    let on_cpu = LoadedGenerator::load(&GeneratorSource::Bundled, &Device::flex()).unwrap();
+    let on_gpu = LoadedGenerator::load(
+        &GeneratorSource::Bundled(gan_studio::data::DatasetKind::Mnist),
+        &shared,
+    )
+    .unwrap();
+    let on_cpu = LoadedGenerator::load(
+        &GeneratorSource::Bundled(gan_studio::data::DatasetKind::Mnist),
+        &Device::flex(),
+    )
+    .unwrap();
     let a = on_gpu.generate(&latents, Some(&labels)).unwrap();
     let b = on_cpu.generate(&latents, Some(&labels)).unwrap();
     let worst = a

@@ -103,8 +103,10 @@ fn median(values: &mut [f64]) -> f64 {
 /// read back to the host) on `device`: `warmup` untimed runs, then `repeats` timed ones (ms).
 pub fn explorer_grid(device: &Device, warmup: usize, repeats: usize) -> anyhow::Result<Vec<f64>> {
     use rand::SeedableRng;
-    let generator =
-        crate::explore::LoadedGenerator::load(&crate::explore::GeneratorSource::Bundled, device)?;
+    let generator = crate::explore::LoadedGenerator::load(
+        &crate::explore::GeneratorSource::Bundled(crate::data::DatasetKind::Mnist),
+        device,
+    )?;
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let latents = crate::sampling::normal_latents_host(&mut rng, 100, generator.latent_dim());
     let labels: Vec<u8> = (0..100).map(|i| (i / 10) as u8).collect();

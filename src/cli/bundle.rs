@@ -1,4 +1,4 @@
-//! `gan-studio bundle`: makes the pretrained model that ships in assets/model/.
+//! `gan-studio bundle`: makes the pretrained models that ship in assets/model/<data set>/.
 
 use std::path::PathBuf;
 
@@ -6,6 +6,7 @@ use anyhow::Result;
 use clap::Args;
 
 use super::{RunArgs, classifier_dir, open_trained_run};
+use crate::data::DatasetKind;
 
 #[derive(Args, Debug)]
 pub struct BundleArgs {
@@ -17,27 +18,31 @@ pub struct BundleArgs {
     /// run to create.
     #[arg(long, value_name = "NAME", required_unless_present = "unpack")]
     pub classifier: Option<String>,
-    /// The other way round: write the model compiled into this binary into RUNS_DIR as a run
-    /// (default name bundled-cdcgan) and a classifier run (bundled-lenet), to sample, eval,
-    /// embed or augment like any other.
+    /// The other way round: write the models compiled into this binary for --dataset into
+    /// RUNS_DIR as a run (for MNIST named bundled-cdcgan) and a classifier run (bundled-lenet),
+    /// to sample, eval, embed or augment like any other.
     #[arg(long)]
     pub unpack: bool,
-    /// Where the bundle goes; the binary compiles in assets/model.
-    #[arg(long, value_name = "DIR", default_value = "assets/model")]
-    pub out: PathBuf,
+    /// With --unpack: whose bundle to unpack.
+    #[arg(long, value_enum, default_value = "mnist")]
+    pub dataset: DatasetKind,
+    /// Where the bundle goes; the binary compiles in assets/model/<data set of the run>.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
     #[command(flatten)]
     pub runs: RunArgs,
 }
 
 pub fn run(args: BundleArgs) -> Result<()> {
-    use crate::explore::bundle::{
-        UNPACKED_CLASSIFIER, UNPACKED_RUN, unpack_classifier, unpack_run,
-    };
+    use crate::explore::bundle::Bundled;
     if args.unpack {
-        let run_name = args.run.as_deref().unwrap_or(UNPACKED_RUN);
-        let classifier_name = args.classifier.as_deref().unwrap_or(UNPACKED_CLASSIFIER);
-        let run = unpack_run(&args.runs.runs_dir, run_name)?;
-        let classifier = unpack_classifier(&args.runs.runs_dir, classifier_name)?;
+        let Some(bundle) = Bundled::of(args.dataset) else {
+            anyhow::bail!("no models ship for {}", args.dataset.title());
+        };
+        let run_name = args.run.as_deref().unwrap_or(bundle.run_name);
+        let classifier_name = args.classifier.as_deref().unwrap_or(bundle.classifier_name);
+        let run = bundle.unpack_run(&args.runs.runs_dir, run_name)?;
+        let classifier = bundle.unpack_classifier(&args.runs.runs_dir, classifier_name)?;
         println!(
             "unpacked the bundled generator into {} and its classifier into {}",
             run.root.display(),
@@ -53,13 +58,16 @@ pub fn run(args: BundleArgs) -> Result<()> {
     let classifier = classifier_dir(&args.runs.runs_dir, classifier_name);
     // Loading it first proves the classifier is whole before it is copied.
     crate::eval::classifier::load(&classifier, &device.device)?;
-    crate::explore::bundle::write(&trained.config, &trained.generator, &classifier, &args.out)?;
+    let out = args
+        .out
+        .unwrap_or_else(|| PathBuf::from("assets/model").join(trained.config.dataset.folder()));
+    crate::explore::bundle::write(&trained.config, &trained.generator, &classifier, &out)?;
     println!(
         "bundled {} ({}) and classifier {} into {}; rebuild to compile them in",
         run_name,
         trained.checkpoint.display(),
         classifier.display(),
-        args.out.display()
+        out.display()
     );
     Ok(())
 }

@@ -12,8 +12,9 @@ use crate::sampling::generate_pixels;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GeneratorSource {
-    /// The small conditional generator compiled into the binary (assets/model).
-    Bundled,
+    /// The small conditional generator compiled into the binary for a data set
+    /// (assets/model/<data set>).
+    Bundled(crate::data::DatasetKind),
     /// The newest checkpoint of a run.
     Run { runs_dir: PathBuf, name: String },
 }
@@ -21,7 +22,7 @@ pub enum GeneratorSource {
 impl GeneratorSource {
     pub fn describe(&self) -> String {
         match self {
-            Self::Bundled => "bundled cDCGAN".to_owned(),
+            Self::Bundled(kind) => format!("bundled cDCGAN ({})", kind.title()),
             Self::Run { name, .. } => format!("run {name}"),
         }
     }
@@ -51,9 +52,11 @@ pub struct LoadedGenerator {
 impl LoadedGenerator {
     pub fn load(source: &GeneratorSource, device: &Device) -> Result<Self> {
         let (generator, train) = match source {
-            GeneratorSource::Bundled => {
-                let (config, generator) = bundle::generator(device)?;
-                (generator, crate::train::TrainConfig::new(config))
+            GeneratorSource::Bundled(kind) => {
+                let bundle = bundle::Bundled::of(*kind)
+                    .ok_or_else(|| anyhow::anyhow!("no generator ships for {}", kind.title()))?;
+                let (_, generator) = bundle.generator(device)?;
+                (generator, bundle.generator_config()?)
             }
             GeneratorSource::Run { runs_dir, name } => {
                 let run = crate::train::open_trained_run(runs_dir, name, device)?;
@@ -183,7 +186,11 @@ mod tests {
     #[test]
     fn a_label_blend_runs_from_one_class_to_the_other() {
         let device = Device::flex();
-        let generator = LoadedGenerator::load(&GeneratorSource::Bundled, &device).unwrap();
+        let generator = LoadedGenerator::load(
+            &GeneratorSource::Bundled(crate::data::DatasetKind::Mnist),
+            &device,
+        )
+        .unwrap();
         let z: Vec<f32> = (0..100)
             .map(|i| ((i * 7) % 13) as f32 / 6.5 - 1.0)
             .collect();

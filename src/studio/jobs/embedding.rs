@@ -32,6 +32,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
         let started = std::time::Instant::now();
         let classifier = crate::explore::bundle::classifier_or_bundled(
             request.classifier.as_deref(),
+            request.generator.dataset,
             &request.device,
         )?;
         let generator = &request.generator;

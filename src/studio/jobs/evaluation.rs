@@ -6,7 +6,6 @@ use std::sync::mpsc::{Receiver, channel};
 use burn::prelude::Device;
 
 use super::{Outcome, Waker};
-use crate::data::DatasetKind;
 use crate::eval::report::{EvalOptions, Reference};
 use crate::eval::run_eval::{RunEval, evaluate_run};
 
@@ -51,26 +50,18 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
     let done = super::spawn_once("evaluation", waker.clone(), move || {
         let mut progress = progress;
         progress(STAGES[0]);
-        let judge = crate::explore::bundle::classifier_or_bundled(
-            request.classifier.as_deref(),
-            &request.device,
-        )?;
-        if request.run == crate::explore::bundle::UNPACKED_RUN {
-            // The bundled model becomes a run the first time it is evaluated.
-            crate::explore::bundle::unpack_run(&request.runs_dir, &request.run)?;
+        if let Some(bundle) = crate::explore::bundle::Bundled::by_run_name(&request.run) {
+            // A bundled model becomes a run the first time it is evaluated.
+            bundle.unpack_run(&request.runs_dir, &request.run)?;
         }
         let run = crate::train::RunDir::open(&request.runs_dir, &request.run)?;
         let saved = crate::train::TrainConfig::load_run(&run.config())?;
         let kind = saved.dataset;
-        if request.classifier.is_none() && kind != DatasetKind::Mnist {
-            anyhow::bail!(
-                "the bundled classifier reads MNIST digits, and {} was trained on {}: choose a \
-                 classifier trained on {} (gan-studio classifier train --dataset ...)",
-                request.run,
-                kind.title(),
-                kind.title()
-            );
-        }
+        let judge = crate::explore::bundle::classifier_or_bundled(
+            request.classifier.as_deref(),
+            kind,
+            &request.device,
+        )?;
         progress(STAGES[1]);
         let dataset = super::open_dataset(&saved.data_root(&request.data_dir), kind)?;
         progress(STAGES[2]);

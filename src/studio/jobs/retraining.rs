@@ -63,6 +63,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
         );
         let judge = crate::explore::bundle::classifier_or_bundled(
             request.classifier.as_deref(),
+            trained.config.dataset,
             &request.device,
         )?;
         let root = trained.config.data_root(&request.data_dir);

@@ -330,26 +330,30 @@ impl CompareTab {
     fn picks_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
         ui.heading("Runs to compare");
         ui.weak(format!("Pick 2 to {MAX_RUNS}: any families."));
-        let mut candidates = vec![
-            (
-                Pick {
-                    name: "bundled cDCGAN".to_owned(),
-                    source: PickSource::Generator(GeneratorSource::Bundled),
-                },
-                "the model inside the app".to_owned(),
-            ),
-            (
-                Pick {
-                    name: "PCA baseline (MNIST)".to_owned(),
-                    source: PickSource::Pca(DatasetKind::Mnist),
-                },
-                format!(
-                    "Per class: the mean digit plus Gaussian coefficients on its first \
+        let mut candidates: Vec<(Pick, String)> = crate::explore::bundle::BUNDLES
+            .iter()
+            .map(|bundle| {
+                let source = GeneratorSource::Bundled(bundle.dataset);
+                (
+                    Pick {
+                        name: source.describe(),
+                        source: PickSource::Generator(source),
+                    },
+                    "a model inside the app".to_owned(),
+                )
+            })
+            .collect();
+        candidates.push((
+            Pick {
+                name: "PCA baseline (MNIST)".to_owned(),
+                source: PickSource::Pca(DatasetKind::Mnist),
+            },
+            format!(
+                "Per class: the mean digit plus Gaussian coefficients on its first \
                      {PCA_COMPONENTS} principal components, fitted on {PCA_IMAGES_PER_CLASS} \
                      training images when picked. What a GAN has to beat."
-                ),
             ),
-        ];
+        ));
         candidates.extend(
             list_runs(shared.runs_dir)
                 .into_iter()
@@ -531,7 +535,7 @@ fn metric_rows(runs_dir: &std::path::Path, pick: &Pick) -> Vec<String> {
         PickSource::Generator(GeneratorSource::Run { name, .. }) => {
             runs_dir.join(name).join("eval.json")
         }
-        PickSource::Generator(GeneratorSource::Bundled) => {
+        PickSource::Generator(GeneratorSource::Bundled(_)) => {
             return vec!["not evaluated here (bundle --unpack)".into()];
         }
         PickSource::Pca(_) => return vec!["a baseline: no eval.json".into()],

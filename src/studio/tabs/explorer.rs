@@ -52,7 +52,7 @@ pub struct ExplorerTab {
 impl Default for ExplorerTab {
     fn default() -> Self {
         Self {
-            source: GeneratorSource::Bundled,
+            source: GeneratorSource::Bundled(crate::data::DatasetKind::Mnist),
             label: 3,
             latent: Vec::new(),
             locked: Vec::new(),
@@ -111,6 +111,17 @@ impl ExplorerTab {
         if !self.is_loaded() && !self.is_loading() && self.runtime.error.is_none() {
             self.load(shared);
         }
+    }
+
+    /// Shows `source` (a run picked in another tab), loading it on a worker thread.
+    pub fn open(&mut self, source: GeneratorSource, shared: &mut Shared<'_>) {
+        if self.source == source && (self.is_loaded() || self.is_loading()) {
+            return;
+        }
+        self.source = source;
+        self.runtime.generator = None;
+        self.runtime.worker = None;
+        self.load(shared);
     }
 
     /// Loads the chosen generator on a worker thread.
@@ -378,11 +389,11 @@ impl ExplorerTab {
             let combo = egui::ComboBox::from_id_salt("explorer-source")
                 .selected_text(self.source.describe())
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(
-                        &mut self.source,
-                        GeneratorSource::Bundled,
-                        "bundled cDCGAN",
-                    );
+                    for bundle in &crate::explore::bundle::BUNDLES {
+                        let source = GeneratorSource::Bundled(bundle.dataset);
+                        let text = source.describe();
+                        ui.selectable_value(&mut self.source, source, text);
+                    }
                     for run in list_runs(shared.runs_dir) {
                         if !run.is_classifier && run.has_checkpoint {
                             let source = GeneratorSource::run(shared.runs_dir, &run.name);

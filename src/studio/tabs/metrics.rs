@@ -243,17 +243,23 @@ impl MetricsTab {
             let combo = egui::ComboBox::from_id_salt("metrics-run")
                 .selected_text(self.selected.clone().unwrap_or_else(|| "(none)".into()))
                 .show_ui(ui, |ui| {
-                    let bundled = crate::explore::bundle::UNPACKED_RUN;
-                    if !runs.iter().any(|r| r.name == bundled)
-                        && ui
-                            .selectable_value(
-                                &mut self.selected,
-                                Some(bundled.to_owned()),
-                                "bundled cDCGAN (the model that ships with the studio)",
-                            )
-                            .changed()
-                    {
-                        self.scanned = false;
+                    for bundle in &crate::explore::bundle::BUNDLES {
+                        let bundled = bundle.run_name;
+                        let text = format!(
+                            "bundled cDCGAN, {} (a model that ships with the studio)",
+                            bundle.dataset.title()
+                        );
+                        if !runs.iter().any(|r| r.name == bundled)
+                            && ui
+                                .selectable_value(
+                                    &mut self.selected,
+                                    Some(bundled.to_owned()),
+                                    text,
+                                )
+                                .changed()
+                        {
+                            self.scanned = false;
+                        }
                     }
                     for run in runs.iter().filter(|r| !r.is_classifier && r.has_checkpoint) {
                         if ui
@@ -270,10 +276,14 @@ impl MetricsTab {
                 .selected_text(
                     self.classifier
                         .clone()
-                        .unwrap_or_else(|| "bundled LeNet".into()),
+                        .unwrap_or_else(|| "bundled (the run's data set)".into()),
                 )
                 .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.classifier, None, "bundled LeNet");
+                    ui.selectable_value(&mut self.classifier, None, "bundled (the run's data set)")
+                        .on_hover_text(
+                            "The classifier that ships for the run's data set: LeNet-5 for MNIST, \
+                         a VGG-style net for Fashion-MNIST and CIFAR-10",
+                        );
                     for run in runs.iter().filter(|r| r.is_classifier) {
                         ui.selectable_value(
                             &mut self.classifier,
