@@ -15,4 +15,5 @@ pub mod interop;
 pub mod model;
 pub mod sampling;
 pub mod studio;
+pub mod study;
 pub mod train;

@@ -679,7 +679,9 @@ fn the_bundled_model_can_be_evaluated_on_a_first_launch() {
     harness.run();
     harness.get_by_role_and_label(Role::ComboBox, "Run").click();
     harness.run();
-    harness.get_by_label_contains("bundled cDCGAN").click();
+    harness
+        .get_by_label_contains("bundled cDCGAN, MNIST")
+        .click();
     harness.run();
     harness.get_by_label("Evaluate").click();
     harness.step();
@@ -798,7 +800,7 @@ fn compare_draws_the_same_latents_in_every_run_plays_and_exports() {
             .is_some()
     );
     // A GAN (latent 100) and the PCA baseline (20 components, fitted on the spot).
-    harness.get_by_label("bundled cDCGAN").click();
+    harness.get_by_label("bundled cDCGAN (MNIST)").click();
     harness.step();
     harness.get_by_label("PCA baseline (MNIST)").click();
     harness.step();
@@ -1212,4 +1214,62 @@ fn a_missing_cifar10_is_offered_for_download_and_your_pictures_ask_for_a_path() 
             .query_by_label_contains("is not a tarball or a folder with train/")
             .is_some()
     );
+}
+
+#[test]
+fn a_study_started_in_its_tab_fills_the_matrix_and_opens_a_run_in_the_explorer() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Studies;
+        state.studies.text = r#"
+name = "tab"
+datasets = ["mnist"]
+families = ["cdcgan"]
+seeds = 1
+steps = 20
+eval_samples = 200
+common = { depth = "shallow" }
+
+[[option_set]]
+name = "default"
+
+[[option_set]]
+name = "smoothing"
+flags = { real-target = 0.9 }
+"#
+        .into();
+    });
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("2 runs of 20 steps")
+            .is_some()
+    );
+    harness.get_by_label("Start study").click();
+    harness.step();
+    wait_for(&mut harness, 300, "the study", |app| {
+        !app.state.studies.is_running() && app.state.studies.progress() == (2, 2)
+    });
+    assert!(
+        harness
+            .state()
+            .state
+            .studies
+            .runtime
+            .report
+            .as_ref()
+            .unwrap()
+            .is_file()
+    );
+    assert!(harness.query_by_label("2 of 2 runs done").is_some());
+    harness.get_by_label("smoothing, seed 1").click();
+    harness.step();
+    let app = harness.state();
+    assert_eq!(app.state.tab, Tab::Explorer);
+    match &app.state.explorer.source {
+        gan_studio::explore::GeneratorSource::Run { name, .. } => {
+            assert!(name.contains("smoothing"), "{name}")
+        }
+        other => panic!("the explorer shows {other:?}"),
+    }
 }

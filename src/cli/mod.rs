@@ -11,6 +11,7 @@ mod export;
 mod generate;
 pub mod report;
 mod sample;
+mod study;
 mod train;
 
 use std::path::PathBuf;
@@ -68,7 +69,14 @@ pub enum Command {
     Import(export::ImportArgs),
     /// Write a synthetic data set: one PNG per image in a folder per class, or IDX files.
     Generate(generate::GenerateArgs),
+    /// Run a whole comparison (families x options x seeds) and write its report.
+    #[command(subcommand)]
+    Study(study::StudyCommand),
 }
+
+/// Progress bars of nested jobs (a study's runs) stack under their parent's bar here.
+pub(crate) static PROGRESS: std::sync::OnceLock<indicatif::MultiProgress> =
+    std::sync::OnceLock::new();
 
 pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
@@ -88,6 +96,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Export(args) => export::export(args),
         Command::Import(args) => export::import(args),
         Command::Generate(args) => generate::run(args),
+        Command::Study(command) => study::run(command),
     }
 }
 

@@ -259,5 +259,9 @@ fn progress_bar(trainer: &Trainer, quiet: bool) -> Option<ProgressBar> {
     .unwrap_or_else(|_| ProgressStyle::default_bar())
     .progress_chars("=> ");
     bar.set_style(style);
-    Some(bar)
+    // Under `study run` the bar sits below the study's own.
+    Some(match super::PROGRESS.get() {
+        Some(multi) => multi.add(bar),
+        None => bar,
+    })
 }

@@ -286,6 +286,77 @@ pub fn bars_png(
     })
 }
 
+/// A named value and its interval (low, high), if it has one.
+pub type IntervalBar = (String, f64, Option<(f64, f64)>);
+
+/// One bar per named value with its 95% interval as an error bar (e.g. a study's cells on one
+/// metric); a value without an interval (one seed) has no bar.
+pub fn interval_bars_png(
+    path: &Path,
+    title: &str,
+    y_label: &str,
+    bars: &[IntervalBar],
+) -> Result<()> {
+    render(path, |root| {
+        let n = bars.len().max(1) as f64;
+        let values = bars
+            .iter()
+            .flat_map(|(_, v, ci)| [Some(*v), ci.map(|c| c.0), ci.map(|c| c.1)])
+            .flatten();
+        let (lo, hi) = bounds(values.map(|v| v as f32));
+        let (lo, hi) = (f64::from(lo.min(0.0)), f64::from(hi));
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 24))
+            .margin(15)
+            .x_label_area_size(60)
+            .y_label_area_size(70)
+            .build_cartesian_2d(-0.5..n - 0.5, lo..hi)
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .configure_mesh()
+            .y_desc(y_label)
+            .x_labels(bars.len())
+            .x_label_formatter(&|x| {
+                let i = x.round();
+                if (x - i).abs() < 1e-6 && i >= 0.0 {
+                    bars.get(i as usize)
+                        .map(|b| b.0.clone())
+                        .unwrap_or_default()
+                } else {
+                    String::new()
+                }
+            })
+            .y_label_formatter(&|y| tidy_number(*y))
+            .disable_x_mesh()
+            .draw()
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .draw_series(bars.iter().enumerate().map(|(i, (_, v, _))| {
+                let x = i as f64;
+                Rectangle::new([(x - 0.3, 0.0), (x + 0.3, *v)], class_colour(i).filled())
+            }))
+            .map_err(|e| anyhow!("{e:?}"))?;
+        chart
+            .draw_series(bars.iter().enumerate().filter_map(|(i, (_, _, ci))| {
+                let (a, b) = (*ci)?;
+                let x = i as f64;
+                Some(PathElement::new(
+                    vec![
+                        (x - 0.1, a),
+                        (x + 0.1, a),
+                        (x, a),
+                        (x, b),
+                        (x - 0.1, b),
+                        (x + 0.1, b),
+                    ],
+                    BLACK.stroke_width(2),
+                ))
+            }))
+            .map_err(|e| anyhow!("{e:?}"))?;
+        Ok(())
+    })
+}
+
 /// A count matrix as a heat map shaded by each row's shares, with the share in percent
 /// printed in every cell of at least 1% (e.g. a confusion matrix).
 pub fn heatmap_png(

@@ -13,6 +13,7 @@ use super::tabs::compare::CompareTab;
 use super::tabs::embedding::EmbeddingTab;
 use super::tabs::explorer::ExplorerTab;
 use super::tabs::metrics::MetricsTab;
+use super::tabs::studies::StudiesTab;
 use super::tabs::training::TrainingTab;
 use super::tabs::{Shared, Tab};
 use super::widgets::{ExportSettings, Notices};
@@ -35,6 +36,7 @@ pub struct StudioState {
     pub metrics: MetricsTab,
     pub embedding: EmbeddingTab,
     pub compare: CompareTab,
+    pub studies: StudiesTab,
 }
 
 impl Default for StudioState {
@@ -52,6 +54,7 @@ impl Default for StudioState {
             metrics: MetricsTab::default(),
             embedding: EmbeddingTab::default(),
             compare: CompareTab::default(),
+            studies: StudiesTab::default(),
         }
     }
 }
@@ -194,6 +197,7 @@ impl StudioApp {
             metrics,
             embedding,
             compare,
+            studies,
         } = state;
         let mut shared = Shared {
             runs_dir,
@@ -209,6 +213,7 @@ impl StudioApp {
         metrics.drain(&mut shared);
         embedding.drain(&mut shared);
         compare.drain(&mut shared);
+        studies.drain(&mut shared);
 
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -256,6 +261,18 @@ impl StudioApp {
                     embedding.ui(ui, &mut shared, generator.as_ref());
                 }
                 Tab::Compare => compare.ui(ui, &mut shared),
+                Tab::Studies => {
+                    if let Some(open) = studies.ui(ui, &mut shared) {
+                        explorer.open(
+                            crate::explore::GeneratorSource::Run {
+                                runs_dir: open.runs_dir,
+                                name: open.name,
+                            },
+                            &mut shared,
+                        );
+                        *tab = Tab::Explorer;
+                    }
+                }
             });
         frames.record(started, started.elapsed());
     }

@@ -7,6 +7,7 @@ pub mod export;
 pub mod fetch;
 pub mod render;
 pub mod retraining;
+pub mod study;
 pub mod training;
 
 use std::path::Path;

@@ -5,6 +5,7 @@ pub mod compare;
 pub mod embedding;
 pub mod explorer;
 pub mod metrics;
+pub mod studies;
 pub mod training;
 
 use std::path::PathBuf;
@@ -24,15 +25,17 @@ pub enum Tab {
     Metrics,
     Embedding,
     Compare,
+    Studies,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 5] = [
+    pub const ALL: [Tab; 6] = [
         Tab::Training,
         Tab::Explorer,
         Tab::Metrics,
         Tab::Embedding,
         Tab::Compare,
+        Tab::Studies,
     ];
 
     pub fn title(self) -> &'static str {
@@ -42,6 +45,7 @@ impl Tab {
             Tab::Metrics => "Metrics",
             Tab::Embedding => "Embedding",
             Tab::Compare => "Compare",
+            Tab::Studies => "Studies",
         }
     }
 }

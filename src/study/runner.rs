@@ -1,0 +1,167 @@
+//! `study run`: the plan's runs one after another on this machine, each through the same
+//! `train` and `eval` commands a scheduler would run. Resumable by construction: a run with an
+//! eval.json (or a recorded failure) is done, a run with a folder resumes from its checkpoint,
+//! and a changed option is a new run name (see plan.rs).
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+use super::plan::{self, PlannedRun};
+use super::results::FAILURE_FILE;
+use super::spec::Study;
+use crate::fsutil::write_atomic;
+
+/// Where a study writes its resolved file, which `study report` reads back.
+pub const STUDY_FILE: &str = "study.toml";
+
+/// What the runner reports as it goes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Event {
+    /// Run `index` (0-based) of `total` starts; `skipped` earlier ones were already done.
+    Started {
+        index: usize,
+        total: usize,
+        name: String,
+    },
+    Finished {
+        index: usize,
+        name: String,
+        seconds: f64,
+    },
+    Failed {
+        index: usize,
+        name: String,
+        error: String,
+    },
+    AlreadyDone {
+        index: usize,
+        name: String,
+    },
+}
+
+/// Writes the study file and the classifiers its evaluations need into `out`, and returns the
+/// plan. `study plan` and `study run` both start here.
+pub fn prepare(study: &Study, out: &Path, data: Option<&Path>) -> Result<Vec<PlannedRun>> {
+    let runs = plan::runs_dir(out);
+    std::fs::create_dir_all(&runs).with_context(|| format!("cannot create {}", runs.display()))?;
+    write_atomic(&out.join(STUDY_FILE), study.to_toml()?.as_bytes())?;
+    if study.classifier == "bundled" {
+        for &dataset in &study.datasets {
+            let bundle = crate::explore::bundle::Bundled::of(dataset)
+                .with_context(|| format!("no classifier ships for {}", dataset.title()))?;
+            if !runs
+                .join(bundle.classifier_name)
+                .join("classifier.bpk")
+                .is_file()
+            {
+                bundle.unpack_classifier(&runs, bundle.classifier_name)?;
+            }
+        }
+    }
+    Ok(plan::expand(study, out, data))
+}
+
+/// Whether a run needs no more work.
+pub fn is_done(runs_dir: &Path, name: &str) -> bool {
+    let dir = runs_dir.join(name);
+    dir.join("eval.json").is_file() || dir.join(FAILURE_FILE).is_file()
+}
+
+/// Runs every run not yet done, in plan order, until `stop` is set. A failing run (NaN losses, a bad option) is
+/// recorded in its folder and the study goes on; only trouble with the study's own folder
+/// stops it.
+pub fn run(
+    study: &Study,
+    out: &Path,
+    data: Option<&Path>,
+    live: bool,
+    stop: Option<&AtomicBool>,
+    on_event: &mut dyn FnMut(Event),
+) -> Result<()> {
+    let plans = prepare(study, out, data)?;
+    let runs = plan::runs_dir(out);
+    let total = plans.len();
+    for (index, planned) in plans.iter().enumerate() {
+        if is_done(&runs, &planned.name) {
+            on_event(Event::AlreadyDone {
+                index,
+                name: planned.name.clone(),
+            });
+            continue;
+        }
+        if stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+            // Asked to stop: between runs, so nothing is left half done.
+            break;
+        }
+        on_event(Event::Started {
+            index,
+            total,
+            name: planned.name.clone(),
+        });
+        let started = std::time::Instant::now();
+        match run_one(planned, &runs, live) {
+            Ok(()) => on_event(Event::Finished {
+                index,
+                name: planned.name.clone(),
+                seconds: started.elapsed().as_secs_f64(),
+            }),
+            Err(e) => {
+                let error = format!("{e:#}");
+                let dir = runs.join(&planned.name);
+                std::fs::create_dir_all(&dir)
+                    .with_context(|| format!("cannot create {}", dir.display()))?;
+                write_atomic(&dir.join(FAILURE_FILE), error.as_bytes())?;
+                on_event(Event::Failed {
+                    index,
+                    name: planned.name.clone(),
+                    error,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Trains (or resumes) and evaluates one run.
+/// `live`: show training's own progress bar instead of its summary lines.
+fn run_one(planned: &PlannedRun, runs: &Path, live: bool) -> Result<()> {
+    let dir = runs.join(&planned.name);
+    let started = dir.join("config.json").is_file();
+    let shown = |mut args: Vec<String>| {
+        if live {
+            args.retain(|a| a != "--quiet");
+        }
+        args
+    };
+    if !started {
+        dispatch(&shown(planned.train_args.clone()))?;
+    } else if planned.family.family().adversarial() {
+        // Interrupted: carry on from the latest checkpoint with the saved configuration.
+        let mut args: Vec<String> = vec![
+            "train".into(),
+            "--run".into(),
+            planned.name.clone(),
+            "--resume".into(),
+            "--quiet".into(),
+            "--runs-dir".into(),
+            runs.display().to_string(),
+        ];
+        // A picture or data folder given to the study is needed again to resume.
+        if let Some(at) = planned.train_args.iter().position(|a| a == "--data") {
+            args.extend(planned.train_args[at..].iter().take(2).cloned());
+        }
+        dispatch(&shown(args))?;
+    }
+    dispatch(&planned.eval_args)
+}
+
+/// Runs `gan-studio ARGS` in this process.
+fn dispatch(args: &[String]) -> Result<()> {
+    let argv = std::iter::once("gan-studio".to_owned()).chain(args.iter().cloned());
+    let cli = crate::cli::Cli::try_parse_from(argv)
+        .map_err(|e| anyhow::anyhow!("{}", e.to_string().trim()))?;
+    crate::cli::run(cli)
+}

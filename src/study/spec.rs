@@ -1,0 +1,299 @@
+//! A study file: the grid of data sets x families x option sets x seeds that one comparison
+//! runs, with one budget for all. TOML, so people write and diff it by hand; see
+//! assets/studies/ for examples and `study run --preset` for the built-in ones.
+
+use anyhow::{Result, anyhow, bail};
+use serde::{Deserialize, Serialize};
+
+use crate::data::DatasetKind;
+use crate::model::ModelKind;
+
+/// Seeds as a count (1..=K) or an explicit list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Seeds {
+    Count(u64),
+    List(Vec<u64>),
+}
+
+impl Seeds {
+    pub fn values(&self) -> Vec<u64> {
+        match self {
+            Seeds::Count(k) => (1..=*k).collect(),
+            Seeds::List(list) => list.clone(),
+        }
+    }
+}
+
+/// One option set: `train` flags (without the dashes) on top of the study's common ones.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionSet {
+    pub name: String,
+    #[serde(default)]
+    pub flags: toml::Table,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Study {
+    pub name: String,
+    pub datasets: Vec<DatasetKind>,
+    pub families: Vec<ModelKind>,
+    pub seeds: Seeds,
+    /// Training steps of every run (`train --max-steps`).
+    pub steps: usize,
+    #[serde(default = "default_batch")]
+    pub batch_size: usize,
+    /// Samples each evaluation draws (`eval --samples`).
+    #[serde(default = "default_samples")]
+    pub eval_samples: usize,
+    /// The scoring classifier: "bundled" (the one that ships for each data set) or a
+    /// classifier run's name or folder.
+    #[serde(default = "default_classifier")]
+    pub classifier: String,
+    /// `train` flags every run shares.
+    #[serde(default)]
+    pub common: toml::Table,
+    /// The option sets compared; the first is the baseline the others are read against.
+    #[serde(default = "default_option_sets", rename = "option_set")]
+    pub option_sets: Vec<OptionSet>,
+}
+
+fn default_batch() -> usize {
+    64
+}
+
+fn default_samples() -> usize {
+    2000
+}
+
+fn default_classifier() -> String {
+    "bundled".into()
+}
+
+fn default_option_sets() -> Vec<OptionSet> {
+    vec![OptionSet {
+        name: "default".into(),
+        flags: toml::Table::new(),
+    }]
+}
+
+/// Flags a study sets itself, which option sets may not override.
+const RESERVED: [&str; 8] = [
+    "run",
+    "runs-dir",
+    "model",
+    "dataset",
+    "seed",
+    "max-steps",
+    "batch-size",
+    "resume",
+];
+
+impl Study {
+    /// Parses a study file; errors name the line (and for syntax errors the column).
+    pub fn parse(text: &str) -> Result<Self> {
+        let study: Self = toml::from_str(text).map_err(|e| anyhow!("{}", e.to_string().trim()))?;
+        study.validate(text)?;
+        Ok(study)
+    }
+
+    pub fn read(path: &std::path::Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| anyhow!("cannot read the study file {}: {e}", path.display()))?;
+        Self::parse(&text).map_err(|e| anyhow!("{}: {e:#}", path.display()))
+    }
+
+    pub fn to_toml(&self) -> Result<String> {
+        Ok(toml::to_string_pretty(self)?)
+    }
+
+    fn validate(&self, text: &str) -> Result<()> {
+        let line_of = |needle: &str| {
+            text.lines()
+                .position(|l| l.contains(needle))
+                .map(|i| format!("line {}: ", i + 1))
+                .unwrap_or_default()
+        };
+        if self.datasets.is_empty() || self.families.is_empty() {
+            bail!(
+                "{}a study needs at least one data set and one family",
+                line_of("datasets")
+            );
+        }
+        if self.datasets.contains(&DatasetKind::Folder) {
+            bail!(
+                "{}studies run on the named data sets (mnist, fashion-mnist, cifar10)",
+                line_of("datasets")
+            );
+        }
+        let seeds = self.seeds.values();
+        if seeds.is_empty() || seeds.len() > 50 {
+            bail!(
+                "{}seeds must be 1 to 50, got {}",
+                line_of("seeds"),
+                seeds.len()
+            );
+        }
+        let mut sorted = seeds.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        if sorted.len() != seeds.len() {
+            bail!("{}seeds repeat", line_of("seeds"));
+        }
+        if self.steps == 0 {
+            bail!("{}steps must be at least 1", line_of("steps"));
+        }
+        if self.eval_samples < 100 {
+            bail!(
+                "{}eval_samples must be at least 100",
+                line_of("eval_samples")
+            );
+        }
+        if self.option_sets.is_empty() {
+            bail!("a study needs at least one option set");
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for set in &self.option_sets {
+            if !names.insert(set.name.as_str()) {
+                bail!(
+                    "{}option set \"{}\" appears twice",
+                    line_of(&set.name),
+                    set.name
+                );
+            }
+        }
+        for (table, what) in std::iter::once((&self.common, "common".to_owned())).chain(
+            self.option_sets
+                .iter()
+                .map(|s| (&s.flags, format!("option set \"{}\"", s.name))),
+        ) {
+            for (key, value) in table {
+                let at = match line_of(&format!("{key} =")) {
+                    at if at.is_empty() => line_of(key),
+                    at => at,
+                };
+                if RESERVED.contains(&key.as_str()) {
+                    bail!("{at}{what} sets {key}, which the study sets for every run");
+                }
+                if !matches!(
+                    value,
+                    toml::Value::String(_)
+                        | toml::Value::Integer(_)
+                        | toml::Value::Float(_)
+                        | toml::Value::Boolean(_)
+                ) {
+                    bail!("{at}{what}: {key} must be a string, number or true/false");
+                }
+            }
+        }
+        // Every run's command line must be one `train` accepts: a typo in a flag is found
+        // now, not an hour into the study.
+        for plan in super::plan::expand(self, std::path::Path::new("study"), None) {
+            super::plan::check_train_args(&plan.train_args).map_err(|e| {
+                let message = e.to_string();
+                // The line of the flag clap names, else of the option set.
+                let set = self.option_sets.iter().find(|s| s.name == plan.option_set);
+                let key = set
+                    .into_iter()
+                    .flat_map(|s| s.flags.keys())
+                    .chain(self.common.keys())
+                    .find(|k| message.contains(&format!("--{k}")));
+                let at = match key.map(|k| line_of(&format!("{k} ="))) {
+                    Some(at) if !at.is_empty() => at,
+                    _ => line_of(&format!("\"{}\"", plan.option_set)),
+                };
+                anyhow!("{at}option set \"{}\": {message}", plan.option_set)
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Runs in the study.
+    pub fn run_count(&self) -> usize {
+        self.datasets.len()
+            * self.families.len()
+            * self.option_sets.len()
+            * self.seeds.values().len()
+    }
+}
+
+/// A `train` flag's value as command-line words: `--flag value`, `--flag` for true, nothing
+/// for false.
+pub fn flag_words(key: &str, value: &toml::Value) -> Vec<String> {
+    let flag = format!("--{key}");
+    match value {
+        toml::Value::Boolean(true) => vec![flag],
+        toml::Value::Boolean(false) => Vec::new(),
+        toml::Value::String(s) => vec![flag, s.clone()],
+        toml::Value::Integer(i) => vec![flag, i.to_string()],
+        toml::Value::Float(f) => vec![flag, f.to_string()],
+        other => vec![flag, other.to_string()],
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+name = "t"
+datasets = ["mnist"]
+families = ["cdcgan"]
+seeds = 2
+steps = 10
+
+[[option_set]]
+name = "base"
+
+[[option_set]]
+name = "smooth"
+flags = { real-target = 0.9, mismatch = true }
+"#;
+
+    #[test]
+    fn a_study_file_parses_into_its_grid() {
+        let study = Study::parse(GOOD).unwrap();
+        assert_eq!(study.run_count(), 4);
+        assert_eq!(study.seeds.values(), vec![1, 2]);
+        assert_eq!(study.classifier, "bundled");
+        // What a study writes back reads the same.
+        assert_eq!(Study::parse(&study.to_toml().unwrap()).unwrap(), study);
+    }
+
+    #[test]
+    fn every_preset_is_a_valid_study() {
+        for (name, _, _) in super::super::presets::PRESETS {
+            let study = super::super::presets::preset(name).unwrap();
+            assert!(study.run_count() >= 3, "{name}");
+        }
+    }
+
+    fn error(text: &str) -> String {
+        format!("{:#}", Study::parse(text).unwrap_err())
+    }
+
+    #[test]
+    fn bad_study_files_get_one_error_naming_the_line() {
+        let syntax = GOOD.replace("steps = 10", "steps = = 10");
+        assert!(error(&syntax).contains("line 6"), "{}", error(&syntax));
+        let typo = GOOD.replace("real-target = 0.9", "real-targt = 0.9");
+        let e = error(&typo);
+        assert!(
+            e.contains("line 13") && e.contains("smooth") && e.contains("real-targt"),
+            "{e}"
+        );
+        let reserved = GOOD.replace("real-target = 0.9", "seed = 3");
+        let e = error(&reserved);
+        assert!(e.contains("line 13") && e.contains("seed"), "{e}");
+        let twice = GOOD.replace("\"smooth\"", "\"base\"");
+        assert!(error(&twice).contains("appears twice"));
+        let family = GOOD.replace("\"cdcgan\"", "\"cdcgun\"");
+        let e = error(&family);
+        assert!(e.contains("line 4") && e.contains("cdcgun"), "{e}");
+        let value = GOOD.replace("real-target = 0.9", "real-target = \"lots\"");
+        assert!(error(&value).contains("lots"), "{}", error(&value));
+        assert!(error(&GOOD.replace("seeds = 2", "seeds = 0")).contains("line 5"));
+    }
+}

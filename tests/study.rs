@@ -1,0 +1,160 @@
+//! `study run | plan | report` end to end on the repository's MNIST slice: the plan's command
+//! lines run as they are, the report gathers what finished, and a study killed mid-run resumes
+//! without redoing finished runs and reports what an uninterrupted study does.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+const STUDY: &str = r#"
+name = "tiny"
+datasets = ["mnist"]
+families = ["cdcgan"]
+seeds = 1
+steps = 40
+eval_samples = 200
+common = { depth = "shallow", mismatch = true, checkpoint-every = 10 }
+
+[[option_set]]
+name = "default"
+
+[[option_set]]
+name = "smoothing"
+flags = { real-target = 0.9 }
+"#;
+
+fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_gan-studio")
+}
+
+fn study_cmd(args: &[&str], dir: &Path) -> Command {
+    let mut cmd = Command::new(binary());
+    cmd.arg("study")
+        .args(args)
+        .arg("--data")
+        .arg(common::fixtures_root())
+        .current_dir(dir)
+        .env_remove("GAN_STUDIO_DATA");
+    cmd
+}
+
+/// results.csv without the wall-time column, which differs from run to run.
+fn figures_without_time(csv: &str) -> Vec<String> {
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    let time = header.iter().position(|h| *h == "train_secs").unwrap();
+    csv.lines()
+        .map(|line| {
+            line.split(',')
+                .enumerate()
+                .filter(|(i, _)| *i != time)
+                .map(|(_, v)| v)
+                .collect::<Vec<_>>()
+                .join(",")
+        })
+        .collect()
+}
+
+#[test]
+fn plan_lines_run_as_printed_and_the_report_gathers_what_finished() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), STUDY).unwrap();
+    let out = study_cmd(&["plan", "tiny.toml", "--out", "s"], dir.path())
+        .output()
+        .unwrap();
+    let lines = common::succeeded(&out);
+    let lines: Vec<&str> = lines.lines().collect();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert!(
+        lines[0].starts_with("gan-studio train --run ") && lines[0].contains("&& gan-studio eval")
+    );
+    // The first line, as a scheduler would run it.
+    let line = lines[0].replace("gan-studio ", &format!("{} ", binary()));
+    let status = Command::new("sh")
+        .arg("-c")
+        .arg(&line)
+        .current_dir(dir.path())
+        .env_remove("GAN_STUDIO_DATA")
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "{line}");
+    let out = common::gan_studio(&["study", "report", "s"], dir.path());
+    assert!(common::succeeded(&out).contains("1 of 2 runs finished"));
+    let csv = std::fs::read_to_string(dir.path().join("s/results.csv")).unwrap();
+    assert!(
+        csv.contains(",finished,") && csv.contains(",pending,"),
+        "{csv}"
+    );
+    for file in ["report.md", "report.html", "results.json", "results.tex"] {
+        assert!(dir.path().join("s").join(file).is_file(), "{file}");
+    }
+}
+
+#[test]
+fn a_killed_study_resumes_and_reports_what_an_uninterrupted_one_does() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tiny.toml"), STUDY).unwrap();
+    let whole = study_cmd(&["run", "tiny.toml", "--out", "whole"], dir.path())
+        .output()
+        .unwrap();
+    common::succeeded(&whole);
+
+    // Kill the second study with SIGKILL once its second run has written a checkpoint.
+    let mut child = study_cmd(&["run", "tiny.toml", "--out", "killed"], dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let runs = dir.path().join("killed/runs");
+    let second_started = || {
+        std::fs::read_dir(&runs)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|e| {
+                e.file_name().to_string_lossy().contains("smoothing")
+                    && e.path().join("checkpoints/latest").exists()
+            })
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !second_started() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the second run never started"
+        );
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the study ended before the kill"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let first = std::fs::read_dir(&runs)
+        .unwrap()
+        .flatten()
+        .find(|e| e.file_name().to_string_lossy().contains("default"))
+        .unwrap()
+        .path()
+        .join("eval.json");
+    let before = std::fs::metadata(&first).unwrap().modified().unwrap();
+
+    let again = study_cmd(&["run", "tiny.toml", "--out", "killed"], dir.path())
+        .output()
+        .unwrap();
+    let text = common::succeeded(&again);
+    assert!(
+        !text.contains("study: run 1/2"),
+        "the finished run was redone: {text}"
+    );
+    assert_eq!(
+        std::fs::metadata(&first).unwrap().modified().unwrap(),
+        before
+    );
+    let csv = |d: &str| std::fs::read_to_string(dir.path().join(d).join("results.csv")).unwrap();
+    assert_eq!(
+        figures_without_time(&csv("killed")),
+        figures_without_time(&csv("whole"))
+    );
+}
