@@ -199,3 +199,43 @@ pub fn shell_line(args: &[String]) -> String {
         .collect::<Vec<_>>()
         .join(" ")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changing_one_option_set_renames_only_its_runs() {
+        let study = super::super::presets::preset("tricks").unwrap();
+        let before = expand(&study, Path::new("s"), None);
+        let mut changed = study.clone();
+        changed.option_sets[1]
+            .flags
+            .insert("real-target".into(), toml::Value::Float(0.8));
+        let after = expand(&changed, Path::new("s"), None);
+        assert_eq!(before.len(), after.len());
+        for (b, a) in before.iter().zip(&after) {
+            assert_eq!(
+                b.name == a.name,
+                b.option_set != study.option_sets[1].name,
+                "{} / {}",
+                b.name,
+                a.name
+            );
+        }
+        // The data folder is where to read, not what is trained: it leaves names alone.
+        let elsewhere = expand(&study, Path::new("s"), Some(Path::new("/data")));
+        assert!(before.iter().zip(&elsewhere).all(|(b, e)| b.name == e.name));
+        assert!(
+            elsewhere[0]
+                .train_args
+                .ends_with(&["--data".into(), "/data".into()])
+        );
+    }
+
+    #[test]
+    fn shell_lines_quote_what_a_shell_would_split() {
+        let line = shell_line(&["train".into(), "--run".into(), "a b".into(), "it's".into()]);
+        assert_eq!(line, r"gan-studio train --run 'a b' 'it'\''s'");
+    }
+}

@@ -357,20 +357,24 @@ fn figures(report: &StudyReport, out: &Path) -> Result<Vec<Figure>> {
                 Err(e) => eprintln!("warning: no sample grid for {run}: {e:#}"),
             }
         }
-        let series = loss_series(report, name);
-        if !series.is_empty() {
-            let file = format!("{name}-d-loss.png");
+        for (key, title) in super::results::CURVES {
+            let series = curve_series(report, name, key);
+            if series.is_empty() {
+                continue;
+            }
+            let file = format!("{name}-{}.png", key.replace('_', "-"));
             crate::export::plot::lines_png(
                 &dir.join(&file),
-                &format!("D loss during training ({})", dataset.title()),
+                &format!("{title} during training ({})", dataset.title()),
                 "step",
-                "D loss (mean over seeds, bars: ± sd)",
+                &format!("{title} (mean over seeds, bars: ± sd)"),
                 &series,
             )?;
             figures.push(Figure {
                 dataset: name.to_owned(),
-                caption: "D loss while training, mean over seeds with ± one standard deviation"
-                    .into(),
+                caption: format!(
+                    "{title} while training, mean over seeds with ± one standard deviation"
+                ),
                 path: format!("figures/{file}"),
             });
         }
@@ -434,7 +438,12 @@ fn sample_grid(runs_dir: &Path, run: &str, path: &Path) -> Result<()> {
     save_grid_png(path, &pixels, batch.count, side, side, &layout)
 }
 
-fn loss_series(report: &StudyReport, dataset: &str) -> Vec<crate::export::plot::Series> {
+/// One curve per cell: the mean over its seeds of training curve `key`, with the seeds' sd.
+fn curve_series(
+    report: &StudyReport,
+    dataset: &str,
+    key: &str,
+) -> Vec<crate::export::plot::Series> {
     let mut series = Vec::new();
     for cell in report.cells.iter().filter(|c| c.dataset == dataset) {
         let curves: Vec<&Vec<(usize, f64)>> = report
@@ -446,9 +455,7 @@ fn loss_series(report: &StudyReport, dataset: &str) -> Vec<crate::export::plot::
                     && r.option_set == cell.option_set
             })
             .filter_map(|r| match &r.outcome {
-                Outcome::Finished { d_loss_curve, .. } if !d_loss_curve.is_empty() => {
-                    Some(d_loss_curve)
-                }
+                Outcome::Finished { curves, .. } => curves.get(key).filter(|c| !c.is_empty()),
                 _ => None,
             })
             .collect();

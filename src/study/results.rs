@@ -87,6 +87,14 @@ pub fn metric(key: &str) -> Option<&'static Metric> {
     METRICS.iter().find(|m| m.key == key)
 }
 
+/// The training curves a report draws: key and title.
+pub const CURVES: [(&str, &str); 4] = [
+    ("d_loss", "D loss"),
+    ("g_loss", "G loss"),
+    ("d_real", "D(x) on real images"),
+    ("d_fake", "D(G(z)) on generated images"),
+];
+
 /// The file a failed run leaves in its folder, holding the error.
 pub const FAILURE_FILE: &str = "study-failure.txt";
 
@@ -99,8 +107,9 @@ pub enum Outcome {
         collapsed: bool,
         /// Training stopped before its budget (the NaN stop, say).
         stopped_at: Option<usize>,
-        /// Mean D loss in 20 stretches of training, for the curves.
-        d_loss_curve: Vec<(usize, f64)>,
+        /// D and G loss, D(x) and D(G(z)) (keys of [`CURVES`]), each the mean of 20
+        /// stretches of training: (last step of the stretch, mean).
+        curves: BTreeMap<String, Vec<(usize, f64)>>,
     },
     Failed {
         error: String,
@@ -182,7 +191,7 @@ fn outcome(dir: &Path, steps: usize) -> Outcome {
     figures.insert("memorised_share".to_owned(), r.memorised_share);
     let log = read_log(&dir.join("metrics.jsonl")).unwrap_or_default();
     let mut stopped_at = None;
-    let mut d_loss_curve = Vec::new();
+    let mut curves = BTreeMap::new();
     if let Some(last) = log.last() {
         figures.insert("train_secs".to_owned(), last.elapsed_secs);
         if last.step < steps {
@@ -196,15 +205,29 @@ fn outcome(dir: &Path, steps: usize) -> Outcome {
             figures.insert("d_loss_spread".to_owned(), spread.sd);
         }
         let stretch = log.len().div_ceil(20).max(1);
-        for chunk in log.chunks(stretch) {
-            let mean = chunk.iter().map(|m| f64::from(m.d_loss)).sum::<f64>() / chunk.len() as f64;
-            d_loss_curve.push((chunk[chunk.len() - 1].step, mean));
+        for (key, _) in CURVES {
+            let value = |m: &crate::train::metrics::StepMetrics| {
+                f64::from(match key {
+                    "d_loss" => m.d_loss,
+                    "g_loss" => m.g_loss,
+                    "d_real" => m.d_real,
+                    _ => m.d_fake,
+                })
+            };
+            let curve = log
+                .chunks(stretch)
+                .map(|chunk| {
+                    let mean = chunk.iter().map(value).sum::<f64>() / chunk.len() as f64;
+                    (chunk[chunk.len() - 1].step, mean)
+                })
+                .collect();
+            curves.insert(key.to_owned(), curve);
         }
     }
     Outcome::Finished {
         figures,
         collapsed: r.coverage.collapsed,
         stopped_at,
-        d_loss_curve,
+        curves,
     }
 }
