@@ -877,3 +877,80 @@ fn a_picture_folder_trains_and_resumes_from_the_folder_it_recorded() {
     );
     assert!(first_error_line(&out).contains("no class folders"));
 }
+
+/// A classifier-guided run copies its guide into the run, and `eval` warns when the scoring
+/// classifier is that guide (its scores would be self-fulfilling), and not otherwise.
+#[test]
+fn scoring_a_guided_run_with_its_own_guide_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let data = data.to_str().unwrap();
+    let run = |args: &[&str]| gan_studio(args, dir.path());
+    succeeded(&run(&[
+        "train",
+        "--run",
+        "g",
+        "--model",
+        "guided",
+        "--depth",
+        "shallow",
+        "--max-steps",
+        "20",
+        "--guide-weight",
+        "2",
+        "--data",
+        data,
+        "--quiet",
+    ]));
+    assert!(dir.path().join("runs/g/guide/classifier.bpk").is_file());
+    succeeded(&run(&["bundle", "--unpack"]));
+    let own = run(&[
+        "eval",
+        "--run",
+        "g",
+        "--classifier",
+        "bundled-lenet",
+        "--samples",
+        "200",
+        "--data",
+        data,
+    ]);
+    succeeded(&own);
+    assert!(
+        String::from_utf8_lossy(&own.stderr).contains("guided this run"),
+        "{}",
+        String::from_utf8_lossy(&own.stderr)
+    );
+    let eval = std::fs::read_to_string(dir.path().join("runs/g/eval.json")).unwrap();
+    assert!(eval.contains("\"scored_by_guide\": true"), "{eval}");
+
+    succeeded(&run(&[
+        "classifier",
+        "train",
+        "--run",
+        "other",
+        "--epochs",
+        "1",
+        "--train-limit",
+        "500",
+        "--seed",
+        "3",
+        "--data",
+        data,
+    ]));
+    let other = run(&[
+        "eval",
+        "--run",
+        "g",
+        "--classifier",
+        "other",
+        "--samples",
+        "200",
+        "--data",
+        data,
+    ]);
+    succeeded(&other);
+    assert!(!String::from_utf8_lossy(&other.stderr).contains("guided this run"));
+    let eval = std::fs::read_to_string(dir.path().join("runs/g/eval.json")).unwrap();
+    assert!(!eval.contains("scored_by_guide"), "{eval}");
+}

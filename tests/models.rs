@@ -9,13 +9,14 @@ use rand::SeedableRng;
 use rand::rngs::StdRng;
 
 /// The families trained against a discriminator.
-const MODELS: [ModelKind; 7] = [
+const MODELS: [ModelKind; 8] = [
     ModelKind::Dcgan,
     ModelKind::Cgan,
     ModelKind::Cdcgan,
     ModelKind::Acgan,
     ModelKind::TwoN,
     ModelKind::Infogan,
+    ModelKind::Guided,
     ModelKind::TfDcgan,
 ];
 
@@ -243,6 +244,7 @@ fn one_optimiser_step_lowers_each_familys_own_losses() {
                     fake: frozen.forward(images, shown.clone()),
                     labels: labels.clone(),
                     latents: z.clone(),
+                    guide_logits: None,
                 },
             )
         };

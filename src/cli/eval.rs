@@ -93,6 +93,9 @@ pub fn run(args: EvalArgs) -> Result<()> {
         &mut |_| {},
     )?;
     let root = crate::train::RunDir::open(&args.runs.runs_dir, run_name)?.root;
+    if result.scored_by_guide {
+        eprintln!("warning: {}", crate::eval::run_eval::SCORED_BY_GUIDE);
+    }
     print!(
         "{}",
         markdown_table(&[(result.run.clone(), &result.report)])

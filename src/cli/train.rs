@@ -83,6 +83,14 @@ pub struct TrainArgs {
     /// InfoGAN: weight of the continuous codes' information term.
     #[arg(long = "info-lambda-cont", default_value_t = 0.1)]
     pub info_continuous_weight: f64,
+    /// Classifier-guided (--model guided): the classifier run (name under RUNS_DIR or a folder
+    /// holding classifier.bpk) whose cross-entropy on G's samples G also minimises; default:
+    /// the classifier bundled for the data set. Score the run with another classifier.
+    #[arg(long, value_name = "NAME")]
+    pub guide_classifier: Option<String>,
+    /// Classifier-guided: weight λ of the guiding classifier's cross-entropy in G's loss.
+    #[arg(long, default_value_t = 1.0)]
+    pub guide_weight: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Decay of the generator weight average that samples come from; 0 turns it off.
@@ -123,7 +131,8 @@ impl TrainArgs {
             .with_one_hot_labels(!self.label_map)
             .with_continuous_codes(self.continuous_codes)
             .with_info_categorical_weight(self.info_categorical_weight)
-            .with_info_continuous_weight(self.info_continuous_weight);
+            .with_info_continuous_weight(self.info_continuous_weight)
+            .with_guide_weight(self.guide_weight);
         let mut config = TrainConfig::new(gan)
             .with_real_target_max(self.real_target_max)
             .with_batch_size(self.batch_size)
@@ -138,6 +147,11 @@ impl TrainArgs {
             .with_d_updates(self.d_updates)
             .with_g_updates(self.g_updates)
             .with_seed(self.seed)
+            .with_guide_classifier(
+                self.guide_classifier
+                    .as_deref()
+                    .map(|name| super::classifier_dir(&self.runs.runs_dir, name)),
+            )
             .with_ema_decay((self.ema_decay > 0.0).then_some(self.ema_decay))
             .with_augment(self.augment)
             .with_mismatch(self.mismatch)

@@ -27,9 +27,18 @@ pub struct RunEval {
     /// SHA-256 of the generator weights the samples came from.
     #[serde(default)]
     pub generator_sha256: String,
+    /// The scoring classifier is the one that guided this (classifier-guided) run: its
+    /// success rate and inception score are self-fulfilling.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub scored_by_guide: bool,
     #[serde(flatten)]
     pub report: EvalReport,
 }
+
+/// What to say when a guided run is scored by its own guide.
+pub const SCORED_BY_GUIDE: &str = "the scoring classifier is the one that guided this run, so \
+     its success rate and inception score are self-fulfilling: score it with a classifier \
+     trained independently (another seed or architecture)";
 
 impl RunEval {
     /// Reads a run's `eval.json`, refusing one whose figures do not fit together.
@@ -105,6 +114,7 @@ pub fn evaluate_run(
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         generator_sha256: checkpoint::sampling_generator_sha256(&trained.checkpoint)?,
+        scored_by_guide: crate::train::guide::guided_by(root, classifier),
         report,
     };
     write_atomic(

@@ -8,6 +8,7 @@ mod binary;
 mod cdcgan;
 mod cgan;
 mod dcgan;
+mod guided;
 mod infogan;
 mod pca;
 mod tf_dcgan;
@@ -56,6 +57,9 @@ pub struct GeneratorBatch {
     pub labels: Option<Tensor<1, Int>>,
     /// The latents (B, L), as drawn: N(0, 1).
     pub latents: Tensor<2>,
+    /// A frozen classifier's logits on the generated images (B, classes), for families that
+    /// are guided by one ([`Family::guided`]).
+    pub guide_logits: Option<Tensor<2>>,
 }
 
 /// A family's discriminator loss and what the trainer logs beside it.
@@ -182,6 +186,11 @@ pub trait Family: Sync {
     fn prepare_latent(&self, _config: &GanConfig, z: Tensor<2>) -> Tensor<2> {
         z
     }
+    /// Whether G's loss reads a frozen, pre-trained classifier's logits on its samples (the
+    /// trainer then loads one and fills [`GeneratorBatch::guide_logits`]).
+    fn guided(&self) -> bool {
+        false
+    }
     /// Whether the generator's labels are the data's classes (false: InfoGAN's category codes,
     /// whose meaning the model finds for itself).
     fn labels_are_classes(&self) -> bool {
@@ -198,6 +207,7 @@ pub fn of(kind: ModelKind) -> &'static dyn Family {
         ModelKind::Acgan => &acgan::Acgan,
         ModelKind::TwoN => &two_n::TwoN,
         ModelKind::Infogan => &infogan::Infogan,
+        ModelKind::Guided => &guided::Guided,
         ModelKind::Pca => &pca::Pca,
         ModelKind::TfDcgan => &tf_dcgan::TfDcgan,
     }

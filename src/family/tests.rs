@@ -80,6 +80,7 @@ fn acgan_adds_class_cross_entropy_to_both_losses() {
                 fake: Tensor::from_floats(FAKE, &device),
                 labels: Some(labels),
                 latents: Tensor::zeros([2, 4], &device),
+                guide_logits: None,
             },
         )
         .into_scalar();
@@ -113,6 +114,7 @@ fn two_n_gan_classifies_real_and_generated_classes() {
                 fake: Tensor::from_floats(FAKE, &device),
                 labels: Some(labels),
                 latents: Tensor::zeros([2, 4], &device),
+                guide_logits: None,
             },
         )
         .into_scalar();
@@ -207,6 +209,7 @@ fn infogan_adds_the_information_terms_for_its_codes() {
                 fake: Tensor::from_floats(fake, &device),
                 labels: Some(Tensor::from_ints([0i64, 0], &device)),
                 latents: Tensor::from_floats(z, &device),
+                guide_logits: None,
             },
         )
         .into_scalar();
@@ -236,4 +239,30 @@ fn soft_real_labels_give_each_real_image_its_own_target() {
     let got: f32 = judged.loss.into_scalar();
     let want = (bce(0.3, 0.7) + bce(-1.0, 1.2)) / 2.0 + (bce(0.8, 0.0) + bce(-0.2, 0.0)) / 2.0;
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+}
+
+#[test]
+fn the_guided_family_adds_the_classifiers_cross_entropy_to_gs_loss() {
+    let device = Device::flex();
+    let family = of(ModelKind::Guided);
+    let config = GanConfig::new(ModelKind::Guided).with_guide_weight(0.5);
+    // D's logits on two samples, and the guide's 4-class logits on them; asked for 1 and 0.
+    let fake = [[0.3f32], [-1.2]];
+    let guide = [[0.2f32, 1.5, -0.3, 0.0], [2.0, 0.1, 0.4, -1.0]];
+    let batch = |guide_logits: Option<Tensor<2>>| GeneratorBatch {
+        fake: Tensor::from_floats(fake, &device),
+        labels: Some(Tensor::from_ints([1i64, 0], &device)),
+        latents: Tensor::zeros([2, 4], &device),
+        guide_logits,
+    };
+    let got: f32 = family
+        .generator_loss(&config, batch(Some(Tensor::from_floats(guide, &device))))
+        .into_scalar();
+    let adversarial = (bce(fake[0][0], 1.0) + bce(fake[1][0], 1.0)) / 2.0;
+    let ce = (-log_softmax(&guide[0])[1] - log_softmax(&guide[1])[0]) / 2.0;
+    let want = adversarial + 0.5 * ce;
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    // Without the guide's logits it is the conditional DCGAN's loss.
+    let plain: f32 = family.generator_loss(&config, batch(None)).into_scalar();
+    assert!((plain - adversarial).abs() < 1e-5);
 }

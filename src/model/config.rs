@@ -25,6 +25,9 @@ pub enum ModelKind {
     TwoN,
     /// InfoGAN: unsupervised; a categorical and continuous codes that D's Q head recovers.
     Infogan,
+    /// Classifier-guided conditional DCGAN: G also minimises a frozen classifier's
+    /// cross-entropy on its samples.
+    Guided,
     /// PCA per class as a generative baseline: fitted in seconds, no training loop.
     Pca,
     /// The TensorFlow tutorial's DCGAN (unconditional), a fixed speed yardstick.
@@ -163,6 +166,9 @@ pub struct GanConfig {
     /// InfoGAN: weight λ of the continuous codes' term.
     #[config(default = 0.1)]
     pub info_continuous_weight: f64,
+    /// Classifier-guided: weight λ of the guiding classifier's cross-entropy in G's loss.
+    #[config(default = 1.0)]
+    pub guide_weight: f64,
 }
 
 impl GanConfig {
@@ -220,6 +226,14 @@ impl GanConfig {
         }
         if self.model.is_conditional() && self.label_embedding == 0 {
             bail!("a conditional model needs a label embedding of at least 1 value");
+        }
+        if self.model == ModelKind::Guided
+            && !(self.guide_weight.is_finite() && (0.0..=100.0).contains(&self.guide_weight))
+        {
+            anyhow::bail!(
+                "--guide-weight must be in [0, 100], got {}",
+                self.guide_weight
+            );
         }
         if self.model == ModelKind::Infogan {
             if !(2..=20).contains(&self.num_classes) {

@@ -37,6 +37,11 @@ pub struct TrainConfig {
     /// The discriminator's target for real images: 1.0, or e.g. 0.9 for one-sided label smoothing.
     #[config(default = 1.0)]
     pub real_target: f32,
+    /// Classifier-guided runs: the guiding classifier's folder (holding classifier.bpk); None:
+    /// the classifier bundled for the data set. Training copies it into the run's `guide/`,
+    /// which is what resumes and `eval` read.
+    #[config(default = "None")]
+    pub guide_classifier: Option<std::path::PathBuf>,
     /// Soft labels: when set, each real image's target is drawn uniformly from
     /// [`real_target`, this] every step (the CIFAR-10 slides used [0.7, 1.2]).
     #[config(default = "None")]

@@ -4,6 +4,7 @@ pub mod checkpoint;
 pub mod config;
 pub mod ema;
 pub mod fit;
+pub mod guide;
 pub mod lock;
 pub mod loss;
 pub mod metrics;

@@ -73,6 +73,8 @@ pub struct Trainer {
     optim_g: ModuleOptimizer,
     optim_d: ModuleOptimizer,
     ema: Option<Ema>,
+    /// Classifier-guided families: the frozen classifier G's samples are read by.
+    guide: Option<crate::eval::classifier::Classifier>,
     data: Split,
     fixed: FixedBatch,
     step: usize,
@@ -131,6 +133,9 @@ impl Trainer {
             );
         }
         run.create()?;
+        if config.gan.model.family().guided() {
+            super::guide::install(&config, &run)?;
+        }
         std::fs::File::create(run.metrics())
             .with_context(|| format!("cannot create {}", run.metrics().display()))?;
         // Last and atomic: a folder counts as a run once its config is whole, so a start killed
@@ -261,6 +266,11 @@ impl Trainer {
                 config.batch_size
             );
         }
+        let guide = if config.gan.model.family().guided() {
+            Some(super::guide::load(&config, &run, &device)?)
+        } else {
+            None
+        };
         let fixed = fixed_batch(&config);
         let (optim_g, optim_d) = optimizers.unwrap_or_else(|| (adam(&config), adam(&config)));
         let metrics_log = std::fs::OpenOptions::new()
@@ -278,6 +288,7 @@ impl Trainer {
             optim_g,
             optim_d,
             ema,
+            guide,
             data,
             fixed,
             step: state.step,
@@ -449,6 +460,7 @@ impl Trainer {
                 Some(batch) => batch,
                 None => fresh_fake(&self.generator, &mut rng),
             };
+            let guide_logits = self.guide.as_ref().map(|c| c.forward(fake_g.clone()));
             let judged = frozen_d.forward(fake_g, labels_g.clone().filter(|_| reads_labels));
             let loss = family.generator_loss(
                 gan,
@@ -456,6 +468,7 @@ impl Trainer {
                     fake: judged,
                     labels: labels_g,
                     latents: latents_g,
+                    guide_logits,
                 },
             );
             clock.mark("D forward for G");

@@ -220,6 +220,12 @@ impl MetricsTab {
             };
             ui.separator();
             ui.heading(format!("{} at step {}", row.run, row.step));
+            if row.scored_by_guide {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!("Warning: {}.", crate::eval::run_eval::SCORED_BY_GUIDE),
+                );
+            }
             ui.horizontal_top(|ui| {
                 ui.vertical(|ui| {
                     ui.set_width(380.0);
