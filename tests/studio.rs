@@ -1273,3 +1273,25 @@ flags = { real-target = 0.9 }
         other => panic!("the explorer shows {other:?}"),
     }
 }
+
+#[test]
+fn the_guided_family_offers_its_guide_classifier_and_weight() {
+    let runs = tempfile::tempdir().unwrap();
+    gan_studio::explore::bundle::unpack_classifier(runs.path(), "my-lenet").unwrap();
+    let mut harness = studio_with(runs.path(), &common::data_dir(), |state| {
+        state.tab = Tab::Training;
+        state.training.form.config.gan.model = gan_studio::model::ModelKind::Guided;
+    });
+    harness.run();
+    assert!(harness.query_by_label("Guide weight λ").is_some());
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Guide classifier")
+        .click();
+    harness.run();
+    harness.get_by_label("my-lenet").click();
+    harness.run();
+    assert_eq!(
+        harness.state().state.training.form.config.guide_classifier,
+        Some(runs.path().join("my-lenet"))
+    );
+}

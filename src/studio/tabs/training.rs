@@ -339,7 +339,13 @@ impl TrainingTab {
                     self.runs_ui(ui, shared);
                     ui.separator();
                     ui.add_enabled_ui(!self.live.is_running(), |ui| {
-                        options_ui(ui, &mut self.form);
+                        let classifiers: Vec<String> = self
+                            .runs
+                            .iter()
+                            .filter(|r| r.is_classifier)
+                            .map(|r| r.name.clone())
+                            .collect();
+                        options_ui(ui, &mut self.form, &classifiers, shared.runs_dir);
                     });
                 });
             });
@@ -1141,7 +1147,13 @@ fn combo_with_tips<T: PartialEq + Copy>(
 }
 
 /// Every engine option, with a tooltip saying what it does.
-fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
+/// `classifiers`: classifier runs under `runs_dir`, for a guided family's guide.
+fn options_ui(
+    ui: &mut egui::Ui,
+    form: &mut TrainingForm,
+    classifiers: &[String],
+    runs_dir: &std::path::Path,
+) {
     let TrainingForm {
         config,
         max_steps,
@@ -1182,6 +1194,32 @@ fn options_ui(ui: &mut egui::Ui, form: &mut TrainingForm) {
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
+            if gan.model.family().guided() {
+                let guide = &mut config.guide_classifier;
+                row(
+                    ui,
+                    "Guide classifier",
+                    "The frozen classifier whose cross-entropy on G's samples G also minimises. \
+                     Score the run with a different one: scores by the guide are self-fulfilling",
+                    |ui| {
+                        let shown = guide
+                            .as_ref()
+                            .and_then(|p| p.file_name())
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_else(|| "bundled (data set)".into());
+                        egui::ComboBox::from_id_salt("guide-classifier")
+                            .selected_text(shown)
+                            .show_ui(ui, |ui| {
+                                ui.selectable_value(guide, None, "bundled (data set)");
+                                for name in classifiers {
+                                    ui.selectable_value(guide, Some(runs_dir.join(name)), name);
+                                }
+                            })
+                            .response
+                    },
+                );
+            }
+            let gan = &mut config.gan;
             // The options only this family reads, as it describes them.
             for option in gan.model.family().options() {
                 row(ui, option.label, option.tip, |ui| match option.field {
