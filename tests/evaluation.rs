@@ -267,3 +267,46 @@ fn memorisation_checks_every_class_and_flags_a_planted_training_image() {
     .unwrap();
     assert_eq!(report.memorisation_checked_per_class, vec![5; 10]);
 }
+/// Every model that ships in the binary works out of the box: each data set's classifier reads
+/// the real test images of the repository's slice well above chance (10%), and reads its own
+/// generator's samples as the class they were asked for.
+#[test]
+fn every_bundled_classifier_reads_its_data_and_its_generator() {
+    use gan_studio::data::Dataset;
+    use gan_studio::explore::bundle::BUNDLES;
+    use gan_studio::explore::{GeneratorSource, LoadedGenerator};
+    use rand::SeedableRng;
+    let device = Device::flex();
+    // (data set, real test accuracy floor, generated success floor): a few points under what
+    // BENCHMARKS.md records for the full test sets, the slices being 1,000 images.
+    let floors = [(0.97, 0.90), (0.88, 0.75), (0.76, 0.38)];
+    for (bundle, (real_floor, fake_floor)) in BUNDLES.iter().zip(floors) {
+        let name = bundle.dataset.title();
+        let data = Dataset::open(&common::fixtures_root(), bundle.dataset).unwrap();
+        let classifier = bundle.classifier(&device).unwrap();
+        let test = data.test.clone().truncate(1000);
+        let real = accuracy(&classifier, &test, &device).unwrap();
+        assert!(real >= real_floor, "{name}: real test accuracy {real}");
+
+        let generator =
+            LoadedGenerator::load(&GeneratorSource::Bundled(bundle.dataset), &device).unwrap();
+        assert_eq!(
+            generator.pixels_per_image(),
+            test.pixels_per_image(),
+            "{name}: the generator draws the data set's shape"
+        );
+        let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+        let latents = gan_studio::sampling::normal_latents_host(&mut rng, 500, 100);
+        let labels: Vec<u8> = (0..500).map(|i| (i % 10) as u8).collect();
+        let pixels = generator.generate(&latents, Some(&labels)).unwrap();
+        let read = read_out(&classifier, &pixels, test.rows, &device).unwrap();
+        let hits = read
+            .predictions()
+            .iter()
+            .zip(&labels)
+            .filter(|(p, l)| **p == usize::from(**l))
+            .count();
+        let success = hits as f64 / labels.len() as f64;
+        assert!(success >= fake_floor, "{name}: success rate {success}");
+    }
+}
