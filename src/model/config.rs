@@ -227,9 +227,8 @@ impl GanConfig {
         if self.model.is_conditional() && self.label_embedding == 0 {
             bail!("a conditional model needs a label embedding of at least 1 value");
         }
-        if self.model == ModelKind::Guided
-            && !(self.guide_weight.is_finite() && (0.0..=100.0).contains(&self.guide_weight))
-        {
+        // Read by the guided family only, but a weight out of range is wrong in any config.
+        if !(self.guide_weight.is_finite() && (0.0..=100.0).contains(&self.guide_weight)) {
             anyhow::bail!(
                 "--guide-weight must be in [0, 100], got {}",
                 self.guide_weight

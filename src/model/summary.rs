@@ -405,7 +405,7 @@ mod tests {
                 }
             }
         }
-        assert_eq!(checked, 72);
+        assert_eq!(checked, 81);
     }
 
     #[test]
