@@ -262,7 +262,8 @@ impl StudioApp {
                 }
                 Tab::Compare => compare.ui(ui, &mut shared),
                 Tab::Studies => {
-                    if let Some(open) = studies.ui(ui, &mut shared) {
+                    let busy = training.live.is_running();
+                    if let Some(open) = studies.ui(ui, &mut shared, busy) {
                         explorer.open(
                             crate::explore::GeneratorSource::Run {
                                 runs_dir: open.runs_dir,
