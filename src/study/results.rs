@@ -153,6 +153,22 @@ pub fn gather(plans: &[PlannedRun], runs_dir: &Path, steps: usize) -> Vec<RunRes
         .collect()
 }
 
+/// Reads again only the runs of `results` still pending: a finished or failed run's outcome
+/// never changes, and reading every run's training log after each run of a long study would
+/// grow with the study.
+pub fn update_pending(
+    plans: &[PlannedRun],
+    runs_dir: &Path,
+    steps: usize,
+    results: &mut [RunResult],
+) {
+    for (plan, result) in plans.iter().zip(results.iter_mut()) {
+        if result.outcome == Outcome::Pending {
+            result.outcome = outcome(&runs_dir.join(&plan.name), steps);
+        }
+    }
+}
+
 fn outcome(dir: &Path, steps: usize) -> Outcome {
     if let Ok(error) = std::fs::read_to_string(dir.join(FAILURE_FILE)) {
         return Outcome::Failed {

@@ -14,7 +14,7 @@ use crate::studio::jobs::study::{self as job, Message};
 use crate::study::Study;
 use crate::study::plan::{self, PlannedRun};
 use crate::study::presets::PRESETS;
-use crate::study::results::{METRICS, Outcome, RunResult, gather, metric};
+use crate::study::results::{METRICS, Outcome, RunResult, gather, metric, update_pending};
 use crate::study::runner::Event;
 use crate::study::stats::Better;
 
@@ -89,9 +89,11 @@ impl StudiesTab {
         self.runtime.shown = Some((study, out, plans, results));
     }
 
+    /// Runs the study just finished: only pending ones are read again, so each refresh on
+    /// the UI thread reads one or two run folders, however long the study.
     fn refresh(&mut self) {
         if let Some((study, out, plans, results)) = &mut self.runtime.shown {
-            *results = gather(plans, &plan::runs_dir(out), study.steps);
+            update_pending(plans, &plan::runs_dir(out), study.steps, results);
         }
     }
 
