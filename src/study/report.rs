@@ -33,6 +33,15 @@ pub struct CellSummary {
     pub figures: BTreeMap<String, Summary>,
 }
 
+impl CellSummary {
+    /// Whether `run` is one of this cell's seeds.
+    fn holds(&self, run: &RunResult) -> bool {
+        run.dataset == self.dataset
+            && run.family == self.family
+            && run.option_set == self.option_set
+    }
+}
+
 /// Everything the report says, as results.json holds it.
 #[derive(Clone, Debug, Serialize)]
 pub struct StudyReport {
@@ -389,12 +398,10 @@ fn first_finished(report: &StudyReport, dataset: &str) -> Vec<(CellSummary, Stri
         .iter()
         .filter(|c| c.dataset == dataset)
         .filter_map(|c| {
-            let run = report.runs.iter().find(|r| {
-                r.dataset == c.dataset
-                    && r.family == c.family
-                    && r.option_set == c.option_set
-                    && matches!(r.outcome, Outcome::Finished { .. })
-            })?;
+            let run = report
+                .runs
+                .iter()
+                .find(|r| c.holds(r) && matches!(r.outcome, Outcome::Finished { .. }))?;
             Some((c.clone(), run.name.clone()))
         })
         .collect()
@@ -449,11 +456,7 @@ fn curve_series(
         let curves: Vec<&Vec<(usize, f64)>> = report
             .runs
             .iter()
-            .filter(|r| {
-                r.dataset == cell.dataset
-                    && r.family == cell.family
-                    && r.option_set == cell.option_set
-            })
+            .filter(|r| cell.holds(r))
             .filter_map(|r| match &r.outcome {
                 Outcome::Finished { curves, .. } => curves.get(key).filter(|c| !c.is_empty()),
                 _ => None,
