@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod cli;
+pub mod cyclegan;
 pub mod data;
 pub mod device;
 pub mod eval;

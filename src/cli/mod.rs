@@ -4,6 +4,7 @@ mod augment;
 mod bench;
 mod bundle;
 mod classifier;
+mod cyclegan;
 mod data;
 mod embed;
 mod eval;
@@ -13,6 +14,7 @@ pub mod report;
 mod sample;
 mod study;
 mod train;
+mod translate;
 
 use std::path::PathBuf;
 
@@ -69,6 +71,8 @@ pub enum Command {
     Import(export::ImportArgs),
     /// Write a synthetic data set: one PNG per image in a folder per class, or IDX files.
     Generate(generate::GenerateArgs),
+    /// Translate pictures with a CycleGAN run (a picture, a folder or a tarball, into PNGs).
+    Translate(translate::TranslateArgs),
     /// Run a whole comparison (families x options x seeds) and write its report.
     #[command(subcommand)]
     Study(study::StudyCommand),
@@ -97,6 +101,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Import(args) => export::import(args),
         Command::Generate(args) => generate::run(args),
         Command::Study(command) => study::run(command),
+        Command::Translate(args) => translate::run(args),
     }
 }
 

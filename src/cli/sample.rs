@@ -18,7 +18,8 @@ pub struct SampleArgs {
     /// Samples per class (conditional models): the grid has one row per class.
     #[arg(long)]
     pub per_class: Option<usize>,
-    /// Number of samples (unconditional models).
+    /// Number of samples (unconditional models); CycleGAN runs: rows of held-out pictures
+    /// (default 8).
     #[arg(long)]
     pub count: Option<usize>,
     /// Output folder: grid.png, images-idx3-ubyte and (conditional) labels-idx1-ubyte.
@@ -44,6 +45,10 @@ pub struct SampleArgs {
 }
 
 pub fn run(args: SampleArgs) -> Result<()> {
+    if let Some(dir) = crate::cyclegan::run::find(&args.runs.runs_dir, &args.run) {
+        let rows = args.count.unwrap_or(8);
+        return super::translate::sample_grid(dir, rows, &args.out, &args.runs);
+    }
     // A missing run is reported before any device (and its driver chatter) is touched.
     crate::train::RunDir::open(&args.runs.runs_dir, &args.run)?;
     let device = args.runs.device()?;

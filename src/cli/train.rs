@@ -19,18 +19,19 @@ pub struct TrainArgs {
     /// Continue the run from its latest checkpoint (its saved configuration is used).
     #[arg(long)]
     pub resume: bool,
-    /// GAN family.
+    /// GAN family, or cyclegan (translation between two sets of pictures).
     #[arg(long, value_enum, required_unless_present = "resume")]
-    pub model: Option<ModelKind>,
+    pub model: Option<ModelChoice>,
     #[arg(long, value_enum, default_value_t = Depth::Medium)]
     pub depth: Depth,
     #[arg(long, default_value_t = 1)]
     pub epochs: usize,
-    /// Stop after N steps (overrides --epochs).
+    /// Stop after N steps (overrides --epochs) [cyclegan: the whole run, default 6000].
     #[arg(long)]
     pub max_steps: Option<usize>,
-    #[arg(long, default_value_t = 64)]
-    pub batch_size: usize,
+    /// Pictures per batch [default: 64; cyclegan 4].
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Generator learning rate.
     #[arg(long = "lr-g", default_value_t = 2e-4)]
     pub lr_generator: f64,
@@ -116,6 +117,39 @@ pub struct TrainArgs {
     pub data: DataArgs,
     #[command(flatten)]
     pub runs: RunArgs,
+    #[command(flatten)]
+    pub cyclegan: super::cyclegan::CycleArgs,
+}
+
+/// What `--model` names: a GAN family, or CycleGAN, which maps pictures to pictures and so
+/// trains in a loop of its own ([`crate::cyclegan`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ModelChoice {
+    Gan(ModelKind),
+    CycleGan,
+}
+
+impl clap::ValueEnum for ModelChoice {
+    fn value_variants<'a>() -> &'a [Self] {
+        static ALL: std::sync::LazyLock<Vec<ModelChoice>> = std::sync::LazyLock::new(|| {
+            ModelKind::value_variants()
+                .iter()
+                .map(|&kind| ModelChoice::Gan(kind))
+                .chain([ModelChoice::CycleGan])
+                .collect()
+        });
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<clap::builder::PossibleValue> {
+        match self {
+            ModelChoice::Gan(kind) => kind.to_possible_value(),
+            ModelChoice::CycleGan => Some(clap::builder::PossibleValue::new("cyclegan").help(
+                "CycleGAN: translate between two unpaired sets of pictures (--domain-a, \
+                 --domain-b)",
+            )),
+        }
+    }
 }
 
 impl TrainArgs {
@@ -135,7 +169,7 @@ impl TrainArgs {
             .with_guide_weight(self.guide_weight);
         let mut config = TrainConfig::new(gan)
             .with_real_target_max(self.real_target_max)
-            .with_batch_size(self.batch_size)
+            .with_batch_size(self.batch_size.unwrap_or(DEFAULT_BATCH))
             .with_epochs(self.epochs)
             .with_max_steps(self.max_steps)
             .with_train_limit(self.train_limit)
@@ -162,7 +196,21 @@ impl TrainArgs {
     }
 }
 
+/// Pictures per batch of the GAN families when --batch-size is not given.
+const DEFAULT_BATCH: usize = 64;
+
 pub fn run(args: TrainArgs) -> Result<()> {
+    if args.resume
+        && let Some(run) = crate::cyclegan::run::find(&args.runs.runs_dir, &args.run)
+    {
+        return super::cyclegan::resume(&args, run);
+    }
+    let model = match args.model {
+        Some(ModelChoice::CycleGan) => return super::cyclegan::train(&args),
+        Some(ModelChoice::Gan(kind)) => Some(kind),
+        None => None,
+    };
+    args.cyclegan.refuse_for_gan()?;
     let device = args.runs.device()?;
     let mut trainer = if args.resume {
         let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
@@ -172,7 +220,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
             (args.epochs != 1 || args.max_steps.is_some()).then_some((args.epochs, args.max_steps));
         Trainer::resume(run, data, &device.device, extend)?
     } else {
-        let model = args.model.context("--model is required for a new run")?;
+        let model = model.context("--model is required for a new run")?;
         let dataset = args.data.load()?;
         let config = args.config(model, &dataset);
         config.validate()?;
@@ -262,11 +310,16 @@ fn load_saved(args: &TrainArgs, saved: &TrainConfig) -> Result<Dataset> {
 }
 
 fn progress_bar(trainer: &Trainer, quiet: bool) -> Option<ProgressBar> {
+    step_bar(trainer.total_steps(), trainer.step_count(), quiet)
+}
+
+/// A bar of training steps from `done` to `total` (None when quiet), under a study's bar when
+/// one runs.
+pub(super) fn step_bar(total: usize, done: usize, quiet: bool) -> Option<ProgressBar> {
     if quiet {
         return None;
     }
-    let bar =
-        ProgressBar::new(trainer.total_steps() as u64).with_position(trainer.step_count() as u64);
+    let bar = ProgressBar::new(total as u64).with_position(done as u64);
     let style = ProgressStyle::with_template(
         "{elapsed_precise} [{bar:30}] {pos}/{len} steps (eta {eta}) {msg}",
     )

@@ -298,6 +298,61 @@ fn entries_from_tar(path: &Path) -> Result<(Vec<Entry>, ClassFolders)> {
     Ok((entries, folders))
 }
 
+/// Every picture file (PNG or JPEG by name) at `path`, with its path relative to it, sorted:
+/// a single picture, a folder walked at any depth (sub-folders such as classes are part of the
+/// name, not labels), or a .tar / .tar.gz. Hidden files and folders are passed over. CycleGAN's
+/// domains and `translate` read pictures this way.
+pub fn picture_files(path: &Path) -> Result<Vec<(String, Vec<u8>)>> {
+    let mut files = Vec::new();
+    if path.is_dir() {
+        let mut pending = vec![(path.to_path_buf(), String::new())];
+        while let Some((dir, prefix)) = pending.pop() {
+            for name in sorted_dir(&dir)? {
+                if is_hidden(&name) {
+                    continue;
+                }
+                let full = dir.join(&name);
+                let relative = format!("{prefix}{name}");
+                if full.is_dir() {
+                    pending.push((full, format!("{relative}/")));
+                } else if is_picture_name(&name) {
+                    let bytes = fs::read(&full)
+                        .with_context(|| format!("{}: cannot read", full.display()))?;
+                    files.push((relative, bytes));
+                }
+            }
+        }
+    } else if path.is_file() && is_picture_name(&path.to_string_lossy()) {
+        let bytes = fs::read(path).with_context(|| format!("{}: cannot read", path.display()))?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        files.push((name, bytes));
+    } else if path.is_file() {
+        for (name, bytes) in tar_files(path)? {
+            let parts: Vec<&str> = name
+                .split('/')
+                .filter(|c| !c.is_empty() && *c != ".")
+                .collect();
+            if !name.ends_with('/') && !parts.iter().any(|c| is_hidden(c)) && is_picture_name(&name)
+            {
+                files.push((parts.join("/"), bytes));
+            }
+        }
+    } else {
+        bail!("{}: no such folder or file", path.display());
+    }
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(files)
+}
+
+/// Decodes one picture to `side` x `side` (shorter side scaled to fit, then the centre crop):
+/// three planes of RGB, and whether it had colour. The error says why it did not decode.
+pub fn decode_picture(bytes: &[u8], side: u32) -> Result<(Vec<u8>, bool), String> {
+    decode(bytes, side).map(|d| (d.pixels, d.colour))
+}
+
 /// A decoded picture, planar RGB (or grey: one plane) at `side` x `side`.
 struct Decoded {
     pixels: Vec<u8>,

@@ -53,7 +53,8 @@ pub fn save_module<M: Module>(module: &M, path: &Path) -> Result<()> {
     write_atomic(path, &record_bytes(module, "model")?)
 }
 
-fn read_bytes(path: &Path) -> Result<Bytes> {
+/// A checkpoint file's bytes, as burn's records and optimisers read them.
+pub fn read_bytes(path: &Path) -> Result<Bytes> {
     let bytes = std::fs::read(path)
         .with_context(|| format!("cannot read checkpoint file {}", path.display()))?;
     Ok(Bytes::from_bytes_vec(bytes))
@@ -84,30 +85,57 @@ pub fn save(
     optim_d: &ModuleOptimizer,
     ema: Option<&Generator>,
 ) -> Result<PathBuf> {
+    save_files(run, state, || {
+        let mut files = vec![
+            (GENERATOR, record_bytes(generator, "generator")?),
+            (DISCRIMINATOR, record_bytes(discriminator, "discriminator")?),
+            (OPTIM_G, optimizer_bytes(optim_g, "G")?),
+            (OPTIM_D, optimizer_bytes(optim_d, "D")?),
+        ];
+        if let Some(ema) = ema {
+            files.push((GENERATOR_EMA, record_bytes(ema, "averaged generator")?));
+        }
+        Ok(files)
+    })
+}
+
+/// An optimiser's state as checkpoints store it; `which` names it in errors.
+pub fn optimizer_bytes(optim: &ModuleOptimizer, which: &str) -> Result<Bytes> {
+    optim
+        .into_bytes()
+        .map_err(|e| anyhow!("cannot serialise the {which} optimiser: {e}"))
+}
+
+/// Writes a checkpoint of the named files `files()` makes, beside the state, as
+/// `checkpoints/step-N/` (any family's: CycleGAN's has four networks). On failure the partial
+/// checkpoint is removed and the previous one stays the latest.
+pub fn save_files(
+    run: &RunDir,
+    state: &TrainState,
+    files: impl FnOnce() -> Result<Vec<(&'static str, Bytes)>>,
+) -> Result<PathBuf> {
     let tmp = run
         .checkpoints()
         .join(format!(".step-{:08}.tmp", state.step));
-    write_checkpoint(run, state, generator, discriminator, optim_g, optim_d, ema).map_err(|e| {
-        let _ = std::fs::remove_dir_all(&tmp);
-        let kept = match latest(run) {
-            Ok(Some(dir)) => format!("the latest checkpoint, {}, is intact", dir.display()),
-            _ => "there is no earlier checkpoint".to_string(),
-        };
-        e.context(format!(
-            "cannot write the checkpoint of step {} ({kept})",
-            state.step
-        ))
-    })
+    files()
+        .and_then(|files| write_checkpoint(run, state, &files))
+        .map_err(|e| {
+            let _ = std::fs::remove_dir_all(&tmp);
+            let kept = match latest(run) {
+                Ok(Some(dir)) => format!("the latest checkpoint, {}, is intact", dir.display()),
+                _ => "there is no earlier checkpoint".to_string(),
+            };
+            e.context(format!(
+                "cannot write the checkpoint of step {} ({kept})",
+                state.step
+            ))
+        })
 }
 
 fn write_checkpoint(
     run: &RunDir,
     state: &TrainState,
-    generator: &Generator,
-    discriminator: &Discriminator,
-    optim_g: &ModuleOptimizer,
-    optim_d: &ModuleOptimizer,
-    ema: Option<&Generator>,
+    files: &[(&'static str, Bytes)],
 ) -> Result<PathBuf> {
     let dir = run.checkpoints();
     let name = format!("step-{:08}", state.step);
@@ -117,30 +145,8 @@ fn write_checkpoint(
         std::fs::remove_dir_all(&tmp).with_context(|| format!("cannot clear {}", tmp.display()))?;
     }
     std::fs::create_dir_all(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
-    let files: [(&str, Bytes); 4] = [
-        (GENERATOR, record_bytes(generator, "generator")?),
-        (DISCRIMINATOR, record_bytes(discriminator, "discriminator")?),
-        (
-            OPTIM_G,
-            optim_g
-                .into_bytes()
-                .map_err(|e| anyhow!("cannot serialise the G optimiser: {e}"))?,
-        ),
-        (
-            OPTIM_D,
-            optim_d
-                .into_bytes()
-                .map_err(|e| anyhow!("cannot serialise the D optimiser: {e}"))?,
-        ),
-    ];
-    for (file, bytes) in &files {
+    for (file, bytes) in files {
         write_atomic(&tmp.join(file), bytes)?;
-    }
-    if let Some(ema) = ema {
-        write_atomic(
-            &tmp.join(GENERATOR_EMA),
-            &record_bytes(ema, "averaged generator")?,
-        )?;
     }
     write_atomic(
         &tmp.join(STATE),

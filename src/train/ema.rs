@@ -34,16 +34,21 @@ impl Ema {
     /// Blends the current weights in; running batch-norm statistics are averaged alike.
     pub fn update(&mut self, generator: &Generator) {
         self.updates += 1;
-        // TensorFlow's warm-up: early on the average follows the weights closely, so the
-        // random initial weights do not linger in it.
-        let u = self.updates as f64;
-        let decay = self.decay.min((1.0 + u) / (10.0 + u));
+        let decay = warmed_up(self.decay, self.updates);
         blend_into(&mut self.model, generator, decay);
     }
 }
 
-/// average <- decay * average + (1 - decay) * current, parameter by parameter.
-fn blend_into(average: &mut Generator, current: &Generator, decay: f64) {
+/// The decay after `updates` updates: TensorFlow's warm-up, so that early on the average
+/// follows the weights closely and the random initial weights do not linger in it.
+pub(crate) fn warmed_up(decay: f64, updates: usize) -> f64 {
+    let u = updates as f64;
+    decay.min((1.0 + u) / (10.0 + u))
+}
+
+/// average <- decay * average + (1 - decay) * current, parameter by parameter, for any
+/// module (CycleGAN averages its two generators with it).
+pub(crate) fn blend_into<M: Module>(average: &mut M, current: &M, decay: f64) {
     let mut collect = Collect {
         path: Vec::new(),
         values: HashMap::new(),

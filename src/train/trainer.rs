@@ -722,7 +722,7 @@ fn wrong_labels(
 }
 
 /// Drops metric lines past `step` (written after the checkpoint a resume starts from).
-fn truncate_metrics(run: &RunDir, step: usize) -> Result<()> {
+pub(crate) fn truncate_metrics(run: &RunDir, step: usize) -> Result<()> {
     let path = run.metrics();
     let Ok(text) = std::fs::read_to_string(&path) else {
         return Ok(());

@@ -1,0 +1,286 @@
+//! CycleGAN: networks of both sizes, training that lowers the cycle loss, the identity loss off
+//! and on, checkpoints that resume step for step, and `translate` / `sample` from the CLI.
+
+mod common;
+
+use std::path::Path;
+
+use burn::prelude::*;
+use gan_studio::cyclegan::{CycleGanConfig, CycleTrainer, Domain, DomainRecord, load_pair};
+use gan_studio::device::ComputeDevice;
+use gan_studio::train::RunDir;
+
+fn cpu() -> Device {
+    ComputeDevice::cpu().device
+}
+
+/// Pictures of a domain: smooth random blobs, colour (A: warm) or (B: cool) tinted.
+fn write_domain(dir: &Path, count: usize, warm: bool) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..count {
+        let (cx, cy) = ((i * 7 % 24) as f32 + 4.0, (i * 11 % 24) as f32 + 4.0);
+        let picture = image::RgbImage::from_fn(32, 32, |x, y| {
+            let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
+            let v = (255.0 * (1.0 - d / 24.0).clamp(0.0, 1.0)) as u8;
+            if warm {
+                image::Rgb([v, v / 2, 20])
+            } else {
+                image::Rgb([20, v / 2, v])
+            }
+        });
+        picture.save(dir.join(format!("{i:03}.png"))).unwrap();
+    }
+}
+
+/// A tiny CycleGAN (width 8, one residual block) on two folders of `count` pictures.
+fn tiny(root: &Path, count: usize, steps: usize) -> (CycleGanConfig, (Domain, Domain)) {
+    write_domain(&root.join("warm"), count, true);
+    write_domain(&root.join("cool"), count, false);
+    let (a, b) = load_pair(
+        root.join("warm").to_str().unwrap(),
+        root.join("cool").to_str().unwrap(),
+        None,
+        32,
+    )
+    .unwrap();
+    let config = CycleGanConfig::new(a.record.clone(), b.record.clone())
+        .with_channels(3)
+        .with_width(8)
+        .with_residual_blocks(1)
+        .with_steps(steps)
+        .with_decay_steps(steps / 2)
+        .with_sample_every(0)
+        .with_checkpoint_every(0);
+    (config, (a, b))
+}
+
+#[test]
+fn both_sizes_keep_the_picture_shape_and_patchgan_judges_a_grid_of_patches() {
+    let device = cpu();
+    for (side, layers, patches) in [(32, 2, 6), (64, 3, 6), (64, 2, 14)] {
+        let config = CycleGanConfig::new(DomainRecord::unread("a"), DomainRecord::unread("b"))
+            .with_image_size(side)
+            .with_width(8)
+            .with_residual_blocks(2)
+            .with_discriminator_layers(layers);
+        config.validate().unwrap();
+        let generators = config.init_generators(&device, 1);
+        let discriminators = config.init_discriminators(&device, 1);
+        let x = Tensor::<4>::zeros([2, 3, side, side], &device);
+        let y = generators.a2b.forward(x.clone());
+        assert_eq!(y.dims(), [2, 3, side, side]);
+        let values = y.into_data().try_to_vec::<f32>().unwrap();
+        assert!(values.iter().all(|v| (-1.0..=1.0).contains(v)));
+        assert_eq!(discriminators.b.forward(x).dims(), [2, 1, patches, patches]);
+    }
+    let bad = CycleGanConfig::new(DomainRecord::unread("a"), DomainRecord::unread("b"))
+        .with_image_size(48);
+    assert!(bad.validate().unwrap_err().to_string().contains("32 or 64"));
+}
+
+#[test]
+fn training_lowers_the_cycle_loss_and_identity_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, domains) = tiny(dir.path(), 24, 60);
+    let run = RunDir::new(&dir.path().join("runs"), "on").unwrap();
+    let mut trainer = CycleTrainer::create(config.clone(), run, domains.clone(), &cpu()).unwrap();
+    let mut cycle = Vec::new();
+    for _ in 0..60 {
+        let m = trainer.step().unwrap();
+        assert!(m.identity > 0.0, "identity loss is on by default");
+        cycle.push(m.cycle_a + m.cycle_b);
+    }
+    let first: f32 = cycle[..5].iter().sum::<f32>() / 5.0;
+    let last: f32 = cycle[55..].iter().sum::<f32>() / 5.0;
+    assert!(last < 0.6 * first, "cycle error {first} -> {last}");
+
+    let off = config.with_lambda_identity(0.0);
+    let run = RunDir::new(&dir.path().join("runs"), "off").unwrap();
+    let mut trainer = CycleTrainer::create(off, run, domains, &cpu()).unwrap();
+    assert_eq!(trainer.step().unwrap().identity, 0.0);
+}
+
+#[test]
+fn a_resumed_run_repeats_an_uninterrupted_one_step_for_step() {
+    let dir = tempfile::tempdir().unwrap();
+    // Pool of 3 so that it fills and swaps within the steps.
+    let (config, domains) = tiny(dir.path(), 12, 8);
+    let config = config.with_pool_size(3).with_checkpoint_every(4);
+    let runs = dir.path().join("runs");
+    let whole = RunDir::new(&runs, "whole").unwrap();
+    let mut trainer =
+        CycleTrainer::create(config.clone(), whole.clone(), domains.clone(), &cpu()).unwrap();
+    trainer
+        .run(|_| std::ops::ControlFlow::Continue(()))
+        .unwrap();
+    drop(trainer);
+
+    let halves = RunDir::new(&runs, "halves").unwrap();
+    let mut trainer =
+        CycleTrainer::create(config, halves.clone(), domains.clone(), &cpu()).unwrap();
+    // Stop at the checkpoint of step 4.
+    trainer
+        .run(|event| match event {
+            gan_studio::cyclegan::CycleEvent::Checkpoint { .. } => std::ops::ControlFlow::Break(()),
+            _ => std::ops::ControlFlow::Continue(()),
+        })
+        .unwrap();
+    assert_eq!(trainer.step_count(), 4);
+    drop(trainer);
+    let mut trainer = CycleTrainer::resume(halves.clone(), domains, &cpu(), None).unwrap();
+    assert_eq!(trainer.step_count(), 4);
+    trainer
+        .run(|_| std::ops::ControlFlow::Continue(()))
+        .unwrap();
+
+    let losses = |run: &RunDir| -> Vec<String> {
+        std::fs::read_to_string(run.metrics())
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let mut v: serde_json::Value = serde_json::from_str(line).unwrap();
+                v.as_object_mut().unwrap().remove("elapsed_secs");
+                v.to_string()
+            })
+            .collect()
+    };
+    assert_eq!(losses(&whole).len(), 8);
+    assert_eq!(losses(&whole), losses(&halves));
+}
+
+#[test]
+fn translate_reads_a_folder_and_a_tarball_and_sample_writes_the_slides_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let (config, domains) = tiny(root, 12, 2);
+    let run = RunDir::new(&root.join("runs"), "tiny").unwrap();
+    let mut trainer = CycleTrainer::create(config, run, domains, &cpu()).unwrap();
+    trainer
+        .run(|_| std::ops::ControlFlow::Continue(()))
+        .unwrap();
+    drop(trainer);
+
+    let input = root.join("input/nested");
+    write_domain(&input, 3, true);
+    std::fs::write(root.join("input/notes.txt"), "not a picture").unwrap();
+    let tar = root.join("input.tar.gz");
+    let status = std::process::Command::new("tar")
+        .args([
+            "czf",
+            tar.to_str().unwrap(),
+            "-C",
+            root.to_str().unwrap(),
+            "input",
+        ])
+        .status()
+        .unwrap();
+    assert!(status.success());
+
+    let runs = root.join("runs");
+    let run = |args: &[&str]| common::gan_studio(args, root);
+    let base = [
+        "--run",
+        "tiny",
+        "--runs-dir",
+        runs.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ];
+    let out = run(&[
+        &["translate", "--input", "input", "--output", "folder-out"],
+        &base[..],
+    ]
+    .concat());
+    common::succeeded(&out);
+    for i in 0..3 {
+        let png = root.join(format!("folder-out/nested/{i:03}.png"));
+        let picture = image::open(&png).unwrap();
+        assert_eq!((picture.width(), picture.height()), (32, 32));
+    }
+    let out = run(&[
+        &[
+            "translate",
+            "--input",
+            "input.tar.gz",
+            "--output",
+            "tar-out",
+            "--direction",
+            "b2a",
+        ],
+        &base[..],
+    ]
+    .concat());
+    common::succeeded(&out);
+    assert!(root.join("tar-out/input/nested/002.png").is_file());
+
+    let out = run(&[&["sample", "--out", "grid", "--count", "1"], &base[..]].concat());
+    common::succeeded(&out);
+    let grid = image::open(root.join("grid/grid.png")).unwrap();
+    // Six 32-pixel tiles with 2 pixels of padding, scaled twice.
+    assert_eq!(grid.width(), 2 * (6 * 32 + 7 * 2));
+    assert_eq!(grid.height(), 2 * (32 + 2 * 2));
+
+    // A GAN run or no run: one clear error each.
+    let out = run(&[
+        "translate",
+        "--run",
+        "missing",
+        "--input",
+        "input",
+        "--output",
+        "x",
+        "--runs-dir",
+        runs.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ]);
+    assert!(common::first_error_line(&out).contains("no CycleGAN run"));
+}
+
+#[test]
+fn train_refuses_cyclegan_without_domains_and_the_same_domain_twice() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    write_domain(&root.join("warm"), 4, true);
+    let out = common::gan_studio(
+        &[
+            "train",
+            "--model",
+            "cyclegan",
+            "--run",
+            "x",
+            "--domain-a",
+            "warm",
+        ],
+        root,
+    );
+    assert!(common::first_error_line(&out).contains("--domain-a and --domain-b"));
+    let out = common::gan_studio(
+        &[
+            "train",
+            "--model",
+            "cyclegan",
+            "--run",
+            "x",
+            "--domain-a",
+            "warm",
+            "--domain-b",
+            "warm",
+        ],
+        root,
+    );
+    assert!(common::first_error_line(&out).contains("same domain"));
+    let out = common::gan_studio(
+        &[
+            "train",
+            "--model",
+            "dcgan",
+            "--run",
+            "x",
+            "--domain-a",
+            "warm",
+        ],
+        root,
+    );
+    assert!(common::first_error_line(&out).contains("options of --model cyclegan"));
+}
