@@ -220,6 +220,23 @@ fn translate_reads_a_folder_and_a_tarball_and_sample_writes_the_slides_grid() {
     assert_eq!(grid.width(), 2 * (6 * 32 + 7 * 2));
     assert_eq!(grid.height(), 2 * (32 + 2 * 2));
 
+    // eval: held-out cycle error and the domain classifier's reading, into eval.json.
+    let out = run(&[&["eval", "--samples", "5"], &base[..]].concat());
+    common::succeeded(&out);
+    let eval: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(runs.join("tiny/eval.json")).unwrap())
+            .unwrap();
+    for direction in ["a2b", "b2a"] {
+        let cycle = eval[direction]["cycle_error"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&cycle), "{eval}");
+        assert_eq!(
+            eval[direction]["pictures"], 1,
+            "one held out of 12 pictures"
+        );
+        assert!(eval[direction]["target_class_share"].is_null());
+    }
+    assert!(eval["colourisation"].is_null());
+
     // A GAN run or no run: one clear error each.
     let out = run(&[
         "translate",

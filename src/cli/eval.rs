@@ -27,10 +27,12 @@ pub struct EvalArgs {
     /// Where --real writes its JSON.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
-    /// Classifier run (name under RUNS_DIR or a path).
+    /// Classifier run (name under RUNS_DIR or a path). Required for GAN runs; CycleGAN runs
+    /// default to the classifier bundled for their domains' data set.
     #[arg(long, value_name = "NAME")]
-    pub classifier: String,
-    /// Generated samples (conditional models: split evenly over the classes).
+    pub classifier: Option<String>,
+    /// Generated samples (conditional models: split evenly over the classes); CycleGAN runs:
+    /// held-out pictures per domain, at most.
     #[arg(long, default_value_t = 10_000)]
     pub samples: usize,
     /// Samples compared pixel by pixel with every training image.
@@ -45,10 +47,19 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
+    if let Some(name) = &args.run
+        && let Some(dir) = crate::cyclegan::run::find(&args.runs.runs_dir, name)
+    {
+        return cyclegan(&args, dir);
+    }
     let started = std::time::Instant::now();
+    let classifier_name = args
+        .classifier
+        .as_deref()
+        .context("--classifier NAME is required: the classifier run that reads the samples")?;
     let device = args.runs.device()?;
     let classifier = classifier::load(
-        &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
+        &super::classifier_dir(&args.runs.runs_dir, classifier_name),
         &device.device,
     )?;
     let dataset = args.data.load()?;
@@ -104,6 +115,45 @@ pub fn run(args: EvalArgs) -> Result<()> {
         "-> {} ({:.1} s)",
         root.join("eval.json").display(),
         started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+/// `eval --run R` for a CycleGAN run: its figures on held-out pictures, into its eval.json.
+fn cyclegan(args: &EvalArgs, dir: crate::train::RunDir) -> Result<()> {
+    use crate::cyclegan::domain::named_set;
+    let device = args.runs.device()?;
+    let trained = crate::cyclegan::run::open(dir, &device.device)?;
+    let config = &trained.config;
+    let set = named_set(&config.domain_a.spec)
+        .or_else(|| named_set(&config.domain_b.spec))
+        .map(|(kind, _, _)| kind);
+    let data_classifier = match (&args.classifier, set) {
+        (Some(name), _) => {
+            let dir = super::classifier_dir(&args.runs.runs_dir, name);
+            Some((classifier::load(&dir, &device.device)?, name.clone()))
+        }
+        (None, Some(kind)) => Some((
+            crate::explore::bundle::classifier_or_bundled(None, kind, &device.device)?,
+            format!("the bundled {} classifier", kind.title()),
+        )),
+        (None, None) => None,
+    };
+    let bar = indicatif::ProgressBar::new_spinner();
+    let result = crate::cyclegan::eval::evaluate_run(
+        &trained,
+        args.samples,
+        data_classifier.as_ref().map(|(c, name)| (c, name.clone())),
+        args.data.data.as_deref(),
+        &device.device,
+        &mut |what| bar.set_message(what.to_string()),
+    )?;
+    bar.finish_and_clear();
+    print!("{}", result.markdown());
+    println!(
+        "-> {} ({:.1} s)",
+        trained.run.root.join("eval.json").display(),
+        result.seconds
     );
     Ok(())
 }

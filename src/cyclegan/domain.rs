@@ -118,9 +118,18 @@ impl Spec {
     }
 }
 
+/// What a domain's text names when it is a data set: the set, its class (if one) and whether
+/// it is the grey copy; None for folders and tarballs.
+pub fn named_set(text: &str) -> Option<(DatasetKind, Option<String>, bool)> {
+    match Spec::parse(text).ok()? {
+        Spec::Set { kind, class, grey } => Some((kind, class, grey)),
+        Spec::Pictures(_) => None,
+    }
+}
+
 /// The class index `name` stands for: the class's name (case ignored; for names like
 /// "T-shirt/top", either part), or its number.
-fn class_index(name: &str, classes: &[String], set: &str) -> Result<u8> {
+pub fn class_index(name: &str, classes: &[String], set: &str) -> Result<u8> {
     let wanted = name.to_lowercase();
     let found = classes.iter().position(|c| {
         let c = c.to_lowercase();

@@ -7,6 +7,7 @@
 
 pub mod config;
 pub mod domain;
+pub mod eval;
 pub mod networks;
 pub mod pool;
 pub mod run;
