@@ -265,6 +265,9 @@ fn read_raw(
     }
 }
 
+/// A picture as [`crate::data::images::decode_picture`] gives it, or why it did not decode.
+type Decoded = Result<(Vec<u8>, bool), String>;
+
 fn read_pictures(path: &Path, text: &str, side: usize) -> Result<Raw> {
     let files = crate::data::images::picture_files(path)?;
     if files.is_empty() {
@@ -274,7 +277,7 @@ fn read_pictures(path: &Path, text: &str, side: usize) -> Result<Raw> {
             path.display()
         );
     }
-    let decoded: Vec<(String, Result<(Vec<u8>, bool), String>)> = files
+    let decoded: Vec<(String, Decoded)> = files
         .par_iter()
         .map(|(name, bytes)| {
             (

@@ -68,7 +68,7 @@ impl ImagePool {
     /// A pool holding the pictures of [`Self::to_bytes`].
     pub fn from_bytes(capacity: usize, picture_len: usize, bytes: &[u8]) -> Result<Self> {
         let values = picture_len * 4;
-        if values == 0 || bytes.len() % values != 0 || bytes.len() / values > capacity {
+        if values == 0 || !bytes.len().is_multiple_of(values) || bytes.len() / values > capacity {
             bail!(
                 "a saved image pool of {} bytes does not hold whole pictures of {picture_len} \
                  values (at most {capacity})",

@@ -82,7 +82,7 @@ pub fn translate_pixels(
     device: &Device,
 ) -> Result<Vec<f32>> {
     let per = channels * side * side;
-    if per == 0 || pixels.len() % per != 0 {
+    if per == 0 || !pixels.len().is_multiple_of(per) {
         bail!(
             "{} values are not whole pictures of {channels}x{side}x{side}",
             pixels.len()

@@ -513,7 +513,9 @@ impl CycleTrainer {
             let mut flow = on_event(CycleEvent::Step(&metrics));
             let step = self.step;
             let last = step == self.config.steps;
-            if last || (self.config.sample_every > 0 && step % self.config.sample_every == 0) {
+            if last
+                || (self.config.sample_every > 0 && step.is_multiple_of(self.config.sample_every))
+            {
                 let (path, pixels, rows) = self.write_samples()?;
                 if flow.is_continue() {
                     flow = on_event(CycleEvent::Sample {
@@ -527,7 +529,8 @@ impl CycleTrainer {
             let stopping = flow.is_break();
             if last
                 || stopping
-                || (self.config.checkpoint_every > 0 && step % self.config.checkpoint_every == 0)
+                || (self.config.checkpoint_every > 0
+                    && step.is_multiple_of(self.config.checkpoint_every))
             {
                 let path = self.save_checkpoint()?;
                 if on_event(CycleEvent::Checkpoint { step, path }).is_break() && !last {
