@@ -14,28 +14,10 @@ fn cpu() -> Device {
     ComputeDevice::cpu().device
 }
 
-/// Pictures of a domain: smooth random blobs, colour (A: warm) or (B: cool) tinted.
-fn write_domain(dir: &Path, count: usize, warm: bool) {
-    std::fs::create_dir_all(dir).unwrap();
-    for i in 0..count {
-        let (cx, cy) = ((i * 7 % 24) as f32 + 4.0, (i * 11 % 24) as f32 + 4.0);
-        let picture = image::RgbImage::from_fn(32, 32, |x, y| {
-            let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
-            let v = (255.0 * (1.0 - d / 24.0).clamp(0.0, 1.0)) as u8;
-            if warm {
-                image::Rgb([v, v / 2, 20])
-            } else {
-                image::Rgb([20, v / 2, v])
-            }
-        });
-        picture.save(dir.join(format!("{i:03}.png"))).unwrap();
-    }
-}
-
 /// A tiny CycleGAN (width 8, one residual block) on two folders of `count` pictures.
 fn tiny(root: &Path, count: usize, steps: usize) -> (CycleGanConfig, (Domain, Domain)) {
-    write_domain(&root.join("warm"), count, true);
-    write_domain(&root.join("cool"), count, false);
+    common::write_picture_domain(&root.join("warm"), count, true);
+    common::write_picture_domain(&root.join("cool"), count, false);
     let (a, b) = load_pair(
         root.join("warm").to_str().unwrap(),
         root.join("cool").to_str().unwrap(),
@@ -161,7 +143,7 @@ fn translate_reads_a_folder_and_a_tarball_and_sample_writes_the_slides_grid() {
     drop(trainer);
 
     let input = root.join("input/nested");
-    write_domain(&input, 3, true);
+    common::write_picture_domain(&input, 3, true);
     std::fs::write(root.join("input/notes.txt"), "not a picture").unwrap();
     let tar = root.join("input.tar.gz");
     let status = std::process::Command::new("tar")
@@ -258,7 +240,7 @@ fn translate_reads_a_folder_and_a_tarball_and_sample_writes_the_slides_grid() {
 fn train_refuses_cyclegan_without_domains_and_the_same_domain_twice() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    write_domain(&root.join("warm"), 4, true);
+    common::write_picture_domain(&root.join("warm"), 4, true);
     let out = common::gan_studio(
         &[
             "train",

@@ -1295,3 +1295,39 @@ fn the_guided_family_offers_its_guide_classifier_and_weight() {
         Some(runs.path().join("my-lenet"))
     );
 }
+
+#[test]
+fn the_translate_tab_translates_held_out_pictures_both_ways_and_exports_the_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    common::tiny_cyclegan(dir.path(), &runs, "blobs", 2);
+    let mut harness = studio_with(&runs, &common::fixtures_root(), |state| {
+        state.tab = Tab::Translate;
+    });
+    harness.run();
+    harness
+        .get_by_role_and_label(Role::ComboBox, "CycleGAN run")
+        .click();
+    harness.run();
+    harness.get_by_label("blobs").click();
+    wait_for(&mut harness, 60, "the run to load and translate", |app| {
+        let tab = &app.state.translate;
+        tab.loaded.is_some() && tab.triple.count == 3 && !tab.is_busy()
+    });
+    let tab = &harness.state().state.translate;
+    assert_eq!(tab.grid.count, 6, "one held-out row of six tiles");
+    let a2b = tab.triple.pixels.clone();
+    let version = tab.triple.version;
+    harness.get_by_label_contains("B -> A").click();
+    wait_for(&mut harness, 60, "the other direction", |app| {
+        app.state.translate.triple.version > version && !app.state.translate.is_busy()
+    });
+    let tab = &harness.state().state.translate;
+    assert_eq!(tab.direction, gan_studio::cyclegan::Direction::B2a);
+    // The input is now a held-out picture of domain B (cool), not A's (warm).
+    assert_ne!(tab.triple.pixels, a2b);
+    let png = dir.path().join("out/translations.png");
+    export_first(&mut harness, &png);
+    let written = image::open(&png).unwrap();
+    assert!(written.width() > written.height(), "a row of six tiles");
+}

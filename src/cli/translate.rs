@@ -10,7 +10,6 @@ use rayon::prelude::*;
 use super::RunArgs;
 use crate::cyclegan::Direction;
 use crate::cyclegan::run::{self, TrainedCycleGan};
-use crate::data::dataset::scale_pixel;
 use crate::export::grid::{GridLayout, save_grid_png};
 use crate::train::RunDir;
 
@@ -76,7 +75,7 @@ pub fn run(args: TranslateArgs) -> Result<()> {
             .par_iter()
             .map(|(name, bytes)| {
                 let pixels = crate::data::images::decode_picture(bytes, side as u32)
-                    .map(|(rgb, _)| model_input(&rgb, channels, side * side));
+                    .map(|(rgb, _)| run::model_input(&rgb, channels, side * side));
                 (name.as_str(), pixels)
             })
             .collect();
@@ -138,22 +137,6 @@ pub fn run(args: TranslateArgs) -> Result<()> {
         args.output.display()
     );
     Ok(())
-}
-
-/// A decoded picture (three planes of RGB bytes) as the model's input in [-1, 1]: three
-/// planes, or for a grey model one plane of luma.
-fn model_input(rgb: &[u8], channels: usize, plane: usize) -> Vec<f32> {
-    if channels == 3 {
-        return rgb.iter().map(|&p| scale_pixel(p)).collect();
-    }
-    (0..plane)
-        .map(|i| {
-            let luma = 0.299 * f32::from(rgb[i])
-                + 0.587 * f32::from(rgb[plane + i])
-                + 0.114 * f32::from(rgb[2 * plane + i]);
-            luma / 127.5 - 1.0
-        })
-        .collect()
 }
 
 /// `sample --run R` on a CycleGAN run: `grid.png` in `out`, one row per held-out picture

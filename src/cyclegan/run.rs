@@ -107,6 +107,25 @@ pub fn translate_pixels(
     Ok(out)
 }
 
+/// A decoded picture (three planes of RGB bytes) as the model's input in [-1, 1]: three
+/// planes, or for a grey model one plane of luma.
+pub fn model_input(rgb: &[u8], channels: usize, plane: usize) -> Vec<f32> {
+    if channels == 3 {
+        return rgb
+            .iter()
+            .map(|&p| crate::data::dataset::scale_pixel(p))
+            .collect();
+    }
+    (0..plane)
+        .map(|i| {
+            let luma = 0.299 * f32::from(rgb[i])
+                + 0.587 * f32::from(rgb[plane + i])
+                + 0.114 * f32::from(rgb[2 * plane + i]);
+            luma / 127.5 - 1.0
+        })
+        .collect()
+}
+
 /// The slides' grid for the first `rows` held-out pictures of each domain: per row, real A,
 /// G(a), F(G(a)), real B, F(b), G(F(b)). Returns the tiles and the row count.
 pub fn slides_grid(

@@ -15,6 +15,7 @@ use super::tabs::explorer::ExplorerTab;
 use super::tabs::metrics::MetricsTab;
 use super::tabs::studies::StudiesTab;
 use super::tabs::training::TrainingTab;
+use super::tabs::translate::TranslateTab;
 use super::tabs::{Shared, Tab};
 use super::widgets::{ExportSettings, Notices};
 use crate::data::dataset::default_data_root;
@@ -37,6 +38,7 @@ pub struct StudioState {
     pub embedding: EmbeddingTab,
     pub compare: CompareTab,
     pub studies: StudiesTab,
+    pub translate: TranslateTab,
 }
 
 impl Default for StudioState {
@@ -55,6 +57,7 @@ impl Default for StudioState {
             embedding: EmbeddingTab::default(),
             compare: CompareTab::default(),
             studies: StudiesTab::default(),
+            translate: TranslateTab::default(),
         }
     }
 }
@@ -198,6 +201,7 @@ impl StudioApp {
             embedding,
             compare,
             studies,
+            translate,
         } = state;
         let mut shared = Shared {
             runs_dir,
@@ -214,6 +218,7 @@ impl StudioApp {
         embedding.drain(&mut shared);
         compare.drain(&mut shared);
         studies.drain(&mut shared);
+        translate.drain(&mut shared);
 
         egui::Panel::top("tabs").show(ui, |ui| {
             ui.horizontal(|ui| {
@@ -261,6 +266,7 @@ impl StudioApp {
                     embedding.ui(ui, &mut shared, generator.as_ref());
                 }
                 Tab::Compare => compare.ui(ui, &mut shared),
+                Tab::Translate => translate.ui(ui, &mut shared),
                 Tab::Studies => {
                     let busy = training.live.is_running();
                     if let Some(open) = studies.ui(ui, &mut shared, busy) {

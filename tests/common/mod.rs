@@ -63,3 +63,49 @@ pub fn first_error_line(out: &Output) -> String {
         .unwrap_or_default()
         .to_string()
 }
+
+/// `count` pictures of a CycleGAN domain in `dir`: smooth blobs, warm (red) or cool (blue).
+pub fn write_picture_domain(dir: &Path, count: usize, warm: bool) {
+    std::fs::create_dir_all(dir).unwrap();
+    for i in 0..count {
+        let (cx, cy) = ((i * 7 % 24) as f32 + 4.0, (i * 11 % 24) as f32 + 4.0);
+        let picture = image::RgbImage::from_fn(32, 32, |x, y| {
+            let d = ((x as f32 - cx).powi(2) + (y as f32 - cy).powi(2)).sqrt();
+            let v = (255.0 * (1.0 - d / 24.0).clamp(0.0, 1.0)) as u8;
+            if warm {
+                image::Rgb([v, v / 2, 20])
+            } else {
+                image::Rgb([20, v / 2, v])
+            }
+        });
+        picture.save(dir.join(format!("{i:03}.png"))).unwrap();
+    }
+}
+
+/// A tiny CycleGAN run (width 8, one residual block, `steps` steps) named `name` in `runs`,
+/// between folders of warm and cool blobs written under `root`.
+pub fn tiny_cyclegan(root: &Path, runs: &Path, name: &str, steps: usize) {
+    use gan_studio::cyclegan::{CycleGanConfig, CycleTrainer, load_pair};
+    write_picture_domain(&root.join("warm"), 12, true);
+    write_picture_domain(&root.join("cool"), 12, false);
+    let (a, b) = load_pair(
+        root.join("warm").to_str().unwrap(),
+        root.join("cool").to_str().unwrap(),
+        None,
+        32,
+    )
+    .unwrap();
+    let config = CycleGanConfig::new(a.record.clone(), b.record.clone())
+        .with_width(8)
+        .with_residual_blocks(1)
+        .with_steps(steps)
+        .with_decay_steps(0)
+        .with_sample_every(0)
+        .with_checkpoint_every(0);
+    let run = gan_studio::train::RunDir::new(runs, name).unwrap();
+    let device = gan_studio::device::ComputeDevice::cpu().device;
+    let mut trainer = CycleTrainer::create(config, run, (a, b), &device).unwrap();
+    trainer
+        .run(|_| std::ops::ControlFlow::Continue(()))
+        .unwrap();
+}

@@ -9,6 +9,7 @@ pub mod render;
 pub mod retraining;
 pub mod study;
 pub mod training;
+pub mod translate;
 
 use std::path::Path;
 use std::sync::Arc;

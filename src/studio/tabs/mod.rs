@@ -7,6 +7,7 @@ pub mod explorer;
 pub mod metrics;
 pub mod studies;
 pub mod training;
+pub mod translate;
 
 use std::path::PathBuf;
 
@@ -26,15 +27,18 @@ pub enum Tab {
     Embedding,
     Compare,
     Studies,
+    /// CycleGAN runs translate pictures here.
+    Translate,
 }
 
 impl Tab {
-    pub const ALL: [Tab; 6] = [
+    pub const ALL: [Tab; 7] = [
         Tab::Training,
         Tab::Explorer,
         Tab::Metrics,
         Tab::Embedding,
         Tab::Compare,
+        Tab::Translate,
         Tab::Studies,
     ];
 
@@ -46,6 +50,7 @@ impl Tab {
             Tab::Embedding => "Embedding",
             Tab::Compare => "Compare",
             Tab::Studies => "Studies",
+            Tab::Translate => "Translate",
         }
     }
 }
