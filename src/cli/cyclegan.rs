@@ -9,14 +9,14 @@ use super::train::{TrainArgs, step_bar};
 use crate::cyclegan::{CycleEvent, CycleGanConfig, CycleTrainer, run::find};
 use crate::train::{RunDir, RunOutcome};
 
-/// Training steps when --max-steps is not given.
-const DEFAULT_STEPS: usize = 6000;
+/// Training steps when --max-steps is not given: under an hour at 32x32 on a 2-core CPU.
+const DEFAULT_STEPS: usize = 3600;
 /// Pictures per batch when --batch-size is not given (the paper's is 1, slow on a CPU).
 const DEFAULT_BATCH: usize = 4;
 
 /// CycleGAN's own options (`train --model cyclegan`). With the defaults at 32x32 (width 32, 6
-/// residual blocks, batch 4) a step takes about 0.3 s on a 2-core CPU (BENCHMARKS.md,
-/// "CycleGAN"): the default 6,000 steps are about half an hour.
+/// residual blocks, batch 4) a step takes 0.83 s on a 2-core AMD EPYC (2.8 s at 64x64), so the
+/// default 3,600 steps are about 50 minutes (BENCHMARKS.md, "CycleGAN").
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "CycleGAN (--model cyclegan)")]
 pub struct CycleArgs {

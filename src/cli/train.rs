@@ -26,7 +26,7 @@ pub struct TrainArgs {
     pub depth: Depth,
     #[arg(long, default_value_t = 1)]
     pub epochs: usize,
-    /// Stop after N steps (overrides --epochs) [cyclegan: the whole run, default 6000].
+    /// Stop after N steps (overrides --epochs) [cyclegan: the whole run, default 3600].
     #[arg(long)]
     pub max_steps: Option<usize>,
     /// Pictures per batch [default: 64; cyclegan 4].

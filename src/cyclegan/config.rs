@@ -63,10 +63,10 @@ pub struct CycleGanConfig {
     #[config(default = 4)]
     pub batch_size: usize,
     /// Training steps in all.
-    #[config(default = 6000)]
+    #[config(default = 3600)]
     pub steps: usize,
     /// The last this many steps decay the learning rate linearly to zero (the paper: half).
-    #[config(default = 3000)]
+    #[config(default = 1800)]
     pub decay_steps: usize,
     /// Mirror training pictures left-right half the time.
     #[config(default = true)]
