@@ -1331,3 +1331,30 @@ fn the_translate_tab_translates_held_out_pictures_both_ways_and_exports_the_grid
     let written = image::open(&png).unwrap();
     assert!(written.width() > written.height(), "a row of six tiles");
 }
+
+#[test]
+fn an_evaluated_cyclegan_run_has_a_row_in_the_metrics_tab() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    common::tiny_cyclegan(dir.path(), &runs, "blobs", 2);
+    let device = gan_studio::device::ComputeDevice::cpu().device;
+    let run = gan_studio::cyclegan::run::find(&runs, "blobs").unwrap();
+    let trained = gan_studio::cyclegan::run::open(run, &device).unwrap();
+    let eval =
+        gan_studio::cyclegan::eval::evaluate_run(&trained, 5, None, None, &device, &mut |_| {})
+            .unwrap();
+    let mut harness = studio_with(&runs, &common::fixtures_root(), |state| {
+        state.tab = Tab::Metrics;
+    });
+    harness.run();
+    assert_eq!(
+        harness.state().state.metrics.cyclegan_rows,
+        vec![eval.clone()]
+    );
+    harness.get_by_label("CycleGAN runs (held-out pictures)");
+    harness.get_by_label("blobs @ 2");
+    harness.get_by_label(&format!(
+        "{:.4} / {:.4}",
+        eval.a2b.cycle_error, eval.b2a.cycle_error
+    ));
+}

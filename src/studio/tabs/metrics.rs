@@ -57,6 +57,9 @@ pub struct MetricsTab {
     /// Success bars, confidence, confusion matrix, retraining curves.
     #[serde(skip)]
     plot_exports: [PlotExport; 4],
+    /// Evaluated CycleGAN runs (`eval --run R` on one), a table of their own.
+    #[serde(skip)]
+    pub cyclegan_rows: Vec<crate::cyclegan::eval::CycleEval>,
 }
 
 fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Option<T> {
@@ -74,6 +77,10 @@ impl MetricsTab {
             })
             .unzip();
         self.real = EvalReport::read(&runs_dir.join(REAL_EVAL)).ok();
+        self.cyclegan_rows = crate::studio::jobs::translate::list(runs_dir)
+            .into_iter()
+            .filter_map(|name| read_json(&runs_dir.join(name).join("eval.json")))
+            .collect();
         if self.selected.is_none() {
             self.selected = self.rows.first().map(|r| r.run.clone());
         }
@@ -210,6 +217,7 @@ impl MetricsTab {
         ui.separator();
         egui::ScrollArea::vertical().show(ui, |ui| {
             self.table_ui(ui);
+            cyclegan_table_ui(ui, &self.cyclegan_rows);
             let Some(row) = self
                 .selected
                 .as_ref()
@@ -885,4 +893,59 @@ fn augment_ui(
             &curves,
         )
     });
+}
+
+/// One row per evaluated CycleGAN run: held-out cycle errors, the domain classifier's reading,
+/// Fréchet distances, class shares and the colourisation figures (`eval --run R`).
+fn cyclegan_table_ui(ui: &mut egui::Ui, rows: &[crate::cyclegan::eval::CycleEval]) {
+    if rows.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.strong("CycleGAN runs (held-out pictures)");
+    let percent = |v: Option<f64>| v.map_or("-".to_string(), |v| format!("{:.1}%", 100.0 * v));
+    egui::Grid::new("cyclegan-table")
+        .striped(true)
+        .show(ui, |ui| {
+            for (heading, tip) in [
+                ("run", "The run and the step evaluated"),
+                ("A -> B", "The two domains"),
+                ("cycle error A / B", "Mean absolute error on [0, 1] pixels of translating there and back"),
+                ("read as target A->B / B->A", "Share of translations a CNN trained on real A vs real B reads as the target domain"),
+                ("Fréchet A->B / B->A", "Distance of translations to the target's held-out pictures in that CNN's features"),
+                ("target class A->B / B->A", "Class-to-class domains: share the data set's classifier reads as the target class"),
+                ("grey / colourised / original", "Grey-to-colour: the data set's classifier's accuracy on the grey inputs, their colourised translations and the colour originals"),
+            ] {
+                ui.strong(heading).on_hover_text(tip);
+            }
+            ui.end_row();
+            for row in rows {
+                ui.label(format!("{} @ {}", row.run, row.step));
+                ui.label(format!("{} -> {}", row.domain_a, row.domain_b));
+                ui.label(format!(
+                    "{:.4} / {:.4}",
+                    row.a2b.cycle_error, row.b2a.cycle_error
+                ));
+                ui.label(format!(
+                    "{} / {}",
+                    percent(Some(row.a2b.read_as_target)),
+                    percent(Some(row.b2a.read_as_target))
+                ));
+                ui.label(format!("{:.2} / {:.2}", row.a2b.frechet, row.b2a.frechet));
+                ui.label(format!(
+                    "{} / {}",
+                    percent(row.a2b.target_class_share),
+                    percent(row.b2a.target_class_share)
+                ));
+                ui.label(row.colourisation.as_ref().map_or("-".to_string(), |c| {
+                    format!(
+                        "{:.1}% / {:.1}% / {:.1}%",
+                        100.0 * c.grey_accuracy,
+                        100.0 * c.colourised_accuracy,
+                        100.0 * c.original_accuracy
+                    )
+                }));
+                ui.end_row();
+            }
+        });
 }
