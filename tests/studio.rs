@@ -1358,3 +1358,43 @@ fn an_evaluated_cyclegan_run_has_a_row_in_the_metrics_tab() {
         eval.a2b.cycle_error, eval.b2a.cycle_error
     ));
 }
+
+#[test]
+fn cyclegan_trains_from_the_training_tab_with_live_curves_and_grid() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    common::write_picture_domain(&dir.path().join("warm"), 12, true);
+    common::write_picture_domain(&dir.path().join("cool"), 12, false);
+    let (warm, cool) = (dir.path().join("warm"), dir.path().join("cool"));
+    let mut harness = studio_with(&runs, &common::fixtures_root(), |state| {
+        state.tab = Tab::Training;
+        state.training.cyclegan_mode = true;
+        let panel = &mut state.training.cyclegan;
+        panel.run_name = "blobs".into();
+        panel.domain_a = warm.display().to_string();
+        panel.domain_b = cool.display().to_string();
+        (panel.steps, panel.width, panel.residual_blocks) = (4, 8, 1);
+    });
+    harness.run();
+    harness.get_by_label("Start").click();
+    wait_for(&mut harness, 120, "four CycleGAN steps", |app| {
+        let panel = &app.state.training.cyclegan;
+        !panel.is_running() && panel.history.len() == 4
+    });
+    let panel = &harness.state().state.training.cyclegan;
+    assert!(
+        panel.status.starts_with("finished at step 4"),
+        "{}",
+        panel.status
+    );
+    assert_eq!(panel.grid.count, 6, "one held-out row of six tiles");
+    assert!(
+        panel
+            .history
+            .iter()
+            .all(|m| m.cycle_a > 0.0 && m.identity > 0.0)
+    );
+    assert!(runs.join("blobs/cyclegan.json").is_file());
+    // The run is there to continue, and the Translate tab lists it.
+    assert!(gan_studio::studio::jobs::translate::list(&runs).contains(&"blobs".to_string()));
+}

@@ -268,7 +268,7 @@ impl StudioApp {
                 Tab::Compare => compare.ui(ui, &mut shared),
                 Tab::Translate => translate.ui(ui, &mut shared),
                 Tab::Studies => {
-                    let busy = training.live.is_running();
+                    let busy = training.live.is_running() || training.cyclegan.is_running();
                     if let Some(open) = studies.ui(ui, &mut shared, busy) {
                         explorer.open(
                             crate::explore::GeneratorSource::Run {

@@ -1,6 +1,7 @@
 //! Heavy work off the UI thread. Each job runs on its own thread, reports over a channel and
 //! wakes the UI through a [`Waker`]; the UI drains the channel each frame and never waits.
 
+pub mod cyclegan;
 pub mod embedding;
 pub mod evaluation;
 pub mod export;

@@ -2,6 +2,7 @@
 
 pub mod architecture;
 pub mod compare;
+pub mod cyclegan;
 pub mod embedding;
 pub mod explorer;
 pub mod metrics;

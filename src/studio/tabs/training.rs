@@ -85,6 +85,9 @@ pub struct TrainingTab {
     /// A file dialog choosing the picture folder, open on its own thread.
     #[serde(skip)]
     picking: Option<Receiver<Option<std::path::PathBuf>>>,
+    /// The tab trains CycleGAN (two sets of pictures) instead of a GAN family.
+    pub cyclegan_mode: bool,
+    pub cyclegan: super::cyclegan::CycleGanPanel,
 }
 
 /// What a data set's download weighs, for the button's tooltip.
@@ -153,6 +156,7 @@ fn free_run_name(runs_dir: &std::path::Path, name: &str) -> String {
 impl TrainingTab {
     /// Reads what the worker sent since the last frame.
     pub fn drain(&mut self, shared: &mut Shared<'_>) {
+        self.cyclegan.drain(shared);
         self.drain_reopen(shared);
         if let Some(rx) = &self.exporting
             && let Ok(outcome) = rx.try_recv()
@@ -313,6 +317,21 @@ impl TrainingTab {
     }
 
     pub fn ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
+        egui::Panel::top("training-mode")
+            .frame(crate::studio::widgets::clear_side(ui.style()))
+            .show(ui, |ui| {
+                ui.horizontal(|ui| {
+                    ui.label("Train");
+                    ui.selectable_value(&mut self.cyclegan_mode, false, "a GAN family")
+                        .on_hover_text("Generate pictures of a data set's classes");
+                    ui.selectable_value(&mut self.cyclegan_mode, true, "CycleGAN")
+                        .on_hover_text("Translate between two unpaired sets of pictures");
+                });
+            });
+        if self.cyclegan_mode {
+            self.cyclegan.ui(ui, shared, self.live.is_running());
+            return;
+        }
         if !self.runs_scanned {
             self.runs = list_runs(shared.runs_dir);
             self.runs_scanned = true;
@@ -411,8 +430,12 @@ impl TrainingTab {
                     self.live.status = format!("{}: stopping...", self.live.run);
                 }
             } else if ui
-                .button("Start training")
+                .add_enabled(
+                    !self.cyclegan.is_running(),
+                    egui::Button::new("Start training"),
+                )
                 .on_hover_text("Start a new run with these options")
+                .on_disabled_hover_text("A CycleGAN run is training")
                 .clicked()
             {
                 self.start(shared, false);
@@ -891,7 +914,10 @@ impl TrainingTab {
 
 /// Opens a folder (or, with `tarball`, a .tar/.tar.gz) picker on its own thread, so the window
 /// keeps drawing while it is open; the receiver gets the choice.
-fn pick_path(ctx: &egui::Context, tarball: bool) -> Option<Receiver<Option<std::path::PathBuf>>> {
+pub(crate) fn pick_path(
+    ctx: &egui::Context,
+    tarball: bool,
+) -> Option<Receiver<Option<std::path::PathBuf>>> {
     let (tx, rx) = std::sync::mpsc::channel();
     let ctx = ctx.clone();
     std::thread::Builder::new()
