@@ -52,7 +52,9 @@ pub struct CycleStepMetrics {
     /// loss is λ_cyc times twice their sum, as pixels are in [-1, 1]).
     pub cycle_a: f32,
     pub cycle_b: f32,
-    /// The weighted identity loss (0 when turned off).
+    /// Mean absolute error on [0, 1] pixels of G on B's pictures and F on A's, averaged: how
+    /// much each changes a picture already of its target domain (0 when the identity loss is
+    /// off; its weight in the loss is λ_cyc·λ_idt).
     pub identity: f32,
     /// The discriminators' least-squares losses (halved, as in the paper).
     pub d_a: f32,
@@ -403,8 +405,11 @@ impl CycleTrainer {
             // G should leave a picture that is already of domain B as it is, and F one of A.
             let same_b = mean_abs(g.a2b.forward(real_b.clone()), real_b.clone());
             let same_a = mean_abs(g.b2a.forward(real_a.clone()), real_a.clone());
-            let identity = (same_a + same_b).mul_scalar(lambda * cfg.lambda_identity as f32);
-            loss_g = loss_g + identity.clone();
+            let identity = same_a + same_b;
+            loss_g = loss_g
+                + identity
+                    .clone()
+                    .mul_scalar(lambda * cfg.lambda_identity as f32);
             identity.detach()
         } else {
             Tensor::zeros([1], &self.device)
@@ -460,6 +465,7 @@ impl CycleTrainer {
                 identity,
                 d_a.detach(),
                 d_b.detach(),
+                loss_g.detach(),
             ],
             0,
         )
@@ -475,16 +481,15 @@ impl CycleTrainer {
             g_b2a: values[1],
             cycle_a: values[2] / 2.0,
             cycle_b: values[3] / 2.0,
-            identity: values[4],
+            // The mean of two errors on [-1, 1]: a quarter of their sum on [0, 1].
+            identity: values[4] / 4.0,
             d_a: values[5],
             d_b: values[6],
             elapsed_secs: self.elapsed_before_secs + started.elapsed().as_secs_f64(),
         };
         self.elapsed_before_secs = metrics.elapsed_secs;
-        let generator_loss =
-            metrics.g_a2b + metrics.g_b2a + 2.0 * lambda * (metrics.cycle_a + metrics.cycle_b);
         for (name, loss) in [
-            ("generators'", generator_loss + metrics.identity),
+            ("generators'", values[7]),
             ("discriminators'", metrics.d_a + metrics.d_b),
         ] {
             if !loss.is_finite() || loss > cfg.loss_limit {

@@ -100,6 +100,13 @@ fn train(request: Request, stop: &Receiver<()>, tx: &Sender<Message>, waker: &Wa
         let mut config = request.config;
         config.validate()?;
         let dir = RunDir::new(&request.runs_dir, &request.run)?;
+        // Before reading (perhaps 60,000) pictures.
+        if run::find(&request.runs_dir, &request.run).is_some() || dir.config().exists() {
+            anyhow::bail!(
+                "a run named {} exists already: continue it, or pick another name",
+                request.run
+            );
+        }
         let (a, b) = crate::cyclegan::load_pair(
             &config.domain_a.spec,
             &config.domain_b.spec,

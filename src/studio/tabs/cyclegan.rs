@@ -289,16 +289,21 @@ impl CycleGanPanel {
             ui.colored_label(ui.visuals().error_fg_color, format!("{e:#}"));
         }
         ui.horizontal(|ui| {
-            let can_start = !running && !gan_running && self.config().validate().is_ok();
+            let name = self.run_name.trim();
+            let exists = crate::cyclegan::run::find(shared.runs_dir, name).is_some();
+            let taken = exists || shared.runs_dir.join(name).join("config.json").is_file();
+            let can_start = !running && !gan_running && !taken && self.config().validate().is_ok();
             if ui
                 .add_enabled(can_start, egui::Button::new("Start"))
-                .on_disabled_hover_text("Another run is training")
+                .on_disabled_hover_text(if taken {
+                    "A run of this name exists: Continue it, or pick another name"
+                } else {
+                    "Another run is training, or an option is out of range"
+                })
                 .clicked()
             {
                 self.start(shared, false);
             }
-            let exists =
-                crate::cyclegan::run::find(shared.runs_dir, self.run_name.trim()).is_some();
             if ui
                 .add_enabled(
                     !running && !gan_running && exists,
@@ -348,11 +353,11 @@ impl CycleGanPanel {
                 ],
             ),
             (
-                "Cycle error (mean absolute, [0, 1]) and identity loss",
+                "Cycle and identity errors (mean absolute, [0, 1] pixels)",
                 vec![
                     ("cycle A -> B -> A", |m| m.cycle_a),
                     ("cycle B -> A -> B", |m| m.cycle_b),
-                    ("identity (weighted)", |m| m.identity),
+                    ("identity: G(b) - b, F(a) - a", |m| m.identity),
                 ],
             ),
         ];
