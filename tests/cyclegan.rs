@@ -3,37 +3,13 @@
 
 mod common;
 
-use std::path::Path;
-
 use burn::prelude::*;
-use gan_studio::cyclegan::{CycleGanConfig, CycleTrainer, Domain, DomainRecord, load_pair};
+use gan_studio::cyclegan::{CycleGanConfig, CycleTrainer, DomainRecord};
 use gan_studio::device::ComputeDevice;
 use gan_studio::train::RunDir;
 
 fn cpu() -> Device {
     ComputeDevice::cpu().device
-}
-
-/// A tiny CycleGAN (width 8, one residual block) on two folders of `count` pictures.
-fn tiny(root: &Path, count: usize, steps: usize) -> (CycleGanConfig, (Domain, Domain)) {
-    common::write_picture_domain(&root.join("warm"), count, true);
-    common::write_picture_domain(&root.join("cool"), count, false);
-    let (a, b) = load_pair(
-        root.join("warm").to_str().unwrap(),
-        root.join("cool").to_str().unwrap(),
-        None,
-        32,
-    )
-    .unwrap();
-    let config = CycleGanConfig::new(a.record.clone(), b.record.clone())
-        .with_channels(3)
-        .with_width(8)
-        .with_residual_blocks(1)
-        .with_steps(steps)
-        .with_decay_steps(steps / 2)
-        .with_sample_every(0)
-        .with_checkpoint_every(0);
-    (config, (a, b))
 }
 
 #[test]
@@ -63,7 +39,7 @@ fn both_sizes_keep_the_picture_shape_and_patchgan_judges_a_grid_of_patches() {
 #[test]
 fn training_lowers_the_cycle_loss_and_identity_can_be_turned_off() {
     let dir = tempfile::tempdir().unwrap();
-    let (config, domains) = tiny(dir.path(), 24, 60);
+    let (config, domains) = common::tiny_cyclegan_setup(dir.path(), 24, 60);
     let run = RunDir::new(&dir.path().join("runs"), "on").unwrap();
     let mut trainer = CycleTrainer::create(config.clone(), run, domains.clone(), &cpu()).unwrap();
     let mut cycle = Vec::new();
@@ -86,7 +62,7 @@ fn training_lowers_the_cycle_loss_and_identity_can_be_turned_off() {
 fn a_resumed_run_repeats_an_uninterrupted_one_step_for_step() {
     let dir = tempfile::tempdir().unwrap();
     // Pool of 3 so that it fills and swaps within the steps.
-    let (config, domains) = tiny(dir.path(), 12, 8);
+    let (config, domains) = common::tiny_cyclegan_setup(dir.path(), 12, 8);
     let config = config.with_pool_size(3).with_checkpoint_every(4);
     let runs = dir.path().join("runs");
     let whole = RunDir::new(&runs, "whole").unwrap();
@@ -134,7 +110,7 @@ fn a_resumed_run_repeats_an_uninterrupted_one_step_for_step() {
 fn translate_reads_a_folder_and_a_tarball_and_sample_writes_the_slides_grid() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    let (config, domains) = tiny(root, 12, 2);
+    let (config, domains) = common::tiny_cyclegan_setup(root, 12, 2);
     let run = RunDir::new(&root.join("runs"), "tiny").unwrap();
     let mut trainer = CycleTrainer::create(config, run, domains, &cpu()).unwrap();
     trainer

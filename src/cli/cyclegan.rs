@@ -5,9 +5,9 @@ use std::ops::ControlFlow;
 use anyhow::{Context, Result, bail};
 use clap::Args;
 
-use super::train::{TrainArgs, step_bar};
+use super::train::{TrainArgs, ended, show_file, show_step, step_bar};
 use crate::cyclegan::{CycleEvent, CycleGanConfig, CycleTrainer, run::find};
-use crate::train::{RunDir, RunOutcome};
+use crate::train::RunDir;
 
 /// Training steps when --max-steps is not given: under an hour at 32x32 on a 2-core CPU.
 const DEFAULT_STEPS: usize = 3600;
@@ -154,19 +154,10 @@ fn drive(mut trainer: CycleTrainer, device: &str, quiet: bool) -> Result<()> {
                     "G {:.3}/{:.3} cycle {:.3}/{:.3} idt {:.3} D {:.3}/{:.3} | {per_step:.2} s/step",
                     m.g_a2b, m.g_b2a, m.cycle_a, m.cycle_b, m.identity, m.d_a, m.d_b
                 );
-                match &bar {
-                    Some(bar) => {
-                        bar.set_position(m.step as u64);
-                        bar.set_message(line);
-                    }
-                    None if m.step % 100 == 0 => println!("step {} | {line}", m.step),
-                    None => {}
-                }
+                show_step(bar.as_ref(), m.step, line);
             }
             CycleEvent::Sample { path, .. } | CycleEvent::Checkpoint { path, .. } => {
-                if let Some(bar) = &bar {
-                    bar.set_prefix(format!("{}", path.display()));
-                }
+                show_file(bar.as_ref(), &path)
             }
         }
         ControlFlow::Continue(())
@@ -179,11 +170,7 @@ fn drive(mut trainer: CycleTrainer, device: &str, quiet: bool) -> Result<()> {
     let steps = trainer.step_count() - start_step;
     println!(
         "{} {steps} steps in {secs:.1} s ({:.2} s/step); translation grids in {}",
-        if outcome == RunOutcome::Finished {
-            "finished"
-        } else {
-            "stopped after"
-        },
+        ended(outcome),
         secs / steps.max(1) as f64,
         trainer.run.samples().display()
     );

@@ -262,19 +262,10 @@ pub fn run(args: TrainArgs) -> Result<()> {
                     "D {:.3} G {:.3} | D(x) {:.2} D(G(z)) {:.2} | {rate:.0} img/s",
                     m.d_loss, m.g_loss, m.d_real, m.d_fake
                 );
-                match &bar {
-                    Some(bar) => {
-                        bar.set_position(m.step as u64);
-                        bar.set_message(line);
-                    }
-                    None if m.step % 100 == 0 => println!("step {} | {line}", m.step),
-                    None => {}
-                }
+                show_step(bar.as_ref(), m.step, line);
             }
             TrainEvent::Sample { path, .. } | TrainEvent::Checkpoint { path, .. } => {
-                if let Some(bar) = &bar {
-                    bar.set_prefix(format!("{}", path.display()));
-                }
+                show_file(bar.as_ref(), &path)
             }
         }
         ControlFlow::Continue(())
@@ -287,11 +278,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let steps = trainer.step_count() - start_step;
     println!(
         "{} {} steps in {secs:.1} s ({:.0} img/s); samples in {}",
-        if outcome == RunOutcome::Finished {
-            "finished"
-        } else {
-            "stopped after"
-        },
+        ended(outcome),
         steps,
         steps as f64 * batch as f64 / secs.max(1e-9),
         trainer.run.samples().display()
@@ -311,6 +298,34 @@ fn load_saved(args: &TrainArgs, saved: &TrainConfig) -> Result<Dataset> {
 
 fn progress_bar(trainer: &Trainer, quiet: bool) -> Option<ProgressBar> {
     step_bar(trainer.total_steps(), trainer.step_count(), quiet)
+}
+
+/// One step's summary: on the bar, or (quiet) a line every 100 steps.
+pub(super) fn show_step(bar: Option<&ProgressBar>, step: usize, line: String) {
+    match bar {
+        Some(bar) => {
+            bar.set_position(step as u64);
+            bar.set_message(line);
+        }
+        None if step % 100 == 0 => println!("step {step} | {line}"),
+        None => {}
+    }
+}
+
+/// Where the latest grid or checkpoint went, beside the bar.
+pub(super) fn show_file(bar: Option<&ProgressBar>, path: &std::path::Path) {
+    if let Some(bar) = bar {
+        bar.set_prefix(format!("{}", path.display()));
+    }
+}
+
+/// How a run ended, for its last line.
+pub(super) fn ended(outcome: RunOutcome) -> &'static str {
+    if outcome == RunOutcome::Finished {
+        "finished"
+    } else {
+        "stopped after"
+    }
 }
 
 /// A bar of training steps from `done` to `total` (None when quiet), under a study's bar when

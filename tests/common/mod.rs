@@ -82,12 +82,19 @@ pub fn write_picture_domain(dir: &Path, count: usize, warm: bool) {
     }
 }
 
-/// A tiny CycleGAN run (width 8, one residual block, `steps` steps) named `name` in `runs`,
-/// between folders of warm and cool blobs written under `root`.
-pub fn tiny_cyclegan(root: &Path, runs: &Path, name: &str, steps: usize) {
-    use gan_studio::cyclegan::{CycleGanConfig, CycleTrainer, load_pair};
-    write_picture_domain(&root.join("warm"), 12, true);
-    write_picture_domain(&root.join("cool"), 12, false);
+/// A tiny CycleGAN (width 8, one residual block, `steps` steps) between folders of `count`
+/// warm and cool blobs written under `root`: its config and both domains, not yet trained.
+pub fn tiny_cyclegan_setup(
+    root: &Path,
+    count: usize,
+    steps: usize,
+) -> (
+    gan_studio::cyclegan::CycleGanConfig,
+    (gan_studio::cyclegan::Domain, gan_studio::cyclegan::Domain),
+) {
+    use gan_studio::cyclegan::{CycleGanConfig, load_pair};
+    write_picture_domain(&root.join("warm"), count, true);
+    write_picture_domain(&root.join("cool"), count, false);
     let (a, b) = load_pair(
         root.join("warm").to_str().unwrap(),
         root.join("cool").to_str().unwrap(),
@@ -99,12 +106,20 @@ pub fn tiny_cyclegan(root: &Path, runs: &Path, name: &str, steps: usize) {
         .with_width(8)
         .with_residual_blocks(1)
         .with_steps(steps)
-        .with_decay_steps(0)
+        .with_decay_steps(steps / 2)
         .with_sample_every(0)
         .with_checkpoint_every(0);
+    (config, (a, b))
+}
+
+/// [`tiny_cyclegan_setup`] on 12 pictures per domain, trained for `steps` steps as run `name`
+/// in `runs`.
+pub fn tiny_cyclegan(root: &Path, runs: &Path, name: &str, steps: usize) {
+    let (config, domains) = tiny_cyclegan_setup(root, 12, steps);
     let run = gan_studio::train::RunDir::new(runs, name).unwrap();
     let device = gan_studio::device::ComputeDevice::cpu().device;
-    let mut trainer = CycleTrainer::create(config, run, (a, b), &device).unwrap();
+    let mut trainer =
+        gan_studio::cyclegan::CycleTrainer::create(config, run, domains, &device).unwrap();
     trainer
         .run(|_| std::ops::ControlFlow::Continue(()))
         .unwrap();
