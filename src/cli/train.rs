@@ -307,7 +307,7 @@ pub(super) fn show_step(bar: Option<&ProgressBar>, step: usize, line: String) {
             bar.set_position(step as u64);
             bar.set_message(line);
         }
-        None if step % 100 == 0 => println!("step {step} | {line}"),
+        None if step.is_multiple_of(100) => println!("step {step} | {line}"),
         None => {}
     }
 }
