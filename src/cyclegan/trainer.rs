@@ -488,19 +488,15 @@ impl CycleTrainer {
             elapsed_secs: self.elapsed_before_secs + started.elapsed().as_secs_f64(),
         };
         self.elapsed_before_secs = metrics.elapsed_secs;
-        for (name, loss) in [
-            ("generators'", values[7]),
-            ("discriminators'", metrics.d_a + metrics.d_b),
-        ] {
-            if !loss.is_finite() || loss > cfg.loss_limit {
-                bail!(
-                    "training diverged at step {}: the {name} loss is {loss} (limit {}); the \
-                     run keeps its last good checkpoint — try a lower --learning-rate",
-                    self.step,
-                    cfg.loss_limit
-                );
-            }
-        }
+        crate::train::trainer::refuse_divergence(
+            self.step,
+            &[
+                ("the generators'", values[7]),
+                ("the discriminators'", metrics.d_a + metrics.d_b),
+            ],
+            cfg.loss_limit,
+            "try a lower --lr-g / --lr-d",
+        )?;
         Ok(metrics)
     }
 

@@ -529,18 +529,15 @@ impl Trainer {
             elapsed_secs: self.elapsed_before_secs + started.elapsed().as_secs_f64(),
         };
         self.elapsed_before_secs = metrics.elapsed_secs;
-        for (name, loss) in [
-            ("discriminator", metrics.d_loss),
-            ("generator", metrics.g_loss),
-        ] {
-            if !loss.is_finite() || loss > cfg.loss_limit {
-                bail!(
-                    "training diverged at step {}: {name} loss is {loss} (limit {}); the run keeps its last good checkpoint — try a lower learning rate, label smoothing or batch norm",
-                    self.step,
-                    cfg.loss_limit
-                );
-            }
-        }
+        refuse_divergence(
+            self.step,
+            &[
+                ("discriminator", metrics.d_loss),
+                ("generator", metrics.g_loss),
+            ],
+            cfg.loss_limit,
+            "try a lower learning rate, label smoothing or batch norm",
+        )?;
         Ok(metrics)
     }
 
@@ -662,6 +659,24 @@ pub fn write_sample_grid(
     let latest = run.samples().join("latest.png");
     std::fs::copy(&path, &latest).with_context(|| format!("cannot write {}", latest.display()))?;
     Ok((path, pixels))
+}
+
+/// The NaN / explosion stop every trainer shares: an error naming the step and the first loss
+/// that is not finite or is above `limit`, with what to `try`.
+pub(crate) fn refuse_divergence(
+    step: usize,
+    losses: &[(&str, f32)],
+    limit: f32,
+    try_this: &str,
+) -> Result<()> {
+    for &(name, loss) in losses {
+        if !loss.is_finite() || loss > limit {
+            bail!(
+                "training diverged at step {step}: {name} loss is {loss} (limit {limit}); the run keeps its last good checkpoint — {try_this}"
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Refuses data whose images are not the shape the model makes: side and colour channels.
