@@ -495,9 +495,7 @@ mod tests {
                     match listener.accept() {
                         Ok((stream, _)) => {
                             served += 1;
-                            if let Some(path) = handle_connection(stream, &files) {
-                                req_log.lock().expect("request log").push(path);
-                            }
+                            handle_connection(stream, &files, &req_log);
                         }
                         Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                             std::thread::sleep(Duration::from_millis(5));
@@ -528,8 +526,13 @@ mod tests {
         }
     }
 
-    /// Answers one request on `stream` and returns the requested path.
-    fn handle_connection(stream: TcpStream, files: &HashMap<String, Vec<u8>>) -> Option<String> {
+    /// Answers one request on `stream`, logging its path first: logged after the answer, a
+    /// test reading the log the moment its download ends could miss the last request.
+    fn handle_connection(
+        stream: TcpStream,
+        files: &HashMap<String, Vec<u8>>,
+        log: &Mutex<Vec<String>>,
+    ) -> Option<()> {
         // Accepted sockets may inherit non-blocking mode on some platforms.
         stream.set_nonblocking(false).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
@@ -545,6 +548,7 @@ mod tests {
             }
         }
         let path = request_line.split_whitespace().nth(1)?.to_string();
+        log.lock().ok()?.push(path.clone());
         let mut stream = stream;
         let response = match files.get(&path) {
             Some(body) => {
@@ -564,7 +568,7 @@ mod tests {
         let _ = stream.write_all(&response);
         let _ = stream.flush();
         let _ = stream.shutdown(std::net::Shutdown::Write);
-        Some(path)
+        Some(())
     }
 
     fn sha_hex(bytes: &[u8]) -> String {
