@@ -158,3 +158,85 @@ fn a_killed_study_resumes_and_reports_what_an_uninterrupted_one_does() {
         figures_without_time(&csv("whole"))
     );
 }
+
+const RETRAINING: &str = r#"
+[retraining]
+per_class = [5]
+ratios = [1]
+steps = 20
+"#;
+
+/// A study that retrains: adding `[retraining]` to a finished study runs only `augment` (the
+/// generator is not trained again), and the report carries the accuracy-vs-ratio table, curve
+/// and columns.
+#[test]
+fn adding_retraining_to_a_finished_study_retrains_the_classifier_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let plain = STUDY.replace("seeds = 1", "seeds = 2");
+    let plain = &plain[..plain.find("[[option_set]]\nname = \"smoothing\"").unwrap()];
+    std::fs::write(dir.path().join("plain.toml"), plain).unwrap();
+    common::succeeded(
+        &study_cmd(&["run", "plain.toml", "--out", "s"], dir.path())
+            .output()
+            .unwrap(),
+    );
+    let logs = |d: &Path| -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
+        let mut logs: Vec<_> = std::fs::read_dir(d.join("s/runs"))
+            .unwrap()
+            .flatten()
+            .map(|e| e.path().join("metrics.jsonl"))
+            .filter(|p| p.is_file())
+            .map(|p| {
+                let t = std::fs::metadata(&p).unwrap().modified().unwrap();
+                (p, t)
+            })
+            .collect();
+        logs.sort();
+        logs
+    };
+    let trained = logs(dir.path());
+    assert_eq!(trained.len(), 2);
+
+    std::fs::write(
+        dir.path().join("retrain.toml"),
+        format!("{plain}{RETRAINING}"),
+    )
+    .unwrap();
+    let plan = common::succeeded(
+        &study_cmd(&["plan", "retrain.toml", "--out", "s"], dir.path())
+            .output()
+            .unwrap(),
+    );
+    assert!(
+        plan.lines()
+            .all(|l| l.contains("&& gan-studio augment --run ") && l.contains("--first-seed")),
+        "{plan}"
+    );
+    common::succeeded(
+        &study_cmd(&["run", "retrain.toml", "--out", "s"], dir.path())
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(logs(dir.path()), trained, "a generator was trained again");
+
+    let csv = std::fs::read_to_string(dir.path().join("s/results.csv")).unwrap();
+    let header: Vec<&str> = csv.lines().next().unwrap().split(',').collect();
+    for key in ["retrain_5pc_r0", "retrain_5pc_r1"] {
+        let column = header.iter().position(|h| *h == key).expect(key);
+        for line in csv.lines().skip(1) {
+            let value: f64 = line.split(',').nth(column).unwrap().parse().unwrap();
+            // 50 real digits and 20 steps: above chance (0.1), short of a trained LeNet.
+            assert!((0.12..1.0).contains(&value), "{key} = {value}");
+        }
+    }
+    let report = std::fs::read_to_string(dir.path().join("s/report.md")).unwrap();
+    assert!(
+        report.contains("| real only | 100% synthetic |"),
+        "{report}"
+    );
+    assert!(
+        report.contains("**default**, 5 real per class: its samples"),
+        "{report}"
+    );
+    assert!(dir.path().join("s/figures/mnist-retraining.png").is_file());
+}

@@ -37,6 +37,9 @@ pub struct AugmentArgs {
     pub strategies: Vec<Strategy>,
     #[arg(long, default_value_t = 3)]
     pub seeds: usize,
+    /// The first seed (seeds run from it up): a study asks each of its runs for one seed.
+    #[arg(long, default_value_t = 0)]
+    pub first_seed: u64,
     /// Optimiser steps per training (batches of 64 drawn with replacement).
     #[arg(long, default_value_t = 300)]
     pub steps: usize,
@@ -55,6 +58,10 @@ pub struct AugmentArgs {
     /// Where the table goes (FILE.md and FILE.json); default: augment.md/json in the run.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+    /// Print nothing (studies run it under their own progress bars); the table is still
+    /// written.
+    #[arg(long)]
+    pub quiet: bool,
     #[command(flatten)]
     pub data: DataArgs,
     #[command(flatten)]
@@ -102,6 +109,7 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         ratios: args.ratios.clone(),
         strategies: args.strategies.clone(),
         seeds: args.seeds,
+        first_seed: args.first_seed,
         steps: args.steps,
         few_real_generator: args.few_real_generator.then(|| {
             config
@@ -130,8 +138,13 @@ pub fn run(args: AugmentArgs) -> Result<()> {
             .train_limit
             .map_or(dataset.train.len(), |n| n.min(dataset.train.len())),
     );
+    let say = |line: String| {
+        if !args.quiet {
+            println!("{line}");
+        }
+    };
     if !args.few_real_generator && args.synthetic.is_none() {
-        println!("{}", provenance_note(&[], train_images));
+        say(provenance_note(&[], train_images));
     }
     let results = run_plan(
         &plan,
@@ -146,14 +159,14 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         |event| match event {
             AugmentEvent::FewRealGenerator(per_class, seed, step, steps) => {
                 if step == 1 || step % 100 == 0 || step == steps {
-                    println!(
+                    say(format!(
                         "few-real generator ({per_class}/class, seed {seed}): step {step}/{steps} ({:.0} s)",
                         started.elapsed().as_secs_f64()
-                    );
+                    ));
                 }
             }
             AugmentEvent::ClassifierStep(..) => {}
-            AugmentEvent::Result(r) => println!(
+            AugmentEvent::Result(r) => say(format!(
                 "{}/class, {:.0}% synthetic, {:?}, {}: {:.2}% ± {:.2} ({:.0} s)",
                 r.real_per_class.min(dataset.train.len()),
                 r.ratio * 100.0,
@@ -162,7 +175,7 @@ pub fn run(args: AugmentArgs) -> Result<()> {
                 r.accuracy.mean * 100.0,
                 r.accuracy.std * 100.0,
                 started.elapsed().as_secs_f64()
-            ),
+            )),
         },
     )?;
     let table = markdown(&results, train_images);
@@ -229,7 +242,9 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         "test accuracy (%)",
         &series,
     )?;
-    print!("{table}");
-    println!("-> {}", out.with_extension("md").display());
+    if !args.quiet {
+        print!("{table}");
+        println!("-> {}", out.with_extension("md").display());
+    }
     Ok(())
 }

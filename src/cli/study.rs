@@ -86,11 +86,8 @@ pub fn run(command: StudyCommand) -> Result<()> {
             let study = args.study()?;
             let plans = runner::prepare(&study, &args.out, args.data.as_deref())?;
             for p in plans {
-                println!(
-                    "{} && {}",
-                    plan::shell_line(&p.train_args),
-                    plan::shell_line(&p.eval_args)
-                );
+                let lines: Vec<String> = p.commands().into_iter().map(plan::shell_line).collect();
+                println!("{}", lines.join(" && "));
             }
             Ok(())
         }

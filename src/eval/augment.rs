@@ -35,6 +35,17 @@ pub enum Strategy {
     Filter,
 }
 
+impl Strategy {
+    /// The name `--strategies` and study files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Strategy::Mix => "mix",
+            Strategy::Pretrain => "pretrain",
+            Strategy::Filter => "filter",
+        }
+    }
+}
+
 /// What the generator behind the synthetic images was trained on.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -80,6 +91,9 @@ pub struct AugmentPlan {
     pub ratios: Vec<f64>,
     pub strategies: Vec<Strategy>,
     pub seeds: usize,
+    /// The first seed: seeds run `first_seed..first_seed + seeds`, so one study run per seed
+    /// can ask for one seed each and still draw different real subsets.
+    pub first_seed: u64,
     pub steps: usize,
     /// When set, the honest variant too: per seed, a generator of this recipe trained on only
     /// that seed's real images.
@@ -264,7 +278,9 @@ pub fn run_plan(
         sources.push(GeneratorData::FewRealOnly);
     }
     for &per_class in &plan.per_class {
-        let reals: Vec<Split> = (0..plan.seeds as u64)
+        let seeds = plan.first_seed..plan.first_seed + plan.seeds as u64;
+        let reals: Vec<Split> = seeds
+            .clone()
             .map(|seed| real_subset(train, per_class, classes, 1000 + seed))
             .collect();
         // Trained on first use, kept for every ratio and strategy: (generator, judge) per seed.
@@ -278,8 +294,8 @@ pub fn run_plan(
                     }
                     let mut accuracies = Vec::new();
                     let mut used = Vec::new();
-                    for seed in 0..plan.seeds as u64 {
-                        let real = &reals[seed as usize];
+                    for (slot_index, seed) in seeds.clone().enumerate() {
+                        let real = &reals[slot_index];
                         let count = (ratio * real.len() as f64).round() as usize;
                         let config = ClassifierConfig::new().with_seed(seed).with_batch_size(64);
                         let fit = |split: &Split,
@@ -312,7 +328,7 @@ pub fn run_plan(
                                     .few_real_generator
                                     .as_ref()
                                     .context("no few-real generator recipe")?;
-                                let slot = &mut few_real[seed as usize];
+                                let slot = &mut few_real[slot_index];
                                 if slot.is_none() {
                                     let generator = train_few_real_generator(
                                         recipe,

@@ -5,6 +5,7 @@ pub mod plan;
 pub mod presets;
 pub mod report;
 pub mod results;
+pub mod retraining;
 pub mod runner;
 pub mod spec;
 pub mod stats;

@@ -24,6 +24,19 @@ pub struct PlannedRun {
     /// `gan-studio` arguments (without the program name).
     pub train_args: Vec<String>,
     pub eval_args: Vec<String>,
+    /// `augment` arguments when the study retrains the classifier; run after training and
+    /// before `eval`, whose eval.json marks the run done.
+    pub augment_args: Option<Vec<String>>,
+}
+
+impl PlannedRun {
+    /// The commands of this run in order, as `gan-studio` argument lists.
+    pub fn commands(&self) -> Vec<&[String]> {
+        std::iter::once(self.train_args.as_slice())
+            .chain(self.augment_args.as_deref())
+            .chain(std::iter::once(self.eval_args.as_slice()))
+            .collect()
+    }
 }
 
 impl PlannedRun {
@@ -138,6 +151,37 @@ pub fn expand(study: &Study, out: &Path, data: Option<&Path>) -> Vec<PlannedRun>
                     .into_iter()
                     .chain(data_words.iter().cloned())
                     .collect();
+                    let augment_args = study.retraining.as_ref().map(|r| {
+                        let list = |values: Vec<String>| values.join(",");
+                        [
+                            "augment",
+                            "--run",
+                            &name,
+                            "--classifier",
+                            &classifier_for(study, dataset),
+                            "--dataset",
+                            dataset.folder_or_flag(),
+                            "--per-class",
+                            &list(r.per_class.iter().map(|p| p.to_string()).collect()),
+                            "--ratios",
+                            &list(r.ratios().iter().map(|x| x.to_string()).collect()),
+                            "--strategies",
+                            r.strategy.name(),
+                            "--seeds",
+                            "1",
+                            "--first-seed",
+                            &seed.to_string(),
+                            "--steps",
+                            &r.steps.to_string(),
+                            "--quiet",
+                            "--runs-dir",
+                            &runs,
+                        ]
+                        .into_iter()
+                        .map(str::to_owned)
+                        .chain(data_words.iter().cloned())
+                        .collect()
+                    });
                     plans.push(PlannedRun {
                         name,
                         dataset,
@@ -146,6 +190,7 @@ pub fn expand(study: &Study, out: &Path, data: Option<&Path>) -> Vec<PlannedRun>
                         seed,
                         train_args,
                         eval_args,
+                        augment_args,
                     });
                 }
             }

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use super::spec::Study;
 
 /// Name, what it compares, and its study file.
-pub const PRESETS: [(&str, &str, &str); 4] = [
+pub const PRESETS: [(&str, &str, &str); 5] = [
     (
         "tricks",
         "one trick at a time on top of the default recipe: label smoothing, soft labels, \
@@ -27,6 +27,12 @@ pub const PRESETS: [(&str, &str, &str); 4] = [
         "pca-vs-gan",
         "the PCA baseline against a conditional DCGAN",
         include_str!("../../assets/studies/pca-vs-gan.toml"),
+    ),
+    (
+        "retraining",
+        "a classifier on 10 or 100 real images per class with generated ones mixed in at \
+         ratios 0-2, from a generator that saw the full set or 1,000 images",
+        include_str!("../../assets/studies/retraining.toml"),
     ),
 ];
 

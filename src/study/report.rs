@@ -12,6 +12,7 @@ use serde::Serialize;
 
 use super::plan::{self, Cell, PlannedRun};
 use super::results::{METRICS, Outcome, RunResult, metric};
+use super::retraining::{self, RetrainSummary};
 use super::spec::Study;
 use super::stats::{Summary, Verdict, compare};
 use crate::fsutil::write_atomic;
@@ -31,6 +32,9 @@ pub struct CellSummary {
     pub collapsed: usize,
     pub failed_or_stopped: usize,
     pub figures: BTreeMap<String, Summary>,
+    /// The accuracy-vs-ratio curve, when the study retrains the classifier.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub retraining: Vec<RetrainSummary>,
 }
 
 impl CellSummary {
@@ -149,6 +153,9 @@ fn summarise(study: &Study, plans: &[PlannedRun], runs: &[RunResult]) -> Vec<Cel
                 collapsed,
                 failed_or_stopped,
                 figures,
+                retraining: retraining::summarise(
+                    &finished.iter().map(|r| **r).collect::<Vec<_>>(),
+                ),
             }
         })
         .collect()
@@ -184,9 +191,27 @@ fn conclude(study: &Study, cells: &[CellSummary]) -> BTreeMap<String, Vec<String
                 lines.push(line);
             }
         }
+        lines.extend(retraining::conclude(&retrain_cells(&group)));
         out.insert(name, lines);
     }
     out
+}
+
+/// The cells that have a retraining curve, as (label, curve).
+fn retrain_cells<'a>(group: &[&'a CellSummary]) -> Vec<(&'a str, &'a [RetrainSummary])> {
+    group
+        .iter()
+        .filter(|c| !c.retraining.is_empty())
+        .map(|c| (c.label.as_str(), c.retraining.as_slice()))
+        .collect()
+}
+
+fn cells_of<'a>(report: &'a StudyReport, dataset: &str) -> Vec<&'a CellSummary> {
+    report
+        .cells
+        .iter()
+        .filter(|c| c.dataset == dataset)
+        .collect()
 }
 
 fn against(cell: &CellSummary, baseline: &CellSummary) -> Option<String> {
@@ -365,6 +390,28 @@ fn figures(report: &StudyReport, out: &Path) -> Result<Vec<Figure>> {
                 }),
                 Err(e) => eprintln!("warning: no sample grid for {run}: {e:#}"),
             }
+        }
+        let series = retraining::curves(&retrain_cells(&cells));
+        if !series.is_empty() {
+            let file = format!("{name}-retraining.png");
+            crate::export::plot::lines_png(
+                &dir.join(&file),
+                &format!(
+                    "Classifier test accuracy with synthetic data ({})",
+                    dataset.title()
+                ),
+                "synthetic images per 100 real",
+                "test accuracy (%, mean over seeds, bars: ± sd)",
+                &series,
+            )?;
+            figures.push(Figure {
+                dataset: name.to_owned(),
+                caption: "Accuracy against the synthetic-to-real ratio: a classifier trained on \
+                          few real images per class with each cell's samples mixed in, mean \
+                          over seeds with ± one standard deviation"
+                    .to_owned(),
+                path: format!("figures/{file}"),
+            });
         }
         for (key, title) in super::results::CURVES {
             let series = curve_series(report, name, key);
@@ -550,6 +597,10 @@ fn intro(report: &StudyReport) -> String {
     )
 }
 
+const RETRAINING_CAPTION: &str = "\nRetraining: test accuracy (mean ± sd over seeds) of the \
+    LeNet trained on the given real images per class plus each cell's samples at each ratio \
+    (`gan-studio augment`, one seed per run).\n\n";
+
 fn markdown(report: &StudyReport, figures: &[Figure]) -> String {
     let mut md = format!("# Study: {}\n\n{}\n\n", report.study.name, intro(report));
     for dataset in &report.study.datasets {
@@ -560,6 +611,15 @@ fn markdown(report: &StudyReport, figures: &[Figure]) -> String {
         let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
         for row in rows {
             let _ = writeln!(md, "| {} |", row.join(" | "));
+        }
+        let (header, rows) = retraining::table(&retrain_cells(&cells_of(report, name)));
+        if !rows.is_empty() {
+            md.push_str(RETRAINING_CAPTION);
+            let _ = writeln!(md, "| {} |", header.join(" | "));
+            let _ = writeln!(md, "|{}", "---|".repeat(header.len()));
+            for row in rows {
+                let _ = writeln!(md, "| {} |", row.join(" | "));
+            }
         }
         md.push_str("\n### Conclusions\n\n");
         for line in report.conclusions.get(name).into_iter().flatten() {
@@ -634,7 +694,28 @@ fn html(report: &StudyReport, figures: &[Figure], out: &Path) -> Result<String> 
             }
             h.push_str("</tr>");
         }
-        h.push_str("</table><h3>Conclusions</h3><ul>");
+        h.push_str("</table>");
+        let (header, rows) = retraining::table(&retrain_cells(&cells_of(report, name)));
+        if !rows.is_empty() {
+            let _ = write!(
+                h,
+                "<p>{}</p><table><tr>",
+                escape_html(RETRAINING_CAPTION.trim())
+            );
+            for cell in header {
+                let _ = write!(h, "<th>{}</th>", escape_html(&cell));
+            }
+            h.push_str("</tr>");
+            for row in rows {
+                h.push_str("<tr>");
+                for cell in row {
+                    let _ = write!(h, "<td>{}</td>", escape_html(&cell));
+                }
+                h.push_str("</tr>");
+            }
+            h.push_str("</table>");
+        }
+        h.push_str("<h3>Conclusions</h3><ul>");
         for line in report.conclusions.get(name).into_iter().flatten() {
             let _ = write!(h, "<li>{}</li>", inline_html(line));
         }
@@ -666,6 +747,21 @@ fn csv(report: &StudyReport) -> String {
     let mut text = String::from("run,dataset,family,option_set,seed,status");
     for m in &METRICS {
         let _ = write!(text, ",{}", m.key);
+    }
+    // Retraining columns: every (real per class, ratio) any run has.
+    let mut retrain_keys: Vec<String> = Vec::new();
+    for r in &report.runs {
+        if let Outcome::Finished { retraining, .. } = &r.outcome {
+            for p in retraining {
+                let key = retraining::csv_key(p);
+                if !retrain_keys.contains(&key) {
+                    retrain_keys.push(key);
+                }
+            }
+        }
+    }
+    for key in &retrain_keys {
+        let _ = write!(text, ",{key}");
     }
     text.push_str(",collapsed,stopped_at,error\n");
     let quote = |s: &str| format!("\"{}\"", s.replace('"', "\"\""));
@@ -700,6 +796,16 @@ fn csv(report: &StudyReport) -> String {
                 r.figure(m.key).map(|v| v.to_string()).unwrap_or_default()
             );
         }
+        for key in &retrain_keys {
+            let value = match &r.outcome {
+                Outcome::Finished { retraining, .. } => retraining
+                    .iter()
+                    .find(|p| retraining::csv_key(p) == *key)
+                    .map(|p| p.accuracy.to_string()),
+                _ => None,
+            };
+            let _ = write!(text, ",{}", value.unwrap_or_default());
+        }
         let _ = writeln!(text, ",{collapsed},{stopped},{}", quote(&error));
     }
     text
@@ -714,13 +820,11 @@ fn latex(report: &StudyReport) -> String {
             .replace('#', "\\#")
     };
     let mut tex = String::new();
-    for dataset in &report.study.datasets {
-        let (header, rows) = table(report, dataset.folder());
+    let mut tabular = |what: String, header: Vec<String>, rows: Vec<Vec<String>>| {
         let _ = writeln!(
             tex,
-            "% {} -- {}: mean $\\pm$ sd over seeds\n\\begin{{tabular}}{{l{}}}\n\\hline",
+            "% {} -- {what}: mean $\\pm$ sd over seeds\n\\begin{{tabular}}{{l{}}}\n\\hline",
             escape(&report.study.name),
-            dataset.title(),
             "r".repeat(header.len() - 1)
         );
         let _ = writeln!(
@@ -740,6 +844,18 @@ fn latex(report: &StudyReport) -> String {
             let _ = writeln!(tex, "{} \\\\", cells.join(" & "));
         }
         tex.push_str("\\hline\n\\end{tabular}\n\n");
+    };
+    for dataset in &report.study.datasets {
+        let (header, rows) = table(report, dataset.folder());
+        tabular(dataset.title().to_owned(), header, rows);
+        let (header, rows) = retraining::table(&retrain_cells(&cells_of(report, dataset.folder())));
+        if !rows.is_empty() {
+            tabular(
+                format!("{}, retraining accuracy", dataset.title()),
+                header,
+                rows,
+            );
+        }
     }
     tex
 }
@@ -762,6 +878,7 @@ mod tests {
             collapsed: 0,
             failed_or_stopped: 0,
             figures,
+            retraining: Vec::new(),
         }
     }
 

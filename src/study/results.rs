@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::plan::PlannedRun;
 use super::stats::Better;
+use crate::eval::augment::{AugmentResult, GeneratorData};
 use crate::eval::run_eval::RunEval;
 use crate::train::metrics::read_log;
 
@@ -98,6 +99,18 @@ pub const CURVES: [(&str, &str); 4] = [
 /// The file a failed run leaves in its folder, holding the error.
 pub const FAILURE_FILE: &str = "study-failure.txt";
 
+/// What `augment` writes into a run's folder.
+pub const RETRAINING_FILE: &str = "augment.json";
+
+/// One point of a run's accuracy-vs-ratio curve: the classifier's test accuracy when trained
+/// on `per_class` real images per class plus `ratio` synthetic per real one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RetrainPoint {
+    pub per_class: usize,
+    pub ratio: f64,
+    pub accuracy: f64,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
 pub enum Outcome {
@@ -110,6 +123,9 @@ pub enum Outcome {
         /// D and G loss, D(x) and D(G(z)) (keys of [`CURVES`]), each the mean of 20
         /// stretches of training: (last step of the stretch, mean).
         curves: BTreeMap<String, Vec<(usize, f64)>>,
+        /// The retraining curve, when the study asks for one.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        retraining: Vec<RetrainPoint>,
     },
     Failed {
         error: String,
@@ -148,7 +164,7 @@ pub fn gather(plans: &[PlannedRun], runs_dir: &Path, steps: usize) -> Vec<RunRes
             family: plan.family.name().to_owned(),
             option_set: plan.option_set.clone(),
             seed: plan.seed,
-            outcome: outcome(&runs_dir.join(&plan.name), steps),
+            outcome: outcome(plan, runs_dir, steps),
         })
         .collect()
 }
@@ -164,21 +180,33 @@ pub fn update_pending(
 ) {
     for (plan, result) in plans.iter().zip(results.iter_mut()) {
         if result.outcome == Outcome::Pending {
-            result.outcome = outcome(&runs_dir.join(&plan.name), steps);
+            result.outcome = outcome(plan, runs_dir, steps);
         }
     }
 }
 
-fn outcome(dir: &Path, steps: usize) -> Outcome {
+fn outcome(plan: &PlannedRun, runs_dir: &Path, steps: usize) -> Outcome {
+    let dir = runs_dir.join(&plan.name);
     if let Ok(error) = std::fs::read_to_string(dir.join(FAILURE_FILE)) {
         return Outcome::Failed {
             error: error.trim().to_owned(),
         };
     }
     let eval_path = dir.join("eval.json");
-    if !eval_path.is_file() {
+    if !super::runner::is_done(runs_dir, plan) {
         return Outcome::Pending;
     }
+    let retraining = match plan.augment_args {
+        Some(_) => match retraining_points(&dir.join(RETRAINING_FILE)) {
+            Ok(points) => points,
+            Err(e) => {
+                return Outcome::Failed {
+                    error: format!("unreadable {RETRAINING_FILE}: {e:#}"),
+                };
+            }
+        },
+        None => Vec::new(),
+    };
     let eval = match RunEval::read(&eval_path) {
         Ok(eval) => eval,
         Err(e) => {
@@ -245,5 +273,21 @@ fn outcome(dir: &Path, steps: usize) -> Outcome {
         collapsed: r.coverage.collapsed,
         stopped_at,
         curves,
+        retraining,
     }
+}
+
+/// The run's own generator's points from augment.json (one seed per study run).
+fn retraining_points(path: &Path) -> anyhow::Result<Vec<RetrainPoint>> {
+    let text = std::fs::read_to_string(path)?;
+    let results: Vec<AugmentResult> = serde_json::from_str(&text)?;
+    Ok(results
+        .into_iter()
+        .filter(|r| r.generator == GeneratorData::AllLabelled)
+        .map(|r| RetrainPoint {
+            per_class: r.real_per_class,
+            ratio: r.ratio,
+            accuracy: r.accuracy.mean,
+        })
+        .collect())
 }

@@ -10,7 +10,7 @@ use anyhow::{Context, Result};
 use clap::Parser;
 
 use super::plan::{self, PlannedRun};
-use super::results::FAILURE_FILE;
+use super::results::{FAILURE_FILE, RETRAINING_FILE};
 use super::spec::Study;
 use crate::fsutil::write_atomic;
 
@@ -64,10 +64,13 @@ pub fn prepare(study: &Study, out: &Path, data: Option<&Path>) -> Result<Vec<Pla
     Ok(plan::expand(study, out, data))
 }
 
-/// Whether a run needs no more work.
-pub fn is_done(runs_dir: &Path, name: &str) -> bool {
-    let dir = runs_dir.join(name);
-    dir.join("eval.json").is_file() || dir.join(FAILURE_FILE).is_file()
+/// Whether a run needs no more work: evaluated (and retrained with, when the study asks), or
+/// failed. Adding `[retraining]` to a finished study so runs only what it adds.
+pub fn is_done(runs_dir: &Path, planned: &PlannedRun) -> bool {
+    let dir = runs_dir.join(&planned.name);
+    dir.join(FAILURE_FILE).is_file()
+        || (dir.join("eval.json").is_file()
+            && (planned.augment_args.is_none() || dir.join(RETRAINING_FILE).is_file()))
 }
 
 /// Runs every run not yet done, in plan order, until `stop` is set. A failing run (NaN losses, a bad option) is
@@ -85,7 +88,7 @@ pub fn run(
     let runs = plan::runs_dir(out);
     let total = plans.len();
     for (index, planned) in plans.iter().enumerate() {
-        if is_done(&runs, &planned.name) {
+        if is_done(&runs, planned) {
             on_event(Event::AlreadyDone {
                 index,
                 name: planned.name.clone(),
@@ -138,7 +141,7 @@ fn run_one(planned: &PlannedRun, runs: &Path, live: bool) -> Result<()> {
     };
     if !started {
         dispatch(&shown(planned.train_args.clone()))?;
-    } else if planned.family.family().adversarial() {
+    } else if planned.family.family().adversarial() && !trained_to_the_end(runs, &planned.name) {
         // Interrupted: carry on from the latest checkpoint with the saved configuration.
         let mut args: Vec<String> = vec![
             "train".into(),
@@ -155,7 +158,22 @@ fn run_one(planned: &PlannedRun, runs: &Path, live: bool) -> Result<()> {
         }
         dispatch(&shown(args))?;
     }
+    if let Some(augment) = &planned.augment_args {
+        dispatch(&shown(augment.clone()))?;
+    }
     dispatch(&planned.eval_args)
+}
+
+/// Whether the run's latest checkpoint holds its whole budget: then only what comes after
+/// training (retraining, evaluation) is left, and resuming would rewrite its log for nothing.
+fn trained_to_the_end(runs: &Path, name: &str) -> bool {
+    let latest = crate::train::RunDir::open(runs, name)
+        .and_then(|run| crate::train::checkpoint::latest(&run));
+    match latest {
+        Ok(Some(checkpoint)) => crate::train::checkpoint::load_state(&checkpoint)
+            .is_ok_and(|state| state.step >= state.total_steps),
+        _ => false,
+    }
 }
 
 /// Runs `gan-studio ARGS` in this process.

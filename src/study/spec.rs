@@ -58,6 +58,47 @@ pub struct Study {
     /// The option sets compared; the first is the baseline the others are read against.
     #[serde(default = "default_option_sets", rename = "option_set")]
     pub option_sets: Vec<OptionSet>,
+    /// Also retrain the classifier on few real images with each run's samples mixed in
+    /// (`gan-studio augment`), for the accuracy-vs-ratio curve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retraining: Option<Retraining>,
+}
+
+/// The `[retraining]` table: every run's generator feeds `augment` once, with the run's seed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Retraining {
+    /// Real training images per class the classifier gets (each a curve).
+    pub per_class: Vec<usize>,
+    /// Synthetic images per real one; 0 (real only) is added when missing, as every curve's
+    /// starting point.
+    pub ratios: Vec<f64>,
+    #[serde(default = "default_strategy")]
+    pub strategy: crate::eval::augment::Strategy,
+    /// Optimiser steps of each classifier training (batches of 64).
+    #[serde(default = "default_classifier_steps")]
+    pub steps: usize,
+}
+
+impl Retraining {
+    /// The ratios in order, with 0 first.
+    pub fn ratios(&self) -> Vec<f64> {
+        let mut ratios = self.ratios.clone();
+        if !ratios.contains(&0.0) {
+            ratios.push(0.0);
+        }
+        ratios.sort_by(f64::total_cmp);
+        ratios.dedup();
+        ratios
+    }
+}
+
+fn default_strategy() -> crate::eval::augment::Strategy {
+    crate::eval::augment::Strategy::Mix
+}
+
+fn default_classifier_steps() -> usize {
+    300
 }
 
 fn default_batch() -> usize {
@@ -153,6 +194,24 @@ impl Study {
         }
         if self.option_sets.is_empty() {
             bail!("a study needs at least one option set");
+        }
+        if let Some(r) = &self.retraining {
+            let at = line_of("[retraining]");
+            if r.per_class.is_empty() || r.per_class.contains(&0) {
+                bail!("{at}retraining: per_class needs at least one count of 1 or more");
+            }
+            if r.ratios.iter().any(|x| !(x.is_finite() && *x >= 0.0)) || r.ratios().len() < 2 {
+                bail!("{at}retraining: ratios must be non-negative, with at least one above 0");
+            }
+            if r.steps == 0 {
+                bail!("{at}retraining: steps must be at least 1");
+            }
+            if let Some(f) = self.families.iter().find(|f| !f.is_conditional()) {
+                bail!(
+                    "{at}retraining needs conditional generators (labelled samples); {} is not",
+                    f.name()
+                );
+            }
         }
         let mut names = std::collections::BTreeSet::new();
         for set in &self.option_sets {
@@ -295,5 +354,26 @@ flags = { real-target = 0.9, mismatch = true }
         let value = GOOD.replace("real-target = 0.9", "real-target = \"lots\"");
         assert!(error(&value).contains("lots"), "{}", error(&value));
         assert!(error(&GOOD.replace("seeds = 2", "seeds = 0")).contains("line 5"));
+        let retraining = format!("{GOOD}\n[retraining]\nper_class = [10]\nratios = [-1]\n");
+        let e = error(&retraining);
+        assert!(e.contains("line 15") && e.contains("ratios"), "{e}");
+        let unconditional = format!(
+            "{}\n[retraining]\nper_class = [10]\nratios = [1]\n",
+            GOOD.replace("\"cdcgan\"", "\"dcgan\"")
+        );
+        let e = error(&unconditional);
+        assert!(e.contains("line 15") && e.contains("dcgan"), "{e}");
+    }
+
+    #[test]
+    fn retraining_ratios_start_at_real_only() {
+        let study = Study::parse(&format!(
+            "{GOOD}\n[retraining]\nper_class = [10, 100]\nratios = [1, 0.5]\n"
+        ))
+        .unwrap();
+        let r = study.retraining.as_ref().unwrap();
+        assert_eq!(r.ratios(), vec![0.0, 0.5, 1.0]);
+        assert_eq!(r.steps, 300);
+        assert_eq!(Study::parse(&study.to_toml().unwrap()).unwrap(), study);
     }
 }

@@ -36,6 +36,7 @@ pub fn quick_plan() -> AugmentPlan {
         ratios: vec![0.0, 0.2, 0.5, 1.0],
         strategies: vec![Strategy::Mix],
         seeds: 1,
+        first_seed: 0,
         steps: 300,
         few_real_generator: None,
     }
