@@ -12,6 +12,7 @@ pub mod explore;
 pub mod export;
 pub mod family;
 pub mod fsutil;
+pub mod fused;
 pub mod interop;
 pub mod model;
 pub mod sampling;

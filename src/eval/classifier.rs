@@ -159,8 +159,9 @@ impl Stage {
 
     /// (B, c_in, s, s) -> (B, c, s, s), before the pool
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.norm_a.forward(self.conv_a.forward(x)));
-        relu(self.norm_b.forward(self.conv_b.forward(x)))
+        // Batch norm and ReLU fused while training on the CPU (crate::fused).
+        let x = crate::fused::batch_norm_act(&self.norm_a, self.conv_a.forward(x), 0.0);
+        crate::fused::batch_norm_act(&self.norm_b, self.conv_b.forward(x), 0.0)
     }
 }
 

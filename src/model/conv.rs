@@ -9,7 +9,7 @@ use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::{relu, tanh};
+use burn::tensor::activation::tanh;
 
 use super::config::{GanConfig, NormKind};
 use super::layers::{Condition, LabelMap, Norm, dropout, leaky_relu};
@@ -220,11 +220,15 @@ impl ConvGenerator {
         if let (Some(label_map), Some(condition)) = (&self.label_map, condition) {
             x = Tensor::cat(vec![x, label_map.forward_condition(condition)], 1); // (B, 2w+1, 7, 7)
         }
-        x = relu(self.norm0.forward(x, reference_rows));
+        x = self.norm0.forward_act(x, reference_rows, 0.0);
         if let Some(extra) = &self.extra {
-            x = relu(extra.norm.forward(extra.conv.forward(x), reference_rows)); // (B, 2w, 7, 7)
+            x = extra
+                .norm
+                .forward_act(extra.conv.forward(x), reference_rows, 0.0); // (B, 2w, 7, 7)
         }
-        let x = relu(self.norm1.forward(self.up1.forward(x), reference_rows)); // (B, w, 14, 14)
+        let x = self
+            .norm1
+            .forward_act(self.up1.forward(x), reference_rows, 0.0); // (B, w, 14, 14)
         tanh(self.up2.forward(x)) // (B, k, 28, 28)
     }
 }
@@ -306,13 +310,10 @@ impl ConvDiscriminator {
         }
         let x = dropout(&self.dropout, leaky_relu(self.conv1.forward(x), self.slope)); // (B, w, 14, 14)
         let mut x = self.conv2.forward(x); // (B, 2w, 7, 7)
-        x = dropout(
-            &self.dropout,
-            leaky_relu(self.norm2.forward(x, 0), self.slope),
-        );
+        x = dropout(&self.dropout, self.norm2.forward_act(x, 0, self.slope));
         if let Some(extra) = &self.extra {
-            x = extra.norm.forward(extra.conv.forward(x), 0); // (B, 2w, 7, 7)
-            x = dropout(&self.dropout, leaky_relu(x, self.slope));
+            let y = extra.norm.forward_act(extra.conv.forward(x), 0, self.slope); // (B, 2w, 7, 7)
+            x = dropout(&self.dropout, y);
         }
         let x: Tensor<2> = x.flatten(1, 3); // (B, 2w*7*7)
         self.head.forward(x) // (B, outputs)

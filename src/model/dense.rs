@@ -83,10 +83,7 @@ impl DenseGenerator {
             None => z,
         };
         for (layer, norm) in self.hidden.iter().zip(&self.norms) {
-            x = leaky_relu(
-                norm.forward(layer.forward(x), reference_rows),
-                GENERATOR_SLOPE,
-            ); // (B, h)
+            x = norm.forward_act(layer.forward(x), reference_rows, GENERATOR_SLOPE); // (B, h)
         }
         tanh(self.output.forward(x)).reshape([b, self.image_channels, self.side, self.side]) // (B, k, 28, 28)
     }
@@ -162,10 +159,11 @@ impl DenseDiscriminator {
         };
         for (i, layer) in self.hidden.iter().enumerate() {
             x = layer.forward(x); // (B, h)
-            if i > 0 {
-                x = self.norms[i - 1].forward(x, 0);
-            }
-            x = dropout(&self.dropout, leaky_relu(x, self.slope));
+            x = match i {
+                0 => leaky_relu(x, self.slope),
+                _ => self.norms[i - 1].forward_act(x, 0, self.slope),
+            };
+            x = dropout(&self.dropout, x);
         }
         self.head.forward(x) // (B, 1)
     }

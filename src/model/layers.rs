@@ -147,6 +147,20 @@ impl Norm {
             x
         }
     }
+
+    /// `act(norm(x))`, ReLU for `slope` 0 and leaky ReLU otherwise; a batch norm is fused with
+    /// its activation while training on the CPU (see `crate::fused`).
+    pub fn forward_act<const D: usize>(
+        &self,
+        x: Tensor<D>,
+        reference_rows: usize,
+        slope: f64,
+    ) -> Tensor<D> {
+        match &self.batch {
+            Some(batch) => crate::fused::batch_norm_act(batch, x, slope),
+            None => crate::fused::activation(self.forward(x, reference_rows), slope),
+        }
+    }
 }
 
 /// A class label as a learned feature map: Embedding(classes, E) then Linear(E -> H*W), the

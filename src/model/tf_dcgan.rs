@@ -84,19 +84,16 @@ impl TfGenerator {
 
     pub fn forward(&self, z: Tensor<2>, reference_rows: usize) -> Tensor<4> {
         let [b, _] = z.dims();
-        let x = leaky_relu(
-            self.norm0.forward(self.dense.forward(z), reference_rows),
-            SLOPE,
-        ); // (B, 12544)
+        let x = self
+            .norm0
+            .forward_act(self.dense.forward(z), reference_rows, SLOPE); // (B, 12544)
         let x: Tensor<4> = x.reshape([b, 256, 7, 7]); // (B, 256, 7, 7)
-        let x = leaky_relu(
-            self.norm1.forward(self.up1.forward(x), reference_rows),
-            SLOPE,
-        ); // (B, 128, 7, 7)
-        let x = leaky_relu(
-            self.norm2.forward(self.up2.forward(x), reference_rows),
-            SLOPE,
-        ); // (B, 64, 14, 14)
+        let x = self
+            .norm1
+            .forward_act(self.up1.forward(x), reference_rows, SLOPE); // (B, 128, 7, 7)
+        let x = self
+            .norm2
+            .forward_act(self.up2.forward(x), reference_rows, SLOPE); // (B, 64, 14, 14)
         tanh(self.up3.forward(x)) // (B, 1, 28, 28)
     }
 }

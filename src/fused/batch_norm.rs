@@ -1,0 +1,411 @@
+//! Training-mode batch norm fused with the ReLU or leaky ReLU that follows it, for burn's flex
+//! CPU backend: forward and a hand-written backward, each two passes over the activation with
+//! both cores busy.
+//!
+//! Written by hand because flex runs burn's default `batch_norm_train` (swap-dims copies,
+//! reductions and broadcasts, each a separate single-threaded pass below flex's 4M-element
+//! parallel threshold) and then the activation as more ops; PLATFORM.md measured ~20 ms for
+//! this pair at (64, 64, 14, 14) against ~1 ms for a fused kernel. No crate offers it.
+//!
+//! Layout: (N, C, spatial...) contiguous, as every model here feeds it; statistics per channel
+//! over N and the spatial positions, biased variance (what burn's BatchNorm feeds its running
+//! averages).
+
+use burn::backend::autodiff::Autodiff;
+use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, ExtensionType, Flex, backend_extension};
+use burn::tensor::TensorData;
+use rayon::prelude::*;
+
+/// flex's tensor (burn-flex is not a direct dependency; its type is reached through burn).
+type FlexTensor = FloatTensor<Flex>;
+
+/// What the fused op returns: the activated output and the batch's per-channel statistics.
+#[derive(ExtensionType)]
+pub struct BatchNormAct<B: Backend> {
+    pub output: FloatTensor<B>,
+    pub mean: FloatTensor<B>,
+    pub variance: FloatTensor<B>,
+}
+
+#[backend_extension(Flex, Autodiff)]
+pub trait FusedBatchNorm: Backend {
+    /// `act(gamma * (x - mean) / sqrt(var + epsilon) + beta)` with the batch's statistics;
+    /// `act(v) = v` for v > 0 and `slope * v` otherwise (0: ReLU).
+    fn batch_norm_act_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        slope: f64,
+    ) -> BatchNormAct<Self>;
+}
+
+/// The tensor in contiguous layout: itself (an `Arc` clone) when it already is.
+fn contiguous(t: &FlexTensor) -> FlexTensor {
+    t.to_contiguous()
+}
+
+/// The values of a contiguous f32 tensor, without a copy.
+fn slice(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>()
+        .expect("the fused batch norm runs on contiguous f32 tensors")
+}
+
+fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// Per-channel sizes of an (N, C, spatial...) tensor: (N, C, spatial positions).
+fn dims(shape: &[usize]) -> (usize, usize, usize) {
+    let n = shape[0];
+    let c = shape[1];
+    let plane = shape[2..].iter().product::<usize>().max(1);
+    (n, c, plane)
+}
+
+/// Mean and biased variance of each channel (two passes, f64 sums).
+pub fn channel_moments(x: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<f32>) {
+    let (n, c, plane) = dims(shape);
+    let count = (n * plane) as f64;
+    (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let planes = || (0..n).map(move |b| &x[(b * c + ch) * plane..][..plane]);
+            let mean = planes()
+                .map(|p| p.iter().map(|&v| f64::from(v)).sum::<f64>())
+                .sum::<f64>()
+                / count;
+            let var = planes()
+                .map(|p| {
+                    p.iter()
+                        .map(|&v| (f64::from(v) - mean).powi(2))
+                        .sum::<f64>()
+                })
+                .sum::<f64>()
+                / count;
+            (mean as f32, var as f32)
+        })
+        .unzip()
+}
+
+/// The fused forward on plain slices: (output, mean, variance).
+pub fn forward(
+    x: &[f32],
+    shape: &[usize],
+    gamma: &[f32],
+    beta: &[f32],
+    epsilon: f64,
+    slope: f64,
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (_, c, plane) = dims(shape);
+    let (mean, var) = channel_moments(x, shape);
+    let slope = slope as f32;
+    let scale: Vec<f32> = (0..c)
+        .map(|ch| gamma[ch] / (f64::from(var[ch]) + epsilon).sqrt() as f32)
+        .collect();
+    let shift: Vec<f32> = (0..c).map(|ch| beta[ch] - mean[ch] * scale[ch]).collect();
+    let mut out = vec![0.0f32; x.len()];
+    // One task per sample: (C, spatial) each, so dense layers' 1-element planes are not
+    // scheduled one by one.
+    out.par_chunks_mut(c * plane)
+        .zip(x.par_chunks(c * plane))
+        .for_each(|(o, xs)| {
+            for ((o, xs), (&scale, &shift)) in o
+                .chunks_mut(plane)
+                .zip(xs.chunks(plane))
+                .zip(scale.iter().zip(&shift))
+            {
+                for (o, &v) in o.iter_mut().zip(xs) {
+                    let pre = v * scale + shift;
+                    *o = if pre > 0.0 { pre } else { slope * pre };
+                }
+            }
+        });
+    (out, mean, var)
+}
+
+/// Gradients of the fused op: (x, gamma, beta).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    x: &[f32],
+    shape: &[usize],
+    gamma: &[f32],
+    beta: &[f32],
+    mean: &[f32],
+    var: &[f32],
+    epsilon: f64,
+    slope: f64,
+    grad: &[f32],
+) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let (n, c, plane) = dims(shape);
+    let slope = slope as f32;
+    let inv_std: Vec<f32> = var
+        .iter()
+        .map(|&v| 1.0 / (f64::from(v) + epsilon).sqrt() as f32)
+        .collect();
+    // The gradient at the batch norm's output: the activation's mask applied.
+    let pre_grad = |ch: usize, v: f32, g: f32| {
+        let xhat = (v - mean[ch]) * inv_std[ch];
+        let pre = gamma[ch] * xhat + beta[ch];
+        (xhat, if pre > 0.0 { g } else { slope * g })
+    };
+    // Pass 1, per channel: sum of the gradient (beta's) and of gradient x normalised (gamma's).
+    let (beta_grad, gamma_grad): (Vec<f32>, Vec<f32>) = (0..c)
+        .into_par_iter()
+        .map(|ch| {
+            let (mut sum, mut sum_xhat) = (0.0f64, 0.0f64);
+            for b in 0..n {
+                let at = (b * c + ch) * plane;
+                for (&v, &g) in x[at..at + plane].iter().zip(&grad[at..at + plane]) {
+                    let (xhat, g) = pre_grad(ch, v, g);
+                    sum += f64::from(g);
+                    sum_xhat += f64::from(g * xhat);
+                }
+            }
+            (sum as f32, sum_xhat as f32)
+        })
+        .unzip();
+    // Pass 2, per plane: the input's gradient.
+    let count = (n * plane) as f32;
+    let mut x_grad = vec![0.0f32; x.len()];
+    x_grad
+        .par_chunks_mut(c * plane)
+        .enumerate()
+        .for_each(|(b, row)| {
+            for (ch, out) in row.chunks_mut(plane).enumerate() {
+                let at = (b * c + ch) * plane;
+                let scale = gamma[ch] * inv_std[ch];
+                let mean_g = beta_grad[ch] / count;
+                let mean_gx = gamma_grad[ch] / count;
+                for ((o, &v), &g) in out.iter_mut().zip(&x[at..at + plane]).zip(&grad[at..]) {
+                    let (xhat, g) = pre_grad(ch, v, g);
+                    *o = scale * (g - mean_g - xhat * mean_gx);
+                }
+            }
+        });
+    (x_grad, gamma_grad, beta_grad)
+}
+
+impl FusedBatchNorm for Flex {
+    fn batch_norm_act_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        slope: f64,
+    ) -> BatchNormAct<Self> {
+        let shape = x.layout().shape().to_vec();
+        let (x, gamma, beta) = (contiguous(&x), contiguous(&gamma), contiguous(&beta));
+        let c = shape[1];
+        let (out, mean, var) = forward(
+            slice(&x),
+            &shape,
+            slice(&gamma),
+            slice(&beta),
+            epsilon,
+            slope,
+        );
+        BatchNormAct {
+            output: tensor(out, shape),
+            mean: tensor(mean, vec![c]),
+            variance: tensor(var, vec![c]),
+        }
+    }
+}
+
+/// What the backward keeps from the forward.
+#[derive(Clone, Debug)]
+struct Saved {
+    x: FlexTensor,
+    gamma: FlexTensor,
+    beta: FlexTensor,
+    mean: FlexTensor,
+    variance: FlexTensor,
+    epsilon: f64,
+    slope: f64,
+}
+
+#[derive(Debug)]
+struct BatchNormActBackward;
+
+impl Backward<Flex, 3> for BatchNormActBackward {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Self::State, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_gamma, node_beta] = ops.parents;
+        let grad = grads.consume::<Flex>(&ops.node);
+        let s = ops.state;
+        let shape = s.x.layout().shape().to_vec();
+        let c = shape[1];
+        let grad = contiguous(&grad);
+        let (x_grad, gamma_grad, beta_grad) = backward(
+            slice(&s.x),
+            &shape,
+            slice(&s.gamma),
+            slice(&s.beta),
+            slice(&s.mean),
+            slice(&s.variance),
+            s.epsilon,
+            s.slope,
+            slice(&grad),
+        );
+        if let Some(node) = node_x {
+            grads.register::<Flex>(node.id, tensor(x_grad, shape));
+        }
+        if let Some(node) = node_gamma {
+            grads.register::<Flex>(node.id, tensor(gamma_grad, vec![c]));
+        }
+        if let Some(node) = node_beta {
+            grads.register::<Flex>(node.id, tensor(beta_grad, vec![c]));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> FusedBatchNorm for Autodiff<Flex, C> {
+    fn batch_norm_act_train(
+        x: FloatTensor<Self>,
+        gamma: FloatTensor<Self>,
+        beta: FloatTensor<Self>,
+        epsilon: f64,
+        slope: f64,
+    ) -> BatchNormAct<Self> {
+        let prepared = BatchNormActBackward
+            .prepare::<C>([x.node(), gamma.node(), beta.node()])
+            .compute_bound()
+            .stateful();
+        let (x, gamma, beta) = (
+            contiguous(&x.into_primitive()),
+            contiguous(&gamma.into_primitive()),
+            contiguous(&beta.into_primitive()),
+        );
+        let result =
+            Flex::batch_norm_act_train(x.clone(), gamma.clone(), beta.clone(), epsilon, slope);
+        let (mean, variance) = (result.mean, result.variance);
+        let output = match prepared {
+            OpsKind::Tracked(prep) => prep.finish(
+                Saved {
+                    x,
+                    gamma,
+                    beta,
+                    mean: mean.clone(),
+                    variance: variance.clone(),
+                    epsilon,
+                    slope,
+                },
+                result.output,
+            ),
+            OpsKind::UnTracked(prep) => prep.finish(result.output),
+        };
+        BatchNormAct {
+            output,
+            mean: FloatTensor::<Self>::new(mean),
+            variance: FloatTensor::<Self>::new(variance),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::Param;
+    use burn::nn::{BatchNorm, BatchNormConfig};
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+
+    use crate::fused::{activation, fused_train};
+
+    /// Two batch norms with the same random gamma and beta (and their own running state).
+    fn twins(c: usize, device: &Device) -> (BatchNorm, BatchNorm) {
+        let gamma = Tensor::<1>::random([c], Distribution::Normal(1.0, 0.5), device);
+        let beta = Tensor::<1>::random([c], Distribution::Normal(0.0, 0.5), device);
+        let make = || {
+            let mut n = BatchNormConfig::new(c).init(device);
+            n.gamma = Param::from_tensor(gamma.clone());
+            n.beta = Param::from_tensor(beta.clone());
+            n
+        };
+        (make(), make())
+    }
+
+    fn close(a: Tensor<1>, b: Tensor<1>, what: &str) {
+        let a = a.into_data().to_vec::<f32>().expect("f32");
+        let b = b.into_data().to_vec::<f32>().expect("f32");
+        assert_eq!(a.len(), b.len());
+        let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-5 * scale + 1e-6,
+                "{what}[{i}]: fused {x} vs burn {y} (scale {scale})"
+            );
+        }
+    }
+
+    /// Forward, the three gradients and the running statistics of the fused op against burn's
+    /// BatchNorm followed by the activation.
+    fn check<const D: usize>(shape: [usize; D], slope: f64, transposed: bool) {
+        let device = Device::flex().autodiff();
+        let c = shape[1];
+        let (fused, reference) = twins(c, &device);
+        let mut base = Tensor::<D>::random(shape, Distribution::Normal(0.5, 2.0), &device);
+        if transposed {
+            // A non-contiguous input: the same values, stored with the last two axes swapped.
+            base = base.swap_dims(D - 2, D - 1).into_data().into();
+            base = Tensor::<D>::from_data(base.into_data(), &device).swap_dims(D - 2, D - 1);
+        }
+        let weights = Tensor::<D>::random(base.dims(), Distribution::Normal(0.0, 1.0), &device);
+        let x1 = base.clone().detach().require_grad();
+        let x2 = base.detach().require_grad();
+        let y1 = fused_train(&fused, x1.clone(), slope);
+        let y2 = activation(reference.forward(x2.clone()), slope);
+        close(
+            y1.clone().flatten(0, D - 1),
+            y2.clone().flatten(0, D - 1),
+            "output",
+        );
+        let g1 = (y1 * weights.clone()).sum().backward();
+        let g2 = (y2 * weights).sum().backward();
+        close(
+            x1.grad(&g1).unwrap().flatten(0, D - 1),
+            x2.grad(&g2).unwrap().flatten(0, D - 1),
+            "x grad",
+        );
+        close(
+            fused.gamma.grad(&g1).unwrap(),
+            reference.gamma.grad(&g2).unwrap(),
+            "gamma grad",
+        );
+        close(
+            fused.beta.grad(&g1).unwrap(),
+            reference.beta.grad(&g2).unwrap(),
+            "beta grad",
+        );
+        close(
+            fused.running_mean.value(),
+            reference.running_mean.value(),
+            "running mean",
+        );
+        close(
+            fused.running_var.value(),
+            reference.running_var.value(),
+            "running var",
+        );
+    }
+
+    #[test]
+    fn fused_batch_norm_relu_equals_burns_forward_gradients_and_running_stats() {
+        check([3, 5, 7, 9], 0.0, false);
+        check([64, 64, 14, 14], 0.0, false);
+        check([1, 4, 3, 3], 0.0, false); // batch 1
+    }
+
+    #[test]
+    fn fused_batch_norm_leaky_relu_equals_burns_on_odd_and_strided_inputs() {
+        check([5, 3, 6, 5], 0.2, false);
+        check([4, 6, 5, 7], 0.3, true); // non-contiguous input
+        check([7, 11], 0.2, false); // a dense layer's (N, features)
+        check([8, 128, 7, 7], 0.2, false);
+    }
+}
