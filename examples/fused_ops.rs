@@ -50,6 +50,18 @@ fn main() {
             })
         };
         let (reference, fused) = (time(false), time(true));
+        // The kernels alone, on plain slices: what the op costs without the tensors around it.
+        let values: Vec<f32> = x.clone().into_data().try_to_vec().unwrap_or_default();
+        let c = shape[1];
+        let (gamma, beta) = (vec![1.0f32; c], vec![0.0f32; c]);
+        let kernels = median_ms(|| {
+            let (y, mean, var) =
+                gan_studio::fused::batch_norm::forward(&values, &shape, &gamma, &beta, 1e-5, slope);
+            let _ = gan_studio::fused::batch_norm::backward(
+                &values, &shape, &gamma, &beta, &mean, &var, 1e-5, slope, &y,
+            );
+        });
+        eprintln!("{what}: kernels alone {kernels:.2} ms");
         println!(
             "| {what} | {reference:.2} | {fused:.2} | {:.1}x |",
             reference / fused

@@ -67,6 +67,29 @@ fn dims(shape: &[usize]) -> (usize, usize, usize) {
     (n, c, plane)
 }
 
+/// The sum of `f(i)` for i in 0..len in eight independent f32 lanes, returned as f64: one f64
+/// running sum is a chain of dependent adds (measured ~20 ms for a (64, 64, 14, 14) batch
+/// norm); eight lanes run in parallel and vectorise, and a plane is short enough (<= a few
+/// thousand values) for f32 partial sums.
+#[inline]
+fn lane_sum(len: usize, f: impl Fn(usize) -> f32) -> f64 {
+    let mut lanes = [0f32; 8];
+    let full = len / 8 * 8;
+    for i in (0..full).step_by(8) {
+        for (l, lane) in lanes.iter_mut().enumerate() {
+            *lane += f(i + l);
+        }
+    }
+    let tail: f64 = (full..len).map(|i| f64::from(f(i))).sum();
+    lanes.iter().map(|&v| f64::from(v)).sum::<f64>() + tail
+}
+
+/// `v` for v > 0, `slope * v` otherwise, without a branch (so loops over it vectorise).
+#[inline]
+fn act(v: f32, slope: f32) -> f32 {
+    v.max(0.0) + slope * v.min(0.0)
+}
+
 /// Mean and biased variance of each channel (two passes, f64 sums).
 pub fn channel_moments(x: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<f32>) {
     let (n, c, plane) = dims(shape);
@@ -75,16 +98,10 @@ pub fn channel_moments(x: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<f32>) {
         .into_par_iter()
         .map(|ch| {
             let planes = || (0..n).map(move |b| &x[(b * c + ch) * plane..][..plane]);
-            let mean = planes()
-                .map(|p| p.iter().map(|&v| f64::from(v)).sum::<f64>())
-                .sum::<f64>()
-                / count;
+            let mean = planes().map(|p| lane_sum(p.len(), |i| p[i])).sum::<f64>() / count;
+            let m = mean as f32;
             let var = planes()
-                .map(|p| {
-                    p.iter()
-                        .map(|&v| (f64::from(v) - mean).powi(2))
-                        .sum::<f64>()
-                })
+                .map(|p| lane_sum(p.len(), |i| (p[i] - m) * (p[i] - m)))
                 .sum::<f64>()
                 / count;
             (mean as f32, var as f32)
@@ -120,8 +137,7 @@ pub fn forward(
                 .zip(scale.iter().zip(&shift))
             {
                 for (o, &v) in o.iter_mut().zip(xs) {
-                    let pre = v * scale + shift;
-                    *o = if pre > 0.0 { pre } else { slope * pre };
+                    *o = act(v * scale + shift, slope);
                 }
             }
         });
@@ -151,7 +167,13 @@ pub fn backward(
     let pre_grad = |ch: usize, v: f32, g: f32| {
         let xhat = (v - mean[ch]) * inv_std[ch];
         let pre = gamma[ch] * xhat + beta[ch];
-        (xhat, if pre > 0.0 { g } else { slope * g })
+        // The activation's derivative, 1 above 0 and `slope` below, without a branch.
+        let mask = if slope == 1.0 {
+            1.0
+        } else {
+            f32::from(u8::from(pre > 0.0))
+        };
+        (xhat, g * (mask + (1.0 - mask) * slope))
     };
     // Pass 1, per channel: sum of the gradient (beta's) and of gradient x normalised (gamma's).
     let (beta_grad, gamma_grad): (Vec<f32>, Vec<f32>) = (0..c)
@@ -160,11 +182,12 @@ pub fn backward(
             let (mut sum, mut sum_xhat) = (0.0f64, 0.0f64);
             for b in 0..n {
                 let at = (b * c + ch) * plane;
-                for (&v, &g) in x[at..at + plane].iter().zip(&grad[at..at + plane]) {
-                    let (xhat, g) = pre_grad(ch, v, g);
-                    sum += f64::from(g);
-                    sum_xhat += f64::from(g * xhat);
-                }
+                let (xs, gs) = (&x[at..at + plane], &grad[at..at + plane]);
+                sum += lane_sum(plane, |i| pre_grad(ch, xs[i], gs[i]).1);
+                sum_xhat += lane_sum(plane, |i| {
+                    let (xhat, g) = pre_grad(ch, xs[i], gs[i]);
+                    g * xhat
+                });
             }
             (sum as f32, sum_xhat as f32)
         })
@@ -331,8 +354,8 @@ mod tests {
     }
 
     fn close(a: Tensor<1>, b: Tensor<1>, what: &str) {
-        let a = a.into_data().to_vec::<f32>().expect("f32");
-        let b = b.into_data().to_vec::<f32>().expect("f32");
+        let a = a.into_data().try_to_vec::<f32>().expect("f32");
+        let b = b.into_data().try_to_vec::<f32>().expect("f32");
         assert_eq!(a.len(), b.len());
         let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
         for (i, (x, y)) in a.iter().zip(&b).enumerate() {
