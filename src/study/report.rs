@@ -663,6 +663,19 @@ fn inline_html(text: &str) -> String {
     out
 }
 
+/// A header row and body rows as an HTML table, every cell escaped.
+fn html_table(header: &[String], rows: &[Vec<String>]) -> String {
+    let row = |cells: &[String], tag: &str| {
+        let cells: String = cells
+            .iter()
+            .map(|c| format!("<{tag}>{}</{tag}>", escape_html(c)))
+            .collect();
+        format!("<tr>{cells}</tr>")
+    };
+    let body: String = rows.iter().map(|r| row(r, "td")).collect();
+    format!("<table>{}{body}</table>", row(header, "th"))
+}
+
 /// One file that opens in any browser: figures inline as data URIs.
 fn html(report: &StudyReport, figures: &[Figure], out: &Path) -> Result<String> {
     use base64::Engine as _;
@@ -681,39 +694,13 @@ fn html(report: &StudyReport, figures: &[Figure], out: &Path) -> Result<String> 
     );
     for dataset in &report.study.datasets {
         let name = dataset.folder();
-        let _ = write!(h, "<h2>{}</h2><table><tr>", dataset.title());
+        let _ = write!(h, "<h2>{}</h2>", dataset.title());
         let (header, rows) = table(report, name);
-        for cell in header {
-            let _ = write!(h, "<th>{}</th>", escape_html(&cell));
-        }
-        h.push_str("</tr>");
-        for row in rows {
-            h.push_str("<tr>");
-            for cell in row {
-                let _ = write!(h, "<td>{}</td>", escape_html(&cell));
-            }
-            h.push_str("</tr>");
-        }
-        h.push_str("</table>");
+        h.push_str(&html_table(&header, &rows));
         let (header, rows) = retraining::table(&retrain_cells(&cells_of(report, name)));
         if !rows.is_empty() {
-            let _ = write!(
-                h,
-                "<p>{}</p><table><tr>",
-                escape_html(RETRAINING_CAPTION.trim())
-            );
-            for cell in header {
-                let _ = write!(h, "<th>{}</th>", escape_html(&cell));
-            }
-            h.push_str("</tr>");
-            for row in rows {
-                h.push_str("<tr>");
-                for cell in row {
-                    let _ = write!(h, "<td>{}</td>", escape_html(&cell));
-                }
-                h.push_str("</tr>");
-            }
-            h.push_str("</table>");
+            let _ = write!(h, "<p>{}</p>", escape_html(RETRAINING_CAPTION.trim()));
+            h.push_str(&html_table(&header, &rows));
         }
         h.push_str("<h3>Conclusions</h3><ul>");
         for line in report.conclusions.get(name).into_iter().flatten() {
