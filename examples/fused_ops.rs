@@ -5,10 +5,11 @@
 
 use std::time::Instant;
 
-use burn::nn::BatchNormConfig;
+use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
-use gan_studio::fused::{activation, fused_train};
+use gan_studio::fused::{activation, fused_conv_transpose2d, fused_conv2d, fused_train};
 
 fn median_ms(mut run: impl FnMut()) -> f64 {
     for _ in 0..5 {
@@ -26,6 +27,7 @@ fn median_ms(mut run: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    convs();
     let device = Device::flex().autodiff();
     println!("| batch norm + activation, forward + backward | burn ms | fused ms | speed-up |");
     println!("|---|---:|---:|---:|");
@@ -65,6 +67,85 @@ fn main() {
         println!(
             "| {what} | {reference:.2} | {fused:.2} | {:.1}x |",
             reference / fused
+        );
+    }
+}
+
+/// Forward alone and forward + backward (input and weight gradients) of DCGAN medium's convs.
+fn convs() {
+    let device = Device::flex().autodiff();
+    println!(
+        "| conv layer (batch 64) | burn fwd ms | fused fwd ms | burn fwd+bwd ms | fused fwd+bwd ms | speed-up |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|");
+    let pad1 = || PaddingConfig2d::Explicit(1, 1, 1, 1);
+    type Layer = Box<dyn Fn(Tensor<4>, bool) -> Tensor<4>>;
+    let layers: Vec<(&str, [usize; 4], bool, Layer)> = vec![
+        ("D conv1 1->64, 28->14", [64, 1, 28, 28], false, {
+            let c = Conv2dConfig::new([1, 64], [4, 4])
+                .with_stride([2, 2])
+                .with_padding(pad1())
+                .init(&device);
+            Box::new(move |x, f| if f { fused_conv2d(&c, x) } else { c.forward(x) })
+        }),
+        ("D conv2 64->128, 14->7", [64, 64, 14, 14], true, {
+            let c = Conv2dConfig::new([64, 128], [4, 4])
+                .with_stride([2, 2])
+                .with_padding(pad1())
+                .with_bias(false)
+                .init(&device);
+            Box::new(move |x, f| if f { fused_conv2d(&c, x) } else { c.forward(x) })
+        }),
+        ("G up1 128->64, 7->14", [64, 128, 7, 7], true, {
+            let c = ConvTranspose2dConfig::new([128, 64], [4, 4])
+                .with_stride([2, 2])
+                .with_padding([1, 1])
+                .with_bias(false)
+                .init(&device);
+            Box::new(move |x, f| {
+                if f {
+                    fused_conv_transpose2d(&c, x)
+                } else {
+                    c.forward(x)
+                }
+            })
+        }),
+        ("G up2 64->1, 14->28", [64, 64, 14, 14], true, {
+            let c = ConvTranspose2dConfig::new([64, 1], [4, 4])
+                .with_stride([2, 2])
+                .with_padding([1, 1])
+                .init(&device);
+            Box::new(move |x, f| {
+                if f {
+                    fused_conv_transpose2d(&c, x)
+                } else {
+                    c.forward(x)
+                }
+            })
+        }),
+    ];
+    for (what, shape, x_grad, layer) in layers {
+        let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+        let forward = |fused: bool| {
+            median_ms(|| {
+                let _ = layer(x.clone().detach(), fused).into_data();
+            })
+        };
+        let both = |fused: bool| {
+            median_ms(|| {
+                let x = if x_grad {
+                    x.clone().detach().require_grad()
+                } else {
+                    x.clone().detach()
+                };
+                let grads = layer(x.clone(), fused).sum().backward();
+                let _ = x.grad(&grads).map(|g| g.into_data());
+            })
+        };
+        let (bf, ff, bb, fb) = (forward(false), forward(true), both(false), both(true));
+        println!(
+            "| {what} | {bf:.2} | {ff:.2} | {bb:.2} | {fb:.2} | {:.1}x |",
+            bb / fb
         );
     }
 }

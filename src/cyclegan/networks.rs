@@ -57,9 +57,11 @@ impl ResidualBlock {
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         let h = relu(
             self.norm1
-                .forward(self.conv1.forward(reflect(x.clone(), 1))),
+                .forward(crate::fused::conv2d(&self.conv1, reflect(x.clone(), 1))),
         );
-        let h = self.norm2.forward(self.conv2.forward(reflect(h, 1)));
+        let h = self
+            .norm2
+            .forward(crate::fused::conv2d(&self.conv2, reflect(h, 1)));
         x + h
     }
 }
@@ -132,18 +134,22 @@ impl ResnetGenerator {
         let mut h = relu(
             self.stem
                 .norm
-                .forward(self.stem.conv.forward(reflect(x, 3))),
+                .forward(crate::fused::conv2d(&self.stem.conv, reflect(x, 3))),
         );
         for block in &self.down {
-            h = relu(block.norm.forward(block.conv.forward(h)));
+            h = relu(block.norm.forward(crate::fused::conv2d(&block.conv, h)));
         }
         for block in &self.blocks {
             h = block.forward(h);
         }
         for block in &self.up {
-            h = relu(block.norm.forward(block.conv.forward(h)));
+            h = relu(
+                block
+                    .norm
+                    .forward(crate::fused::conv_transpose2d(&block.conv, h)),
+            );
         }
-        tanh(self.head.forward(reflect(h, 3)))
+        tanh(crate::fused::conv2d(&self.head, reflect(h, 3)))
     }
 }
 
@@ -182,11 +188,14 @@ impl PatchDiscriminator {
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let mut h = leaky_relu(self.first.forward(x), 0.2);
+        let mut h = leaky_relu(crate::fused::conv2d(&self.first, x), 0.2);
         for layer in &self.layers {
-            h = leaky_relu(layer.norm.forward(layer.conv.forward(h)), 0.2);
+            h = leaky_relu(
+                layer.norm.forward(crate::fused::conv2d(&layer.conv, h)),
+                0.2,
+            );
         }
-        self.head.forward(h)
+        crate::fused::conv2d(&self.head, h)
     }
 }
 

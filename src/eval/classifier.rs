@@ -160,8 +160,9 @@ impl Stage {
     /// (B, c_in, s, s) -> (B, c, s, s), before the pool
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
         // Batch norm and ReLU fused while training on the CPU (crate::fused).
-        let x = crate::fused::batch_norm_act(&self.norm_a, self.conv_a.forward(x), 0.0);
-        crate::fused::batch_norm_act(&self.norm_b, self.conv_b.forward(x), 0.0)
+        let x =
+            crate::fused::batch_norm_act(&self.norm_a, crate::fused::conv2d(&self.conv_a, x), 0.0);
+        crate::fused::batch_norm_act(&self.norm_b, crate::fused::conv2d(&self.conv_b, x), 0.0)
     }
 }
 
@@ -257,8 +258,8 @@ impl Classifier {
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
         let mut x = images;
         if let (Some(conv1), Some(conv2)) = (&self.conv1, &self.conv2) {
-            x = self.pool.forward(relu(conv1.forward(x))); // (B, c1, 14, 14)
-            x = self.pool.forward(relu(conv2.forward(x))); // (B, c2, 5, 5)
+            x = self.pool.forward(relu(crate::fused::conv2d(conv1, x))); // (B, c1, 14, 14)
+            x = self.pool.forward(relu(crate::fused::conv2d(conv2, x))); // (B, c2, 5, 5)
         }
         for stage in &self.stages {
             x = self.pool.forward(stage.forward(x)); // (B, c, s/2, s/2)

@@ -17,11 +17,9 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, ExtensionType, Flex, backend_extension};
-use burn::tensor::TensorData;
 use rayon::prelude::*;
 
-/// flex's tensor (burn-flex is not a direct dependency; its type is reached through burn).
-type FlexTensor = FloatTensor<Flex>;
+use super::{FlexTensor, contiguous, slice, tensor};
 
 /// What the fused op returns: the activated output and the batch's per-channel statistics.
 #[derive(ExtensionType)]
@@ -44,21 +42,6 @@ pub trait FusedBatchNorm: Backend {
     ) -> BatchNormAct<Self>;
 }
 
-/// The tensor in contiguous layout: itself (an `Arc` clone) when it already is.
-fn contiguous(t: &FlexTensor) -> FlexTensor {
-    t.to_contiguous()
-}
-
-/// The values of a contiguous f32 tensor, without a copy.
-fn slice(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>()
-        .expect("the fused batch norm runs on contiguous f32 tensors")
-}
-
-fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
-
 /// Per-channel sizes of an (N, C, spatial...) tensor: (N, C, spatial positions).
 fn dims(shape: &[usize]) -> (usize, usize, usize) {
     let n = shape[0];
@@ -72,7 +55,7 @@ fn dims(shape: &[usize]) -> (usize, usize, usize) {
 /// norm); eight lanes run in parallel and vectorise, and a plane is short enough (<= a few
 /// thousand values) for f32 partial sums.
 #[inline]
-fn lane_sum(len: usize, f: impl Fn(usize) -> f32) -> f64 {
+pub(crate) fn lane_sum(len: usize, f: impl Fn(usize) -> f32) -> f64 {
     let mut lanes = [0f32; 8];
     let full = len / 8 * 8;
     for i in (0..full).step_by(8) {

@@ -3,15 +3,38 @@
 //! own ops run, so results can be compared (`GAN_STUDIO_REFERENCE_OPS=1`).
 
 pub mod batch_norm;
+pub mod conv;
+pub mod im2col;
 
 use std::sync::OnceLock;
 
 use burn::backend::DispatchDevice;
-use burn::nn::BatchNorm;
+use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
+use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::nn::{BatchNorm, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use batch_norm::FusedBatchNorm;
+use conv::FusedConv;
+
+/// flex's tensor (burn-flex is not a direct dependency; its type is reached through burn).
+type FlexTensor = burn::backend::tensor::FloatTensor<burn::backend::Flex>;
+
+/// The tensor in contiguous layout: itself (an `Arc` clone) when it already is.
+fn contiguous(t: &FlexTensor) -> FlexTensor {
+    t.to_contiguous()
+}
+
+/// The values of a contiguous f32 tensor, without a copy.
+fn slice(t: &FlexTensor) -> &[f32] {
+    t.as_slice::<f32>()
+        .expect("fused ops run on contiguous f32 tensors")
+}
+
+fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(burn::tensor::TensorData::new(values, shape))
+}
 
 /// The environment variable that turns fused ops off (any value but "0").
 pub const REFERENCE_OPS_ENV: &str = "GAN_STUDIO_REFERENCE_OPS";
@@ -80,4 +103,86 @@ pub fn fused_train<const D: usize>(norm: &BatchNorm, x: Tensor<D>, slope: f64) -
     norm.running_mean.update(running_mean.detach());
     norm.running_var.update(running_var.detach());
     Tensor::from_dispatch(result.output)
+}
+
+/// `conv.forward(x)`: on flex by the fused op (forward and backward), else burn's.
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    if !(enabled() && on_flex(&x.device()) && conv.groups == 1) {
+        return conv.forward(x);
+    }
+    fused_conv2d(conv, x)
+}
+
+/// The fused conv, whatever the switch says (tests compare it with burn's).
+pub fn fused_conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let [_, _, height, width] = x.dims();
+    let options = ConvOptions::new_with_padding(
+        conv.stride,
+        padding_pairs(
+            &conv.padding,
+            [height, width],
+            conv.kernel_size,
+            conv.stride,
+        ),
+        conv.dilation,
+        conv.groups,
+    );
+    let (x, weight) = (x.into_dispatch(), conv.weight.val().into_dispatch());
+    type Ops = burn::backend::Dispatch;
+    Tensor::from_dispatch(match &conv.bias {
+        Some(bias) => {
+            let bias = bias.val().into_dispatch();
+            <Ops as FusedConv>::conv2d_bias_fused(x, weight, bias, options)
+        }
+        None => <Ops as FusedConv>::conv2d_fused(x, weight, options),
+    })
+}
+
+/// `conv.forward(x)` for a transposed conv: on flex by the fused op, else burn's.
+pub fn conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    if !(enabled() && on_flex(&x.device()) && conv.groups == 1) {
+        return conv.forward(x);
+    }
+    fused_conv_transpose2d(conv, x)
+}
+
+/// The fused transposed conv, whatever the switch says.
+pub fn fused_conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4> {
+    let options = ConvTransposeOptions::new(
+        conv.stride,
+        conv.padding,
+        conv.padding_out,
+        conv.dilation,
+        conv.groups,
+    );
+    let (x, weight) = (x.into_dispatch(), conv.weight.val().into_dispatch());
+    type Ops = burn::backend::Dispatch;
+    Tensor::from_dispatch(match &conv.bias {
+        Some(bias) => {
+            let bias = bias.val().into_dispatch();
+            <Ops as FusedConv>::conv_transpose2d_bias_fused(x, weight, bias, options)
+        }
+        None => <Ops as FusedConv>::conv_transpose2d_fused(x, weight, options),
+    })
+}
+
+/// ((top, bottom), (left, right)) as burn's Conv2d works them out (its own helper is private).
+fn padding_pairs(
+    padding: &PaddingConfig2d,
+    size: [usize; 2],
+    kernel: [usize; 2],
+    stride: [usize; 2],
+) -> [(usize, usize); 2] {
+    // "Same": the output is ceil(size / stride), the padding split with the odd one at the end.
+    let same = |axis: usize| {
+        let out = size[axis].div_ceil(stride[axis]);
+        let total =
+            (out.saturating_sub(1) * stride[axis] + kernel[axis]).saturating_sub(size[axis]);
+        (total / 2, total - total / 2)
+    };
+    match padding {
+        PaddingConfig2d::Valid => [(0, 0), (0, 0)],
+        PaddingConfig2d::Same => [same(0), same(1)],
+        PaddingConfig2d::Explicit(top, left, bottom, right) => [(*top, *bottom), (*left, *right)],
+    }
 }

@@ -224,12 +224,14 @@ impl ConvGenerator {
         if let Some(extra) = &self.extra {
             x = extra
                 .norm
-                .forward_act(extra.conv.forward(x), reference_rows, 0.0); // (B, 2w, 7, 7)
+                .forward_act(crate::fused::conv2d(&extra.conv, x), reference_rows, 0.0); // (B, 2w, 7, 7)
         }
-        let x = self
-            .norm1
-            .forward_act(self.up1.forward(x), reference_rows, 0.0); // (B, w, 14, 14)
-        tanh(self.up2.forward(x)) // (B, k, 28, 28)
+        let x = self.norm1.forward_act(
+            crate::fused::conv_transpose2d(&self.up1, x),
+            reference_rows,
+            0.0,
+        ); // (B, w, 14, 14)
+        tanh(crate::fused::conv_transpose2d(&self.up2, x)) // (B, k, 28, 28)
     }
 }
 
@@ -308,11 +310,16 @@ impl ConvDiscriminator {
         if let (Some(label_map), Some(labels)) = (&self.label_map, labels) {
             x = Tensor::cat(vec![x, label_map.forward(labels)], 1); // (B, k+1, 28, 28)
         }
-        let x = dropout(&self.dropout, leaky_relu(self.conv1.forward(x), self.slope)); // (B, w, 14, 14)
-        let mut x = self.conv2.forward(x); // (B, 2w, 7, 7)
+        let x = dropout(
+            &self.dropout,
+            leaky_relu(crate::fused::conv2d(&self.conv1, x), self.slope),
+        ); // (B, w, 14, 14)
+        let mut x = crate::fused::conv2d(&self.conv2, x); // (B, 2w, 7, 7)
         x = dropout(&self.dropout, self.norm2.forward_act(x, 0, self.slope));
         if let Some(extra) = &self.extra {
-            let y = extra.norm.forward_act(extra.conv.forward(x), 0, self.slope); // (B, 2w, 7, 7)
+            let y = extra
+                .norm
+                .forward_act(crate::fused::conv2d(&extra.conv, x), 0, self.slope); // (B, 2w, 7, 7)
             x = dropout(&self.dropout, y);
         }
         let x: Tensor<2> = x.flatten(1, 3); // (B, 2w*7*7)

@@ -88,13 +88,17 @@ impl TfGenerator {
             .norm0
             .forward_act(self.dense.forward(z), reference_rows, SLOPE); // (B, 12544)
         let x: Tensor<4> = x.reshape([b, 256, 7, 7]); // (B, 256, 7, 7)
-        let x = self
-            .norm1
-            .forward_act(self.up1.forward(x), reference_rows, SLOPE); // (B, 128, 7, 7)
-        let x = self
-            .norm2
-            .forward_act(self.up2.forward(x), reference_rows, SLOPE); // (B, 64, 14, 14)
-        tanh(self.up3.forward(x)) // (B, 1, 28, 28)
+        let x = self.norm1.forward_act(
+            crate::fused::conv_transpose2d(&self.up1, x),
+            reference_rows,
+            SLOPE,
+        ); // (B, 128, 7, 7)
+        let x = self.norm2.forward_act(
+            crate::fused::conv_transpose2d(&self.up2, x),
+            reference_rows,
+            SLOPE,
+        ); // (B, 64, 14, 14)
+        tanh(crate::fused::conv_transpose2d(&self.up3, x)) // (B, 1, 28, 28)
     }
 }
 
@@ -138,8 +142,14 @@ impl TfDiscriminator {
     }
 
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
-        let x = dropout(&self.dropout, leaky_relu(self.conv1.forward(images), SLOPE)); // (B, 64, 14, 14)
-        let x = dropout(&self.dropout, leaky_relu(self.conv2.forward(x), SLOPE)); // (B, 128, 7, 7)
+        let x = dropout(
+            &self.dropout,
+            leaky_relu(crate::fused::conv2d(&self.conv1, images), SLOPE),
+        ); // (B, 64, 14, 14)
+        let x = dropout(
+            &self.dropout,
+            leaky_relu(crate::fused::conv2d(&self.conv2, x), SLOPE),
+        ); // (B, 128, 7, 7)
         let x: Tensor<2> = x.flatten(1, 3); // (B, 6272)
         self.head.forward(x) // (B, 1)
     }

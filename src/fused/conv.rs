@@ -1,0 +1,995 @@
+//! Conv2d and transposed conv2d for burn's flex CPU backend, forward and hand-written backward
+//! (input, weight and bias gradients), each one im2col / col2im and one `gemm` product per
+//! image, images split across the cores with a weight-gradient accumulator per core.
+//!
+//! Written by hand because flex overrides no convolution backward: burn's defaults run the
+//! input gradient as a transposed conv and the weight gradient as a conv over swapped axes with
+//! one skinny product per image, ~3x slower than PyTorch on the models' layers (PLATFORM.md).
+//! Groups other than 1 are left to burn (no model here uses them).
+//!
+//! Layouts: images (N, C, H, W) contiguous; a conv's weight (C_out, C_in, kh, kw) is read as the
+//! matrix (C_out, C_in kh kw); a transposed conv's weight (C_in, C_out, kh, kw) as
+//! (C_in, C_out kh kw).
+
+use burn::backend::autodiff::Autodiff;
+use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Flex, backend_extension};
+use std::ops::Range;
+
+use rayon::prelude::*;
+
+use super::batch_norm::lane_sum;
+use super::im2col::{Geometry, View, col2im, im2col, matmul};
+use super::{contiguous, slice, tensor};
+
+/// One convolution's sizes: the batch, the channels on the side the kernel windows read
+/// (`geometry.channels`) and on the other side (`channels`).
+#[derive(Clone, Copy, Debug)]
+pub struct Layer {
+    pub batch: usize,
+    /// The windowed side: a conv's input, a transposed conv's output.
+    pub geometry: Geometry,
+    /// The other side's channels: a conv's output, a transposed conv's input.
+    pub channels: usize,
+}
+
+impl Layer {
+    /// Length of one image on the other side: channels x positions.
+    fn other_len(&self) -> usize {
+        self.channels * self.geometry.positions()
+    }
+}
+
+/// The gradients a backward pass was asked for.
+#[derive(Debug, Default)]
+pub struct Grads {
+    /// Of the input.
+    pub x: Option<Vec<f32>>,
+    pub weight: Option<Vec<f32>>,
+    pub bias: Option<Vec<f32>>,
+}
+
+/// Columns a block of images aims at: enough that each product is a wide one (a 7x7 output has
+/// only 49 positions per image, too few for gemm's kernels), few enough to stay in cache.
+const BLOCK_COLUMNS: usize = 384;
+
+/// How many images each core takes: all cores busy, none idle for want of images.
+fn images_per_part(batch: usize) -> usize {
+    batch.div_ceil(rayon::current_num_threads().max(1)).max(1)
+}
+
+/// Threads for one product: all of them when there are fewer images than cores.
+fn inner_threads(batch: usize) -> usize {
+    let threads = rayon::current_num_threads();
+    if batch < threads { threads } else { 1 }
+}
+
+/// Runs `work` on each core's share of the batch, in parallel: the share's image range and its
+/// slice of `out` (`len` values per image), when there is an `out`. Results in share order.
+fn by_part<R: Send>(
+    batch: usize,
+    out: Option<&mut [f32]>,
+    len: usize,
+    work: impl Fn(Range<usize>, Option<&mut [f32]>) -> R + Sync,
+) -> Vec<R> {
+    let per = images_per_part(batch);
+    let parts = batch.div_ceil(per);
+    let outs: Vec<Option<&mut [f32]>> = match out {
+        Some(out) => out.chunks_mut(per * len).map(Some).collect(),
+        None => (0..parts).map(|_| None).collect(),
+    };
+    outs.into_par_iter()
+        .enumerate()
+        .map(|(part, out)| work(part * per..((part + 1) * per).min(batch), out))
+        .collect()
+}
+
+/// The share's images in blocks of about [`BLOCK_COLUMNS`] columns.
+fn blocks(images: Range<usize>, positions: usize) -> impl Iterator<Item = Range<usize>> {
+    let size = BLOCK_COLUMNS.div_ceil(positions.max(1)).max(1);
+    let end = images.end;
+    images
+        .step_by(size)
+        .map(move |start| start..(start + size).min(end))
+}
+
+/// Copies an image (channels, positions) into columns `at..at + positions` of a block
+/// (channels, `wide`).
+fn gather(block: &mut [f32], image: &[f32], positions: usize, wide: usize, at: usize) {
+    for (c, plane) in image.chunks(positions).enumerate() {
+        block[c * wide + at..][..positions].copy_from_slice(plane);
+    }
+}
+
+/// The reverse of [`gather`]: an image (channels, positions) from a block's columns, plus a
+/// per-channel bias.
+fn scatter(
+    block: &[f32],
+    image: &mut [f32],
+    positions: usize,
+    wide: usize,
+    at: usize,
+    bias: Option<&[f32]>,
+) {
+    for (c, plane) in image.chunks_mut(positions).enumerate() {
+        plane.copy_from_slice(&block[c * wide + at..][..positions]);
+        if let Some(bias) = bias {
+            plane.iter_mut().for_each(|v| *v += bias[c]);
+        }
+    }
+}
+
+/// Adds `bias[c]` to every position of channel c of one image (channels, positions).
+fn add_bias(image: &mut [f32], bias: Option<&[f32]>, positions: usize) {
+    if let Some(bias) = bias {
+        for (plane, &b) in image.chunks_mut(positions).zip(bias) {
+            plane.iter_mut().for_each(|v| *v += b);
+        }
+    }
+}
+
+/// Per-channel sums of one image (channels, positions), added into `sums`.
+fn add_channel_sums(sums: &mut [f32], image: &[f32], positions: usize) {
+    for (sum, plane) in sums.iter_mut().zip(image.chunks(positions)) {
+        *sum += lane_sum(plane.len(), |i| plane[i]) as f32;
+    }
+}
+
+/// Sums the parts' weight and bias gradients in part order (the same result on every run).
+fn sum_parts(parts: Vec<(Vec<f32>, Vec<f32>)>) -> (Vec<f32>, Vec<f32>) {
+    let mut parts = parts.into_iter();
+    let Some((mut weight, mut bias)) = parts.next() else {
+        return (Vec::new(), Vec::new());
+    };
+    for (w, b) in parts {
+        weight.iter_mut().zip(&w).for_each(|(s, v)| *s += v);
+        bias.iter_mut().zip(&b).for_each(|(s, v)| *s += v);
+    }
+    (weight, bias)
+}
+
+/// A conv's output (N, C_out, positions): x (N, C_in, H, W), weight (C_out, rows).
+pub fn conv_forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let g = &l.geometry;
+    let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
+    let (threads, other) = (inner_threads(l.batch), l.other_len());
+    let mut y = vec![0.0f32; l.batch * other];
+    by_part(l.batch, Some(&mut y), other, |images, y| {
+        let Some(y) = y else { return };
+        let first = images.start;
+        let (mut cols, mut out) = (Vec::new(), Vec::new());
+        for block in blocks(images, positions) {
+            let wide = block.len() * positions;
+            cols.resize(rows * wide, 0.0);
+            out.resize(l.channels * wide, 0.0);
+            for (j, n) in block.clone().enumerate() {
+                im2col(
+                    g,
+                    &x[n * image..][..image],
+                    &mut cols[j * positions..],
+                    wide,
+                );
+            }
+            // out (C_out, wide) = W (C_out, rows) x cols (rows, wide)
+            let w = View::new(weight, l.channels, rows);
+            matmul(&mut out, w, View::new(&cols, rows, wide), false, threads);
+            for (j, n) in block.enumerate() {
+                let y = &mut y[(n - first) * other..][..other];
+                scatter(&out, y, positions, wide, j * positions, bias);
+            }
+        }
+    });
+    y
+}
+
+/// A conv's gradients from the output's gradient `dy` (N, C_out, positions); `want` names the
+/// ones to compute: [input, weight, bias].
+pub fn conv_backward(l: &Layer, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3]) -> Grads {
+    let g = &l.geometry;
+    let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
+    let (threads, other) = (inner_threads(l.batch), l.other_len());
+    let mut dx = want[0].then(|| vec![0.0f32; x.len()]);
+    let sums = by_part(l.batch, dx.as_deref_mut(), image, |images, mut dx| {
+        let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
+        let mut db = vec![0.0f32; if want[2] { l.channels } else { 0 }];
+        let first = images.start;
+        let (mut cols, mut dyb) = (Vec::new(), Vec::new());
+        for block in blocks(images, positions) {
+            let wide = block.len() * positions;
+            cols.resize(rows * wide, 0.0);
+            dyb.resize(l.channels * wide, 0.0);
+            for (j, n) in block.clone().enumerate() {
+                let dy = &dy[n * other..][..other];
+                gather(&mut dyb, dy, positions, wide, j * positions);
+                if want[2] {
+                    add_channel_sums(&mut db, dy, positions);
+                }
+            }
+            let dy_view = View::new(&dyb, l.channels, wide);
+            if want[1] {
+                for (j, n) in block.clone().enumerate() {
+                    im2col(
+                        g,
+                        &x[n * image..][..image],
+                        &mut cols[j * positions..],
+                        wide,
+                    );
+                }
+                // dW (C_out, rows) += dy (C_out, wide) x cols^T (wide, rows)
+                let cols_t = View::new(&cols, rows, wide).t();
+                matmul(&mut dw, dy_view, cols_t, true, threads);
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                // dcols (rows, wide) = W^T (rows, C_out) x dy (C_out, wide), added back as dx.
+                let w_t = View::new(weight, l.channels, rows).t();
+                matmul(&mut cols, w_t, dy_view, false, threads);
+                for (j, n) in block.enumerate() {
+                    let dx = &mut dx[(n - first) * image..][..image];
+                    col2im(g, &cols[j * positions..], wide, dx);
+                }
+            }
+        }
+        (dw, db)
+    });
+    let (dw, db) = sum_parts(sums);
+    Grads {
+        x: dx,
+        weight: want[1].then_some(dw),
+        bias: want[2].then_some(db),
+    }
+}
+
+/// A transposed conv's output (N, C_out, H_out, W_out): x (N, C_in, positions), weight
+/// (C_in, rows).
+pub fn conv_transpose_forward(
+    l: &Layer,
+    x: &[f32],
+    weight: &[f32],
+    bias: Option<&[f32]>,
+) -> Vec<f32> {
+    let g = &l.geometry;
+    let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
+    let (threads, other) = (inner_threads(l.batch), l.other_len());
+    let mut y = vec![0.0f32; l.batch * image];
+    by_part(l.batch, Some(&mut y), image, |images, y| {
+        let Some(y) = y else { return };
+        let first = images.start;
+        let (mut cols, mut xb) = (Vec::new(), Vec::new());
+        for block in blocks(images, positions) {
+            let wide = block.len() * positions;
+            cols.resize(rows * wide, 0.0);
+            xb.resize(l.channels * wide, 0.0);
+            for (j, n) in block.clone().enumerate() {
+                gather(
+                    &mut xb,
+                    &x[n * other..][..other],
+                    positions,
+                    wide,
+                    j * positions,
+                );
+            }
+            // cols (rows, wide) = W^T (rows, C_in) x x (C_in, wide), added into y's windows.
+            let w_t = View::new(weight, l.channels, rows).t();
+            matmul(
+                &mut cols,
+                w_t,
+                View::new(&xb, l.channels, wide),
+                false,
+                threads,
+            );
+            for (j, n) in block.enumerate() {
+                let y = &mut y[(n - first) * image..][..image];
+                col2im(g, &cols[j * positions..], wide, y);
+                add_bias(y, bias, g.height * g.width);
+            }
+        }
+    });
+    y
+}
+
+/// A transposed conv's gradients from the output's gradient `dy` (N, C_out, H_out, W_out).
+pub fn conv_transpose_backward(
+    l: &Layer,
+    x: &[f32],
+    weight: &[f32],
+    dy: &[f32],
+    want: [bool; 3],
+) -> Grads {
+    let g = &l.geometry;
+    let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
+    let (threads, other) = (inner_threads(l.batch), l.other_len());
+    let mut dx = want[0].then(|| vec![0.0f32; x.len()]);
+    let sums = by_part(l.batch, dx.as_deref_mut(), other, |images, mut dx| {
+        let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
+        let mut db = vec![0.0f32; if want[2] { g.channels } else { 0 }];
+        let first = images.start;
+        let (mut cols, mut side) = (Vec::new(), Vec::new());
+        for block in blocks(images, positions) {
+            let wide = block.len() * positions;
+            for n in block.clone() {
+                if want[2] {
+                    add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
+                }
+            }
+            if !(want[0] || want[1]) {
+                continue;
+            }
+            cols.resize(rows * wide, 0.0);
+            side.resize(l.channels * wide, 0.0);
+            for (j, n) in block.clone().enumerate() {
+                im2col(
+                    g,
+                    &dy[n * image..][..image],
+                    &mut cols[j * positions..],
+                    wide,
+                );
+            }
+            let cols_view = View::new(&cols, rows, wide);
+            if want[1] {
+                // dW (C_in, rows) += x (C_in, wide) x cols^T (wide, rows)
+                for (j, n) in block.clone().enumerate() {
+                    gather(
+                        &mut side,
+                        &x[n * other..][..other],
+                        positions,
+                        wide,
+                        j * positions,
+                    );
+                }
+                let x_view = View::new(&side, l.channels, wide);
+                matmul(&mut dw, x_view, cols_view.t(), true, threads);
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                // dx (C_in, wide) = W (C_in, rows) x cols (rows, wide)
+                let w = View::new(weight, l.channels, rows);
+                matmul(&mut side, w, cols_view, false, threads);
+                for (j, n) in block.enumerate() {
+                    let dx = &mut dx[(n - first) * other..][..other];
+                    scatter(&side, dx, positions, wide, j * positions, None);
+                }
+            }
+        }
+        (dw, db)
+    });
+    let (dw, db) = sum_parts(sums);
+    Grads {
+        x: dx,
+        weight: want[1].then_some(dw),
+        bias: want[2].then_some(db),
+    }
+}
+
+/// Which of the two ops, with its options.
+#[derive(Clone, Debug)]
+enum Kind {
+    Conv(ConvOptions<2>),
+    Transposed(ConvTransposeOptions<2>),
+}
+
+impl Kind {
+    /// The layer's sizes from the input's and the weight's shapes.
+    fn layer(&self, x: &[usize], weight: &[usize]) -> Layer {
+        let (batch, [kh, kw]) = (x[0], [weight[2], weight[3]]);
+        match self {
+            Kind::Conv(o) => {
+                let out = |axis: usize, size: usize, k: usize| {
+                    let (begin, end) = o.padding[axis];
+                    (size + begin + end - o.dilation[axis] * (k - 1) - 1) / o.stride[axis] + 1
+                };
+                Layer {
+                    batch,
+                    channels: weight[0],
+                    geometry: Geometry {
+                        channels: x[1],
+                        height: x[2],
+                        width: x[3],
+                        kernel: [kh, kw],
+                        stride: o.stride,
+                        padding: [o.padding[0].0, o.padding[1].0],
+                        dilation: o.dilation,
+                        out: [out(0, x[2], kh), out(1, x[3], kw)],
+                    },
+                }
+            }
+            Kind::Transposed(o) => {
+                let out = |axis: usize, size: usize, k: usize| {
+                    (size - 1) * o.stride[axis]
+                        + o.dilation[axis] * (k - 1)
+                        + o.padding_out[axis]
+                        + 1
+                        - 2 * o.padding[axis]
+                };
+                Layer {
+                    batch,
+                    channels: x[1],
+                    geometry: Geometry {
+                        channels: weight[1],
+                        height: out(0, x[2], kh),
+                        width: out(1, x[3], kw),
+                        kernel: [kh, kw],
+                        stride: o.stride,
+                        padding: o.padding,
+                        dilation: o.dilation,
+                        out: [x[2], x[3]],
+                    },
+                }
+            }
+        }
+    }
+
+    /// The output's shape.
+    fn output_shape(&self, l: &Layer) -> Vec<usize> {
+        let g = &l.geometry;
+        match self {
+            Kind::Conv(_) => vec![l.batch, l.channels, g.out[0], g.out[1]],
+            Kind::Transposed(_) => vec![l.batch, g.channels, g.height, g.width],
+        }
+    }
+}
+
+// Four ops, not two with an optional bias: the extension macro does not route an
+// `Option<FloatTensor>` argument through to the backends.
+#[backend_extension(Flex, Autodiff)]
+pub trait FusedConv: Backend {
+    /// burn's `conv2d` with groups 1 and no bias.
+    fn conv2d_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self>;
+
+    /// burn's `conv2d` with groups 1 and a bias.
+    fn conv2d_bias_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self>;
+
+    /// burn's `conv_transpose2d` with groups 1 and no bias.
+    fn conv_transpose2d_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self>;
+
+    /// burn's `conv_transpose2d` with groups 1 and a bias.
+    fn conv_transpose2d_bias_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self>;
+}
+
+type FlexTensor = FloatTensor<Flex>;
+
+/// The forward on flex tensors.
+fn forward(
+    kind: &Kind,
+    x: &FlexTensor,
+    weight: &FlexTensor,
+    bias: Option<&FlexTensor>,
+) -> FlexTensor {
+    let l = kind.layer(x.layout().shape(), weight.layout().shape());
+    let (x, weight) = (contiguous(x), contiguous(weight));
+    let bias = bias.map(contiguous);
+    let bias = bias.as_ref().map(slice);
+    let y = match kind {
+        Kind::Conv(_) => conv_forward(&l, slice(&x), slice(&weight), bias),
+        Kind::Transposed(_) => conv_transpose_forward(&l, slice(&x), slice(&weight), bias),
+    };
+    tensor(y, kind.output_shape(&l))
+}
+
+impl FusedConv for Flex {
+    fn conv2d_fused(x: FlexTensor, weight: FlexTensor, options: ConvOptions<2>) -> FlexTensor {
+        forward(&Kind::Conv(options), &x, &weight, None)
+    }
+
+    fn conv2d_bias_fused(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        options: ConvOptions<2>,
+    ) -> FlexTensor {
+        forward(&Kind::Conv(options), &x, &weight, Some(&bias))
+    }
+
+    fn conv_transpose2d_fused(
+        x: FlexTensor,
+        weight: FlexTensor,
+        options: ConvTransposeOptions<2>,
+    ) -> FlexTensor {
+        forward(&Kind::Transposed(options), &x, &weight, None)
+    }
+
+    fn conv_transpose2d_bias_fused(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        options: ConvTransposeOptions<2>,
+    ) -> FlexTensor {
+        forward(&Kind::Transposed(options), &x, &weight, Some(&bias))
+    }
+}
+
+/// What the backward keeps from the forward: the input and the weight (shared, not copied).
+#[derive(Clone, Debug)]
+struct Saved {
+    kind: Kind,
+    x: FlexTensor,
+    weight: FlexTensor,
+}
+
+/// The backward of either op; `N` is 2 without a bias, 3 with one.
+#[derive(Debug)]
+struct ConvBackward<const N: usize>;
+
+impl<const N: usize> Backward<Flex, N> for ConvBackward<N> {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let grad = contiguous(&grads.consume::<Flex>(&ops.node));
+        let Saved { kind, x, weight } = ops.state;
+        let (x_shape, w_shape) = (
+            x.layout().shape().to_vec(),
+            weight.layout().shape().to_vec(),
+        );
+        let l = kind.layer(&x_shape, &w_shape);
+        let parents = ops.parents;
+        let want = [0, 1, 2].map(|i| parents.get(i).is_some_and(Option::is_some));
+        let (x, w, dy) = (slice(&x), slice(&weight), slice(&grad));
+        let result = match kind {
+            Kind::Conv(_) => conv_backward(&l, x, w, dy, want),
+            Kind::Transposed(_) => conv_transpose_backward(&l, x, w, dy, want),
+        };
+        let out_channels = w_shape[match kind {
+            Kind::Conv(_) => 0,
+            Kind::Transposed(_) => 1,
+        }];
+        let registered = [
+            result.x.map(|g| tensor(g, x_shape)),
+            result.weight.map(|g| tensor(g, w_shape)),
+            result.bias.map(|g| tensor(g, vec![out_channels])),
+        ];
+        for (node, grad) in parents.iter().zip(registered) {
+            if let (Some(node), Some(grad)) = (node, grad) {
+                grads.register::<Flex>(node.id, grad);
+            }
+        }
+    }
+}
+
+/// The autodiff op: the flex forward, recorded with the backward above.
+fn tracked<C: CheckpointStrategy>(
+    kind: Kind,
+    x: FloatTensor<Autodiff<Flex, C>>,
+    weight: FloatTensor<Autodiff<Flex, C>>,
+    bias: Option<FloatTensor<Autodiff<Flex, C>>>,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let inner = |x: &FloatTensor<Autodiff<Flex, C>>| contiguous(x.primitive());
+    let (xp, wp) = (inner(&x), inner(&weight));
+    let bp = bias.as_ref().map(inner);
+    let output = forward(&kind, &xp, &wp, bp.as_ref());
+    let saved = Saved {
+        kind,
+        x: xp,
+        weight: wp,
+    };
+    match bias {
+        Some(bias) => match ConvBackward::<3>
+            .prepare::<C>([x.node(), weight.node(), bias.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(saved, output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        },
+        None => match ConvBackward::<2>
+            .prepare::<C>([x.node(), weight.node()])
+            .compute_bound()
+            .stateful()
+        {
+            OpsKind::Tracked(prep) => prep.finish(saved, output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        },
+    }
+}
+
+impl<C: CheckpointStrategy> FusedConv for Autodiff<Flex, C> {
+    fn conv2d_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        tracked::<C>(Kind::Conv(options), x, weight, None)
+    }
+
+    fn conv2d_bias_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        tracked::<C>(Kind::Conv(options), x, weight, Some(bias))
+    }
+
+    fn conv_transpose2d_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        tracked::<C>(Kind::Transposed(options), x, weight, None)
+    }
+
+    fn conv_transpose2d_bias_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvTransposeOptions<2>,
+    ) -> FloatTensor<Self> {
+        tracked::<C>(Kind::Transposed(options), x, weight, Some(bias))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::PaddingConfig2d;
+    use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+
+    use crate::fused::{fused_conv_transpose2d, fused_conv2d};
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().expect("f32 values")
+    }
+
+    /// Equal within 1e-5 of the largest magnitude (the sums run in a different order).
+    fn close(a: Vec<f32>, b: Vec<f32>, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        let scale = b.iter().fold(0f32, |m, v| m.max(v.abs())).max(1e-3);
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!(
+                (x - y).abs() <= 1e-5 * scale,
+                "{what}[{i}]: fused {x} vs burn {y} (scale {scale})"
+            );
+        }
+    }
+
+    /// A random input of `shape`, stored with its last two axes swapped when `strided`.
+    fn input(shape: [usize; 4], strided: bool, device: &Device) -> Tensor<4> {
+        let normal = Distribution::Normal(0.0, 1.0);
+        if strided {
+            let [n, c, h, w] = shape;
+            Tensor::<4>::random([n, c, w, h], normal, device).swap_dims(2, 3)
+        } else {
+            Tensor::<4>::random(shape, normal, device)
+        }
+    }
+
+    /// The fused op against burn's: the output, then the input's, weight's and bias's gradients
+    /// of a random weighting of the output. `x_grad` false leaves the input a constant (real
+    /// images), so only the parameters' gradients are asked for.
+    fn compare(
+        x: Tensor<4>,
+        x_grad: bool,
+        fused: impl Fn(Tensor<4>) -> Tensor<4>,
+        reference: impl Fn(Tensor<4>) -> Tensor<4>,
+        params: impl Fn(&burn::tensor::Gradients) -> Vec<Option<Vec<f32>>>,
+    ) {
+        let lift = |x: Tensor<4>| {
+            if x_grad { x.require_grad() } else { x }
+        };
+        let (x1, x2) = (lift(x.clone().detach()), lift(x.detach()));
+        let (y1, y2) = (fused(x1.clone()), reference(x2.clone()));
+        assert_eq!(y1.dims(), y2.dims(), "output shape");
+        let weights = Tensor::<4>::random(y1.dims(), Distribution::Normal(0.0, 1.0), &y1.device());
+        close(values(y1.clone()), values(y2.clone()), "output");
+        let g1 = (y1 * weights.clone()).sum().backward();
+        let g2 = (y2 * weights).sum().backward();
+        if x_grad {
+            close(
+                values(x1.grad(&g1).expect("x grad")),
+                values(x2.grad(&g2).expect("x grad")),
+                "x grad",
+            );
+        }
+        for (i, (a, b)) in params(&g1).into_iter().zip(params(&g2)).enumerate() {
+            assert_eq!(
+                a.is_some(),
+                b.is_some(),
+                "parameter {i} has a gradient on one side only"
+            );
+            if let (Some(a), Some(b)) = (a, b) {
+                close(a, b, &format!("parameter {i} grad"));
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn conv_case(
+        shape: [usize; 4],
+        out: usize,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: PaddingConfig2d,
+        dilation: [usize; 2],
+        bias: bool,
+        strided: bool,
+        x_grad: bool,
+    ) {
+        let device = Device::flex().autodiff();
+        let conv = Conv2dConfig::new([shape[1], out], kernel)
+            .with_stride(stride)
+            .with_padding(padding)
+            .with_dilation(dilation)
+            .with_bias(bias)
+            .init(&device);
+        let params = |g: &burn::tensor::Gradients| {
+            vec![
+                conv.weight.grad(g).map(values),
+                conv.bias.as_ref().and_then(|b| b.grad(g)).map(values),
+            ]
+        };
+        compare(
+            input(shape, strided, &device),
+            x_grad,
+            |x| fused_conv2d(&conv, x),
+            |x| conv.forward(x),
+            params,
+        );
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn transposed_case(
+        shape: [usize; 4],
+        out: usize,
+        kernel: [usize; 2],
+        stride: [usize; 2],
+        padding: [usize; 2],
+        padding_out: [usize; 2],
+        dilation: [usize; 2],
+        bias: bool,
+        strided: bool,
+    ) {
+        let device = Device::flex().autodiff();
+        let conv = ConvTranspose2dConfig::new([shape[1], out], kernel)
+            .with_stride(stride)
+            .with_padding(padding)
+            .with_padding_out(padding_out)
+            .with_dilation(dilation)
+            .with_bias(bias)
+            .init(&device);
+        let params = |g: &burn::tensor::Gradients| {
+            vec![
+                conv.weight.grad(g).map(values),
+                conv.bias.as_ref().and_then(|b| b.grad(g)).map(values),
+            ]
+        };
+        compare(
+            input(shape, strided, &device),
+            true,
+            |x| fused_conv_transpose2d(&conv, x),
+            |x| conv.forward(x),
+            params,
+        );
+    }
+
+    #[test]
+    fn fused_conv_equals_burns_forward_and_every_gradient() {
+        let pad1 = || PaddingConfig2d::Explicit(1, 1, 1, 1);
+        // The DCGAN discriminator's two convs (batch 1 for the first), the PatchGAN head.
+        conv_case(
+            [1, 1, 28, 28],
+            64,
+            [4, 4],
+            [2, 2],
+            pad1(),
+            [1, 1],
+            true,
+            false,
+            true,
+        );
+        conv_case(
+            [4, 64, 14, 14],
+            128,
+            [4, 4],
+            [2, 2],
+            pad1(),
+            [1, 1],
+            false,
+            false,
+            true,
+        );
+        conv_case(
+            [2, 4, 8, 8],
+            1,
+            [4, 4],
+            [1, 1],
+            pad1(),
+            [1, 1],
+            true,
+            false,
+            true,
+        );
+        // Odd sizes, "same" padding with a stride, a non-square kernel on a strided input,
+        // dilation, asymmetric padding, and real images (no input gradient).
+        conv_case(
+            [3, 2, 9, 7],
+            5,
+            [3, 3],
+            [1, 1],
+            pad1(),
+            [1, 1],
+            true,
+            false,
+            true,
+        );
+        conv_case(
+            [2, 3, 11, 13],
+            4,
+            [5, 5],
+            [2, 2],
+            PaddingConfig2d::Same,
+            [1, 1],
+            true,
+            false,
+            true,
+        );
+        conv_case(
+            [2, 3, 10, 10],
+            4,
+            [3, 2],
+            [2, 1],
+            PaddingConfig2d::Valid,
+            [1, 1],
+            true,
+            true,
+            true,
+        );
+        conv_case(
+            [2, 3, 12, 12],
+            4,
+            [3, 3],
+            [1, 1],
+            pad1(),
+            [2, 2],
+            false,
+            true,
+            true,
+        );
+        conv_case(
+            [2, 2, 9, 8],
+            3,
+            [3, 3],
+            [2, 2],
+            PaddingConfig2d::Explicit(0, 1, 2, 1),
+            [1, 1],
+            true,
+            false,
+            true,
+        );
+        conv_case(
+            [5, 3, 32, 32],
+            8,
+            [4, 4],
+            [2, 2],
+            pad1(),
+            [1, 1],
+            true,
+            false,
+            false,
+        );
+    }
+
+    #[test]
+    fn fused_transposed_conv_equals_burns_forward_and_every_gradient() {
+        // The DCGAN generator's two upsamplings (batch 1 for the last), CycleGAN's with output
+        // padding, the TF tutorial's 5x5 stride 1 and 2.
+        transposed_case(
+            [3, 129, 7, 7],
+            64,
+            [4, 4],
+            [2, 2],
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            false,
+            false,
+        );
+        transposed_case(
+            [1, 64, 14, 14],
+            1,
+            [4, 4],
+            [2, 2],
+            [1, 1],
+            [0, 0],
+            [1, 1],
+            true,
+            false,
+        );
+        transposed_case(
+            [2, 8, 4, 4],
+            4,
+            [3, 3],
+            [2, 2],
+            [1, 1],
+            [1, 1],
+            [1, 1],
+            true,
+            false,
+        );
+        transposed_case(
+            [2, 16, 7, 7],
+            8,
+            [5, 5],
+            [1, 1],
+            [2, 2],
+            [0, 0],
+            [1, 1],
+            false,
+            false,
+        );
+        transposed_case(
+            [2, 8, 7, 7],
+            4,
+            [5, 5],
+            [2, 2],
+            [2, 2],
+            [1, 1],
+            [1, 1],
+            false,
+            true,
+        );
+        // Odd sizes, no padding, a non-square kernel, dilation, a strided input.
+        transposed_case(
+            [3, 3, 5, 6],
+            2,
+            [3, 2],
+            [2, 3],
+            [0, 0],
+            [1, 0],
+            [1, 1],
+            true,
+            true,
+        );
+        transposed_case(
+            [2, 3, 4, 5],
+            2,
+            [3, 3],
+            [1, 1],
+            [1, 1],
+            [0, 0],
+            [2, 2],
+            true,
+            false,
+        );
+    }
+
+    #[test]
+    fn fused_convs_without_autodiff_equal_burns() {
+        let device = Device::flex();
+        let conv = Conv2dConfig::new([3, 6], [4, 4])
+            .with_stride([2, 2])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .init(&device);
+        let up = ConvTranspose2dConfig::new([6, 3], [4, 4])
+            .with_stride([2, 2])
+            .with_padding([1, 1])
+            .init(&device);
+        let x = input([1, 3, 16, 16], false, &device);
+        let fused = fused_conv_transpose2d(&up, fused_conv2d(&conv, x.clone()));
+        let reference = up.forward(conv.forward(x));
+        close(
+            values(fused),
+            values(reference),
+            "conv then transposed conv",
+        );
+    }
+}
