@@ -1,6 +1,12 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+
+/// mimalloc keeps freed memory for reuse: under glibc's allocator every step's megabyte-sized
+/// tensors came back from the kernel as fresh pages, page faults and zeroing included
+/// (measured ~30% of a DCGAN step on flex; BENCHMARKS.md, "Allocator").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use gan_studio::cli::{Cli, run};
 
 fn main() -> ExitCode {
