@@ -5,6 +5,7 @@
 pub mod batch_norm;
 pub mod conv;
 pub mod im2col;
+pub mod leaky_relu;
 
 use std::sync::OnceLock;
 
@@ -17,6 +18,7 @@ use burn::tensor::activation::relu;
 
 use batch_norm::FusedBatchNorm;
 use conv::FusedConv;
+use leaky_relu::FusedLeakyRelu;
 
 /// flex's tensor (burn-flex is not a direct dependency; its type is reached through burn).
 type FlexTensor = burn::backend::tensor::FloatTensor<burn::backend::Flex>;
@@ -185,4 +187,11 @@ fn padding_pairs(
         PaddingConfig2d::Same => [same(0), same(1)],
         PaddingConfig2d::Explicit(top, left, bottom, right) => [(*top, *bottom), (*left, *right)],
     }
+}
+
+/// Leaky ReLU in one pass each way, whatever the switch says (on flex only; callers check).
+pub fn fused_leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
+    Tensor::from_dispatch(
+        <burn::backend::Dispatch as FusedLeakyRelu>::leaky_relu_fused(x.into_dispatch(), slope),
+    )
 }

@@ -1,0 +1,156 @@
+//! Leaky ReLU for burn's flex CPU backend: one parallel pass forward, one backward.
+//!
+//! Written by hand because burn composes it from several ops (here `slope x + (1 - slope)
+//! relu(x)`: four passes forward, three backward), and flex runs element-wise ops on one core
+//! below 4M elements, which every activation of these models is.
+
+use burn::backend::autodiff::Autodiff;
+use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Flex, backend_extension};
+use rayon::prelude::*;
+
+use super::{FlexTensor, contiguous, slice, tensor};
+
+/// Values per parallel task: large enough that scheduling is noise.
+const CHUNK: usize = 1 << 15;
+
+#[backend_extension(Flex, Autodiff)]
+pub trait FusedLeakyRelu: Backend {
+    /// `x` where x > 0, `slope * x` elsewhere.
+    fn leaky_relu_fused(x: FloatTensor<Self>, slope: f64) -> FloatTensor<Self>;
+}
+
+/// `v` for v > 0, `slope * v` otherwise, without a branch.
+#[inline]
+fn leaky(v: f32, slope: f32) -> f32 {
+    v.max(0.0) + slope * v.min(0.0)
+}
+
+/// The forward on plain slices.
+pub fn forward(x: &[f32], slope: f64) -> Vec<f32> {
+    let slope = slope as f32;
+    let mut out = vec![0.0f32; x.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK))
+        .for_each(|(out, x)| {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = leaky(v, slope);
+            }
+        });
+    out
+}
+
+/// The input's gradient: `grad` where x >= 0, `slope * grad` elsewhere (burn's `leaky_relu`
+/// takes 1 at 0 too).
+pub fn backward(x: &[f32], grad: &[f32], slope: f64) -> Vec<f32> {
+    let slope = slope as f32;
+    let mut out = vec![0.0f32; x.len()];
+    out.par_chunks_mut(CHUNK)
+        .zip(x.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
+        .for_each(|(out, (x, grad))| {
+            for ((o, &v), &g) in out.iter_mut().zip(x).zip(grad) {
+                let mask = f32::from(u8::from(v >= 0.0));
+                *o = g * (mask + (1.0 - mask) * slope);
+            }
+        });
+    out
+}
+
+impl FusedLeakyRelu for Flex {
+    fn leaky_relu_fused(x: FlexTensor, slope: f64) -> FlexTensor {
+        let shape = x.layout().shape().to_vec();
+        let x = contiguous(&x);
+        tensor(forward(slice(&x), slope), shape)
+    }
+}
+
+#[derive(Debug)]
+struct LeakyReluBackward;
+
+impl Backward<Flex, 1> for LeakyReluBackward {
+    /// The input and the slope.
+    type State = (FlexTensor, f64);
+
+    fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [parent] = ops.parents;
+        let grad = contiguous(&grads.consume::<Flex>(&ops.node));
+        let (x, slope) = ops.state;
+        if let Some(node) = parent {
+            let shape = x.layout().shape().to_vec();
+            let dx = backward(slice(&x), slice(&grad), slope);
+            grads.register::<Flex>(node.id, tensor(dx, shape));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> FusedLeakyRelu for Autodiff<Flex, C> {
+    fn leaky_relu_fused(x: FloatTensor<Self>, slope: f64) -> FloatTensor<Self> {
+        let prepared = LeakyReluBackward
+            .prepare::<C>([x.node()])
+            // Saved, not recomputed: burn's checkpointing is off here.
+            .compute_bound()
+            .stateful();
+        let input = contiguous(x.primitive());
+        let output = Flex::leaky_relu_fused(input.clone(), slope);
+        match prepared {
+            OpsKind::Tracked(prep) => prep.finish((input, slope), output),
+            OpsKind::UnTracked(prep) => prep.finish(output),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+
+    use crate::fused::fused_leaky_relu;
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().expect("f32 values")
+    }
+
+    /// Bit for bit: the fused op computes the same products.
+    fn same(a: Vec<f32>, b: Vec<f32>, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+            panic!("{what}[{i}]: fused {} vs burn {}", a[i], b[i]);
+        }
+    }
+
+    #[test]
+    fn fused_leaky_relu_equals_burns_forward_and_gradient() {
+        let device = Device::flex().autodiff();
+        for (shape, slope) in [
+            ([3, 5, 7, 9], 0.2),
+            ([64, 64, 14, 14], 0.3),
+            ([1, 1, 1, 2], 0.0),
+        ] {
+            let x = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+            // Exact zeros too, where the gradient is 1 on both sides.
+            let x = x.mask_fill(
+                Tensor::<4>::random(shape, Distribution::Bernoulli(0.1), &device).bool(),
+                0.0,
+            );
+            let weights = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
+            let (x1, x2) = (x.clone().detach().require_grad(), x.detach().require_grad());
+            let y1 = fused_leaky_relu(x1.clone(), slope);
+            let y2 = burn::tensor::activation::leaky_relu(x2.clone(), slope);
+            same(
+                values(y1.clone()),
+                values(y2.clone()),
+                &format!("{shape:?} output"),
+            );
+            let g1 = (y1 * weights.clone()).sum().backward();
+            let g2 = (y2 * weights).sum().backward();
+            same(
+                values(x1.grad(&g1).expect("grad")),
+                values(x2.grad(&g2).expect("grad")),
+                &format!("{shape:?} gradient"),
+            );
+        }
+    }
+}
