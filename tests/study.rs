@@ -89,6 +89,30 @@ fn plan_lines_run_as_printed_and_the_report_gathers_what_finished() {
     for file in ["report.md", "report.html", "results.json", "results.tex"] {
         assert!(dir.path().join("s").join(file).is_file(), "{file}");
     }
+    // Every figure of the HTML report sits in the figure grid with its caption.
+    let html = std::fs::read_to_string(dir.path().join("s/report.html")).unwrap();
+    let pngs = std::fs::read_dir(dir.path().join("s/figures"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "png")
+        })
+        .count();
+    assert!(pngs > 0, "the report has figures");
+    assert_eq!(
+        html.matches("<figure><img").count(),
+        pngs,
+        "one <figure> per PNG"
+    );
+    assert_eq!(
+        html.matches("<figcaption>").count(),
+        pngs,
+        "one caption per figure"
+    );
+    assert!(html.contains("class=\"figures\""));
 }
 
 #[test]

@@ -684,7 +684,10 @@ fn html(report: &StudyReport, figures: &[Figure], out: &Path) -> Result<String> 
          body{font-family:sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222}\
          table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:4px 8px;\
          text-align:right}td:first-child,th:first-child{text-align:left}th{background:#eee}\
-         img{max-width:48%;margin:4px;border:1px solid #ddd}li{margin:0.3em 0}</style></head><body>",
+         li{margin:0.3em 0}.figures{display:grid;gap:12px;align-items:start;\
+         grid-template-columns:repeat(auto-fill,minmax(480px,1fr))}figure{margin:0}\
+         figure img{width:100%;border:1px solid #ddd}figcaption{font-size:0.85em;color:#555}\
+         </style></head><body>",
     );
     let _ = write!(
         h,
@@ -706,14 +709,17 @@ fn html(report: &StudyReport, figures: &[Figure], out: &Path) -> Result<String> 
         for line in report.conclusions.get(name).into_iter().flatten() {
             let _ = write!(h, "<li>{}</li>", inline_html(line));
         }
-        h.push_str("</ul><div>");
+        // A grid of captioned figures, each cell top-aligned: as inline images of different
+        // heights they sat on one baseline, and the sample grids had no caption (seen in
+        // Chromium).
+        h.push_str("</ul><div class=\"figures\">");
         for f in figures.iter().filter(|f| f.dataset == name) {
             let bytes = std::fs::read(out.join(&f.path))?;
+            let caption = escape_html(&f.caption);
             let _ = write!(
                 h,
-                "<img alt=\"{}\" title=\"{}\" src=\"data:image/png;base64,{}\">",
-                escape_html(&f.caption),
-                escape_html(&f.caption),
+                "<figure><img alt=\"{caption}\" src=\"data:image/png;base64,{}\">\
+                 <figcaption>{caption}</figcaption></figure>",
                 base64::engine::general_purpose::STANDARD.encode(bytes)
             );
         }
