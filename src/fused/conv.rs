@@ -1006,28 +1006,24 @@ mod tests {
                     .with_padding([1, 1])
                     .with_initializer(burn::nn::Initializer::Constant { value: 0.02 })
                     .init(&device);
-                let values: Vec<f32> = (0..13 * 8 * 14 * 14)
+                let inputs: Vec<f32> = (0..13 * 8 * 14 * 14)
                     .map(|i| ((i * 7919) % 1000) as f32 / 500.0 - 1.0)
                     .collect();
                 let x = Tensor::<4>::from_data(
-                    burn::tensor::TensorData::new(values, [13, 8, 14, 14]),
+                    burn::tensor::TensorData::new(inputs, [13, 8, 14, 14]),
                     &device,
                 )
                 .require_grad();
                 let y = fused_conv_transpose2d(&up, fused_conv2d(&conv, x.clone()));
                 let g = (y.clone() * y).sum().backward();
                 [
-                    values_of(x.grad(&g).expect("x grad")),
-                    values_of(conv.weight.grad(&g).expect("conv grad")),
-                    values_of(up.weight.grad(&g).expect("up grad")),
+                    values(x.grad(&g).expect("x grad")),
+                    values(conv.weight.grad(&g).expect("conv grad")),
+                    values(up.weight.grad(&g).expect("up grad")),
                 ]
             })
         };
         assert!(run(1) == run(3), "gradients differ between 1 and 3 threads");
-    }
-
-    fn values_of<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        values(t)
     }
 
     #[test]
