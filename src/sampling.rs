@@ -128,12 +128,13 @@ pub fn generate_pixels(
     let mut out = Vec::with_capacity(n * config.image_size * config.image_size);
     for start in (0..n).step_by(CHUNK) {
         let end = (start + CHUNK).min(n);
-        let z = Tensor::from_data(
-            TensorData::new(latents[start * dim..end * dim].to_vec(), [end - start, dim]),
+        let images = generate_images(
+            generator,
+            config,
+            &latents[start * dim..end * dim],
+            labels.map(|l| &l[start..end]),
             device,
         );
-        let l = labels.map(|l| labels_tensor(l[start..end].to_vec(), device));
-        let images = generator.forward(config, z, l);
         let values = images
             .into_data()
             .try_to_vec::<f32>()
@@ -141,6 +142,24 @@ pub fn generate_pixels(
         out.extend(values);
     }
     Ok(out)
+}
+
+/// Runs the generator on `latents` (and labels) in one batch and leaves the images, (n, C, H,
+/// W) in [-1, 1], on `device` (the zero-copy display draws them from there).
+pub fn generate_images(
+    generator: &crate::model::Generator,
+    config: &crate::model::GanConfig,
+    latents: &[f32],
+    labels: Option<&[u8]>,
+    device: &Device,
+) -> Tensor<4> {
+    let dim = config.latent_dim;
+    let z = Tensor::from_data(
+        TensorData::new(latents.to_vec(), [latents.len() / dim, dim]),
+        device,
+    );
+    let l = labels.map(|l| labels_tensor(l.to_vec(), device));
+    generator.forward(config, z, l)
 }
 
 /// A fixed-noise sample set: `per_class` images of each class for conditional models (class by

@@ -133,3 +133,102 @@ fn studio_shares_the_render_device_with_burn() {
             .contains("burn shares the render device")
     );
 }
+
+/// The zero-copy display: images drawn from burn's wgpu buffer by shaders/tile_grid.wgsl into a
+/// texture hold exactly the bytes the host path (read back, `grid_image`, RGBA) makes: grey and
+/// colour, a grid with empty cells, a non-contiguous tensor, values past [-1, 1], NaN, values a
+/// hair either side of a rounding boundary, and a real generator's digits.
+#[test]
+fn gpu_grid_texture_equals_the_read_back_path() {
+    use egui_kittest::wgpu::create_render_state;
+    use gan_studio::explore::{GeneratorSource, LoadedGenerator};
+    use gan_studio::export::grid::{GridLayout, grid_image};
+    use gan_studio::studio::compute::{Compute, device_descriptor};
+    use gan_studio::studio::gpu_grid::GridPipeline;
+
+    let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
+    else {
+        panic!("kittest's default setup creates a device");
+    };
+    setup.device_descriptor = std::sync::Arc::new(device_descriptor);
+    let render_state = create_render_state(
+        egui_wgpu::WgpuSetup::CreateNew(setup),
+        egui_wgpu::RendererOptions::default(),
+    );
+    let compute = Compute::from_render_state(&render_state);
+    let shared = compute.shared.clone().expect("burn on the render device");
+    let pipeline = GridPipeline::new(&render_state.device, &render_state.queue);
+
+    let check = |images: Tensor<4>, layout: &GridLayout, what: &str| {
+        let [n, _, h, w] = images.dims();
+        let host: Vec<f32> = images.clone().into_data().try_to_vec::<f32>().unwrap();
+        let expected = grid_image(&host, n, h, w, layout)
+            .unwrap()
+            .to_rgba8()
+            .into_raw();
+        let texture = pipeline.render(images, layout).unwrap();
+        let got = pipeline.read_back(&texture).unwrap();
+        assert_eq!(got.len(), expected.len(), "{what}: size");
+        let differing = got.iter().zip(&expected).filter(|(a, b)| a != b).count();
+        assert_eq!(differing, 0, "{what}: {differing} bytes differ");
+        // Not a blank texture that happens to match a blank grid.
+        assert!(got.chunks(4).any(|p| p[0] > 40) && got.chunks(4).any(|p| p[0] < 200));
+    };
+
+    // Every rounding case: 256 levels' midpoints and a hair either side, out-of-range, NaN.
+    let mut values: Vec<f32> = Vec::new();
+    for k in 0..256 {
+        let mid = (k as f32 + 0.5) / 127.5 - 1.0;
+        values.extend([
+            mid,
+            f32::from_bits(mid.to_bits() + 1),
+            f32::from_bits(mid.to_bits() - 1),
+        ]);
+    }
+    values.extend([
+        -1.0,
+        1.0,
+        0.0,
+        -3.0,
+        7.5,
+        f32::NAN,
+        f32::INFINITY,
+        f32::NEG_INFINITY,
+    ]);
+    values.resize(7 * 3 * 6 * 5, 0.25);
+    let colour = Tensor::<4>::from_data(TensorData::new(values.clone(), [7, 3, 6, 5]), &shared);
+    let layout = GridLayout {
+        cols: 3,
+        padding: 2,
+        background: 17,
+        ..GridLayout::default()
+    };
+    check(colour.clone(), &layout, "colour, 7 images in rows of 3");
+    let grey = Tensor::<4>::from_data(
+        TensorData::new(values[..7 * 30].to_vec(), [7, 1, 6, 5]),
+        &shared,
+    );
+    check(grey, &GridLayout::default(), "grey, one row");
+    // A transposed view: burn hands over strides, not a copy.
+    check(colour.swap_dims(2, 3), &layout, "colour, transposed view");
+
+    // The bundled generator's digits, as the explorer draws them.
+    let generator = LoadedGenerator::load(
+        &GeneratorSource::Bundled(gan_studio::data::DatasetKind::Mnist),
+        &shared,
+    )
+    .unwrap();
+    let latents: Vec<f32> = (0..10 * generator.latent_dim())
+        .map(|i| ((i * 37) % 100) as f32 / 50.0 - 1.0)
+        .collect();
+    let labels: Vec<u8> = (0..10).collect();
+    let digits = generator.generate_images(&latents, Some(&labels));
+    check(
+        digits,
+        &GridLayout {
+            cols: 5,
+            ..GridLayout::default()
+        },
+        "generated digits",
+    );
+}

@@ -172,6 +172,23 @@ impl LoadedGenerator {
         self.config.model.family().continuous_codes(&self.config)
     }
 
+    /// Images (n, C, H, W) in [-1, 1], left on the generator's device.
+    pub fn generate_images(&self, latents: &[f32], labels: Option<&[u8]>) -> Tensor<4> {
+        let labels = if self.is_conditional() { labels } else { None };
+        crate::sampling::generate_images(
+            &self.generator,
+            &self.config,
+            latents,
+            labels,
+            &self.device,
+        )
+    }
+
+    /// The device the generator runs on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
     /// Images in [-1, 1], one `image_size²` block per latent row.
     pub fn generate(&self, latents: &[f32], labels: Option<&[u8]>) -> Result<Vec<f32>> {
         let labels = if self.is_conditional() { labels } else { None };

@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod compute;
+pub mod gpu_grid;
 pub mod jobs;
 pub mod tabs;
 pub mod widgets;
