@@ -114,7 +114,7 @@ impl FixedBatch {
 }
 
 /// Runs the generator on `latents` (and labels) in chunks and returns the images as host
-/// floats in [-1, 1], (n, 1, 28, 28) row-major.
+/// floats in [-1, 1], (n, C, H, W) row-major.
 pub fn generate_pixels(
     generator: &crate::model::Generator,
     config: &crate::model::GanConfig,
@@ -122,30 +122,18 @@ pub fn generate_pixels(
     labels: Option<&[u8]>,
     device: &Device,
 ) -> anyhow::Result<Vec<f32>> {
-    const CHUNK: usize = 500;
-    let dim = config.latent_dim;
-    let n = latents.len() / dim;
-    let mut out = Vec::with_capacity(n * config.image_size * config.image_size);
-    for start in (0..n).step_by(CHUNK) {
-        let end = (start + CHUNK).min(n);
-        let images = generate_images(
-            generator,
-            config,
-            &latents[start * dim..end * dim],
-            labels.map(|l| &l[start..end]),
-            device,
-        );
-        let values = images
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))?;
-        out.extend(values);
+    if latents.len() < config.latent_dim {
+        return Ok(Vec::new());
     }
-    Ok(out)
+    generate_images(generator, config, latents, labels, device)
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))
 }
 
-/// Runs the generator on `latents` (and labels) in one batch and leaves the images, (n, C, H,
-/// W) in [-1, 1], on `device` (the zero-copy display draws them from there).
+/// Runs the generator on `latents` (and labels) in chunks of 500 and leaves the images, (n, C,
+/// H, W) in [-1, 1], on `device` (the zero-copy display draws them from there). Needs at
+/// least one latent.
 pub fn generate_images(
     generator: &crate::model::Generator,
     config: &crate::model::GanConfig,
@@ -153,13 +141,22 @@ pub fn generate_images(
     labels: Option<&[u8]>,
     device: &Device,
 ) -> Tensor<4> {
+    const CHUNK: usize = 500;
     let dim = config.latent_dim;
-    let z = Tensor::from_data(
-        TensorData::new(latents.to_vec(), [latents.len() / dim, dim]),
-        device,
-    );
-    let l = labels.map(|l| labels_tensor(l.to_vec(), device));
-    generator.forward(config, z, l)
+    let n = latents.len() / dim;
+    let chunks: Vec<Tensor<4>> = (0..n)
+        .step_by(CHUNK)
+        .map(|start| {
+            let end = (start + CHUNK).min(n);
+            let z = Tensor::from_data(
+                TensorData::new(latents[start * dim..end * dim].to_vec(), [end - start, dim]),
+                device,
+            );
+            let l = labels.map(|l| labels_tensor(l[start..end].to_vec(), device));
+            generator.forward(config, z, l)
+        })
+        .collect();
+    Tensor::cat(chunks, 0)
 }
 
 /// A fixed-noise sample set: `per_class` images of each class for conditional models (class by

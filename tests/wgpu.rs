@@ -232,3 +232,94 @@ fn gpu_grid_texture_equals_the_read_back_path() {
         "generated digits",
     );
 }
+
+/// The studio's explorer computing on the render device draws its grids with the zero-copy
+/// display, and the frame on screen matches the one drawn from host pixels on the CPU.
+#[test]
+fn explorer_on_the_render_device_shows_gpu_drawn_grids() {
+    use egui_kittest::Harness;
+    use egui_kittest::wgpu::{WgpuTestRenderer, create_render_state};
+    use gan_studio::studio::compute::{Compute, Preference, device_descriptor};
+    use gan_studio::studio::{StudioApp, StudioState};
+
+    let frame = |preference: Preference| {
+        let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
+        else {
+            panic!("kittest's default setup creates a device");
+        };
+        setup.device_descriptor = std::sync::Arc::new(device_descriptor);
+        let render_state = create_render_state(
+            egui_wgpu::WgpuSetup::CreateNew(setup),
+            egui_wgpu::RendererOptions::default(),
+        );
+        let mut compute = Compute::from_render_state(&render_state);
+        compute.preference = preference;
+        let state = StudioState {
+            preference,
+            tab: gan_studio::studio::tabs::Tab::Explorer,
+            ..StudioState::default()
+        };
+        let mut harness = Harness::builder()
+            .with_size(egui::vec2(1200.0, 800.0))
+            .renderer(WgpuTestRenderer::from_render_state(render_state))
+            .build_ui_state(
+                |ui, app: &mut StudioApp| app.show(ui),
+                StudioApp::with_state(state, compute),
+            );
+        let started = std::time::Instant::now();
+        let ready = |h: &Harness<'_, StudioApp>| {
+            let e = &h.state().state.explorer.runtime;
+            !e.grid.is_empty() && !e.digit.is_empty() && !e.strip.is_empty() && !e.frame.is_empty()
+        };
+        while !ready(&harness) {
+            assert!(started.elapsed().as_secs() < 600, "no explorer grid");
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            harness.step();
+        }
+        for _ in 0..3 {
+            harness.step();
+        }
+        let runtime = &harness.state().state.explorer.runtime;
+        let on_gpu = [
+            &runtime.grid,
+            &runtime.digit,
+            &runtime.strip,
+            &runtime.frame,
+        ]
+        .map(|g| g.is_on_gpu());
+        // An export reads the GPU's images back: as many values as the grid shows, in range.
+        let pixels = runtime.grid.host_pixels().unwrap().into_owned();
+        assert_eq!(pixels.len(), runtime.grid.count * 28 * 28);
+        assert!(pixels.iter().all(|v| (-1.0..=1.0).contains(v)));
+        (on_gpu, harness.render().expect("a rendered frame"))
+    };
+
+    let (gpu_flags, gpu_frame) = frame(Preference::Wgpu);
+    assert_eq!(gpu_flags, [true; 4], "the explorer did not draw on the GPU");
+    let (cpu_flags, cpu_frame) = frame(Preference::Cpu);
+    assert_eq!(cpu_flags, [false; 4]);
+    // Same latents, same generator: the digit and grid panes (below the header, whose text
+    // names the device and timings) differ only where GPU and CPU arithmetic round a pixel to
+    // the next grey level.
+    let pane =
+        |img: &image::RgbaImage| image::imageops::crop_imm(img, 280, 100, 900, 370).to_image();
+    let (gpu_pane, cpu_pane) = (pane(&gpu_frame), pane(&cpu_frame));
+    let differing = gpu_pane
+        .pixels()
+        .zip(cpu_pane.pixels())
+        .filter(|(a, b)| a.0.iter().zip(b.0.iter()).any(|(x, y)| x.abs_diff(*y) > 8))
+        .count();
+    let total = (gpu_pane.width() * gpu_pane.height()) as usize;
+    let out = std::env::temp_dir().join("gan-studio-explorer-frames");
+    let _ = std::fs::create_dir_all(&out);
+    let _ = gpu_frame.save(out.join("gpu.png"));
+    let _ = cpu_frame.save(out.join("cpu.png"));
+    assert!(
+        differing * 500 < total,
+        "{differing} of {total} pixels differ between the GPU- and host-drawn explorer (frames in {})",
+        out.display()
+    );
+    // And the grids are really there: plenty of bright digit pixels in both.
+    let bright = |img: &image::RgbaImage| img.pixels().filter(|p| p.0[0] > 200).count();
+    assert!(bright(&gpu_pane) > 5_000 && bright(&cpu_pane) > 5_000);
+}

@@ -172,7 +172,7 @@ impl LoadedGenerator {
         self.config.model.family().continuous_codes(&self.config)
     }
 
-    /// Images (n, C, H, W) in [-1, 1], left on the generator's device.
+    /// Images (n, C, H, W) in [-1, 1], left on the generator's device (at least one latent).
     pub fn generate_images(&self, latents: &[f32], labels: Option<&[u8]>) -> Tensor<4> {
         let labels = if self.is_conditional() { labels } else { None };
         crate::sampling::generate_images(

@@ -9,6 +9,8 @@ use burn::prelude::Device;
 use burn::tensor::wgpu::{WgpuSetup, wgpu};
 use serde::{Deserialize, Serialize};
 
+use super::gpu_grid::GridPipeline;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Preference {
     /// The shared wgpu device on a real GPU, else the CPU.
@@ -30,6 +32,10 @@ pub struct Compute {
     pub adapter_is_software: bool,
     /// Why the shared device could not be made, if it could not.
     pub shared_error: Option<String>,
+    /// eframe's render state and our grid shader on its device: the zero-copy display
+    /// for images computed on the shared device.
+    pub render: Option<egui_wgpu::RenderState>,
+    pub display: Option<Arc<GridPipeline>>,
 }
 
 impl Compute {
@@ -42,6 +48,8 @@ impl Compute {
             adapter: "no wgpu renderer".into(),
             adapter_is_software: true,
             shared_error: None,
+            render: None,
+            display: None,
         }
     }
 
@@ -59,6 +67,9 @@ impl Compute {
             Ok(device) => (Some(device), None),
             Err(e) => (None, Some(format!("{e:#}"))),
         };
+        let display = shared
+            .is_some()
+            .then(|| Arc::new(GridPipeline::new(&state.device, &state.queue)));
         Self {
             preference: Preference::Auto,
             cpu: Device::flex(),
@@ -66,6 +77,8 @@ impl Compute {
             adapter,
             adapter_is_software: software,
             shared_error,
+            render: Some(state.clone()),
+            display,
         }
     }
 
@@ -90,6 +103,15 @@ impl Compute {
     /// grid regenerates faster there; BENCHMARKS.md), unless the user chose otherwise.
     pub fn explorer(&self) -> (Device, String) {
         self.pick()
+    }
+
+    /// The zero-copy display for images computed on `device`: our shader, when `device` is
+    /// the one eframe renders with; `None` sends images through the host.
+    pub fn display_for(&self, device: &Device) -> Option<Arc<GridPipeline>> {
+        match (&self.shared, &self.display) {
+            (Some(shared), Some(display)) if shared == device => Some(display.clone()),
+            _ => None,
+        }
     }
 
     pub fn status(&self) -> String {

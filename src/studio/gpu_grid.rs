@@ -33,7 +33,35 @@ pub struct GridTexture {
     pub size: [usize; 2],
 }
 
+/// Images left on the GPU and the grid texture drawn from them. The tensor is kept so an export
+/// can read the values back when (and only when) someone asks for them.
+pub struct GpuImages {
+    pub texture: GridTexture,
+    pub images: Tensor<4>,
+}
+
+impl GpuImages {
+    /// The images as host floats in [-1, 1] (a read-back: exports only).
+    pub fn read_pixels(&self) -> Result<Vec<f32>> {
+        self.images
+            .clone()
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("cannot read the images back from the GPU: {e:?}"))
+    }
+}
+
 impl GridPipeline {
+    /// Draws `images` in rows of `cols` as the studio's grids are drawn (padding 2, black).
+    pub fn draw(&self, images: Tensor<4>, cols: usize) -> Result<GpuImages> {
+        let layout = GridLayout {
+            cols,
+            ..GridLayout::default()
+        };
+        let texture = self.render(images.clone(), &layout)?;
+        Ok(GpuImages { texture, images })
+    }
+
     pub fn new(device: &wgpu::Device, queue: &wgpu::Queue) -> Self {
         let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
             label: Some("tile_grid.wgsl"),

@@ -53,7 +53,7 @@ pub fn fit_closed_form(
     let seconds = started.elapsed().as_secs_f64();
     let record = checkpoint::record_bytes(&generator, "fitted generator")?;
     checkpoint::write_sampling_run(run, config, 0, &record)?;
-    let (grid, pixels) = write_sample_grid(run, config, &generator, 0, device)?;
+    let (grid, pixels, _) = write_sample_grid(run, config, &generator, 0, device)?;
     Ok(Fitted {
         grid,
         pixels,

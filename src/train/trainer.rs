@@ -23,7 +23,7 @@ use crate::export::grid::{GridLayout, save_grid_png};
 use crate::family::{DiscriminatorBatch, GeneratorBatch};
 use crate::model::{Discriminator, Generator};
 use crate::sampling::{
-    FixedBatch, generate_pixels, normal_latents, random_labels, step_rng, step_seed,
+    FixedBatch, generate_images, normal_latents, random_labels, step_rng, step_seed,
 };
 
 /// Independent random streams derived from (seed, step).
@@ -46,6 +46,8 @@ pub enum TrainEvent<'a> {
         step: usize,
         path: PathBuf,
         pixels: &'a [f32],
+        /// The same images, still on the training device.
+        images: &'a Tensor<4>,
         count: usize,
         side: usize,
     },
@@ -553,12 +555,13 @@ impl Trainer {
             let step = self.step;
             let last = step == self.total_steps;
             if last || (self.config.sample_every > 0 && step % self.config.sample_every == 0) {
-                let (path, pixels) = self.write_samples()?;
+                let (path, pixels, images) = self.write_samples()?;
                 if flow.is_continue() {
                     flow = on_event(TrainEvent::Sample {
                         step,
                         path,
                         pixels: &pixels,
+                        images: &images,
                         count: self.fixed.count,
                         side: self.config.gan.image_size,
                     });
@@ -616,7 +619,7 @@ impl Trainer {
     /// The fixed-noise grid (one row per class for conditional models) as
     /// `samples/step-N.png`, also copied to `samples/latest.png`. Returns the path and the
     /// images.
-    pub fn write_samples(&self) -> Result<(PathBuf, Vec<f32>)> {
+    pub fn write_samples(&self) -> Result<(PathBuf, Vec<f32>, Tensor<4>)> {
         let device = self.device.clone().without_autodiff();
         write_sample_grid(
             &self.run,
@@ -629,23 +632,29 @@ impl Trainer {
 }
 
 /// Writes `generator`'s fixed-noise grid of the run as `samples/step-N.png` and
-/// `samples/latest.png`. Returns the path and the images.
+/// `samples/latest.png`. Returns the path, the images as host floats, and the images as they
+/// are still on `device` (the studio draws those on the GPU when it renders there).
 pub fn write_sample_grid(
     run: &RunDir,
     config: &TrainConfig,
     generator: &Generator,
     step: usize,
     device: &Device,
-) -> Result<(PathBuf, Vec<f32>)> {
+) -> Result<(PathBuf, Vec<f32>, Tensor<4>)> {
     let gan = &config.gan;
     let fixed = fixed_batch(config);
-    let pixels = generate_pixels(
+    let images = generate_images(
         generator,
         gan,
         &fixed.latents,
         fixed.labels.as_deref(),
         device,
-    )?;
+    );
+    let pixels = images
+        .clone()
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow!("cannot read generated images: {e:?}"))?;
     let path = run.samples().join(format!("step-{step:08}.png"));
     let side = gan.image_size;
     save_grid_png(
@@ -658,7 +667,7 @@ pub fn write_sample_grid(
     )?;
     let latest = run.samples().join("latest.png");
     std::fs::copy(&path, &latest).with_context(|| format!("cannot write {}", latest.display()))?;
-    Ok((path, pixels))
+    Ok((path, pixels, images))
 }
 
 /// The NaN / explosion stop every trainer shares: an error naming the step and the first loss

@@ -5,8 +5,15 @@
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 use std::time::Instant;
 
+use std::sync::Arc;
+
 use super::Waker;
 use crate::explore::LoadedGenerator;
+use crate::studio::gpu_grid::{GpuImages, GridPipeline};
+
+/// Images per row of the explorer's grid and of its interpolation strip.
+pub const GRID_COLS: usize = 10;
+pub const STRIP: usize = 10;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum View {
@@ -18,6 +25,17 @@ pub enum View {
     Strip,
     /// The animated point on the interpolation path.
     Frame,
+}
+
+impl View {
+    /// Images per row when this view is drawn.
+    pub fn cols(self) -> usize {
+        match self {
+            View::Grid => GRID_COLS,
+            View::Strip => STRIP,
+            View::Digit | View::Frame => 1,
+        }
+    }
 }
 
 pub struct Request {
@@ -40,7 +58,10 @@ pub struct LabelBlend {
 
 pub struct Rendered {
     pub view: View,
+    /// Host floats in [-1, 1]; empty when the images stayed on the GPU (`gpu`).
     pub pixels: Vec<f32>,
+    /// The zero-copy display's texture, when the generator runs on the render device.
+    pub gpu: Option<GpuImages>,
     pub count: usize,
     pub side: usize,
     pub millis: f64,
@@ -57,12 +78,17 @@ pub struct RenderWorker {
 }
 
 impl RenderWorker {
-    pub fn spawn(generator: LoadedGenerator, waker: Waker) -> Self {
+    /// `display`: our grid shader on the render device, when the generator runs there.
+    pub fn spawn(
+        generator: LoadedGenerator,
+        display: Option<Arc<GridPipeline>>,
+        waker: Waker,
+    ) -> Self {
         let (requests, request_rx) = channel::<Request>();
         let (tx, answers) = channel();
         let spawned = std::thread::Builder::new()
             .name("explorer-render".into())
-            .spawn(move || serve(&generator, &request_rx, &tx, &waker));
+            .spawn(move || serve(&generator, display.as_deref(), &request_rx, &tx, &waker));
         if let Err(e) = spawned {
             eprintln!("cannot start the explorer's render thread: {e}");
         }
@@ -76,6 +102,7 @@ impl RenderWorker {
 
 fn serve(
     generator: &LoadedGenerator,
+    display: Option<&GridPipeline>,
     requests: &Receiver<Request>,
     tx: &Sender<Answer>,
     waker: &Waker,
@@ -96,18 +123,16 @@ fn serve(
         }
         for request in pending {
             let started = Instant::now();
-            let generated = match (&request.blend, request.sweep) {
-                (_, Some((code, columns))) => generator.code_sweep(&request.latents, code, columns),
-                (Some(b), None) => {
-                    generator.generate_between_labels(&request.latents, &b.from, &b.to, &b.t)
-                }
-                (None, None) => generator.generate(&request.latents, request.labels.as_deref()),
-            };
-            let answer = match generated {
-                Ok(pixels) => Answer::Rendered(Rendered {
+            let answer = match render(generator, display, &request) {
+                Ok((pixels, gpu)) => Answer::Rendered(Rendered {
                     view: request.view,
-                    count: pixels.len() / generator.pixels_per_image(),
+                    count: gpu
+                        .as_ref()
+                        .map_or(pixels.len() / generator.pixels_per_image(), |g| {
+                            g.images.dims()[0]
+                        }),
                     pixels,
+                    gpu,
                     side,
                     millis: started.elapsed().as_secs_f64() * 1e3,
                 }),
@@ -118,5 +143,41 @@ fn serve(
             }
             waker();
         }
+    }
+}
+
+/// One request's images: drawn on the GPU from burn's buffer when a display is given (plain
+/// latents and labels; blends and code sweeps take the host path), else as host floats.
+fn render(
+    generator: &LoadedGenerator,
+    display: Option<&GridPipeline>,
+    request: &Request,
+) -> anyhow::Result<(Vec<f32>, Option<GpuImages>)> {
+    match (&request.blend, request.sweep, display) {
+        (_, Some((code, columns)), _) => {
+            Ok((generator.code_sweep(&request.latents, code, columns)?, None))
+        }
+        (Some(b), None, _) => Ok((
+            generator.generate_between_labels(&request.latents, &b.from, &b.to, &b.t)?,
+            None,
+        )),
+        (None, None, Some(display)) => {
+            let images = generator.generate_images(&request.latents, request.labels.as_deref());
+            match display.draw(images.clone(), request.view.cols()) {
+                Ok(gpu) => Ok((Vec::new(), Some(gpu))),
+                // The shader could not read this tensor: the host path still shows it.
+                Err(_) => Ok((
+                    images
+                        .into_data()
+                        .try_to_vec::<f32>()
+                        .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))?,
+                    None,
+                )),
+            }
+        }
+        (None, None, None) => Ok((
+            generator.generate(&request.latents, request.labels.as_deref())?,
+            None,
+        )),
     }
 }

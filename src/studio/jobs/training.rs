@@ -3,12 +3,14 @@
 
 use std::ops::ControlFlow;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, TryRecvError, channel};
 
 use anyhow::Result;
 use burn::prelude::Device;
 
 use super::Waker;
+use crate::studio::gpu_grid::{GpuImages, GridPipeline};
 use crate::train::metrics::read_log;
 use crate::train::trainer::fixed_batch;
 use crate::train::{RunDir, RunOutcome, StepMetrics, TrainConfig, TrainEvent, Trainer};
@@ -19,6 +21,9 @@ pub enum Command {
     Stop,
 }
 
+/// The fixed-noise grid has 10 images per class (conditional) or 10 rows of 10: rows of 10.
+pub const SAMPLE_COLUMNS: usize = 10;
+
 pub enum Message {
     /// A continued run's steps so far (sent before `Started`), so its curves keep their past.
     History(Vec<StepMetrics>),
@@ -28,12 +33,15 @@ pub enum Message {
         total_steps: usize,
     },
     Step(StepMetrics),
-    /// The fixed-noise images in [-1, 1] (one row per class for conditional models).
+    /// The fixed-noise images in [-1, 1] in rows of `cols` (one row per class for conditional
+    /// models), and their grid drawn on the GPU when training runs on the render device.
     Samples {
         step: usize,
         pixels: Vec<f32>,
+        gpu: Option<GpuImages>,
         count: usize,
         side: usize,
+        cols: usize,
     },
     Checkpoint {
         step: usize,
@@ -54,6 +62,8 @@ pub struct Request {
     pub resume: bool,
     pub data_dir: PathBuf,
     pub device: Device,
+    /// Our grid shader on the render device, when `device` is that device.
+    pub display: Option<Arc<GridPipeline>>,
 }
 
 pub struct TrainingJob {
@@ -132,14 +142,22 @@ fn train(
             TrainEvent::Sample {
                 step,
                 pixels,
+                images,
                 count,
                 side,
                 ..
             } => send(Message::Samples {
                 step,
                 pixels: pixels.to_vec(),
+                // The host copy is the run's PNG; the screen takes the GPU's own (or, if the
+                // shader cannot read this tensor, the host copy).
+                gpu: request
+                    .display
+                    .as_ref()
+                    .and_then(|d| d.draw(images.clone(), SAMPLE_COLUMNS).ok()),
                 count,
                 side,
+                cols: SAMPLE_COLUMNS,
             }),
             TrainEvent::Checkpoint { step, .. } => send(Message::Checkpoint { step }),
         }
@@ -169,7 +187,9 @@ fn fit(
         step: 0,
         count: fixed_batch(&request.config).count,
         pixels: fitted.pixels,
+        gpu: None,
         side: request.config.gan.image_size,
+        cols: SAMPLE_COLUMNS,
     });
     send(Message::Finished {
         stopped: false,

@@ -147,8 +147,10 @@ impl CompareTab {
                         .to_lowercase();
                         slot.latent_dim = generator.latent_dim();
                         slot.conditional = generator.is_conditional();
+                        // Host images: the comparison also scores and exports them.
                         slot.drawer = Some(Drawer::Gan(RenderWorker::spawn(
                             generator,
+                            None,
                             shared.waker.clone(),
                         )));
                         loaded_any = true;

@@ -13,17 +13,14 @@ use crate::explore::{
     GeneratorSource, Interpolation, LoadedGenerator, interpolate, principal_directions,
 };
 use crate::sampling::normal_latents_host;
-use crate::studio::jobs::render::{Answer, LabelBlend, RenderWorker, Request, View};
+use crate::studio::jobs::render::{
+    Answer, GRID_COLS, LabelBlend, RenderWorker, Request, STRIP, View,
+};
 use crate::studio::jobs::{Outcome, spawn_once};
 use crate::studio::widgets::{DigitGrid, ExportDialog};
 
-/// Latent coordinates shown as sliders (the rest still count, and randomise with them).
 /// Principal directions of z offered as sliders.
 pub const DIRECTIONS: usize = 5;
-/// Columns of the class grid.
-const GRID_COLS: usize = 10;
-/// Images on the interpolation strip.
-const STRIP: usize = 10;
 
 #[derive(Serialize, Deserialize)]
 #[serde(default)]
@@ -160,18 +157,19 @@ impl ExplorerTab {
             while let Ok(answer) = worker.answers.try_recv() {
                 match answer {
                     Answer::Rendered(r) => {
-                        let cols = match r.view {
-                            View::Grid => GRID_COLS,
-                            View::Strip => STRIP,
-                            View::Digit | View::Frame => 1,
-                        };
+                        let cols = r.view.cols();
                         let target = match r.view {
                             View::Digit => &mut self.runtime.digit,
                             View::Grid => &mut self.runtime.grid,
                             View::Strip => &mut self.runtime.strip,
                             View::Frame => &mut self.runtime.frame,
                         };
-                        target.set(r.pixels, r.count, r.side, cols);
+                        match (r.gpu, &shared.compute.render) {
+                            (Some(gpu), Some(render)) => {
+                                target.set_gpu(gpu, r.pixels, r.side, cols, render)
+                            }
+                            _ => target.set(r.pixels, r.count, r.side, cols),
+                        }
                         self.runtime.timings.retain(|(v, _)| *v != r.view);
                         self.runtime.timings.push((r.view, r.millis));
                     }
@@ -212,7 +210,12 @@ impl ExplorerTab {
                 self.runtime.device_label
             ),
         );
-        self.runtime.worker = Some(RenderWorker::spawn(generator.clone(), shared.waker.clone()));
+        let display = shared.compute.display_for(generator.device());
+        self.runtime.worker = Some(RenderWorker::spawn(
+            generator.clone(),
+            display,
+            shared.waker.clone(),
+        ));
         self.runtime.generator = Some(generator);
         self.runtime.directions = directions;
         self.runtime.dirty = vec![View::Digit, View::Grid, View::Strip, View::Frame];

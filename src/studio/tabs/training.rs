@@ -218,15 +218,17 @@ impl TrainingTab {
                 Message::Samples {
                     step,
                     pixels,
+                    gpu,
                     count,
                     side,
+                    cols,
                 } => {
-                    let cols = if self.form.config.gan.model.is_conditional() {
-                        count / self.form.config.gan.num_classes.max(1)
-                    } else {
-                        10
-                    };
-                    live.samples.set(pixels, count, side, cols);
+                    match (gpu, &shared.compute.render) {
+                        (Some(gpu), Some(render)) => {
+                            live.samples.set_gpu(gpu, pixels, side, cols, render)
+                        }
+                        _ => live.samples.set(pixels, count, side, cols),
+                    }
                     live.samples_step = step;
                 }
                 Message::Checkpoint { step } => {
@@ -540,6 +542,7 @@ impl TrainingTab {
                 run: name,
                 resume,
                 data_dir: shared.data_dir.clone(),
+                display: shared.compute.display_for(&device),
                 device,
             },
             shared.waker.clone(),

@@ -80,7 +80,7 @@ pub fn export_grid(grid: &DigitGrid, settings: &ExportSettings, path: &Path) -> 
     };
     save_grid_png(
         path,
-        &grid.pixels,
+        &grid.host_pixels()?,
         grid.count,
         grid.side,
         grid.side,
