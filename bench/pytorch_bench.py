@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
 """PyTorch CPU reference for GAN Studio's training throughput (compare with burn).
 
-Trains three small GANs on MNIST-shaped random data (1x28x28 in [-1, 1], labels
-0-9) and reports the time per training step.
+Trains small GANs on MNIST-shaped random data (1x28x28 in [-1, 1], labels 0-9) and
+reports the time per training step: DCGAN, the conditional DCGAN, the TensorFlow tutorial's
+DCGAN, and the families (dense CGAN, ACGAN, 2N-class GAN, InfoGAN, classifier-guided
+cDCGAN) as burn builds them by
+default at medium depth, each with its own losses (src/family/*.rs).
 
-One step (default):
+One step (default; the BCE terms are each family's own losses for the families):
   1. D update:  fake = G(z).detach();  loss_D = BCE(D(real), 1) + BCE(D(fake), 0)
   2. G update:  fake = G(z) again (same z);  loss_G = BCE(D(fake), 1)
   so the generator runs forward twice per step. With --reuse-fake, G runs once
@@ -65,14 +68,14 @@ class DcganG(nn.Module):
 
 
 class DcganD(nn.Module):
-    def __init__(self, w=64, in_ch=1):
+    def __init__(self, w=64, in_ch=1, outputs=1):
         super().__init__()
         self.net = nn.Sequential(
             nn.Conv2d(in_ch, w, 4, 2, 1), nn.LeakyReLU(SLOPE),      # (B,in,28,28) -> (B,w,14,14)
             nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),               # -> (B,2w,7,7)
             nn.BatchNorm2d(2 * w), nn.LeakyReLU(SLOPE),
             nn.Flatten(),                                           # -> (B,2w*49)
-            nn.Linear(2 * w * 7 * 7, 1),                            # -> (B,1) logit
+            nn.Linear(2 * w * 7 * 7, outputs),                      # -> (B,outputs) logits
         )
 
     def forward(self, x, labels=None):
@@ -152,17 +155,153 @@ class TfDcganD(nn.Module):
         return self.net(x)
 
 
+# --- d) the families, as burn builds them by default (`GanConfig::new(model)`, medium):
+# G takes the label one-hot beside z (`one_hot_labels`); cDCGAN's D reads the label as a map,
+# the others predict it with a wider head. Losses as src/family/*.rs.
+CLASSES = 10
+CODES = 2  # InfoGAN's continuous codes, the last coordinates of z
+
+
+class OneHotG(DcganG):
+    def __init__(self, w=64):
+        super().__init__(w)
+        self.fc = nn.Linear(LATENT + CLASSES, 2 * w * 7 * 7, bias=False)  # (B,110) -> (B,2w*49)
+
+    def forward(self, z, labels):
+        return super().forward(torch.cat([z, F.one_hot(labels, CLASSES).float()], 1))
+
+
+class MapD(nn.Module):  # cDCGAN's D: the label as a 28x28 map beside the image
+    def __init__(self, w=64, emb=50):
+        super().__init__()
+        self.embed = nn.Embedding(CLASSES, emb)                     # (B,) -> (B,50)
+        self.label_fc = nn.Linear(emb, 28 * 28)                     # (B,50) -> (B,784)
+        self.body = DcganD(w, in_ch=2)                              # (B,2,28,28) -> (B,1)
+
+    def forward(self, x, labels):
+        c = self.label_fc(self.embed(labels)).view(-1, *IMG)        # (B,1,28,28)
+        return self.body(torch.cat([x, c], dim=1))
+
+
+def head_d(outputs):
+    class HeadD(DcganD):
+        def __init__(self):
+            super().__init__(outputs=outputs)
+    return HeadD
+
+
+class InfoG(OneHotG):  # its last CODES coordinates of z map N(0,1) -> U(-1,1)
+    def forward(self, z, labels):
+        u = torch.erf(z[:, -CODES:] / 2 ** 0.5)
+        return super().forward(torch.cat([z[:, :-CODES], u], 1), labels)
+
+
+# --- e) cgan-medium: dense, the label embedded beside z and beside the flat image ----------
+class DenseG(nn.Module):
+    def __init__(self, emb=50):
+        super().__init__()
+        self.embed = nn.Embedding(CLASSES, emb)
+        self.net = nn.Sequential(
+            nn.Linear(LATENT + emb, 256), nn.BatchNorm1d(256), nn.LeakyReLU(SLOPE),  # (B,150) -> (B,256)
+            nn.Linear(256, 512), nn.BatchNorm1d(512), nn.LeakyReLU(SLOPE),           # -> (B,512)
+            nn.Linear(512, 28 * 28), nn.Tanh(),                                      # -> (B,784)
+        )
+
+    def forward(self, z, labels):
+        return self.net(torch.cat([z, self.embed(labels)], 1)).view(-1, *IMG)
+
+
+class DenseD(nn.Module):
+    def __init__(self, emb=50):
+        super().__init__()
+        self.embed = nn.Embedding(CLASSES, emb)
+        self.net = nn.Sequential(
+            nn.Linear(28 * 28 + emb, 512), nn.LeakyReLU(SLOPE),                      # (B,834) -> (B,512)
+            nn.Linear(512, 256), nn.BatchNorm1d(256), nn.LeakyReLU(SLOPE),           # -> (B,256)
+            nn.Linear(256, 1),                                                       # -> (B,1)
+        )
+
+    def forward(self, x, labels):
+        return self.net(torch.cat([x.flatten(1), self.embed(labels)], 1))
+
+
+def bce(logits, target):
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, target))
+
+
+def binary_losses():
+    d = lambda real, fake, yr, yf, z: bce(real, 1.0) + bce(fake, 0.0)
+    g = lambda fake, yf, z, images: bce(fake, 1.0)
+    return d, g
+
+
+def acgan_losses():  # D: source + class CE on real only (burn's default); G: source + class CE
+    d = lambda real, fake, yr, yf, z: (bce(real[:, :1], 1.0) + bce(fake[:, :1], 0.0)
+                                       + F.cross_entropy(real[:, 1:], yr))
+    g = lambda fake, yf, z, images: bce(fake[:, :1], 1.0) + F.cross_entropy(fake[:, 1:], yf)
+    return d, g
+
+
+def two_n_losses():  # one 2N-way softmax: "real, c" is c, "fake, c" is N + c
+    d = lambda real, fake, yr, yf, z: (F.cross_entropy(real, yr)
+                                       + F.cross_entropy(fake, yf + CLASSES))
+    g = lambda fake, yf, z, images: F.cross_entropy(fake, yf)
+    return d, g
+
+
+def infogan_losses(cat_weight=1.0, cont_weight=0.1):
+    def info(out, codes, z):
+        estimates = out[:, 1 + CLASSES:]
+        target = torch.erf(z[:, -CODES:] / 2 ** 0.5)
+        nll = (estimates - target).square().sum() / (2 * out.shape[0])
+        return cat_weight * F.cross_entropy(out[:, 1:1 + CLASSES], codes) + cont_weight * nll
+    d = lambda real, fake, yr, yf, z: (bce(real[:, :1], 1.0) + bce(fake[:, :1], 0.0)
+                                       + info(fake, yf, z))
+    g = lambda fake, yf, z, images: bce(fake[:, :1], 1.0) + info(fake, yf, z)
+    return d, g
+
+
+# --- f) guided: the conditional DCGAN whose G also minimises a frozen LeNet's cross-entropy
+# on its samples (the bundled MNIST classifier's shape: conv 32 and 64, 120, 84), weight 1.
+class LeNet(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(
+            nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),   # (B,1,28,28) -> (B,32,14,14)
+            nn.Conv2d(32, 64, 5), nn.ReLU(), nn.MaxPool2d(2),             # -> (B,64,5,5)
+            nn.Flatten(), nn.Linear(64 * 25, 120), nn.ReLU(),             # -> (B,120)
+            nn.Linear(120, 84), nn.ReLU(), nn.Linear(84, CLASSES),        # -> (B,10)
+        )
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def guided_losses(weight=1.0):
+    classifier = LeNet().eval().requires_grad_(False)
+    d = lambda real, fake, yr, yf, z: bce(real, 1.0) + bce(fake, 0.0)
+    g = lambda fake, yf, z, images: (bce(fake, 1.0)
+                                     + weight * F.cross_entropy(classifier(images), yf))
+    return d, g
+
+
 ARCHS = {
-    "dcgan-medium": (DcganG, DcganD),
-    "cdcgan-medium": (CdcganG, CdcganD),
-    "tf-dcgan": (TfDcganG, TfDcganD),
+    "dcgan-medium": (DcganG, DcganD, binary_losses),
+    "cdcgan-medium": (OneHotG, MapD, binary_losses),
+    "cdcgan-medium-label-map": (CdcganG, CdcganD, binary_losses),
+    "tf-dcgan": (TfDcganG, TfDcganD, binary_losses),
+    "cgan-medium": (DenseG, DenseD, binary_losses),
+    "acgan-medium": (OneHotG, head_d(1 + CLASSES), acgan_losses),
+    "2n-gan-medium": (OneHotG, head_d(2 * CLASSES), two_n_losses),
+    "infogan-medium": (InfoG, head_d(1 + CLASSES + CODES), infogan_losses),
+    "guided-medium": (OneHotG, MapD, guided_losses),
 }
 
 
-def make_step(G, D, batch, reuse_fake):
+def make_step(G, D, batch, reuse_fake, losses):
     opt_g = torch.optim.Adam(G.parameters(), lr=2e-4, betas=(0.5, 0.999))
     opt_d = torch.optim.Adam(D.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    ones, zeros = torch.ones(batch, 1), torch.zeros(batch, 1)
+    d_loss, g_loss = losses()
 
     def step(real, real_labels):
         z = torch.randn(batch, LATENT)
@@ -170,15 +309,15 @@ def make_step(G, D, batch, reuse_fake):
         fake = G(z, fake_labels)
         # D update on a real and a fake batch
         opt_d.zero_grad(set_to_none=True)
-        loss_d = (F.binary_cross_entropy_with_logits(D(real, real_labels), ones)
-                  + F.binary_cross_entropy_with_logits(D(fake.detach(), fake_labels), zeros))
+        loss_d = d_loss(D(real, real_labels), D(fake.detach(), fake_labels), real_labels,
+                        fake_labels, z)
         loss_d.backward()
         opt_d.step()
         # G update (recompute G(z) unless --reuse-fake)
         if not reuse_fake:
             fake = G(z, fake_labels)
         opt_g.zero_grad(set_to_none=True)
-        loss_g = F.binary_cross_entropy_with_logits(D(fake, fake_labels), ones)
+        loss_g = g_loss(D(fake, fake_labels), fake_labels, z, fake)
         loss_g.backward()
         opt_g.step()
 
@@ -187,9 +326,9 @@ def make_step(G, D, batch, reuse_fake):
 
 def bench(arch, args):
     torch.manual_seed(0)
-    g_cls, d_cls = ARCHS[arch]
+    g_cls, d_cls, losses = ARCHS[arch]
     G, D = g_cls().train(), d_cls().train()
-    step = make_step(G, D, args.batch, args.reuse_fake)
+    step = make_step(G, D, args.batch, args.reuse_fake, losses)
     # a few pre-made "real" batches: random images in [-1, 1] and labels 0-9
     data = [(torch.rand(args.batch, *IMG) * 2 - 1, torch.randint(0, 10, (args.batch,)))
             for _ in range(4)]

@@ -4,6 +4,7 @@
 # alike. Prints one row per round and model: median and fastest ms per step of each.
 #
 #   bench/side_by_side.sh [ROUNDS] [STEPS]        (defaults 4 and 15)
+#   MODELS="acgan infogan" bench/side_by_side.sh   (default: every trained family)
 #
 # Needs the release binary (cargo build --release) and PyTorch (bench/install_torch_cpu.py).
 set -euo pipefail
@@ -12,11 +13,12 @@ steps=${2:-15}
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${GAN_STUDIO_BIN:-${CARGO_TARGET_DIR:-$here/../target}/release/gan-studio}
 threads=$(nproc)
+models=${MODELS:-dcgan cdcgan tf-dcgan cgan acgan 2n-gan infogan guided}
 echo "$(lscpu | sed -n 's/^Model name: *//p'), $threads threads, $(date -u +%F)"
 echo "| round | model | burn median | burn fastest | PyTorch median | PyTorch fastest | burn / PyTorch (median) |"
 echo "|---:|---|---:|---:|---:|---:|---:|"
 for round in $(seq "$rounds"); do
-    for model in dcgan cdcgan tf-dcgan; do
+    for model in $models; do
         arch=$model-medium
         [ "$model" = tf-dcgan ] && arch=tf-dcgan
         read -r b_med b_min < <("$bin" bench --device cpu --model "$model" --steps "$steps" \
