@@ -159,7 +159,10 @@ impl GridPipeline {
             .get_resource::<WgpuServer<AutoCompiler>>(tensor.handle.clone())
             .map_err(|e| anyhow::anyhow!("cannot reach the images' wgpu buffer: {e:?}"))?;
         let resource: &WgpuResource = managed.resource();
-        ensure!(resource.offset % 4 == 0, "images not 4-byte aligned");
+        ensure!(
+            resource.offset.is_multiple_of(4),
+            "images not 4-byte aligned"
+        );
 
         let u32_of = |v: usize, what: &str| u32::try_from(v).with_context(|| format!("{what} {v}"));
         let params = [

@@ -61,7 +61,7 @@ pub struct Rendered {
     /// Host floats in [-1, 1]; empty when the images stayed on the GPU (`gpu`).
     pub pixels: Vec<f32>,
     /// The zero-copy display's texture, when the generator runs on the render device.
-    pub gpu: Option<GpuImages>,
+    pub gpu: Option<Box<GpuImages>>,
     pub count: usize,
     pub side: usize,
     pub millis: f64,
@@ -152,7 +152,7 @@ fn render(
     generator: &LoadedGenerator,
     display: Option<&GridPipeline>,
     request: &Request,
-) -> anyhow::Result<(Vec<f32>, Option<GpuImages>)> {
+) -> anyhow::Result<(Vec<f32>, Option<Box<GpuImages>>)> {
     match (&request.blend, request.sweep, display) {
         (_, Some((code, columns)), _) => {
             Ok((generator.code_sweep(&request.latents, code, columns)?, None))
@@ -164,7 +164,7 @@ fn render(
         (None, None, Some(display)) => {
             let images = generator.generate_images(&request.latents, request.labels.as_deref());
             match display.draw(images.clone(), request.view.cols()) {
-                Ok(gpu) => Ok((Vec::new(), Some(gpu))),
+                Ok(gpu) => Ok((Vec::new(), Some(Box::new(gpu)))),
                 // The shader could not read this tensor: the host path still shows it.
                 Err(_) => Ok((
                     images

@@ -38,7 +38,7 @@ pub enum Message {
     Samples {
         step: usize,
         pixels: Vec<f32>,
-        gpu: Option<GpuImages>,
+        gpu: Option<Box<GpuImages>>,
         count: usize,
         side: usize,
         cols: usize,
@@ -154,7 +154,8 @@ fn train(
                 gpu: request
                     .display
                     .as_ref()
-                    .and_then(|d| d.draw(images.clone(), SAMPLE_COLUMNS).ok()),
+                    .and_then(|d| d.draw(images.clone(), SAMPLE_COLUMNS).ok())
+                    .map(Box::new),
                 count,
                 side,
                 cols: SAMPLE_COLUMNS,

@@ -166,7 +166,7 @@ impl ExplorerTab {
                         };
                         match (r.gpu, &shared.compute.render) {
                             (Some(gpu), Some(render)) => {
-                                target.set_gpu(gpu, r.pixels, r.side, cols, render)
+                                target.set_gpu(*gpu, r.pixels, r.side, cols, render)
                             }
                             _ => target.set(r.pixels, r.count, r.side, cols),
                         }

@@ -225,7 +225,7 @@ impl TrainingTab {
                 } => {
                     match (gpu, &shared.compute.render) {
                         (Some(gpu), Some(render)) => {
-                            live.samples.set_gpu(gpu, pixels, side, cols, render)
+                            live.samples.set_gpu(*gpu, pixels, side, cols, render)
                         }
                         _ => live.samples.set(pixels, count, side, cols),
                     }
