@@ -15,8 +15,8 @@ const DEFAULT_STEPS: usize = 3600;
 const DEFAULT_BATCH: usize = 4;
 
 /// CycleGAN's own options (`train --model cyclegan`). With the defaults at 32x32 (width 32, 6
-/// residual blocks, batch 4) a step takes 0.83 s on a 2-core AMD EPYC (2.8 s at 64x64), so the
-/// default 3,600 steps are about 50 minutes (BENCHMARKS.md, "CycleGAN").
+/// residual blocks, batch 4) a step takes 0.7-0.8 s on a 2-core AMD EPYC (2.0-2.8 s at 64x64),
+/// so the default 3,600 steps take 40-50 minutes (BENCHMARKS.md, "CycleGAN").
 #[derive(Args, Debug, Clone)]
 #[command(next_help_heading = "CycleGAN (--model cyclegan)")]
 pub struct CycleArgs {
