@@ -238,6 +238,7 @@ fn gpu_grid_texture_equals_the_read_back_path() {
 #[test]
 fn explorer_on_the_render_device_shows_gpu_drawn_grids() {
     use egui_kittest::Harness;
+    use egui_kittest::kittest::Queryable;
     use egui_kittest::wgpu::{WgpuTestRenderer, create_render_state};
     use gan_studio::studio::compute::{Compute, Preference, device_descriptor};
     use gan_studio::studio::{StudioApp, StudioState};
@@ -287,6 +288,24 @@ fn explorer_on_the_render_device_shows_gpu_drawn_grids() {
             &runtime.frame,
         ]
         .map(|g| g.is_on_gpu());
+        if preference == Preference::Wgpu {
+            // The label-blend strip takes the same path, and back.
+            for _ in 0..2 {
+                let before = harness.state().state.explorer.runtime.strip.version;
+                harness.get_by_label("between labels").click();
+                let started = std::time::Instant::now();
+                while harness.state().state.explorer.runtime.strip.version == before {
+                    assert!(started.elapsed().as_secs() < 300, "no new strip");
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    harness.step();
+                }
+                assert!(harness.state().state.explorer.runtime.strip.is_on_gpu());
+            }
+            for _ in 0..3 {
+                harness.step();
+            }
+        }
+        let runtime = &harness.state().state.explorer.runtime;
         // An export reads the GPU's images back: as many values as the grid shows, in range.
         let pixels = runtime.grid.host_pixels().unwrap().into_owned();
         assert_eq!(pixels.len(), runtime.grid.count * 28 * 28);

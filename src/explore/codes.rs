@@ -33,6 +33,22 @@ pub fn code_sweep(
     noise: &[f32],
     device: &Device,
 ) -> Result<Vec<f32>> {
+    code_sweep_images(generator, config, code, columns, range, noise, device)?
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow!("cannot read the sweep's images: {e:?}"))
+}
+
+/// As [`code_sweep`], the images left on `device` (the studio's zero-copy display draws them).
+pub fn code_sweep_images(
+    generator: &Generator,
+    config: &GanConfig,
+    code: usize,
+    columns: usize,
+    range: (f32, f32),
+    noise: &[f32],
+    device: &Device,
+) -> Result<Tensor<4>> {
     let k = config.model.family().continuous_codes(config);
     if k == 0 {
         bail!(
@@ -75,9 +91,5 @@ pub fn code_sweep(
     let rows = categories * columns;
     let input = Tensor::<2>::from_data(TensorData::new(input, [rows, config.latent_dim]), device);
     let labels = labels_tensor(labels, device);
-    generator
-        .forward_prepared(config, input, Some(Condition::Labels(labels)))
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|e| anyhow!("cannot read the sweep's images: {e:?}"))
+    Ok(generator.forward_prepared(config, input, Some(Condition::Labels(labels))))
 }

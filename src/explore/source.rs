@@ -125,6 +125,20 @@ impl LoadedGenerator {
         to: &[u8],
         t: &[f32],
     ) -> Result<Vec<f32>> {
+        self.images_between_labels(latents, from, to, t)?
+            .into_data()
+            .try_to_vec::<f32>()
+            .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))
+    }
+
+    /// As [`Self::generate_between_labels`], the images left on the generator's device.
+    pub fn images_between_labels(
+        &self,
+        latents: &[f32],
+        from: &[u8],
+        to: &[u8],
+        t: &[f32],
+    ) -> Result<Tensor<4>> {
         use crate::model::layers::Condition;
         use crate::sampling::labels_tensor;
         anyhow::ensure!(
@@ -141,17 +155,33 @@ impl LoadedGenerator {
             to: labels_tensor(to.to_vec(), &self.device),
             t: Tensor::from_data(TensorData::new(t.to_vec(), [n, 1]), &self.device),
         };
-        self.generator
-            .forward_condition(&self.config, z, Some(condition))
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))
+        Ok(self
+            .generator
+            .forward_condition(&self.config, z, Some(condition)))
     }
 
     /// InfoGAN's code sweep: one row per category code, `columns` images moving continuous
     /// code `code` (0-based) from -2 to 2, all from the noise part of `latent`.
     pub fn code_sweep(&self, latent: &[f32], code: usize, columns: usize) -> Result<Vec<f32>> {
         crate::explore::codes::code_sweep(
+            &self.generator,
+            &self.config,
+            code,
+            columns,
+            crate::explore::codes::SWEEP_RANGE,
+            latent,
+            &self.device,
+        )
+    }
+
+    /// As [`Self::code_sweep`], the images left on the generator's device.
+    pub fn code_sweep_images(
+        &self,
+        latent: &[f32],
+        code: usize,
+        columns: usize,
+    ) -> Result<Tensor<4>> {
+        crate::explore::codes::code_sweep_images(
             &self.generator,
             &self.config,
             code,

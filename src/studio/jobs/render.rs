@@ -146,37 +146,40 @@ fn serve(
     }
 }
 
-/// One request's images: drawn on the GPU from burn's buffer when a display is given (plain
-/// latents and labels; blends and code sweeps take the host path), else as host floats.
+/// One request's images: drawn on the GPU from burn's buffer when a display is given, else as
+/// host floats.
 fn render(
     generator: &LoadedGenerator,
     display: Option<&GridPipeline>,
     request: &Request,
 ) -> anyhow::Result<(Vec<f32>, Option<Box<GpuImages>>)> {
-    match (&request.blend, request.sweep, display) {
-        (_, Some((code, columns)), _) => {
-            Ok((generator.code_sweep(&request.latents, code, columns)?, None))
-        }
-        (Some(b), None, _) => Ok((
-            generator.generate_between_labels(&request.latents, &b.from, &b.to, &b.t)?,
-            None,
-        )),
-        (None, None, Some(display)) => {
-            let images = generator.generate_images(&request.latents, request.labels.as_deref());
-            match display.draw(images.clone(), request.view.cols()) {
-                Ok(gpu) => Ok((Vec::new(), Some(Box::new(gpu)))),
-                // The shader could not read this tensor: the host path still shows it.
-                Err(_) => Ok((
-                    images
-                        .into_data()
-                        .try_to_vec::<f32>()
-                        .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))?,
-                    None,
-                )),
+    let Some(display) = display else {
+        let pixels = match (&request.blend, request.sweep) {
+            (_, Some((code, columns))) => generator.code_sweep(&request.latents, code, columns)?,
+            (Some(b), None) => {
+                generator.generate_between_labels(&request.latents, &b.from, &b.to, &b.t)?
             }
+            (None, None) => generator.generate(&request.latents, request.labels.as_deref())?,
+        };
+        return Ok((pixels, None));
+    };
+    let images = match (&request.blend, request.sweep) {
+        (_, Some((code, columns))) => {
+            generator.code_sweep_images(&request.latents, code, columns)?
         }
-        (None, None, None) => Ok((
-            generator.generate(&request.latents, request.labels.as_deref())?,
+        (Some(b), None) => {
+            generator.images_between_labels(&request.latents, &b.from, &b.to, &b.t)?
+        }
+        (None, None) => generator.generate_images(&request.latents, request.labels.as_deref()),
+    };
+    match display.draw(images.clone(), request.view.cols()) {
+        Ok(gpu) => Ok((Vec::new(), Some(Box::new(gpu)))),
+        // The shader could not read this tensor: the host path still shows it.
+        Err(_) => Ok((
+            images
+                .into_data()
+                .try_to_vec::<f32>()
+                .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))?,
             None,
         )),
     }
