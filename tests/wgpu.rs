@@ -223,6 +223,21 @@ fn gpu_grid_texture_equals_the_read_back_path() {
         .collect();
     let labels: Vec<u8> = (0..10).collect();
     let digits = generator.generate_images(&latents, Some(&labels));
+
+    // The studio's grid widget hands the texture to egui's renderer, re-points its one id at
+    // each new texture, and frees it when the widget goes (no texture left behind per run).
+    let mut grid = gan_studio::studio::widgets::DigitGrid::default();
+    for _ in 0..2 {
+        let gpu = pipeline.draw(digits.clone(), 5).unwrap();
+        grid.set_gpu(gpu, Vec::new(), 28, 5, &render_state);
+    }
+    let id = grid.native_texture().expect("a native texture");
+    assert!(grid.is_on_gpu() && grid.count == 10);
+    assert_eq!(grid.host_pixels().unwrap().len(), 10 * 28 * 28);
+    assert!(render_state.renderer.read().texture(&id).is_some());
+    drop(grid);
+    assert!(render_state.renderer.read().texture(&id).is_none());
+
     check(
         digits,
         &GridLayout {

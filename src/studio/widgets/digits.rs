@@ -19,8 +19,9 @@ pub struct DigitGrid {
     stale: bool,
     /// Images still on the GPU and their texture, when drawn by the zero-copy display.
     gpu: Option<GpuImages>,
-    /// The egui id of the GPU texture (one per grid, re-pointed at each new texture).
-    native: Option<egui::TextureId>,
+    /// The egui id of the GPU texture (one per grid, re-pointed at each new texture), and the
+    /// renderer it is registered with, which frees it when the grid goes.
+    native: Option<(egui::TextureId, egui_wgpu::RenderState)>,
     /// Bumped whenever new images arrive (tests and benchmarks watch it).
     pub version: u64,
 }
@@ -48,19 +49,17 @@ impl DigitGrid {
     ) {
         let filter = egui_wgpu::wgpu::FilterMode::Nearest;
         let mut renderer = render.renderer.write();
-        match self.native {
-            Some(id) => renderer.update_egui_texture_from_wgpu_texture(
+        match &self.native {
+            Some((id, _)) => renderer.update_egui_texture_from_wgpu_texture(
                 &render.device,
                 &gpu.texture.view,
                 filter,
-                id,
+                *id,
             ),
             None => {
-                self.native = Some(renderer.register_native_texture(
-                    &render.device,
-                    &gpu.texture.view,
-                    filter,
-                ))
+                let id =
+                    renderer.register_native_texture(&render.device, &gpu.texture.view, filter);
+                self.native = Some((id, render.clone()));
             }
         }
         self.count = gpu.images.dims()[0];
@@ -70,6 +69,11 @@ impl DigitGrid {
         self.stale = false;
         self.gpu = Some(gpu);
         self.version += 1;
+    }
+
+    /// The egui id of the GPU-drawn texture, once there is one.
+    pub fn native_texture(&self) -> Option<egui::TextureId> {
+        self.native.as_ref().map(|(id, _)| *id)
     }
 
     /// Whether the grid on screen was drawn on the GPU.
@@ -101,7 +105,8 @@ impl DigitGrid {
         if self.is_empty() {
             return None;
         }
-        if let (Some(gpu), Some(id)) = (&self.gpu, self.native) {
+        if let (Some(gpu), Some((id, _))) = (&self.gpu, &self.native) {
+            let id = *id;
             let [w, h] = gpu.texture.size;
             let size = egui::vec2(w as f32, h as f32);
             let scale = (max.x / size.x).min(max.y / size.y).max(0.1);
@@ -139,5 +144,15 @@ impl DigitGrid {
         let size = texture.size_vec2();
         let scale = (max.x / size.x).min(max.y / size.y).max(0.1);
         Some(ui.image((texture.id(), size * scale)))
+    }
+}
+
+impl Drop for DigitGrid {
+    /// A native texture stays in egui's renderer until freed: a grid that goes (a new run, a
+    /// closed comparison) frees its own.
+    fn drop(&mut self) {
+        if let Some((id, render)) = self.native.take() {
+            render.renderer.write().free_texture(&id);
+        }
     }
 }
