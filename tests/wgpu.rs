@@ -48,6 +48,19 @@ fn generator_on_wgpu_matches_the_cpu_backend() {
     assert!(worst < 1e-4, "max difference {worst} on {wgpu}");
 }
 
+/// A render state made the way eframe makes it, with the device descriptor burn needs.
+fn render_state() -> egui_wgpu::RenderState {
+    let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
+    else {
+        panic!("kittest's default setup creates a device");
+    };
+    setup.device_descriptor = std::sync::Arc::new(gan_studio::studio::compute::device_descriptor);
+    egui_kittest::wgpu::create_render_state(
+        egui_wgpu::WgpuSetup::CreateNew(setup),
+        egui_wgpu::RendererOptions::default(),
+    )
+}
+
 #[test]
 fn auto_never_picks_a_software_adapter() {
     let chosen = ComputeDevice::resolve(DeviceChoice::Auto).unwrap();
@@ -60,20 +73,12 @@ fn auto_never_picks_a_software_adapter() {
 #[test]
 fn studio_shares_the_render_device_with_burn() {
     use egui_kittest::Harness;
-    use egui_kittest::wgpu::{WgpuTestRenderer, create_render_state};
+    use egui_kittest::wgpu::WgpuTestRenderer;
     use gan_studio::explore::{GeneratorSource, LoadedGenerator};
-    use gan_studio::studio::compute::{Compute, Preference, device_descriptor};
+    use gan_studio::studio::compute::{Compute, Preference};
     use gan_studio::studio::{StudioApp, StudioState};
 
-    let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
-    else {
-        panic!("kittest's default setup creates a device");
-    };
-    setup.device_descriptor = std::sync::Arc::new(device_descriptor);
-    let render_state = create_render_state(
-        egui_wgpu::WgpuSetup::CreateNew(setup),
-        egui_wgpu::RendererOptions::default(),
-    );
+    let render_state = render_state();
     let compute = Compute::from_render_state(&render_state);
     assert!(compute.shared_error.is_none(), "{:?}", compute.shared_error);
     let shared = compute.shared.clone().expect("burn on the render device");
@@ -140,21 +145,12 @@ fn studio_shares_the_render_device_with_burn() {
 /// hair either side of a rounding boundary, and a real generator's digits.
 #[test]
 fn gpu_grid_texture_equals_the_read_back_path() {
-    use egui_kittest::wgpu::create_render_state;
     use gan_studio::explore::{GeneratorSource, LoadedGenerator};
     use gan_studio::export::grid::{GridLayout, grid_image};
-    use gan_studio::studio::compute::{Compute, device_descriptor};
+    use gan_studio::studio::compute::Compute;
     use gan_studio::studio::gpu_grid::GridPipeline;
 
-    let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
-    else {
-        panic!("kittest's default setup creates a device");
-    };
-    setup.device_descriptor = std::sync::Arc::new(device_descriptor);
-    let render_state = create_render_state(
-        egui_wgpu::WgpuSetup::CreateNew(setup),
-        egui_wgpu::RendererOptions::default(),
-    );
+    let render_state = render_state();
     let compute = Compute::from_render_state(&render_state);
     let shared = compute.shared.clone().expect("burn on the render device");
     let pipeline = GridPipeline::new(&render_state.device, &render_state.queue);
@@ -254,20 +250,12 @@ fn gpu_grid_texture_equals_the_read_back_path() {
 fn explorer_on_the_render_device_shows_gpu_drawn_grids() {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
-    use egui_kittest::wgpu::{WgpuTestRenderer, create_render_state};
-    use gan_studio::studio::compute::{Compute, Preference, device_descriptor};
+    use egui_kittest::wgpu::WgpuTestRenderer;
+    use gan_studio::studio::compute::{Compute, Preference};
     use gan_studio::studio::{StudioApp, StudioState};
 
     let frame = |preference: Preference| {
-        let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
-        else {
-            panic!("kittest's default setup creates a device");
-        };
-        setup.device_descriptor = std::sync::Arc::new(device_descriptor);
-        let render_state = create_render_state(
-            egui_wgpu::WgpuSetup::CreateNew(setup),
-            egui_wgpu::RendererOptions::default(),
-        );
+        let render_state = render_state();
         let mut compute = Compute::from_render_state(&render_state);
         compute.preference = preference;
         let state = StudioState {
