@@ -125,7 +125,12 @@ pub fn generate_pixels(
     if latents.len() < config.latent_dim {
         return Ok(Vec::new());
     }
-    generate_images(generator, config, latents, labels, device)
+    host_pixels(generate_images(generator, config, latents, labels, device))
+}
+
+/// Generated images copied to the host as floats in [-1, 1], (n, C, H, W) row-major.
+pub fn host_pixels(images: Tensor<4>) -> anyhow::Result<Vec<f32>> {
+    images
         .into_data()
         .try_to_vec::<f32>()
         .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))

@@ -61,6 +61,30 @@ fn render_state() -> egui_wgpu::RenderState {
     )
 }
 
+/// The studio at 1200x800 on `render_state`, open at the Explorer, computing where
+/// `preference` says.
+fn explorer_harness(
+    render_state: egui_wgpu::RenderState,
+    compute: gan_studio::studio::compute::Compute,
+    preference: gan_studio::studio::compute::Preference,
+) -> egui_kittest::Harness<'static, gan_studio::studio::StudioApp> {
+    use gan_studio::studio::{StudioApp, StudioState};
+    let state = StudioState {
+        preference,
+        tab: gan_studio::studio::tabs::Tab::Explorer,
+        ..StudioState::default()
+    };
+    egui_kittest::Harness::builder()
+        .with_size(egui::vec2(1200.0, 800.0))
+        .renderer(egui_kittest::wgpu::WgpuTestRenderer::from_render_state(
+            render_state,
+        ))
+        .build_ui_state(
+            |ui, app: &mut StudioApp| app.show(ui),
+            StudioApp::with_state(state, compute),
+        )
+}
+
 #[test]
 fn auto_never_picks_a_software_adapter() {
     let chosen = ComputeDevice::resolve(DeviceChoice::Auto).unwrap();
@@ -72,11 +96,8 @@ fn auto_never_picks_a_software_adapter() {
 /// descriptor burn needs), burn registered on that very device, and a rendered frame.
 #[test]
 fn studio_shares_the_render_device_with_burn() {
-    use egui_kittest::Harness;
-    use egui_kittest::wgpu::WgpuTestRenderer;
     use gan_studio::explore::{GeneratorSource, LoadedGenerator};
     use gan_studio::studio::compute::{Compute, Preference};
-    use gan_studio::studio::{StudioApp, StudioState};
 
     let render_state = render_state();
     let compute = Compute::from_render_state(&render_state);
@@ -109,18 +130,7 @@ fn studio_shares_the_render_device_with_burn() {
 
     // The studio renders a frame with burn registered on its device. "auto" computes on the
     // CPU on a software adapter (lavapipe here), which keeps this test quick.
-    let state = StudioState {
-        preference: Preference::Auto,
-        tab: gan_studio::studio::tabs::Tab::Explorer,
-        ..StudioState::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1200.0, 800.0))
-        .renderer(WgpuTestRenderer::from_render_state(render_state))
-        .build_ui_state(
-            |ui, app: &mut StudioApp| app.show(ui),
-            StudioApp::with_state(state, compute),
-        );
+    let mut harness = explorer_harness(render_state, compute, Preference::Auto);
     let started = std::time::Instant::now();
     while harness.state().state.explorer.runtime.grid.is_empty() {
         assert!(started.elapsed().as_secs() < 120, "no explorer grid");
@@ -250,26 +260,14 @@ fn gpu_grid_texture_equals_the_read_back_path() {
 fn explorer_on_the_render_device_shows_gpu_drawn_grids() {
     use egui_kittest::Harness;
     use egui_kittest::kittest::Queryable;
-    use egui_kittest::wgpu::WgpuTestRenderer;
+
+    use gan_studio::studio::StudioApp;
     use gan_studio::studio::compute::{Compute, Preference};
-    use gan_studio::studio::{StudioApp, StudioState};
 
     let frame = |preference: Preference| {
         let render_state = render_state();
-        let mut compute = Compute::from_render_state(&render_state);
-        compute.preference = preference;
-        let state = StudioState {
-            preference,
-            tab: gan_studio::studio::tabs::Tab::Explorer,
-            ..StudioState::default()
-        };
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1200.0, 800.0))
-            .renderer(WgpuTestRenderer::from_render_state(render_state))
-            .build_ui_state(
-                |ui, app: &mut StudioApp| app.show(ui),
-                StudioApp::with_state(state, compute),
-            );
+        let compute = Compute::from_render_state(&render_state);
+        let mut harness = explorer_harness(render_state, compute, preference);
         let started = std::time::Instant::now();
         let ready = |h: &Harness<'_, StudioApp>| {
             let e = &h.state().state.explorer.runtime;

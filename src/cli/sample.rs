@@ -61,7 +61,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
     let gan = &config.gan;
     if let Some(code) = args.sweep_code {
         let columns = args.cols.unwrap_or(10);
-        let pixels = crate::explore::codes::code_sweep(
+        let pixels = crate::sampling::host_pixels(crate::explore::codes::code_sweep(
             &generator,
             gan,
             code.checked_sub(1)
@@ -70,7 +70,7 @@ pub fn run(args: SampleArgs) -> Result<()> {
             crate::explore::codes::SWEEP_RANGE,
             &crate::explore::codes::sweep_noise(gan, args.seed),
             &device.device,
-        )?;
+        )?)?;
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
         let path = args.out.join(format!("sweep-c{code}.png"));

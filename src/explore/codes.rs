@@ -2,7 +2,7 @@
 //! code, columns moving one continuous code from -2 to 2 (beyond the U(-1, 1) it trained on,
 //! as the paper shows) with the noise and the other codes held still.
 
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, bail};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use rand::SeedableRng;
@@ -23,24 +23,8 @@ pub fn sweep_noise(config: &GanConfig, seed: u64) -> Vec<f32> {
 
 /// Images (rows = categories, `columns` each, row-major, values in [-1, 1]) of continuous code
 /// `code` (0-based) swept over `range`, every image from the same `noise` (the first
-/// latent_dim - K values of a latent; the other codes sit at 0).
+/// latent_dim - K values of a latent; the other codes sit at 0), left on `device`.
 pub fn code_sweep(
-    generator: &Generator,
-    config: &GanConfig,
-    code: usize,
-    columns: usize,
-    range: (f32, f32),
-    noise: &[f32],
-    device: &Device,
-) -> Result<Vec<f32>> {
-    code_sweep_images(generator, config, code, columns, range, noise, device)?
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|e| anyhow!("cannot read the sweep's images: {e:?}"))
-}
-
-/// As [`code_sweep`], the images left on `device` (the studio's zero-copy display draws them).
-pub fn code_sweep_images(
     generator: &Generator,
     config: &GanConfig,
     code: usize,

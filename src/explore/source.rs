@@ -117,22 +117,9 @@ impl LoadedGenerator {
     }
 
     /// Images between two labels: row i uses latent i and the label embedding
-    /// `(1 - t[i]) * embed(from[i]) + t[i] * embed(to[i])`. Conditional models only.
+    /// `(1 - t[i]) * embed(from[i]) + t[i] * embed(to[i])`, left on the generator's device.
+    /// Conditional models only.
     pub fn generate_between_labels(
-        &self,
-        latents: &[f32],
-        from: &[u8],
-        to: &[u8],
-        t: &[f32],
-    ) -> Result<Vec<f32>> {
-        self.images_between_labels(latents, from, to, t)?
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))
-    }
-
-    /// As [`Self::generate_between_labels`], the images left on the generator's device.
-    pub fn images_between_labels(
         &self,
         latents: &[f32],
         from: &[u8],
@@ -161,27 +148,10 @@ impl LoadedGenerator {
     }
 
     /// InfoGAN's code sweep: one row per category code, `columns` images moving continuous
-    /// code `code` (0-based) from -2 to 2, all from the noise part of `latent`.
-    pub fn code_sweep(&self, latent: &[f32], code: usize, columns: usize) -> Result<Vec<f32>> {
+    /// code `code` (0-based) from -2 to 2, all from the noise part of `latent`; left on the
+    /// generator's device.
+    pub fn code_sweep(&self, latent: &[f32], code: usize, columns: usize) -> Result<Tensor<4>> {
         crate::explore::codes::code_sweep(
-            &self.generator,
-            &self.config,
-            code,
-            columns,
-            crate::explore::codes::SWEEP_RANGE,
-            latent,
-            &self.device,
-        )
-    }
-
-    /// As [`Self::code_sweep`], the images left on the generator's device.
-    pub fn code_sweep_images(
-        &self,
-        latent: &[f32],
-        code: usize,
-        columns: usize,
-    ) -> Result<Tensor<4>> {
-        crate::explore::codes::code_sweep_images(
             &self.generator,
             &self.config,
             code,
@@ -243,9 +213,12 @@ mod tests {
             .collect();
         let three = generator.generate(&z, Some(&[3])).unwrap();
         let eight = generator.generate(&z, Some(&[8])).unwrap();
-        let blend = generator
-            .generate_between_labels(&z.repeat(3), &[3, 3, 3], &[8, 8, 8], &[0.0, 0.5, 1.0])
-            .unwrap();
+        let blend = crate::sampling::host_pixels(
+            generator
+                .generate_between_labels(&z.repeat(3), &[3, 3, 3], &[8, 8, 8], &[0.0, 0.5, 1.0])
+                .unwrap(),
+        )
+        .unwrap();
         let distance = |a: &[f32], b: &[f32]| {
             a.iter().zip(b).map(|(x, y)| (x - y).abs()).sum::<f32>() / a.len() as f32
         };

@@ -43,11 +43,7 @@ pub struct GpuImages {
 impl GpuImages {
     /// The images as host floats in [-1, 1] (a read-back: exports only).
     pub fn read_pixels(&self) -> Result<Vec<f32>> {
-        self.images
-            .clone()
-            .into_data()
-            .try_to_vec::<f32>()
-            .map_err(|e| anyhow::anyhow!("cannot read the images back from the GPU: {e:?}"))
+        crate::sampling::host_pixels(self.images.clone())
     }
 }
 

@@ -23,7 +23,7 @@ use crate::export::grid::{GridLayout, save_grid_png};
 use crate::family::{DiscriminatorBatch, GeneratorBatch};
 use crate::model::{Discriminator, Generator};
 use crate::sampling::{
-    FixedBatch, generate_images, normal_latents, random_labels, step_rng, step_seed,
+    FixedBatch, generate_images, host_pixels, normal_latents, random_labels, step_rng, step_seed,
 };
 
 /// Independent random streams derived from (seed, step).
@@ -650,11 +650,7 @@ pub fn write_sample_grid(
         fixed.labels.as_deref(),
         device,
     );
-    let pixels = images
-        .clone()
-        .into_data()
-        .try_to_vec::<f32>()
-        .map_err(|e| anyhow!("cannot read generated images: {e:?}"))?;
+    let pixels = host_pixels(images.clone())?;
     let path = run.samples().join(format!("step-{step:08}.png"));
     let side = gan.image_size;
     save_grid_png(

@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use super::Waker;
 use crate::explore::LoadedGenerator;
+use crate::sampling::host_pixels;
 use crate::studio::gpu_grid::{GpuImages, GridPipeline};
 
 /// Images per row of the explorer's grid and of its interpolation strip.
@@ -146,41 +147,22 @@ fn serve(
     }
 }
 
-/// One request's images: drawn on the GPU from burn's buffer when a display is given, else as
-/// host floats.
+/// One request's images: drawn on the GPU from burn's buffer when a display is given (and the
+/// shader can read the tensor), else copied to the host.
 fn render(
     generator: &LoadedGenerator,
     display: Option<&GridPipeline>,
     request: &Request,
 ) -> anyhow::Result<(Vec<f32>, Option<Box<GpuImages>>)> {
-    let Some(display) = display else {
-        let pixels = match (&request.blend, request.sweep) {
-            (_, Some((code, columns))) => generator.code_sweep(&request.latents, code, columns)?,
-            (Some(b), None) => {
-                generator.generate_between_labels(&request.latents, &b.from, &b.to, &b.t)?
-            }
-            (None, None) => generator.generate(&request.latents, request.labels.as_deref())?,
-        };
-        return Ok((pixels, None));
-    };
     let images = match (&request.blend, request.sweep) {
-        (_, Some((code, columns))) => {
-            generator.code_sweep_images(&request.latents, code, columns)?
-        }
+        (_, Some((code, columns))) => generator.code_sweep(&request.latents, code, columns)?,
         (Some(b), None) => {
-            generator.images_between_labels(&request.latents, &b.from, &b.to, &b.t)?
+            generator.generate_between_labels(&request.latents, &b.from, &b.to, &b.t)?
         }
         (None, None) => generator.generate_images(&request.latents, request.labels.as_deref()),
     };
-    match display.draw(images.clone(), request.view.cols()) {
-        Ok(gpu) => Ok((Vec::new(), Some(Box::new(gpu)))),
-        // The shader could not read this tensor: the host path still shows it.
-        Err(_) => Ok((
-            images
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| anyhow::anyhow!("cannot read generated images: {e:?}"))?,
-            None,
-        )),
+    if let Some(Ok(gpu)) = display.map(|d| d.draw(images.clone(), request.view.cols())) {
+        return Ok((Vec::new(), Some(Box::new(gpu))));
     }
+    Ok((host_pixels(images)?, None))
 }
