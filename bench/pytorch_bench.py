@@ -196,6 +196,40 @@ class InfoG(OneHotG):  # its last CODES coordinates of z map N(0,1) -> U(-1,1)
         return super().forward(torch.cat([z[:, :-CODES], u], 1), labels)
 
 
+class InfoPaperG(nn.Module):  # src/model/info.rs: [z, one-hot] -> FC 1024 -> DCGAN's G
+    def __init__(self, w=64, hidden=1024):
+        super().__init__()
+        self.hidden = nn.Sequential(
+            nn.Linear(LATENT + CLASSES, hidden, bias=False),            # (B,110) -> (B,1024)
+            nn.BatchNorm1d(hidden), nn.ReLU())
+        self.body = DcganG(w)
+        self.body.fc = nn.Linear(hidden, 2 * w * 7 * 7, bias=False)   # (B,1024) -> (B,2w*49)
+
+    def forward(self, z, labels):
+        u = torch.erf(z[:, -CODES:] / 2 ** 0.5)
+        z = torch.cat([z[:, :-CODES], u, F.one_hot(labels, CLASSES).float()], 1)
+        return self.body(self.hidden(z))
+
+
+class InfoPaperD(nn.Module):  # DCGAN's convs -> FC 1024 trunk; head 1; Q: FC 128 -> C + K
+    def __init__(self, w=64, hidden=1024):
+        super().__init__()
+        self.trunk = nn.Sequential(
+            nn.Conv2d(1, w, 4, 2, 1), nn.LeakyReLU(SLOPE),              # (B,1,28,28) -> (B,w,14,14)
+            nn.Conv2d(w, 2 * w, 4, 2, 1, bias=False),                   # -> (B,2w,7,7)
+            nn.BatchNorm2d(2 * w), nn.LeakyReLU(SLOPE), nn.Flatten(),
+            nn.Linear(2 * w * 7 * 7, hidden, bias=False),               # -> (B,1024)
+            nn.BatchNorm1d(hidden), nn.LeakyReLU(SLOPE))
+        self.head = nn.Linear(hidden, 1)                                # -> (B,1)
+        self.q = nn.Sequential(
+            nn.Linear(hidden, 128, bias=False), nn.BatchNorm1d(128), nn.LeakyReLU(SLOPE),
+            nn.Linear(128, CLASSES + CODES))                            # -> (B,12)
+
+    def forward(self, x, labels=None):
+        h = self.trunk(x)
+        return torch.cat([self.head(h), self.q(h)], 1)                  # (B,1+12)
+
+
 # --- e) cgan-medium: dense, the label embedded beside z and beside the flat image ----------
 class DenseG(nn.Module):
     def __init__(self, emb=50):
@@ -293,7 +327,8 @@ ARCHS = {
     "cgan-medium": (DenseG, DenseD, binary_losses),
     "acgan-medium": (OneHotG, head_d(1 + CLASSES), acgan_losses),
     "2n-gan-medium": (OneHotG, head_d(2 * CLASSES), two_n_losses),
-    "infogan-medium": (InfoG, head_d(1 + CLASSES + CODES), infogan_losses),
+    "infogan-medium": (InfoPaperG, InfoPaperD, infogan_losses),
+    "infogan-medium-dcgan-nets": (InfoG, head_d(1 + CLASSES + CODES), infogan_losses),
     "guided-medium": (OneHotG, MapD, guided_losses),
 }
 

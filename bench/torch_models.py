@@ -138,6 +138,40 @@ class ConvGenerator(nn.Module):
         return torch.tanh(self.up2(x))
 
 
+class InfoGenerator(nn.Module):
+    """InfoGAN's generator after the paper (`src/model/info.rs`): [z, one-hot code] -> a fully
+    connected hidden layer -> DCGAN's projection and two transposed convolutions."""
+
+    def __init__(self, gan):
+        super().__init__()
+        w = _depth_width(gan["depth"])
+        side = gan["image_size"] // 4
+        hidden = gan["info_hidden"]
+        norm = gan["generator_norm"]
+        bias = norm == "none" or gan.get("bias_before_norm", True)
+        self.classes = gan["num_classes"]
+        self.codes = gan.get("continuous_codes", 2)
+        self.hidden = nn.Linear(gan["latent_dim"] + self.classes, hidden, bias=bias)
+        self.norm_hidden = Norm(norm, hidden, 1)
+        self.project = nn.Linear(hidden, 2 * w * side * side, bias=bias)   # -> (2w*s*s)
+        self.norm0 = Norm(norm, 2 * w, 2)
+        self.up1 = nn.ConvTranspose2d(2 * w, w, 4, 2, 1, bias=bias)         # -> (w, 2s, 2s)
+        self.norm1 = Norm(norm, w, 2)
+        self.up2 = nn.ConvTranspose2d(w, gan.get("channels", 1), 4, 2, 1)  # -> (k, 4s, 4s)
+        self.channels, self.side = 2 * w, side
+
+    def forward(self, z, labels=None, reference_rows=0):
+        if self.codes:
+            # The continuous codes: z ~ N(0, 1) mapped to U(-1, 1).
+            z = torch.cat([z[:, :-self.codes], torch.erf(z[:, -self.codes:] / math.sqrt(2))], dim=1)
+        z = torch.cat([z, F.one_hot(labels, self.classes).float()], dim=1)
+        x = F.relu(self.norm_hidden(self.hidden(z), reference_rows))
+        x = self.project(x).view(-1, self.channels, self.side, self.side)
+        x = F.relu(self.norm0(x, reference_rows))
+        x = F.relu(self.norm1(self.up1(x), reference_rows))
+        return torch.tanh(self.up2(x))
+
+
 class DenseGenerator(nn.Module):
     """The dense conditional GAN's generator (`src/model/dense.rs`)."""
 
@@ -257,6 +291,7 @@ class Sampler(nn.Module):
 GENERATORS = {
     "ConvGenerator": ConvGenerator,
     "DenseGenerator": DenseGenerator,
+    "InfoGenerator": InfoGenerator,
     "TfGenerator": TfGenerator,
     "PcaGenerator": PcaGenerator,
 }

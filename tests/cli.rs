@@ -362,6 +362,89 @@ fn report_shows_the_evaluated_step_after_a_resume() {
     assert!(first_error_line(&out).contains("holds only a generator"));
 }
 
+/// `train --model infogan` starts from the family's recipe (the paper's networks, G rate and
+/// noise size) unless told otherwise, and `eval` reads Q as a classifier of real digits too.
+#[test]
+fn infogan_trains_from_its_recipe_and_eval_reads_q_on_real_digits() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let data = data.to_str().unwrap();
+    let ok = |args: &[&str]| {
+        let out = gan_studio(args, dir.path());
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let train = |run: &'static str, extra: &[&'static str]| {
+        let args = [
+            "train",
+            "--model",
+            "infogan",
+            "--depth",
+            "shallow",
+            "--run",
+            run,
+            "--device",
+            "cpu",
+            "--data",
+            data,
+            "--batch-size",
+            "8",
+            "--train-limit",
+            "64",
+            "--max-steps",
+            "2",
+            "--quiet",
+        ];
+        ok(&[&args[..], extra].concat());
+        gan_studio::train::TrainConfig::load_run(
+            &dir.path().join("runs").join(run).join("config.json"),
+        )
+        .unwrap()
+    };
+    let recipe = train("recipe", &[]);
+    assert_eq!(recipe.lr_generator, 1e-3);
+    assert_eq!(recipe.lr_discriminator, 2e-4);
+    assert_eq!((recipe.gan.latent_dim, recipe.gan.info_hidden), (64, 1024));
+    let told = train(
+        "told",
+        &["--lr-g", "5e-4", "--latent-dim", "80", "--info-hidden", "0"],
+    );
+    assert_eq!(told.lr_generator, 5e-4);
+    assert_eq!((told.gan.latent_dim, told.gan.info_hidden), (80, 0));
+
+    ok(&["bundle", "--unpack"]);
+    for run in ["recipe", "told"] {
+        ok(&[
+            "eval",
+            "--run",
+            run,
+            "--classifier",
+            "bundled-lenet",
+            "--data",
+            data,
+            "--device",
+            "cpu",
+            "--samples",
+            "100",
+            "--memorisation-samples",
+            "50",
+        ]);
+        let path = dir.path().join("runs").join(run).join("eval.json");
+        let eval: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        for key in ["category_accuracy", "q_accuracy_on_real"] {
+            let value = eval[key]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{run}: no {key}"));
+            // One-to-one matching of 10 categories gives any labelling at least a tenth.
+            assert!((0.1..=1.0).contains(&value), "{run}: {key} {value}");
+        }
+    }
+}
+
 /// Outside a desktop session (no XDG_RUNTIME_DIR), choosing a device used to make Mesa's
 /// device-select layer print an alarming "error: XDG_RUNTIME_DIR is invalid..." line twice.
 #[test]

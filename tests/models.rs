@@ -279,3 +279,40 @@ fn invalid_options_are_rejected_with_their_name() {
         .unwrap_err();
     assert!(err.to_string().contains("--latent-dim"), "{err}");
 }
+
+#[test]
+fn infogan_builds_the_papers_networks_unless_its_hidden_width_is_zero() {
+    use burn::module::Module;
+    use gan_studio::model::{Discriminator, Generator};
+    let device = Device::flex();
+    let paper = GanConfig::new(ModelKind::Infogan);
+    assert_eq!(paper.info_hidden, 1024);
+    let g = paper.init_generator(&device);
+    let d = paper.init_discriminator(&device).unwrap();
+    assert!(matches!(g, Generator::Info(_)));
+    assert!(matches!(d, Discriminator::Info(_)));
+    // Medium (w = 64): [z (100), one-hot (10)] -> 1024 -> 128x7x7 -> 64x14x14 -> 1x28x28, no
+    // bias before a batch norm; burn also counts each batch norm's running mean and variance.
+    let running = |features: usize| 2 * features;
+    let g_params =
+        110 * 1024 + 2 * 1024 + 1024 * 6272 + 2 * 128 + 128 * 64 * 16 + 2 * 64 + (64 * 16 + 1);
+    assert_eq!(g.num_params(), g_params + running(1024 + 128 + 64));
+    // conv 64, conv 128 + BN, FC 1024 + BN; head 1; Q: FC 128 + BN, FC 10 + 2.
+    let d_params = (16 * 64 + 64)
+        + 64 * 128 * 16
+        + 2 * 128
+        + 6272 * 1024
+        + 2 * 1024
+        + (1024 + 1)
+        + 1024 * 128
+        + 2 * 128
+        + (128 * 12 + 12);
+    assert_eq!(d.num_params(), d_params + running(128 + 1024 + 128));
+    // Width 0 keeps DCGAN's networks with a linear Q head, as runs from before the option.
+    let old = paper.with_info_hidden(0);
+    assert!(matches!(old.init_generator(&device), Generator::Conv(_)));
+    assert!(matches!(
+        old.init_discriminator(&device).unwrap(),
+        Discriminator::Conv(_)
+    ));
+}

@@ -136,6 +136,24 @@ fn model_options_change_the_training_form() {
         harness.state().state.training.form.config.gan.model,
         ModelKind::Dcgan
     );
+
+    // Picking InfoGAN brings its recipe (the paper's G rate and noise size); DCGAN's returns
+    // with it.
+    let pick = |harness: &mut Harness<'_, StudioApp>, family: &str| {
+        harness
+            .get_by_role_and_label(Role::ComboBox, "Model")
+            .click();
+        harness.run();
+        harness.get_by_label(family).click();
+        harness.run();
+    };
+    pick(&mut harness, "infogan");
+    let config = &harness.state().state.training.form.config;
+    assert_eq!(config.gan.model, ModelKind::Infogan);
+    assert_eq!((config.lr_generator, config.gan.latent_dim), (1e-3, 64));
+    pick(&mut harness, "dcgan");
+    let config = &harness.state().state.training.form.config;
+    assert_eq!((config.lr_generator, config.gan.latent_dim), (2e-4, 100));
 }
 
 /// Every family is offered in the Training tab; picking ACGAN (whose D predicts the label, so

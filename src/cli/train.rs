@@ -32,9 +32,9 @@ pub struct TrainArgs {
     /// Pictures per batch [default: 64; cyclegan 4].
     #[arg(long)]
     pub batch_size: Option<usize>,
-    /// Generator learning rate.
-    #[arg(long = "lr-g", default_value_t = 2e-4)]
-    pub lr_generator: f64,
+    /// Generator learning rate [default: the family's: 2e-4; infogan 1e-3 (the paper's)].
+    #[arg(long = "lr-g")]
+    pub lr_generator: Option<f64>,
     /// Discriminator learning rate.
     #[arg(long = "lr-d", default_value_t = 2e-4)]
     pub lr_discriminator: f64,
@@ -64,9 +64,10 @@ pub struct TrainArgs {
     /// Generator updates per step.
     #[arg(long, default_value_t = 1)]
     pub g_updates: usize,
-    /// Latent size (InfoGAN: noise plus its continuous codes, which come last).
-    #[arg(long, default_value_t = 100)]
-    pub latent_dim: usize,
+    /// Latent size (InfoGAN: noise plus its continuous codes, which come last) [default: 100;
+    /// infogan 64, the paper's 62 noise values and 2 codes].
+    #[arg(long)]
+    pub latent_dim: Option<usize>,
     /// Conditional conv generators (cdcgan, acgan, 2n-gan): take the label as an extra 7x7
     /// feature map instead of one-hot beside z (the default, far better for ACGAN and 2N-GAN).
     #[arg(long)]
@@ -84,6 +85,11 @@ pub struct TrainArgs {
     /// InfoGAN: weight of the continuous codes' information term.
     #[arg(long = "info-lambda-cont", default_value_t = 0.1)]
     pub info_continuous_weight: f64,
+    /// InfoGAN: width of the fully connected layer in G (before its projection) and in D
+    /// (after its convolutions, shared with Q's 128-wide layer), as in the paper; 0: DCGAN's
+    /// networks with a linear Q head.
+    #[arg(long, default_value_t = 1024)]
+    pub info_hidden: usize,
     /// Classifier-guided (--model guided): the classifier run (name under RUNS_DIR or a folder
     /// holding classifier.bpk) whose cross-entropy on G's samples G also minimises; default:
     /// the classifier bundled for the data set. Score the run with another classifier.
@@ -155,9 +161,10 @@ impl clap::ValueEnum for ModelChoice {
 impl TrainArgs {
     /// The run's configuration; the image shape and classes come from the data.
     fn config(&self, model: ModelKind, data: &Dataset) -> TrainConfig {
+        let recipe = model.family().recipe();
         let gan = GanConfig::new(model)
             .with_depth(self.depth)
-            .with_latent_dim(self.latent_dim)
+            .with_latent_dim(self.latent_dim.unwrap_or(recipe.latent_dim))
             .with_generator_norm(self.generator_norm)
             .with_discriminator_norm(self.discriminator_norm)
             .with_dropout(self.dropout)
@@ -166,6 +173,7 @@ impl TrainArgs {
             .with_continuous_codes(self.continuous_codes)
             .with_info_categorical_weight(self.info_categorical_weight)
             .with_info_continuous_weight(self.info_continuous_weight)
+            .with_info_hidden(self.info_hidden)
             .with_guide_weight(self.guide_weight);
         let mut config = TrainConfig::new(gan)
             .with_real_target_max(self.real_target_max)
@@ -173,7 +181,7 @@ impl TrainArgs {
             .with_epochs(self.epochs)
             .with_max_steps(self.max_steps)
             .with_train_limit(self.train_limit)
-            .with_lr_generator(self.lr_generator)
+            .with_lr_generator(self.lr_generator.unwrap_or(recipe.lr_generator))
             .with_lr_discriminator(self.lr_discriminator)
             .with_beta1(self.beta1)
             .with_beta2(self.beta2)

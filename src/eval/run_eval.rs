@@ -101,6 +101,8 @@ pub fn evaluate_run(
         let n = gan.num_classes.max(readout.classes);
         let counts = code_class_counts(codes, &readout.predictions(), n);
         report.category_accuracy = Some(best_matching_accuracy(&counts)?);
+        progress("reading the held-out digits with Q");
+        report.q_accuracy_on_real = Some(q_accuracy_on_real(&trained, reference, device)?);
     }
     progress("writing results");
     let root = &trained.run.root;
@@ -124,6 +126,58 @@ pub fn evaluate_run(
     let table = markdown_table(&[(result.run.clone(), &result.report)]);
     write_atomic(&root.join("eval.md"), table.as_bytes())?;
     Ok(result)
+}
+
+/// InfoGAN's Q head (on the checkpoint's discriminator) as a classifier of the held-out real
+/// images: the share whose category, after the best one-to-one matching of categories to
+/// classes, is their class.
+fn q_accuracy_on_real(
+    trained: &crate::train::TrainedRun,
+    reference: &Reference,
+    device: &Device,
+) -> Result<f64> {
+    use burn::module::Module;
+    use burn::prelude::{Tensor, TensorData};
+    const CHUNK: usize = 1000;
+    let gan = &trained.config.gan;
+    let discriminator = checkpoint::load_discriminator(gan, &trained.checkpoint, device)?.valid();
+    let per = reference.per_image();
+    let n = reference.held_out_labels.len();
+    let mut categories = Vec::with_capacity(n);
+    for start in (0..n).step_by(CHUNK) {
+        let end = (start + CHUNK).min(n);
+        let images = Tensor::from_data(
+            TensorData::new(
+                reference.held_out_pixels[start * per..end * per].to_vec(),
+                [
+                    end - start,
+                    reference.channels,
+                    reference.side,
+                    reference.side,
+                ],
+            ),
+            device,
+        );
+        // Outputs (B, 1 + C + K): the real/fake logit, then the category logits.
+        let logits = discriminator
+            .forward(images, None)
+            .narrow(1, 1, gan.num_classes);
+        let read = logits
+            .argmax(1)
+            .into_data()
+            .try_into_vec_as::<i64>()
+            .map_err(|e| anyhow::anyhow!("cannot read Q's categories: {e:?}"))?;
+        categories.extend(read.into_iter().map(|c| c as u8));
+    }
+    let classes: Vec<usize> = reference
+        .held_out_labels
+        .iter()
+        .map(|&c| c.into())
+        .collect();
+    let n = gan
+        .num_classes
+        .max(classes.iter().max().map_or(0, |m| m + 1));
+    best_matching_accuracy(&code_class_counts(&categories, &classes, n))
 }
 
 /// The closest generated/training pairs: generated images on the top row, their nearest

@@ -99,6 +99,20 @@ pub const LABEL_INPUT: FamilyOption = FamilyOption {
     field: OptionField::Flag(|gan| &mut gan.one_hot_labels),
 };
 
+/// Where a family's best recipe differs from the shared defaults: `train --model X` and the
+/// studio's Training tab start from it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Recipe {
+    pub lr_generator: f64,
+    pub latent_dim: usize,
+}
+
+/// DCGAN's: Adam 2e-4 for G as for D, z of 100 values (Radford et al. 2016).
+pub const DCGAN_RECIPE: Recipe = Recipe {
+    lr_generator: 2e-4,
+    latent_dim: 100,
+};
+
 /// One GAN family.
 pub trait Family: Sync {
     /// How the CLI and config.json spell it.
@@ -107,6 +121,10 @@ pub trait Family: Sync {
     fn about(&self) -> &'static str;
     /// Whether the generator takes a class label.
     fn conditional(&self) -> bool;
+    /// The generator learning rate and latent size it trains best with.
+    fn recipe(&self) -> Recipe {
+        DCGAN_RECIPE
+    }
     /// Whether it trains against a discriminator (false: fitted in closed form, e.g. PCA,
     /// by [`Self::fit`]).
     fn adversarial(&self) -> bool {

@@ -46,6 +46,7 @@ fn generator_class(generator: &Generator) -> &'static str {
     match generator {
         Generator::Conv(_) => "ConvGenerator",
         Generator::Dense(_) => "DenseGenerator",
+        Generator::Info(_) => "InfoGenerator",
         Generator::Tf(_) => "TfGenerator",
         Generator::Pca(_) => "PcaGenerator",
     }

@@ -166,6 +166,11 @@ pub struct GanConfig {
     /// InfoGAN: weight λ of the continuous codes' term.
     #[config(default = 0.1)]
     pub info_continuous_weight: f64,
+    /// InfoGAN: width of the fully connected layer before G's projection and after D's
+    /// convolutions, which Q's own 128-wide layer reads (the paper's 1024); 0 builds DCGAN's
+    /// networks with a linear Q head instead, as runs from before this option did.
+    #[config(default = 1024)]
+    pub info_hidden: usize,
     /// Classifier-guided: weight λ of the guiding classifier's cross-entropy in G's loss.
     #[config(default = 1.0)]
     pub guide_weight: f64,
@@ -183,6 +188,7 @@ impl GanConfig {
             ("image size", self.image_size, MAX_IMAGE_SIZE),
             ("class count", self.num_classes, MAX_CLASSES),
             ("reference batch", self.reference_batch, MAX_WIDTH),
+            ("--info-hidden", self.info_hidden, MAX_WIDTH),
         ] {
             if value > max {
                 bail!("{name} {value} is larger than the largest supported, {max}");

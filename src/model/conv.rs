@@ -24,7 +24,7 @@ pub(crate) fn dcgan_init() -> Initializer {
 }
 
 /// A norm with DCGAN's initialisation: scale from N(1, 0.02), shift 0.
-fn dcgan_norm(kind: NormKind, features: usize, device: &Device) -> Norm {
+pub(crate) fn dcgan_norm(kind: NormKind, features: usize, device: &Device) -> Norm {
     let mut norm = Norm::new(kind, features, device);
     let gamma = || -> Param<Tensor<1>> {
         Initializer::Normal {
@@ -42,7 +42,7 @@ fn dcgan_norm(kind: NormKind, features: usize, device: &Device) -> Norm {
     norm
 }
 
-fn conv(
+pub(crate) fn conv(
     channels: [usize; 2],
     kernel: usize,
     stride: usize,
@@ -59,7 +59,7 @@ fn conv(
 }
 
 /// Transposed conv 4x4, stride 2, padding 1: doubles the side.
-fn up(in_ch: usize, out_ch: usize, bias: bool, device: &Device) -> ConvTranspose2d {
+pub(crate) fn up(in_ch: usize, out_ch: usize, bias: bool, device: &Device) -> ConvTranspose2d {
     ConvTranspose2dConfig::new([in_ch, out_ch], [4, 4])
         .with_stride([2, 2])
         .with_padding([1, 1])

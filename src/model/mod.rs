@@ -3,6 +3,7 @@
 pub mod config;
 pub mod conv;
 pub mod dense;
+pub mod info;
 pub mod layers;
 pub mod networks;
 pub mod pca;

@@ -7,6 +7,7 @@ use rand::rngs::StdRng;
 use super::config::GanConfig;
 use super::conv::{ConvDiscriminator, ConvGenerator};
 use super::dense::{DenseDiscriminator, DenseGenerator};
+use super::info::{InfoDiscriminator, InfoGenerator};
 use super::layers::Condition;
 use super::pca::PcaGenerator;
 use super::tf_dcgan::{TfDiscriminator, TfGenerator};
@@ -16,6 +17,7 @@ use crate::sampling::{labels_tensor, normal_latents_host};
 pub enum Generator {
     Conv(ConvGenerator),
     Dense(DenseGenerator),
+    Info(InfoGenerator),
     Tf(TfGenerator),
     Pca(PcaGenerator),
 }
@@ -24,6 +26,7 @@ pub enum Generator {
 pub enum Discriminator {
     Conv(ConvDiscriminator),
     Dense(DenseDiscriminator),
+    Info(InfoDiscriminator),
     Tf(TfDiscriminator),
 }
 
@@ -107,6 +110,7 @@ impl Generator {
         match self {
             Generator::Conv(g) => g.forward(z, condition, reference_rows),
             Generator::Dense(g) => g.forward(z, condition, reference_rows),
+            Generator::Info(g) => g.forward(z, condition, reference_rows),
             Generator::Tf(g) => g.forward(z, reference_rows),
             Generator::Pca(g) => g.forward_condition(z, condition),
         }
@@ -132,6 +136,7 @@ impl Discriminator {
         match self {
             Discriminator::Conv(d) => d.forward(images, labels),
             Discriminator::Dense(d) => d.forward(images, labels),
+            Discriminator::Info(d) => d.forward(images),
             Discriminator::Tf(d) => d.forward(images),
         }
     }

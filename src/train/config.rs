@@ -128,6 +128,7 @@ impl TrainConfig {
         merged["mismatch"] = serde_json::Value::Bool(false);
         merged["gan"]["bias_before_norm"] = serde_json::Value::Bool(true);
         merged["gan"]["one_hot_labels"] = serde_json::Value::Bool(false);
+        merged["gan"]["info_hidden"] = serde_json::Value::from(0);
         overlay(&mut merged, stored);
         let config: Self = serde_json::from_value(merged)
             .with_context(|| format!("{name}: cannot read the run's config"))?;
@@ -231,6 +232,7 @@ mod tests {
         gan.remove("leaky_slope");
         gan.remove("bias_before_norm");
         gan.remove("one_hot_labels");
+        gan.remove("info_hidden");
         std::fs::write(&path, value.to_string()).unwrap();
 
         let config = TrainConfig::load_run(&path).unwrap();
@@ -241,6 +243,11 @@ mod tests {
         assert!(config.gan.bias_before_norm);
         assert!(!config.gan.one_hot_labels);
         assert!(GanConfig::new(crate::model::ModelKind::Cdcgan).one_hot_labels);
+        assert_eq!(config.gan.info_hidden, 0);
+        assert_eq!(
+            GanConfig::new(crate::model::ModelKind::Infogan).info_hidden,
+            1024
+        );
         assert_eq!(
             config.gan.leaky_slope,
             GanConfig::new(crate::model::ModelKind::Dcgan).leaky_slope

@@ -1212,6 +1212,7 @@ fn options_ui(
                 let gan = &mut config.gan;
                 (gan.channels, gan.image_size, gan.num_classes) = (channels, side, classes);
             }
+            let model_before = config.gan.model;
             let gan = &mut config.gan;
             let families: Vec<(ModelKind, &str, &str)> = crate::family::all()
                 .map(|(kind, family)| (kind, family.name(), family.about()))
@@ -1219,10 +1220,17 @@ fn options_ui(
             row(
                 ui,
                 "Model",
-                "The GAN family; hover over each for what it does and its paper",
+                "The GAN family; hover over each for what it does and its paper. Choosing \
+                 one sets its recipe's generator learning rate and latent size",
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
+            if gan.model != model_before {
+                let recipe = gan.model.family().recipe();
+                gan.latent_dim = recipe.latent_dim;
+                config.lr_generator = recipe.lr_generator;
+            }
+            let gan = &mut config.gan;
             if gan.model.family().guided() {
                 let guide = &mut config.guide_classifier;
                 row(
