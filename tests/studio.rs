@@ -154,6 +154,18 @@ fn model_options_change_the_training_form() {
     pick(&mut harness, "dcgan");
     let config = &harness.state().state.training.form.config;
     assert_eq!((config.lr_generator, config.gan.latent_dim), (2e-4, 100));
+    // A value the user set stays when the family changes.
+    harness
+        .state_mut()
+        .state
+        .training
+        .form
+        .config
+        .gan
+        .latent_dim = 12;
+    pick(&mut harness, "infogan");
+    let config = &harness.state().state.training.form.config;
+    assert_eq!((config.lr_generator, config.gan.latent_dim), (1e-3, 12));
 }
 
 /// Every family is offered in the Training tab; picking ACGAN (whose D predicts the label, so

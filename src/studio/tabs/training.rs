@@ -1221,14 +1221,20 @@ fn options_ui(
                 ui,
                 "Model",
                 "The GAN family; hover over each for what it does and its paper. Choosing \
-                 one sets its recipe's generator learning rate and latent size",
+                 one brings its recipe's generator learning rate and latent size, unless you \
+                 changed them",
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
             if gan.model != model_before {
-                let recipe = gan.model.family().recipe();
-                gan.latent_dim = recipe.latent_dim;
-                config.lr_generator = recipe.lr_generator;
+                // The new family's recipe replaces the old one's, but not a value the user set.
+                let (old, new) = (model_before.family().recipe(), gan.model.family().recipe());
+                if gan.latent_dim == old.latent_dim {
+                    gan.latent_dim = new.latent_dim;
+                }
+                if config.lr_generator == old.lr_generator {
+                    config.lr_generator = new.lr_generator;
+                }
             }
             let gan = &mut config.gan;
             if gan.model.family().guided() {
