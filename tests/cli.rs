@@ -369,14 +369,7 @@ fn infogan_trains_from_its_recipe_and_eval_reads_q_on_real_digits() {
     let dir = tempfile::tempdir().unwrap();
     let data = common::data_dir();
     let data = data.to_str().unwrap();
-    let ok = |args: &[&str]| {
-        let out = gan_studio(args, dir.path());
-        assert!(
-            out.status.success(),
-            "{args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
+    let ok = |args: &[&str]| succeeded(&gan_studio(args, dir.path()));
     let train = |run: &'static str, extra: &[&'static str]| {
         let args = [
             "train",
