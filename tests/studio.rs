@@ -11,7 +11,7 @@ use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use gan_studio::explore::GeneratorSource;
-use gan_studio::model::ModelKind;
+use gan_studio::model::{Depth, ModelKind};
 use gan_studio::studio::compute::Compute;
 use gan_studio::studio::tabs::Tab;
 use gan_studio::studio::{StudioApp, StudioState};
@@ -116,7 +116,11 @@ fn model_options_change_the_training_form() {
     let mut harness = studio(runs.path(), &common::data_dir());
     harness.get_by_label("Training").click();
     harness.step();
-    let before = harness.state().state.training.form.config.mismatch;
+    // A new form is the conditional DCGAN's recipe, as `train --model cdcgan`.
+    let form = &harness.state().state.training.form;
+    assert_eq!((form.max_steps, form.config.gan.depth), (4300, Depth::Shallow));
+    let before = form.config.mismatch;
+    assert!(before);
     harness.get_by_label("Matching-aware D").click();
     harness.step();
     assert_eq!(harness.state().state.training.form.config.mismatch, !before);
@@ -147,13 +151,23 @@ fn model_options_change_the_training_form() {
         harness.get_by_label(family).click();
         harness.run();
     };
+    // The form opened on the conditional DCGAN's recipe: 4,300 shallow steps; DCGAN's is 4,500.
+    assert_eq!(harness.state().state.training.form.max_steps, 4500);
     pick(&mut harness, "infogan");
-    let config = &harness.state().state.training.form.config;
+    let form = &harness.state().state.training.form;
+    let config = &form.config;
     assert_eq!(config.gan.model, ModelKind::Infogan);
     assert_eq!((config.lr_generator, config.gan.latent_dim), (1e-3, 64));
+    assert_eq!((form.max_steps, config.gan.depth), (3000, Depth::Shallow));
     pick(&mut harness, "dcgan");
     let config = &harness.state().state.training.form.config;
     assert_eq!((config.lr_generator, config.gan.latent_dim), (2e-4, 100));
+    // The dense CGAN's recipe brings medium depth; steps typed by hand stay.
+    harness.state_mut().state.training.form.max_steps = 1234;
+    pick(&mut harness, "cgan");
+    let form = &harness.state().state.training.form;
+    assert_eq!((form.max_steps, form.config.gan.depth), (1234, Depth::Medium));
+    pick(&mut harness, "dcgan");
     // A value the user set stays when the family changes.
     harness
         .state_mut()
@@ -195,16 +209,16 @@ fn a_family_picked_in_the_training_tab_trains_and_shows_its_own_figures() {
     assert!(harness.query_by_label("λ categorical").is_none());
     let form = &harness.state().state.training.form;
     assert_eq!(form.config.gan.model, ModelKind::Acgan);
-    assert!(
-        form.config.mismatch,
-        "the default form asks for a matching-aware D"
-    );
+    // ACGAN's recipe has no matching-aware D: its D predicts the label instead of reading it.
+    assert!(!form.config.mismatch);
     assert!(
         harness
             .get_by_label("Matching-aware D")
             .accesskit_node()
             .is_disabled()
     );
+    // A form saved by an older version may still ask for it: the run leaves it out.
+    harness.state_mut().state.training.form.config.mismatch = true;
     harness.get_by_label("Start training").click();
     harness.step();
     wait_for(&mut harness, 120, "the ACGAN run to finish", |app| {

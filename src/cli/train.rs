@@ -22,11 +22,14 @@ pub struct TrainArgs {
     /// GAN family, or cyclegan (translation between two sets of pictures).
     #[arg(long, value_enum, required_unless_present = "resume")]
     pub model: Option<ModelChoice>,
-    #[arg(long, value_enum, default_value_t = Depth::Medium)]
-    pub depth: Depth,
-    #[arg(long, default_value_t = 1)]
-    pub epochs: usize,
-    /// Stop after N steps (overrides --epochs) [cyclegan: the whole run, default 3600].
+    /// Network size [default: the family's recipe: shallow; cgan medium].
+    #[arg(long, value_enum)]
+    pub depth: Option<Depth>,
+    /// Train for whole epochs instead of the family's step budget.
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    /// Stop after N steps (overrides --epochs) [default: the family's budget, see above;
+    /// cyclegan: the whole run, default 3600].
     #[arg(long)]
     pub max_steps: Option<usize>,
     /// Pictures per batch [default: 64; cyclegan 4].
@@ -103,9 +106,11 @@ pub struct TrainArgs {
     /// Decay of the generator weight average that samples come from; 0 turns it off.
     #[arg(long, default_value_t = 0.999)]
     pub ema_decay: f64,
-    /// Conditional models: also train D to reject real images with wrong labels.
-    #[arg(long)]
-    pub mismatch: bool,
+    /// Conditional models whose D reads the label: also train D to reject real images with
+    /// wrong labels (matching-aware D) [default: on for cdcgan, guided and cgan; `--mismatch
+    /// false` turns it off].
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub mismatch: Option<bool>,
     /// Shift real images by up to 2 pixels.
     #[arg(long)]
     pub augment: bool,
@@ -159,11 +164,12 @@ impl clap::ValueEnum for ModelChoice {
 }
 
 impl TrainArgs {
-    /// The run's configuration; the image shape and classes come from the data.
-    fn config(&self, model: ModelKind, data: &Dataset) -> TrainConfig {
+    /// The run's configuration: the options given, else the family's recipe. The image shape
+    /// and classes come from the data ([`TrainConfig::fit_to`]).
+    fn config(&self, model: ModelKind) -> TrainConfig {
         let recipe = model.family().recipe();
         let gan = GanConfig::new(model)
-            .with_depth(self.depth)
+            .with_depth(self.depth.unwrap_or(recipe.depth))
             .with_latent_dim(self.latent_dim.unwrap_or(recipe.latent_dim))
             .with_generator_norm(self.generator_norm)
             .with_discriminator_norm(self.discriminator_norm)
@@ -175,11 +181,15 @@ impl TrainArgs {
             .with_info_continuous_weight(self.info_continuous_weight)
             .with_info_hidden(self.info_hidden)
             .with_guide_weight(self.guide_weight);
-        let mut config = TrainConfig::new(gan)
+        TrainConfig::new(gan)
             .with_real_target_max(self.real_target_max)
             .with_batch_size(self.batch_size.unwrap_or(DEFAULT_BATCH))
-            .with_epochs(self.epochs)
-            .with_max_steps(self.max_steps)
+            .with_epochs(self.epochs.unwrap_or(1))
+            // Whole epochs when asked for, else the recipe's budget.
+            .with_max_steps(
+                self.max_steps
+                    .or((self.epochs.is_none()).then_some(recipe.steps)),
+            )
             .with_train_limit(self.train_limit)
             .with_lr_generator(self.lr_generator.unwrap_or(recipe.lr_generator))
             .with_lr_discriminator(self.lr_discriminator)
@@ -196,11 +206,12 @@ impl TrainArgs {
             )
             .with_ema_decay((self.ema_decay > 0.0).then_some(self.ema_decay))
             .with_augment(self.augment)
-            .with_mismatch(self.mismatch)
+            .with_mismatch(
+                self.mismatch
+                    .unwrap_or(recipe.mismatch && model.family().discriminator_reads_labels()),
+            )
             .with_sample_every(self.sample_every)
-            .with_checkpoint_every(self.checkpoint_every);
-        config.fit_to(data);
-        config
+            .with_checkpoint_every(self.checkpoint_every)
     }
 }
 
@@ -224,13 +235,14 @@ pub fn run(args: TrainArgs) -> Result<()> {
         let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
         let saved = TrainConfig::load_run(&run.config())?;
         let data = load_saved(&args, &saved)?.train;
-        let extend =
-            (args.epochs != 1 || args.max_steps.is_some()).then_some((args.epochs, args.max_steps));
+        let extend = (args.epochs.is_some() || args.max_steps.is_some())
+            .then(|| (args.epochs.unwrap_or(1), args.max_steps));
         Trainer::resume(run, data, &device.device, extend)?
     } else {
         let model = model.context("--model is required for a new run")?;
         let dataset = args.data.load()?;
-        let config = args.config(model, &dataset);
+        let mut config = args.config(model);
+        config.fit_to(&dataset);
         config.validate()?;
         let data = dataset.train;
         let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
@@ -354,4 +366,64 @@ pub(super) fn step_bar(total: usize, done: usize, quiet: bool) -> Option<Progres
         Some(multi) => multi.add(bar),
         None => bar,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    /// The configuration `gan-studio train ARGS` would start a run with.
+    fn config_of(args: &[&str]) -> TrainConfig {
+        let cli = Cli::try_parse_from([&["gan-studio", "train", "--run", "r"], args].concat())
+            .expect("the arguments parse");
+        let Some(Command::Train(train)) = cli.command else {
+            panic!("not a train command")
+        };
+        let Some(ModelChoice::Gan(model)) = train.model else {
+            panic!("not a GAN family")
+        };
+        train.config(model)
+    }
+
+    #[test]
+    fn a_family_with_no_options_trains_its_recipe() {
+        let cdcgan = config_of(&["--model", "cdcgan"]);
+        assert_eq!(cdcgan.gan.depth, Depth::Shallow);
+        assert_eq!(cdcgan.max_steps, Some(4300));
+        assert!(cdcgan.mismatch);
+        assert_eq!((cdcgan.lr_generator, cdcgan.gan.latent_dim), (2e-4, 100));
+
+        let acgan = config_of(&["--model", "acgan"]);
+        assert_eq!((acgan.gan.depth, acgan.max_steps), (Depth::Shallow, Some(3000)));
+        // ACGAN's D predicts the label rather than reading it: no matching-aware D.
+        assert!(!acgan.mismatch);
+
+        let infogan = config_of(&["--model", "infogan"]);
+        assert_eq!(infogan.max_steps, Some(3000));
+        assert_eq!((infogan.lr_generator, infogan.gan.latent_dim), (1e-3, 64));
+
+        assert_eq!(config_of(&["--model", "2n-gan"]).max_steps, Some(4500));
+        assert!(config_of(&["--model", "guided"]).mismatch);
+    }
+
+    #[test]
+    fn options_given_replace_the_recipe() {
+        let told = config_of(&[
+            "--model", "cdcgan", "--depth", "medium", "--epochs", "2", "--mismatch", "false",
+        ]);
+        assert_eq!(told.gan.depth, Depth::Medium);
+        // Whole epochs asked for: no step budget.
+        assert_eq!((told.epochs, told.max_steps), (2, None));
+        assert!(!told.mismatch);
+
+        let steps = config_of(&["--model", "dcgan", "--max-steps", "7", "--epochs", "3"]);
+        assert_eq!(steps.max_steps, Some(7));
+        // A bare --mismatch still turns it on, and validation says where it cannot apply.
+        let asked = config_of(&["--model", "acgan", "--mismatch"]);
+        assert!(asked.mismatch);
+        assert!(asked.validate().is_err(), "ACGAN's D does not read the label");
+    }
 }

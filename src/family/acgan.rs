@@ -6,8 +6,8 @@ use burn::prelude::*;
 use burn::tensor::activation::sigmoid;
 
 use super::{
-    DiscriminatorBatch, DiscriminatorLoss, Family, FamilyOption, GeneratorBatch, LABEL_INPUT,
-    OptionField,
+    DCGAN_RECIPE, DiscriminatorBatch, DiscriminatorLoss, Family, FamilyOption, GeneratorBatch,
+    LABEL_INPUT, OptionField, Recipe,
 };
 use crate::model::GanConfig;
 use crate::train::loss::{accuracy, bce_with_logits, cross_entropy_with_logits};
@@ -33,6 +33,13 @@ impl Family for Acgan {
     }
     fn conditional(&self) -> bool {
         true
+    }
+    /// Shallow, 3,000 steps: 95.8% success, IS 9.22 (BENCHMARKS.md, "Families").
+    fn recipe(&self) -> Recipe {
+        Recipe {
+            steps: 3000,
+            ..DCGAN_RECIPE
+        }
     }
     fn discriminator_outputs(&self, config: &GanConfig) -> usize {
         1 + config.num_classes

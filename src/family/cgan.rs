@@ -3,10 +3,10 @@
 
 use burn::prelude::*;
 
-use super::Family;
+use super::{DCGAN_RECIPE, Family, Recipe};
 use crate::model::dense::{DenseDiscriminator, DenseGenerator};
 use crate::model::summary::NetworkSummary;
-use crate::model::{Discriminator, GanConfig, Generator};
+use crate::model::{Depth, Discriminator, GanConfig, Generator};
 
 pub struct Cgan;
 
@@ -20,6 +20,14 @@ impl Family for Cgan {
     }
     fn conditional(&self) -> bool {
         true
+    }
+    /// MEASURE
+    fn recipe(&self) -> Recipe {
+        Recipe {
+            depth: Depth::Medium,
+            mismatch: true,
+            ..DCGAN_RECIPE
+        }
     }
     fn discriminator_reads_labels(&self) -> bool {
         true

@@ -5,7 +5,7 @@
 
 use burn::prelude::*;
 
-use super::{Family, FamilyOption, GeneratorBatch, LABEL_INPUT, OptionField, binary};
+use super::{Family, FamilyOption, GeneratorBatch, LABEL_INPUT, OptionField, Recipe, binary};
 use crate::model::GanConfig;
 
 pub struct Guided;
@@ -27,6 +27,9 @@ impl Family for Guided {
     }
     fn conditional(&self) -> bool {
         true
+    }
+    fn recipe(&self) -> Recipe {
+        super::cdcgan::CDCGAN_RECIPE
     }
     fn discriminator_reads_labels(&self) -> bool {
         true

@@ -15,7 +15,7 @@ pub enum ModelKind {
     Dcgan,
     /// Conditional GAN of dense layers: a label embedding joined to z and to the image.
     Cgan,
-    /// Conditional DCGAN: the label embedding projected to an extra feature map.
+    /// Conditional DCGAN: both networks read the label (G one-hot beside z).
     Cdcgan,
     /// Auxiliary-classifier GAN: D judges real/fake and names the class.
     Acgan,

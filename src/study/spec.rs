@@ -278,12 +278,17 @@ impl Study {
     }
 }
 
+/// `train` switches that take an optional `true`/`false` because a recipe may default them on.
+const RECIPE_SWITCHES: &[&str] = &["mismatch"];
+
 /// A `train` flag's value as command-line words: `--flag value`, `--flag` for true, nothing
-/// for false.
+/// for false (`--flag false` for the switches a recipe may turn on).
 pub fn flag_words(key: &str, value: &toml::Value) -> Vec<String> {
     let flag = format!("--{key}");
     match value {
         toml::Value::Boolean(true) => vec![flag],
+        // A family's recipe can turn these on, so "off" has to be said.
+        toml::Value::Boolean(false) if RECIPE_SWITCHES.contains(&key) => vec![flag, "false".into()],
         toml::Value::Boolean(false) => Vec::new(),
         toml::Value::String(s) => vec![flag, s.clone()],
         toml::Value::Integer(i) => vec![flag, i.to_string()],
@@ -310,6 +315,14 @@ name = "base"
 name = "smooth"
 flags = { real-target = 0.9, mismatch = true }
 "#;
+
+    #[test]
+    fn false_turns_off_what_a_recipe_turns_on() {
+        let off = toml::Value::Boolean(false);
+        assert_eq!(flag_words("mismatch", &off), ["--mismatch", "false"]);
+        assert!(flag_words("augment", &off).is_empty());
+        assert_eq!(flag_words("mismatch", &toml::Value::Boolean(true)), ["--mismatch"]);
+    }
 
     #[test]
     fn a_study_file_parses_into_its_grid() {

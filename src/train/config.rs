@@ -186,9 +186,13 @@ impl TrainConfig {
             bail!("--epochs must be at least 1");
         }
         if self.mismatch && !self.gan.model.family().discriminator_reads_labels() {
+            let readers: Vec<&str> = crate::family::all()
+                .filter(|(_, family)| family.discriminator_reads_labels())
+                .map(|(_, family)| family.name())
+                .collect();
             bail!(
-                "--mismatch needs a discriminator that reads the label (cgan, cdcgan); {} \
-                 predicts the label instead",
+                "--mismatch needs a discriminator that reads the label ({}); {}'s does not",
+                readers.join(", "),
                 self.gan.model.name()
             );
         }

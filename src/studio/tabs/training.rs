@@ -28,13 +28,20 @@ pub struct TrainingForm {
 
 impl Default for TrainingForm {
     fn default() -> Self {
-        let config = TrainConfig::new(GanConfig::new(ModelKind::Cdcgan).with_depth(Depth::Shallow))
-            .with_mismatch(true)
+        // The conditional DCGAN's recipe, as `train --model cdcgan` with no other option.
+        let model = ModelKind::Cdcgan;
+        let recipe = model.family().recipe();
+        let gan = GanConfig::new(model)
+            .with_depth(recipe.depth)
+            .with_latent_dim(recipe.latent_dim);
+        let config = TrainConfig::new(gan)
+            .with_lr_generator(recipe.lr_generator)
+            .with_mismatch(recipe.mismatch)
             .with_sample_every(50);
         Self {
             run_name: "studio-run".into(),
             config,
-            max_steps: 2000,
+            max_steps: recipe.steps,
             train_limit: 0,
         }
     }
@@ -1221,8 +1228,8 @@ fn options_ui(
                 ui,
                 "Model",
                 "The GAN family; hover over each for what it does and its paper. Choosing \
-                 one brings its recipe's generator learning rate and latent size, unless you \
-                 changed them",
+                 one brings its best measured recipe (depth, steps, matching-aware D, \
+                 generator learning rate, latent size), except for values you changed",
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
@@ -1234,6 +1241,15 @@ fn options_ui(
                 }
                 if config.lr_generator == old.lr_generator {
                     config.lr_generator = new.lr_generator;
+                }
+                if gan.depth == old.depth {
+                    gan.depth = new.depth;
+                }
+                if *max_steps == old.steps {
+                    *max_steps = new.steps;
+                }
+                if config.mismatch == old.mismatch {
+                    config.mismatch = new.mismatch;
                 }
             }
             let gan = &mut config.gan;
