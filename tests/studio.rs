@@ -118,7 +118,10 @@ fn model_options_change_the_training_form() {
     harness.step();
     // A new form is the conditional DCGAN's recipe, as `train --model cdcgan`.
     let form = &harness.state().state.training.form;
-    assert_eq!((form.max_steps, form.config.gan.depth), (4300, Depth::Shallow));
+    assert_eq!(
+        (form.max_steps, form.config.gan.depth),
+        (4300, Depth::Shallow)
+    );
     let before = form.config.mismatch;
     assert!(before);
     harness.get_by_label("Matching-aware D").click();
@@ -166,7 +169,10 @@ fn model_options_change_the_training_form() {
     harness.state_mut().state.training.form.max_steps = 1234;
     pick(&mut harness, "cgan");
     let form = &harness.state().state.training.form;
-    assert_eq!((form.max_steps, form.config.gan.depth), (1234, Depth::Medium));
+    assert_eq!(
+        (form.max_steps, form.config.gan.depth),
+        (1234, Depth::Medium)
+    );
     pick(&mut harness, "dcgan");
     // A value the user set stays when the family changes.
     harness

@@ -41,18 +41,21 @@ pub enum Command {
     /// Train a GAN (or continue one with --resume)
     ///
     /// With no option but --model, each family trains its best measured recipe: shallow
-    /// networks (cgan: medium), batch 64, for a budget of steps sized to finish in under 10
-    /// minutes on a 2-core CPU. On MNIST (BENCHMARKS.md, "Families"; success = the share of
-    /// samples an independent classifier reads as the digit asked for):
+    /// networks, batch 64, a budget of steps sized to finish in under 10 minutes on a 2-core
+    /// CPU. What each reached on MNIST (BENCHMARKS.md, "Families"), scored by a LeNet trained
+    /// apart from every GAN; success = the share of samples it reads as the digit asked for,
+    /// IS = inception score (real test digits: 9.59):
     ///
-    ///   2n-gan    4,500 steps             6.8 min  success 99.2%, inception score 9.75
-    ///   cdcgan    4,300 steps, --mismatch 7.6 min  success 96.3%
-    ///   acgan     3,000 steps                      success 95.8%, inception score 9.22
-    ///   infogan   3,000 steps (G lr 1e-3, 62 noise + 2 codes)  8-9 min  categories 84-94%
-    ///   guided    4,300 steps, --mismatch          MEASURE
-    ///   cgan      4,500 steps, --mismatch medium   MEASURE
-    ///   dcgan     4,500 steps                      MEASURE
-    ///   pca       fitted in seconds, no training   success 97.1%, inception score 8.46
+    ///   guided   4,300 steps, matching-aware D   6.7 min  success 99.5%, IS 9.71
+    ///   2n-gan   4,500 steps                     6.8 min  success 99.2%, IS 9.75
+    ///   cgan     4,500 steps, matching-aware D,  1.7 min  success 96.9%, IS 9.32
+    ///            medium (dense 256-512)
+    ///   cdcgan   4,300 steps, matching-aware D   7.6 min  success 96.3%
+    ///   acgan    3,000 steps                              success 95.8%, IS 9.22
+    ///   infogan  3,000 steps, G rate 1e-3,       8-9 min  its codes match the digits 84-94%
+    ///            62 noise values + 2 codes                (no labels seen)
+    ///   dcgan    4,500 steps                     3.3 min  IS 5.91 (unconditional)
+    ///   pca      fitted, no training             seconds  success 97.1%, IS 8.46
     ///
     /// --depth, --max-steps (or --epochs), --mismatch false and the other options override it.
     #[command(verbatim_doc_comment)]

@@ -188,7 +188,7 @@ impl TrainArgs {
             // Whole epochs when asked for, else the recipe's budget.
             .with_max_steps(
                 self.max_steps
-                    .or((self.epochs.is_none()).then_some(recipe.steps)),
+                    .or(self.epochs.is_none().then_some(recipe.steps)),
             )
             .with_train_limit(self.train_limit)
             .with_lr_generator(self.lr_generator.unwrap_or(recipe.lr_generator))
@@ -397,7 +397,10 @@ mod tests {
         assert_eq!((cdcgan.lr_generator, cdcgan.gan.latent_dim), (2e-4, 100));
 
         let acgan = config_of(&["--model", "acgan"]);
-        assert_eq!((acgan.gan.depth, acgan.max_steps), (Depth::Shallow, Some(3000)));
+        assert_eq!(
+            (acgan.gan.depth, acgan.max_steps),
+            (Depth::Shallow, Some(3000))
+        );
         // ACGAN's D predicts the label rather than reading it: no matching-aware D.
         assert!(!acgan.mismatch);
 
@@ -412,7 +415,14 @@ mod tests {
     #[test]
     fn options_given_replace_the_recipe() {
         let told = config_of(&[
-            "--model", "cdcgan", "--depth", "medium", "--epochs", "2", "--mismatch", "false",
+            "--model",
+            "cdcgan",
+            "--depth",
+            "medium",
+            "--epochs",
+            "2",
+            "--mismatch",
+            "false",
         ]);
         assert_eq!(told.gan.depth, Depth::Medium);
         // Whole epochs asked for: no step budget.
@@ -424,6 +434,9 @@ mod tests {
         // A bare --mismatch still turns it on, and validation says where it cannot apply.
         let asked = config_of(&["--model", "acgan", "--mismatch"]);
         assert!(asked.mismatch);
-        assert!(asked.validate().is_err(), "ACGAN's D does not read the label");
+        assert!(
+            asked.validate().is_err(),
+            "ACGAN's D does not read the label"
+        );
     }
 }

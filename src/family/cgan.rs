@@ -21,7 +21,9 @@ impl Family for Cgan {
     fn conditional(&self) -> bool {
         true
     }
-    /// MEASURE
+    /// Dense layers of 256 and 512, 4,500 steps, a matching-aware D: 96.9% success, IS 9.32,
+    /// FID 8.0 in 101 s (BENCHMARKS.md, "Families"); the dense nets are cheap, so medium costs
+    /// little.
     fn recipe(&self) -> Recipe {
         Recipe {
             depth: Depth::Medium,

@@ -116,7 +116,8 @@ pub struct Recipe {
 /// DCGAN's rate and noise: Adam 2e-4 for G as for D, z of 100 values (Radford et al. 2016).
 /// Shallow networks for many steps rather than medium ones for one epoch: the conditional DCGAN
 /// was read as its label 66% of the time after one medium epoch (331 s) and 96% after 4,300
-/// shallow steps (456 s).
+/// shallow steps (456 s); DCGAN scored IS 5.91 and FID 114 after 4,500 shallow steps (199 s)
+/// and IS 4.39 and FID 183 after one medium epoch.
 pub const DCGAN_RECIPE: Recipe = Recipe {
     lr_generator: 2e-4,
     latent_dim: 100,

@@ -321,7 +321,10 @@ flags = { real-target = 0.9, mismatch = true }
         let off = toml::Value::Boolean(false);
         assert_eq!(flag_words("mismatch", &off), ["--mismatch", "false"]);
         assert!(flag_words("augment", &off).is_empty());
-        assert_eq!(flag_words("mismatch", &toml::Value::Boolean(true)), ["--mismatch"]);
+        assert_eq!(
+            flag_words("mismatch", &toml::Value::Boolean(true)),
+            ["--mismatch"]
+        );
     }
 
     #[test]
