@@ -58,7 +58,8 @@ pub struct StudyReport {
     pub named_runs: Vec<String>,
 }
 
-/// Metrics compared in the conclusions (wall time and coverage are reported, not judged).
+/// Metrics compared in the conclusions (wall time, coverage and in-class diversity, whose best
+/// is the real images' 1 rather than the most, are reported, not judged).
 const JUDGED: [&str; 8] = [
     "success_rate",
     "inception_score",

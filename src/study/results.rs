@@ -21,7 +21,7 @@ pub struct Metric {
     pub digits: usize,
 }
 
-pub const METRICS: [Metric; 10] = [
+pub const METRICS: [Metric; 11] = [
     Metric {
         key: "success_rate",
         title: "success rate",
@@ -49,6 +49,14 @@ pub const METRICS: [Metric; 10] = [
     Metric {
         key: "recall",
         title: "recall",
+        better: Better::Higher,
+        digits: 3,
+    },
+    // The slides' "in-class variety": mean distance between samples of one class over the
+    // same for real test images (1 = as varied as real; above 1 is noise as often as variety).
+    Metric {
+        key: "diversity",
+        title: "in-class diversity (real = 1)",
         better: Better::Higher,
         digits: 3,
     },
@@ -233,6 +241,7 @@ fn outcome(plan: &PlannedRun, runs_dir: &Path, steps: usize) -> Outcome {
         (classes - r.coverage.nearly_missing.len().min(classes)) as f64,
     );
     figures.insert("memorised_share".to_owned(), r.memorised_share);
+    figures.insert("diversity".to_owned(), r.mean_intra_class_diversity);
     let log = read_log(&dir.join("metrics.jsonl")).unwrap_or_default();
     let mut stopped_at = None;
     let mut curves = BTreeMap::new();
