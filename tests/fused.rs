@@ -16,7 +16,15 @@ fn train(dir: &Path, run: &str, seed: u64, reference: bool) -> Vec<StepMetrics> 
     ])
     // Without the recipe's matching-aware D: the tolerance below was measured on the plain
     // objective, and the mismatch term's extra pass lets rounding grow to ~8e-3 in 20 steps.
-    .args(["--max-steps", "20", "--batch-size", "32", "--quiet", "--mismatch", "false"])
+    .args([
+        "--max-steps",
+        "20",
+        "--batch-size",
+        "32",
+        "--quiet",
+        "--mismatch",
+        "false",
+    ])
     .args([
         "--seed",
         &seed.to_string(),

@@ -20,7 +20,7 @@ pub const PRESETS: [(&str, &str, &str); 5] = [
     ),
     (
         "families",
-        "every conditional family at one budget: cDCGAN, ACGAN, 2N-class GAN, InfoGAN, dense CGAN",
+        "every family at one budget: DCGAN, dense CGAN, cDCGAN, ACGAN, 2N-class GAN, InfoGAN, PCA",
         include_str!("../../assets/studies/families.toml"),
     ),
     (
