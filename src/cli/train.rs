@@ -93,6 +93,10 @@ pub struct TrainArgs {
     /// networks with a linear Q head.
     #[arg(long, default_value_t = 1024)]
     pub info_hidden: usize,
+    /// InfoGAN: draw the noise beside the codes from U(-1, 1) (the paper's code) rather than
+    /// N(0, 1).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
+    pub info_uniform_noise: Option<bool>,
     /// Classifier-guided (--model guided): the classifier run (name under RUNS_DIR or a folder
     /// holding classifier.bpk) whose cross-entropy on G's samples G also minimises; default:
     /// the classifier bundled for the data set. Score the run with another classifier.
@@ -180,6 +184,7 @@ impl TrainArgs {
             .with_info_categorical_weight(self.info_categorical_weight)
             .with_info_continuous_weight(self.info_continuous_weight)
             .with_info_hidden(self.info_hidden)
+            .with_info_uniform_noise(self.info_uniform_noise.unwrap_or(false))
             .with_guide_weight(self.guide_weight);
         TrainConfig::new(gan)
             .with_real_target_max(self.real_target_max)
@@ -407,6 +412,9 @@ mod tests {
         let infogan = config_of(&["--model", "infogan"]);
         assert_eq!(infogan.max_steps, Some(3000));
         assert_eq!((infogan.lr_generator, infogan.gan.latent_dim), (1e-3, 64));
+        assert!(!infogan.gan.info_uniform_noise);
+        let uniform = config_of(&["--model", "infogan", "--info-uniform-noise"]);
+        assert!(uniform.gan.info_uniform_noise);
 
         assert_eq!(config_of(&["--model", "2n-gan"]).max_steps, Some(4500));
         assert!(config_of(&["--model", "guided"]).mismatch);

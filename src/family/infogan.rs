@@ -142,6 +142,12 @@ impl Family for Infogan {
                 field: OptionField::Count(|gan| &mut gan.continuous_codes, 8),
             },
             FamilyOption {
+                label: "Uniform noise",
+                tip: "Draw the noise beside the codes from U(-1, 1), as the paper's code does, \
+                      rather than N(0, 1)",
+                field: OptionField::Flag(|gan| &mut gan.info_uniform_noise),
+            },
+            FamilyOption {
                 label: "Hidden layer width",
                 tip: "A fully connected layer before G's projection and after D's convolutions, \
                       which Q's own 128-wide layer reads (paper: 1024). 0: DCGAN's networks, \
@@ -154,6 +160,10 @@ impl Family for Infogan {
         &["code accuracy", "information / H(c)"]
     }
     fn prepare_latent(&self, config: &GanConfig, z: Tensor<2>) -> Tensor<2> {
+        if config.info_uniform_noise {
+            // Noise and continuous codes alike: U(-1, 1).
+            return z.div_scalar(std::f64::consts::SQRT_2).erf();
+        }
         let [_, l] = z.dims();
         let k = config.continuous_codes;
         if k == 0 {

@@ -147,6 +147,25 @@ fn the_binary_families_keep_the_original_objective() {
 }
 
 #[test]
+fn infogan_uniform_noise_maps_every_latent_value_into_the_unit_interval() {
+    let device = Device::flex();
+    let config = GanConfig::new(ModelKind::Infogan)
+        .with_continuous_codes(1)
+        .with_latent_dim(3)
+        .with_info_uniform_noise(true);
+    // erf(z / √2): 0 stays 0, ±1.959964 (the normal's 97.5% point) becomes ±0.95.
+    let z = [[0.0f32, 1.959_964, -1.959_964]];
+    let prepared: Vec<f32> = of(ModelKind::Infogan)
+        .prepare_latent(&config, Tensor::from_floats(z, &device))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    for (got, want) in prepared.iter().zip([0.0f32, 0.95, -0.95]) {
+        assert!((got - want).abs() < 1e-4, "{prepared:?}");
+    }
+}
+
+#[test]
 fn infogan_adds_the_information_terms_for_its_codes() {
     // Two categories and one continuous code: outputs are (source, 2 category logits, code).
     let device = Device::flex();
