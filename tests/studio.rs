@@ -162,6 +162,20 @@ fn model_options_change_the_training_form() {
     assert_eq!(config.gan.model, ModelKind::Infogan);
     assert_eq!((config.lr_generator, config.gan.latent_dim), (1e-3, 64));
     assert_eq!((form.max_steps, config.gan.depth), (3000, Depth::Shallow));
+    // InfoGAN's own options include the paper's uniform noise, off until ticked.
+    assert!(!config.gan.info_uniform_noise);
+    harness.get_by_label("Uniform noise").click();
+    harness.run();
+    assert!(
+        harness
+            .state()
+            .state
+            .training
+            .form
+            .config
+            .gan
+            .info_uniform_noise
+    );
     pick(&mut harness, "dcgan");
     let config = &harness.state().state.training.form.config;
     assert_eq!((config.lr_generator, config.gan.latent_dim), (2e-4, 100));
