@@ -95,8 +95,8 @@ pub struct TrainArgs {
     pub info_hidden: usize,
     /// InfoGAN: draw the noise beside the codes from U(-1, 1) (the paper's code) rather than
     /// N(0, 1).
-    #[arg(long, num_args = 0..=1, default_missing_value = "true", value_name = "BOOL")]
-    pub info_uniform_noise: Option<bool>,
+    #[arg(long)]
+    pub info_uniform_noise: bool,
     /// Classifier-guided (--model guided): the classifier run (name under RUNS_DIR or a folder
     /// holding classifier.bpk) whose cross-entropy on G's samples G also minimises; default:
     /// the classifier bundled for the data set. Score the run with another classifier.
@@ -184,7 +184,7 @@ impl TrainArgs {
             .with_info_categorical_weight(self.info_categorical_weight)
             .with_info_continuous_weight(self.info_continuous_weight)
             .with_info_hidden(self.info_hidden)
-            .with_info_uniform_noise(self.info_uniform_noise.unwrap_or(false))
+            .with_info_uniform_noise(self.info_uniform_noise)
             .with_guide_weight(self.guide_weight);
         TrainConfig::new(gan)
             .with_real_target_max(self.real_target_max)

@@ -33,14 +33,16 @@ fn heads(config: &GanConfig, outputs: Tensor<2>) -> (Tensor<2>, Tensor<2>, Tenso
     )
 }
 
+/// Values drawn N(0, 1) mapped to U(-1, 1) through the normal's CDF: erf(z / √2).
+fn uniform(z: Tensor<2>) -> Tensor<2> {
+    z.div_scalar(std::f64::consts::SQRT_2).erf()
+}
+
 /// The continuous codes of latents drawn N(0, 1): their last K values mapped to U(-1, 1).
 fn continuous_codes(config: &GanConfig, latents: Tensor<2>) -> Tensor<2> {
     let [_, l] = latents.dims();
     let k = config.continuous_codes;
-    latents
-        .narrow(1, l - k, k)
-        .div_scalar(std::f64::consts::SQRT_2)
-        .erf()
+    uniform(latents.narrow(1, l - k, k))
 }
 
 /// The information terms for generated images and the cross-entropy alone (for its figure).
@@ -161,8 +163,8 @@ impl Family for Infogan {
     }
     fn prepare_latent(&self, config: &GanConfig, z: Tensor<2>) -> Tensor<2> {
         if config.info_uniform_noise {
-            // Noise and continuous codes alike: U(-1, 1).
-            return z.div_scalar(std::f64::consts::SQRT_2).erf();
+            // Noise and continuous codes alike.
+            return uniform(z);
         }
         let [_, l] = z.dims();
         let k = config.continuous_codes;
