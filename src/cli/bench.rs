@@ -100,11 +100,14 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.phases && !args.json {
         for result in &results {
             println!(
-                "\n{} on {}: median ms per phase",
+                "\n{} on {}: median ms per phase, and the cores it kept busy",
                 result.model, result.device
             );
-            for (phase, ms) in &result.phases_ms {
-                println!("  {phase:<24} {ms:>8.1}");
+            for phase in &result.phases_ms {
+                println!(
+                    "  {:<24} {:>8.1}  {:>4.0}% CPU",
+                    phase.name, phase.median_ms, phase.cpu_percent
+                );
             }
         }
     }

@@ -84,32 +84,45 @@ pub struct Trainer {
     elapsed_before_secs: f64,
     permutation: (usize, Vec<usize>),
     metrics_log: Option<BufWriter<std::fs::File>>,
-    /// When set, each step records the wall time of its phases here (benchmarks only).
-    pub phase_times: Option<Vec<(&'static str, f64)>>,
+    /// When set, each step records its phases here (benchmarks only).
+    pub phase_times: Option<Vec<PhaseTime>>,
     /// This trainer is the run's only writer while it lives.
     _lock: RunLock,
+}
+
+/// One phase of a step: its wall time and the CPU time the whole process spent in it (all
+/// threads), so `cpu_ms / wall_ms` says how many cores the phase kept busy.
+#[derive(Debug, Clone, Copy)]
+pub struct PhaseTime {
+    pub name: &'static str,
+    pub wall_ms: f64,
+    pub cpu_ms: f64,
 }
 
 /// Splits a step's wall time into named phases. On the flex backend every op runs eagerly,
 /// so a phase's time is its own; on wgpu queued work lands in whichever phase reads back.
 struct PhaseClock {
-    last: Option<Instant>,
-    phases: Vec<(&'static str, f64)>,
+    last: Option<(Instant, f64)>,
+    phases: Vec<PhaseTime>,
 }
 
 impl PhaseClock {
     fn new(enabled: bool) -> Self {
         Self {
-            last: enabled.then(Instant::now),
+            last: enabled.then(|| (Instant::now(), crate::bench::process_cpu_ms())),
             phases: Vec::new(),
         }
     }
 
-    fn mark(&mut self, phase: &'static str) {
-        if let Some(last) = &mut self.last {
-            let now = Instant::now();
-            self.phases.push((phase, (now - *last).as_secs_f64() * 1e3));
-            *last = now;
+    fn mark(&mut self, name: &'static str) {
+        if let Some((wall, cpu)) = &mut self.last {
+            let (now, now_cpu) = (Instant::now(), crate::bench::process_cpu_ms());
+            self.phases.push(PhaseTime {
+                name,
+                wall_ms: (now - *wall).as_secs_f64() * 1e3,
+                cpu_ms: now_cpu - *cpu,
+            });
+            (*wall, *cpu) = (now, now_cpu);
         }
     }
 }
