@@ -108,7 +108,7 @@ pub fn forward(
         .map(|ch| gamma[ch] / (f64::from(var[ch]) + epsilon).sqrt() as f32)
         .collect();
     let shift: Vec<f32> = (0..c).map(|ch| beta[ch] - mean[ch] * scale[ch]).collect();
-    let mut out = vec![0.0f32; x.len()];
+    let mut out = super::zeros(x.len());
     // One task per sample: (C, spatial) each, so dense layers' 1-element planes are not
     // scheduled one by one.
     out.par_chunks_mut(c * plane)
@@ -177,7 +177,7 @@ pub fn backward(
         .unzip();
     // Pass 2, per plane: the input's gradient.
     let count = (n * plane) as f32;
-    let mut x_grad = vec![0.0f32; x.len()];
+    let mut x_grad = super::zeros(x.len());
     x_grad
         .par_chunks_mut(c * plane)
         .enumerate()

@@ -171,7 +171,7 @@ pub fn conv_forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) 
     let g = &l.geometry;
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
-    let mut y = vec![0.0f32; l.batch * other];
+    let mut y = super::zeros(l.batch * other);
     by_part(l.batch, Some(&mut y), other, |images, y| {
         let Some(y) = y else { return };
         let first = images.start;
@@ -206,7 +206,7 @@ pub fn conv_backward(l: &Layer, x: &[f32], weight: &[f32], dy: &[f32], want: [bo
     let g = &l.geometry;
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
-    let mut dx = want[0].then(|| vec![0.0f32; x.len()]);
+    let mut dx = want[0].then(|| super::zeros(x.len()));
     let sums = by_part(l.batch, dx.as_deref_mut(), image, |images, mut dx| {
         let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
         let mut db = vec![0.0f32; if want[2] { l.channels } else { 0 }];
@@ -268,7 +268,7 @@ pub fn conv_transpose_forward(
     let g = &l.geometry;
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
-    let mut y = vec![0.0f32; l.batch * image];
+    let mut y = super::zeros(l.batch * image);
     by_part(l.batch, Some(&mut y), image, |images, y| {
         let Some(y) = y else { return };
         let first = images.start;
@@ -316,7 +316,7 @@ pub fn conv_transpose_backward(
     let g = &l.geometry;
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
-    let mut dx = want[0].then(|| vec![0.0f32; x.len()]);
+    let mut dx = want[0].then(|| super::zeros(x.len()));
     let sums = by_part(l.batch, dx.as_deref_mut(), other, |images, mut dx| {
         let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
         let mut db = vec![0.0f32; if want[2] { g.channels } else { 0 }];

@@ -32,7 +32,7 @@ fn leaky(v: f32, slope: f32) -> f32 {
 /// The forward on plain slices.
 pub fn forward(x: &[f32], slope: f64) -> Vec<f32> {
     let slope = slope as f32;
-    let mut out = vec![0.0f32; x.len()];
+    let mut out = super::zeros(x.len());
     out.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK))
         .for_each(|(out, x)| {
@@ -47,7 +47,7 @@ pub fn forward(x: &[f32], slope: f64) -> Vec<f32> {
 /// takes 1 at 0 too).
 pub fn backward(x: &[f32], grad: &[f32], slope: f64) -> Vec<f32> {
     let slope = slope as f32;
-    let mut out = vec![0.0f32; x.len()];
+    let mut out = super::zeros(x.len());
     out.par_chunks_mut(CHUNK)
         .zip(x.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
         .for_each(|(out, (x, grad))| {

@@ -34,6 +34,15 @@ fn slice(t: &FlexTensor) -> &[f32] {
         .expect("fused ops run on contiguous f32 tensors")
 }
 
+/// A buffer of `len` zeros, cleared by all cores: a step's outputs and gradients are
+/// megabytes that one core would otherwise clear while the other waits (`vec![0.0; len]`).
+fn zeros(len: usize) -> Vec<f32> {
+    use rayon::prelude::*;
+    let mut values = Vec::with_capacity(len);
+    values.par_extend(rayon::iter::repeat_n(0.0f32, len));
+    values
+}
+
 fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(burn::tensor::TensorData::new(values, shape))
 }
