@@ -1443,6 +1443,9 @@ fn cyclegan_trains_from_the_training_tab_with_live_curves_and_grid() {
         (panel.steps, panel.width, panel.residual_blocks) = (4, 8, 1);
     });
     harness.run();
+    assert!(!harness.state().state.training.cyclegan.residual_output);
+    harness.get_by_label("Residual output").click();
+    harness.run();
     harness.get_by_label("Start").click();
     wait_for(&mut harness, 120, "four CycleGAN steps", |app| {
         let panel = &app.state.training.cyclegan;
@@ -1461,7 +1464,11 @@ fn cyclegan_trains_from_the_training_tab_with_live_curves_and_grid() {
             .iter()
             .all(|m| m.cycle_a > 0.0 && m.identity > 0.0)
     );
-    assert!(runs.join("blobs/cyclegan.json").is_file());
+    let saved = std::fs::read_to_string(runs.join("blobs/cyclegan.json")).unwrap();
+    assert!(
+        saved.contains("\"residual_output\": true"),
+        "the ticked box reaches the run's config"
+    );
     // The run is there to continue, and the Translate tab lists it.
     assert!(gan_studio::studio::jobs::translate::list(&runs).contains(&"blobs".to_string()));
 }

@@ -39,6 +39,11 @@ pub struct CycleGanConfig {
     /// Residual blocks at a quarter of the side (the paper: 6 at 128, 9 at 256).
     #[config(default = 6)]
     pub residual_blocks: usize,
+    /// Generators add what they compute to their input (`tanh(atanh(x) + head)`), so each
+    /// starts as the identity and learns a change rather than a whole picture (not in the
+    /// paper; for grey <-> colour, where the shapes must survive).
+    #[config(default = false)]
+    pub residual_output: bool,
     /// Stride-2 layers of the PatchGAN discriminators (the paper's n_layers, 3 at 256).
     #[config(default = 2)]
     pub discriminator_layers: usize,

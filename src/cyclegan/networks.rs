@@ -92,6 +92,10 @@ pub struct ResnetGenerator {
     pub up: Vec<UpBlock>,
     /// reflect-pad 3, 7x7: (B, w, s, s) -> (B, k, s, s), tanh
     pub head: Conv2d,
+    /// Add the head's output to the input before the tanh ([`CycleGanConfig::residual_output`]);
+    /// rebuilt from the config, not stored with the weights.
+    #[module(skip)]
+    pub residual: bool,
 }
 
 impl ResnetGenerator {
@@ -126,11 +130,21 @@ impl ResnetGenerator {
                 .map(|_| ResidualBlock::new(4 * w, device))
                 .collect(),
             up,
-            head: conv([w, k], 7, 1, 0, device),
+            // A residual generator's head starts at zero, so that it starts as the identity
+            // (its weights still receive gradients: the input to the head is not zero).
+            head: if config.residual_output {
+                Conv2dConfig::new([w, k], [7, 7])
+                    .with_initializer(burn::nn::Initializer::Zeros)
+                    .init(device)
+            } else {
+                conv([w, k], 7, 1, 0, device)
+            },
+            residual: config.residual_output,
         }
     }
 
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let skip = self.residual.then(|| inverse_tanh(x.clone()));
         let mut h = relu(
             self.stem
                 .norm
@@ -149,8 +163,19 @@ impl ResnetGenerator {
                     .forward(crate::fused::conv_transpose2d(&block.conv, h)),
             );
         }
-        tanh(crate::fused::conv2d(&self.head, reflect(h, 3)))
+        let out = crate::fused::conv2d(&self.head, reflect(h, 3));
+        match skip {
+            Some(skip) => tanh(out + skip),
+            None => tanh(out),
+        }
     }
+}
+
+/// atanh of pictures in [-1, 1], pulled in to ±(1 - 1e-3) first so that saturated pixels map
+/// to ±3.8 rather than infinity: `tanh(inverse_tanh(x))` gives `x` back within 1e-3.
+fn inverse_tanh(x: Tensor<4>) -> Tensor<4> {
+    let x = x.clamp(-0.999, 0.999);
+    ((x.clone() + 1.0) / (-x + 1.0)).log() * 0.5
 }
 
 /// Judges each patch of a picture real or generated: (B, k, s, s) -> (B, 1, p, p) logits of a

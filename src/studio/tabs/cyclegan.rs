@@ -27,6 +27,7 @@ pub struct CycleGanPanel {
     pub image_size: usize,
     pub width: usize,
     pub residual_blocks: usize,
+    pub residual_output: bool,
     pub lambda_cycle: f64,
     pub lambda_identity: f64,
     #[serde(skip)]
@@ -56,6 +57,7 @@ impl Default for CycleGanPanel {
             image_size: defaults.image_size,
             width: defaults.width,
             residual_blocks: defaults.residual_blocks,
+            residual_output: defaults.residual_output,
             lambda_cycle: defaults.lambda_cycle,
             lambda_identity: defaults.lambda_identity,
             job: None,
@@ -86,6 +88,7 @@ impl CycleGanPanel {
         .with_discriminator_layers(if self.image_size >= 64 { 3 } else { 2 })
         .with_width(self.width)
         .with_residual_blocks(self.residual_blocks)
+        .with_residual_output(self.residual_output)
         .with_lambda_cycle(self.lambda_cycle)
         .with_lambda_identity(self.lambda_identity)
         .with_sample_every(50)
@@ -258,6 +261,13 @@ impl CycleGanPanel {
                         "Residual blocks",
                         "Of each generator (the paper: 6 or 9)",
                         |ui| ui.add(egui::DragValue::new(&mut self.residual_blocks).range(0..=16)),
+                    );
+                    row(
+                        ui,
+                        "Residual output",
+                        "Generators add their output to the input picture: they start as the \
+                         identity and learn only the change (grey <-> colour)",
+                        |ui| ui.checkbox(&mut self.residual_output, "start as the identity"),
                     );
                     row(
                         ui,
