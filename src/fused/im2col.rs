@@ -47,9 +47,10 @@ impl Geometry {
         lo.min(out)..hi.min(out).max(lo.min(out))
     }
 
-    /// Visits every (row of the column matrix, output row, valid output columns, input row,
-    /// first input column): col2im's walk over the windows.
-    fn walk(&self, mut visit: impl FnMut(usize, usize, std::ops::Range<usize>, usize, usize)) {
+    /// Visits every (row of the column matrix, output row) with the output columns whose
+    /// window reads the image and, when there are any, the index in the image of the first
+    /// value they read (None: this output row of the kernel tap is all padding).
+    fn walk(&self, mut visit: impl FnMut(usize, usize, std::ops::Range<usize>, Option<usize>)) {
         let [kh, kw] = self.kernel;
         for c in 0..self.channels {
             for ky in 0..kh {
@@ -59,19 +60,15 @@ impl Geometry {
                     let row = (c * kh + ky) * kw + kx;
                     let x_offset = kx * self.dilation[1];
                     let cols = self.valid(1, x_offset, self.width);
-                    if cols.is_empty() {
-                        continue;
-                    }
-                    for oy in rows.clone() {
+                    for oy in 0..self.out[0] {
+                        if cols.is_empty() || !rows.contains(&oy) {
+                            visit(row, oy, 0..0, None);
+                            continue;
+                        }
                         let iy = oy * self.stride[0] + y_offset - self.padding[0];
-                        let ix0 = cols.start * self.stride[1] + x_offset;
-                        visit(
-                            row,
-                            oy,
-                            cols.clone(),
-                            (c * self.height + iy) * self.width,
-                            ix0 - self.padding[1],
-                        );
+                        let ix0 = cols.start * self.stride[1] + x_offset - self.padding[1];
+                        let first = (c * self.height + iy) * self.width + ix0;
+                        visit(row, oy, cols.clone(), Some(first));
                     }
                 }
             }
@@ -91,38 +88,23 @@ pub fn im2col(g: &Geometry, image: &[f32], cols: &mut [f32], stride: usize) {
         stride >= positions && cols.len() >= (rows - 1) * stride + positions,
         "im2col: block size"
     );
-    let [kh, kw] = g.kernel;
-    for c in 0..g.channels {
-        for ky in 0..kh {
-            let y_offset = ky * g.dilation[0];
-            let valid_rows = g.valid(0, y_offset, g.height);
-            for kx in 0..kw {
-                let row = (c * kh + ky) * kw + kx;
-                let x_offset = kx * g.dilation[1];
-                let valid = g.valid(1, x_offset, g.width);
-                let out = &mut cols[row * stride..][..positions];
-                for (oy, dst) in out.chunks_exact_mut(ow).enumerate() {
-                    if !valid_rows.contains(&oy) || valid.is_empty() {
-                        dst.fill(0.0);
-                        continue;
-                    }
-                    let iy = oy * g.stride[0] + y_offset - g.padding[0];
-                    let ix0 = valid.start * sx + x_offset - g.padding[1];
-                    let src = &image[(c * g.height + iy) * g.width + ix0..];
-                    dst[..valid.start].fill(0.0);
-                    dst[valid.end..].fill(0.0);
-                    let dst = &mut dst[valid.clone()];
-                    if sx == 1 {
-                        dst.copy_from_slice(&src[..dst.len()]);
-                    } else {
-                        dst.iter_mut()
-                            .zip(src.iter().step_by(sx))
-                            .for_each(|(d, s)| *d = *s);
-                    }
-                }
-            }
+    g.walk(|row, oy, valid, first| {
+        let dst = &mut cols[row * stride + oy * ow..][..ow];
+        let Some(first) = first else {
+            dst.fill(0.0);
+            return;
+        };
+        dst[..valid.start].fill(0.0);
+        dst[valid.end..].fill(0.0);
+        let (dst, src) = (&mut dst[valid], &image[first..]);
+        if sx == 1 {
+            dst.copy_from_slice(&src[..dst.len()]);
+        } else {
+            dst.iter_mut()
+                .zip(src.iter().step_by(sx))
+                .for_each(|(d, s)| *d = *s);
         }
-    }
+    });
 }
 
 /// `image` (channels, height, width) += each column of `cols` (laid out as [`im2col`] writes
@@ -134,9 +116,10 @@ pub fn col2im(g: &Geometry, cols: &[f32], stride: usize, image: &mut [f32]) {
         stride >= positions && cols.len() >= (rows - 1) * stride + positions,
         "col2im: block size"
     );
-    g.walk(|row, oy, range, line, ix0| {
-        let src = &cols[row * stride + oy * ow..][..ow][range];
-        let dst = &mut image[line + ix0..];
+    g.walk(|row, oy, valid, first| {
+        let Some(first) = first else { return };
+        let src = &cols[row * stride + oy * ow..][..ow][valid];
+        let dst = &mut image[first..];
         if sx == 1 {
             dst.iter_mut().zip(src).for_each(|(d, s)| *d += *s);
         } else {
