@@ -58,8 +58,8 @@ pub fn train_throughput(
     let mut trainer = Trainer::create(config, run, data, device)?;
     trainer.phase_times = Some(Vec::new());
     let mut times_ms = Vec::new();
-    // Per phase: its wall times, and its CPU and wall totals (for the cores it kept busy).
-    let mut phase_samples: Vec<(String, Vec<f64>, f64, f64)> = Vec::new();
+    // Per phase: its wall times and its CPU total (for the cores it kept busy).
+    let mut phase_samples: Vec<(String, Vec<f64>, f64)> = Vec::new();
     for _ in 0..repeats.max(1) {
         for _ in 0..warmup {
             trainer.step()?;
@@ -70,16 +70,14 @@ pub fn train_throughput(
             times_ms.push(started.elapsed().as_secs_f64() * 1e3);
             for phase in trainer.phase_times.iter().flatten() {
                 match phase_samples.iter_mut().find(|(n, ..)| n == phase.name) {
-                    Some((_, samples, cpu, wall)) => {
+                    Some((_, samples, cpu)) => {
                         samples.push(phase.wall_ms);
                         *cpu += phase.cpu_ms;
-                        *wall += phase.wall_ms;
                     }
                     None => phase_samples.push((
                         phase.name.to_string(),
                         vec![phase.wall_ms],
                         phase.cpu_ms,
-                        phase.wall_ms,
                     )),
                 }
             }
@@ -88,10 +86,13 @@ pub fn train_throughput(
     let median_ms = median(&mut times_ms);
     let phases_ms = phase_samples
         .into_iter()
-        .map(|(name, mut samples, cpu, wall)| PhaseSummary {
-            name,
-            median_ms: median(&mut samples),
-            cpu_percent: 100.0 * cpu / wall.max(f64::MIN_POSITIVE),
+        .map(|(name, mut samples, cpu)| {
+            let wall: f64 = samples.iter().sum();
+            PhaseSummary {
+                name,
+                median_ms: median(&mut samples),
+                cpu_percent: 100.0 * cpu / wall.max(f64::MIN_POSITIVE),
+            }
         })
         .collect();
     Ok(Throughput {
@@ -115,23 +116,6 @@ pub struct PhaseSummary {
     pub median_ms: f64,
     /// Process CPU time over wall time in this phase, all steps together (200% = 2 cores busy).
     pub cpu_percent: f64,
-}
-
-/// CPU time the whole process (every thread) has used, in ms; 0 where the platform does not
-/// say. std has no process CPU clock, hence libc.
-pub fn process_cpu_ms() -> f64 {
-    #[cfg(unix)]
-    {
-        let mut ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: `ts` is a valid timespec for the call to fill.
-        if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0 {
-            return ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6;
-        }
-    }
-    0.0
 }
 
 /// Sorts `values` and returns the middle one.

@@ -109,14 +109,14 @@ struct PhaseClock {
 impl PhaseClock {
     fn new(enabled: bool) -> Self {
         Self {
-            last: enabled.then(|| (Instant::now(), crate::bench::process_cpu_ms())),
+            last: enabled.then(|| (Instant::now(), process_cpu_ms())),
             phases: Vec::new(),
         }
     }
 
     fn mark(&mut self, name: &'static str) {
         if let Some((wall, cpu)) = &mut self.last {
-            let (now, now_cpu) = (Instant::now(), crate::bench::process_cpu_ms());
+            let (now, now_cpu) = (Instant::now(), process_cpu_ms());
             self.phases.push(PhaseTime {
                 name,
                 wall_ms: (now - *wall).as_secs_f64() * 1e3,
@@ -125,6 +125,23 @@ impl PhaseClock {
             (*wall, *cpu) = (now, now_cpu);
         }
     }
+}
+
+/// CPU time the whole process (every thread) has used, in ms; 0 where the platform does not
+/// say. std has no process CPU clock, hence libc.
+fn process_cpu_ms() -> f64 {
+    #[cfg(unix)]
+    {
+        let mut ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: `ts` is a valid timespec for the call to fill.
+        if unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) } == 0 {
+            return ts.tv_sec as f64 * 1e3 + ts.tv_nsec as f64 / 1e6;
+        }
+    }
+    0.0
 }
 
 fn adam(config: &TrainConfig) -> ModuleOptimizer {
