@@ -97,6 +97,10 @@ pub struct TrainArgs {
     /// N(0, 1).
     #[arg(long)]
     pub info_uniform_noise: bool,
+    /// InfoGAN: multiply the noise beside the codes by this (not the codes), so that the
+    /// category is the larger part of G's input.
+    #[arg(long, default_value_t = 1.0)]
+    pub info_noise_scale: f64,
     /// Classifier-guided (--model guided): the classifier run (name under RUNS_DIR or a folder
     /// holding classifier.bpk) whose cross-entropy on G's samples G also minimises; default:
     /// the classifier bundled for the data set. Score the run with another classifier.
@@ -185,6 +189,7 @@ impl TrainArgs {
             .with_info_continuous_weight(self.info_continuous_weight)
             .with_info_hidden(self.info_hidden)
             .with_info_uniform_noise(self.info_uniform_noise)
+            .with_info_noise_scale(self.info_noise_scale)
             .with_guide_weight(self.guide_weight);
         TrainConfig::new(gan)
             .with_real_target_max(self.real_target_max)
@@ -415,6 +420,9 @@ mod tests {
         assert!(!infogan.gan.info_uniform_noise);
         let uniform = config_of(&["--model", "infogan", "--info-uniform-noise"]);
         assert!(uniform.gan.info_uniform_noise);
+        assert_eq!(infogan.gan.info_noise_scale, 1.0);
+        let scaled = config_of(&["--model", "infogan", "--info-noise-scale", "0.1"]);
+        assert_eq!(scaled.gan.info_noise_scale, 0.1);
 
         assert_eq!(config_of(&["--model", "2n-gan"]).max_steps, Some(4500));
         assert!(config_of(&["--model", "guided"]).mismatch);

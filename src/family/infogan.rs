@@ -150,6 +150,13 @@ impl Family for Infogan {
                 field: OptionField::Flag(|gan| &mut gan.info_uniform_noise),
             },
             FamilyOption {
+                label: "Noise scale",
+                tip: "Multiplies the noise beside the codes (not the codes), so that the \
+                      category is the larger part of G's input and takes the largest \
+                      variation, the digits (ClusterGAN draws its noise with σ 0.1)",
+                field: OptionField::Weight(|gan| &mut gan.info_noise_scale),
+            },
+            FamilyOption {
                 label: "Hidden layer width",
                 tip: "A fully connected layer before G's projection and after D's convolutions, \
                       which Q's own 128-wide layer reads (paper: 1024). 0: DCGAN's networks, \
@@ -162,19 +169,23 @@ impl Family for Infogan {
         &["code accuracy", "information / H(c)"]
     }
     fn prepare_latent(&self, config: &GanConfig, z: Tensor<2>) -> Tensor<2> {
-        if config.info_uniform_noise {
-            // Noise and continuous codes alike.
-            return uniform(z);
-        }
         let [_, l] = z.dims();
         let k = config.continuous_codes;
+        let noise = z.clone().narrow(1, 0, l - k);
+        let noise = if config.info_uniform_noise {
+            uniform(noise)
+        } else {
+            noise
+        };
+        let noise = if config.info_noise_scale == 1.0 {
+            noise
+        } else {
+            noise.mul_scalar(config.info_noise_scale)
+        };
         if k == 0 {
-            return z;
+            return noise;
         }
-        Tensor::cat(
-            vec![z.clone().narrow(1, 0, l - k), continuous_codes(config, z)],
-            1,
-        )
+        Tensor::cat(vec![noise, continuous_codes(config, z)], 1)
     }
     fn discriminator_loss(
         &self,

@@ -166,6 +166,27 @@ fn infogan_uniform_noise_maps_every_latent_value_into_the_unit_interval() {
 }
 
 #[test]
+fn infogan_noise_scale_shrinks_the_noise_and_leaves_the_codes_alone() {
+    let device = Device::flex();
+    let config = GanConfig::new(ModelKind::Infogan)
+        .with_continuous_codes(1)
+        .with_latent_dim(3)
+        .with_info_noise_scale(0.1);
+    // Two noise values scaled by 0.1; the code still goes through erf(z / √2).
+    let z = [[2.0f32, -1.0, 1.959_964]];
+    let prepared: Vec<f32> = of(ModelKind::Infogan)
+        .prepare_latent(&config, Tensor::from_floats(z, &device))
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap();
+    for (got, want) in prepared.iter().zip([0.2f32, -0.1, 0.95]) {
+        assert!((got - want).abs() < 1e-4, "{prepared:?}");
+    }
+    assert!(config.clone().with_info_noise_scale(0.0).validate().is_err());
+    assert!(config.with_info_noise_scale(f64::NAN).validate().is_err());
+}
+
+#[test]
 fn infogan_adds_the_information_terms_for_its_codes() {
     // Two categories and one continuous code: outputs are (source, 2 category logits, code).
     let device = Device::flex();

@@ -176,6 +176,12 @@ pub struct GanConfig {
     /// better on average (88.2% against 88.2%; BENCHMARKS.md, "Families").
     #[config(default = false)]
     pub info_uniform_noise: bool,
+    /// InfoGAN: the noise beside the codes is multiplied by this (the codes are not). Below 1
+    /// the one-hot category is the largest part of G's input, so the largest variation
+    /// (the digits) falls to the category rather than to the noise (ClusterGAN, Mukherjee et
+    /// al. 2019, draws its noise with σ 0.1 for that reason).
+    #[config(default = 1.0)]
+    pub info_noise_scale: f64,
     /// Classifier-guided: weight λ of the guiding classifier's cross-entropy in G's loss.
     #[config(default = 1.0)]
     pub guide_weight: f64,
@@ -266,6 +272,10 @@ impl GanConfig {
                 if !(weight.is_finite() && (0.0..=100.0).contains(&weight)) {
                     bail!("{name} must be in [0, 100], got {weight}");
                 }
+            }
+            let scale = self.info_noise_scale;
+            if !(scale.is_finite() && scale > 0.0 && scale <= 10.0) {
+                bail!("--info-noise-scale must be in (0, 10], got {scale}");
             }
         }
         let params = self.summary().params();
