@@ -169,7 +169,14 @@ fn model_options_change_the_training_form() {
     // And the noise scale, a row of its own, at 1 (the noise as drawn) until changed.
     harness.get_by_label("Noise scale");
     assert_eq!(
-        harness.state().state.training.form.config.gan.info_noise_scale,
+        harness
+            .state()
+            .state
+            .training
+            .form
+            .config
+            .gan
+            .info_noise_scale,
         1.0
     );
     assert!(

@@ -146,44 +146,36 @@ fn the_binary_families_keep_the_original_objective() {
     assert!(judged.figures.is_empty());
 }
 
-#[test]
-fn infogan_uniform_noise_maps_every_latent_value_into_the_unit_interval() {
-    let device = Device::flex();
-    let config = GanConfig::new(ModelKind::Infogan)
-        .with_continuous_codes(1)
-        .with_latent_dim(3)
-        .with_info_uniform_noise(true);
-    // erf(z / √2): 0 stays 0, ±1.959964 (the normal's 97.5% point) becomes ±0.95.
-    let z = [[0.0f32, 1.959_964, -1.959_964]];
+/// InfoGAN's prepared latent for one row `z` of 2 noise values and 1 continuous code, checked
+/// against `want` within 1e-4.
+fn assert_infogan_latent(config: &GanConfig, z: [f32; 3], want: [f32; 3]) {
+    let config = config.clone().with_continuous_codes(1).with_latent_dim(3);
     let prepared: Vec<f32> = of(ModelKind::Infogan)
-        .prepare_latent(&config, Tensor::from_floats(z, &device))
+        .prepare_latent(&config, Tensor::from_floats([z], &Device::flex()))
         .into_data()
         .try_to_vec::<f32>()
         .unwrap();
-    for (got, want) in prepared.iter().zip([0.0f32, 0.95, -0.95]) {
-        assert!((got - want).abs() < 1e-4, "{prepared:?}");
+    for (got, w) in prepared.iter().zip(want) {
+        assert!((got - w).abs() < 1e-4, "{prepared:?}, want {want:?}");
     }
 }
 
 #[test]
+fn infogan_uniform_noise_maps_every_latent_value_into_the_unit_interval() {
+    let config = GanConfig::new(ModelKind::Infogan).with_info_uniform_noise(true);
+    // erf(z / √2): 0 stays 0, ±1.959964 (the normal's 97.5% point) becomes ±0.95.
+    assert_infogan_latent(&config, [0.0, 1.959_964, -1.959_964], [0.0, 0.95, -0.95]);
+}
+
+#[test]
 fn infogan_noise_scale_shrinks_the_noise_and_leaves_the_codes_alone() {
-    let device = Device::flex();
-    let config = GanConfig::new(ModelKind::Infogan)
-        .with_continuous_codes(1)
-        .with_latent_dim(3)
-        .with_info_noise_scale(0.1);
+    let config = GanConfig::new(ModelKind::Infogan).with_info_noise_scale(0.1);
     // Two noise values scaled by 0.1; the code still goes through erf(z / √2).
-    let z = [[2.0f32, -1.0, 1.959_964]];
-    let prepared: Vec<f32> = of(ModelKind::Infogan)
-        .prepare_latent(&config, Tensor::from_floats(z, &device))
-        .into_data()
-        .try_to_vec::<f32>()
-        .unwrap();
-    for (got, want) in prepared.iter().zip([0.2f32, -0.1, 0.95]) {
-        assert!((got - want).abs() < 1e-4, "{prepared:?}");
-    }
-    assert!(config.clone().with_info_noise_scale(0.0).validate().is_err());
-    assert!(config.with_info_noise_scale(f64::NAN).validate().is_err());
+    assert_infogan_latent(&config, [2.0, -1.0, 1.959_964], [0.2, -0.1, 0.95]);
+    let validated = |scale: f64| config.clone().with_info_noise_scale(scale).validate();
+    assert!(validated(0.0).is_err());
+    assert!(validated(f64::NAN).is_err());
+    assert!(validated(0.5).is_ok());
 }
 
 #[test]
