@@ -167,6 +167,9 @@ fn model_options_change_the_training_form() {
     // And the noise scale, a row of its own, at 1 (the noise as drawn) until changed.
     assert_eq!(config.gan.info_noise_scale, 1.0);
     harness.get_by_label("Noise scale");
+    // And Q's reading of real images, off (the paper's) until given a weight.
+    assert_eq!(config.gan.info_real_weight, 0.0);
+    harness.get_by_label("λ real");
     harness.get_by_label("Uniform noise").click();
     harness.run();
     assert!(

@@ -101,6 +101,16 @@ pub struct TrainArgs {
     /// category is the larger part of G's input.
     #[arg(long, default_value_t = 1.0)]
     pub info_noise_scale: f64,
+    /// InfoGAN: weight of the mutual information between the real images and Q's category
+    /// reading of them (confident per image, balanced over the batch) in D's loss; 0: Q reads
+    /// generated images only, as in the paper.
+    #[arg(long, default_value_t = 0.0)]
+    pub info_real_weight: f64,
+    /// InfoGAN: weight of Q's reconstruction of the noise beside the codes (ClusterGAN's β_n;
+    /// with --info-noise-scale 0.1 and 1 here, ClusterGAN's recipe); 0: Q predicts the codes
+    /// only, as in the paper.
+    #[arg(long, default_value_t = 0.0)]
+    pub info_noise_weight: f64,
     /// Classifier-guided (--model guided): the classifier run (name under RUNS_DIR or a folder
     /// holding classifier.bpk) whose cross-entropy on G's samples G also minimises; default:
     /// the classifier bundled for the data set. Score the run with another classifier.
@@ -190,6 +200,8 @@ impl TrainArgs {
             .with_info_hidden(self.info_hidden)
             .with_info_uniform_noise(self.info_uniform_noise)
             .with_info_noise_scale(self.info_noise_scale)
+            .with_info_real_weight(self.info_real_weight)
+            .with_info_noise_weight(self.info_noise_weight)
             .with_guide_weight(self.guide_weight);
         TrainConfig::new(gan)
             .with_real_target_max(self.real_target_max)
@@ -423,6 +435,12 @@ mod tests {
         assert_eq!(infogan.gan.info_noise_scale, 1.0);
         let scaled = config_of(&["--model", "infogan", "--info-noise-scale", "0.1"]);
         assert_eq!(scaled.gan.info_noise_scale, 0.1);
+        assert_eq!(infogan.gan.info_real_weight, 0.0);
+        let real = config_of(&["--model", "infogan", "--info-real-weight", "0.5"]);
+        assert_eq!(real.gan.info_real_weight, 0.5);
+        assert_eq!(infogan.gan.info_noise_weight, 0.0);
+        let noise = config_of(&["--model", "infogan", "--info-noise-weight", "1"]);
+        assert_eq!(noise.gan.info_noise_weight, 1.0);
 
         assert_eq!(config_of(&["--model", "2n-gan"]).max_steps, Some(4500));
         assert!(config_of(&["--model", "guided"]).mismatch);

@@ -8,7 +8,7 @@
 //! networks are the paper's (`crate::model::info`) unless `info_hidden` is 0.
 
 use burn::prelude::*;
-use burn::tensor::activation::sigmoid;
+use burn::tensor::activation::{log_softmax, sigmoid};
 
 use super::{
     DCGAN_RECIPE, DiscriminatorBatch, DiscriminatorLoss, Family, FamilyOption, GeneratorBatch,
@@ -22,14 +22,15 @@ use crate::train::loss::{accuracy, bce_with_logits, cross_entropy_with_logits};
 
 pub struct Infogan;
 
-/// D's outputs (B, 1 + C + K) -> real/fake logit (B, 1), category logits (B, C), continuous
-/// code estimates (B, K).
-fn heads(config: &GanConfig, outputs: Tensor<2>) -> (Tensor<2>, Tensor<2>, Tensor<2>) {
+/// D's outputs (B, 1 + C + K [+ N]) -> real/fake logit (B, 1), category logits (B, C),
+/// continuous code estimates (B, K; none for K = 0, as burn has no empty narrow); the noise
+/// estimates, if any, are read by [`information`].
+fn heads(config: &GanConfig, outputs: Tensor<2>) -> (Tensor<2>, Tensor<2>, Option<Tensor<2>>) {
     let (c, k) = (config.num_classes, config.continuous_codes);
     (
         outputs.clone().narrow(1, 0, 1),
         outputs.clone().narrow(1, 1, c),
-        outputs.narrow(1, 1 + c, k),
+        (k > 0).then(|| outputs.narrow(1, 1 + c, k)),
     )
 }
 
@@ -52,18 +53,62 @@ fn information(
     codes: Tensor<1, Int>,
     latents: Tensor<2>,
 ) -> (Tensor<1>, Tensor<1>, Tensor<2>) {
-    let (_, categories, estimates) = heads(config, outputs);
+    let [b, _] = outputs.dims();
+    let [_, l] = latents.dims();
+    let k = config.continuous_codes;
+    let (_, categories, estimates) = heads(config, outputs.clone());
     let cross_entropy = cross_entropy_with_logits(categories.clone(), codes);
-    let [b, _] = estimates.dims();
     let mut loss = cross_entropy
         .clone()
         .mul_scalar(config.info_categorical_weight);
-    if config.continuous_codes > 0 {
-        let squared = (estimates - continuous_codes(config, latents)).square();
+    if let Some(estimates) = estimates {
+        let squared = (estimates - continuous_codes(config, latents.clone())).square();
         let nll = squared.sum().div_scalar(2.0 * b as f64);
         loss = loss + nll.mul_scalar(config.info_continuous_weight);
     }
+    if config.info_noise_weight > 0.0 {
+        // Q's last L - K outputs estimate the noise as G was given it (after its scale).
+        let estimates = outputs.narrow(1, 1 + config.num_classes + k, l - k);
+        let squared = (estimates - noise(config, latents)).square();
+        let error = squared.sum().div_scalar(b as f64);
+        loss = loss + error.mul_scalar(config.info_noise_weight);
+    }
     (loss, cross_entropy, categories)
+}
+
+/// The noise part of latents drawn N(0, 1) (all but the last K values) as G is given it:
+/// mapped to U(-1, 1) if asked, then scaled.
+fn noise(config: &GanConfig, z: Tensor<2>) -> Tensor<2> {
+    let [_, l] = z.dims();
+    let noise = z.narrow(1, 0, l - config.continuous_codes);
+    let noise = if config.info_uniform_noise {
+        uniform(noise)
+    } else {
+        noise
+    };
+    if config.info_noise_scale == 1.0 {
+        noise
+    } else {
+        noise.mul_scalar(config.info_noise_scale)
+    }
+}
+
+/// How far Q's category reading of a real batch is from carrying all ln C nats about the
+/// images: ln C - I(x; c) = ln C - H(mean p(c|x)) + mean H(p(c|x)), 0 when each image gets
+/// one category for sure and the batch is spread evenly over them. Q is otherwise trained on
+/// generated images only, so nothing asks it to split the real digits evenly; a code it
+/// leaves to a style (a second code for 9s) while 4s and 9s share one shows here as a
+/// marginal that is not flat.
+fn real_information_gap(categories: Tensor<2>) -> Tensor<1> {
+    let [b, c] = categories.dims();
+    let log_p = log_softmax(categories, 1); // (B, C)
+    let p = log_p.clone().exp();
+    let conditional = (p.clone() * log_p).sum().div_scalar(-(b as f64));
+    let marginal = p.mean_dim(0); // (1, C)
+    let marginal_entropy = (marginal.clone() * marginal.clamp_min(1e-12).log())
+        .sum()
+        .neg();
+    conditional - marginal_entropy + (c as f64).ln()
 }
 
 impl Family for Infogan {
@@ -96,7 +141,7 @@ impl Family for Infogan {
         config.continuous_codes
     }
     fn discriminator_outputs(&self, config: &GanConfig) -> usize {
-        1 + config.num_classes + config.continuous_codes
+        1 + config.info_q_outputs()
     }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         // As in the paper, the categorical code goes in one-hot beside the noise.
@@ -157,6 +202,20 @@ impl Family for Infogan {
                 field: OptionField::Weight(|gan| &mut gan.info_noise_scale),
             },
             FamilyOption {
+                label: "λ real",
+                tip: "Weight of a term that asks Q to read the real images' categories \
+                      confidently and evenly over the batch (RIM's mutual information); \
+                      0: Q reads generated images only, as in the paper",
+                field: OptionField::Weight(|gan| &mut gan.info_real_weight),
+            },
+            FamilyOption {
+                label: "λ noise",
+                tip: "Weight of Q's reconstruction of the noise beside the codes (squared \
+                      error), so G cannot ignore small noise; with noise scale 0.1 and λ 1 \
+                      this is ClusterGAN's recipe (Mukherjee et al. 2019). 0: the paper's",
+                field: OptionField::Weight(|gan| &mut gan.info_noise_weight),
+            },
+            FamilyOption {
                 label: "Hidden layer width",
                 tip: "A fully connected layer before G's projection and after D's convolutions, \
                       which Q's own 128-wide layer reads (paper: 1024). 0: DCGAN's networks, \
@@ -169,20 +228,8 @@ impl Family for Infogan {
         &["code accuracy", "information / H(c)"]
     }
     fn prepare_latent(&self, config: &GanConfig, z: Tensor<2>) -> Tensor<2> {
-        let [_, l] = z.dims();
-        let k = config.continuous_codes;
-        let noise = z.clone().narrow(1, 0, l - k);
-        let noise = if config.info_uniform_noise {
-            uniform(noise)
-        } else {
-            noise
-        };
-        let noise = if config.info_noise_scale == 1.0 {
-            noise
-        } else {
-            noise.mul_scalar(config.info_noise_scale)
-        };
-        if k == 0 {
+        let noise = noise(config, z.clone());
+        if config.continuous_codes == 0 {
             return noise;
         }
         Tensor::cat(vec![noise, continuous_codes(config, z)], 1)
@@ -195,10 +242,13 @@ impl Family for Infogan {
         let codes = batch
             .fake_labels
             .expect("InfoGAN's generator is always given a category code");
-        let (source_real, _, _) = heads(config, batch.real);
+        let (source_real, categories_real, _) = heads(config, batch.real);
         let (source_fake, _, _) = heads(config, batch.fake.clone());
-        let (info, cross_entropy, categories) =
+        let (mut info, cross_entropy, categories) =
             information(config, batch.fake, codes.clone(), batch.fake_latents);
+        if config.info_real_weight > 0.0 {
+            info = info + real_information_gap(categories_real).mul_scalar(config.info_real_weight);
+        }
         let loss = super::real_source_loss(
             source_real.clone(),
             batch.real_target,

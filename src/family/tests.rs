@@ -249,6 +249,113 @@ fn infogan_adds_the_information_terms_for_its_codes() {
     assert!((got - want).abs() < 1e-5, "{got} vs {want}");
 }
 
+/// InfoGAN's D loss with two categories and no continuous code, for real rows `real`
+/// (source, 2 category logits) and the real-information weight `weight`.
+fn infogan_loss_with_real(real: [[f32; 3]; 2], weight: f64) -> f32 {
+    let device = Device::flex();
+    let config = GanConfig::new(ModelKind::Infogan)
+        .with_num_classes(2)
+        .with_continuous_codes(0)
+        .with_latent_dim(2)
+        .with_info_real_weight(weight);
+    let judged = of(ModelKind::Infogan).discriminator_loss(
+        &config,
+        DiscriminatorBatch {
+            real: Tensor::from_floats(real, &device),
+            real_labels: Tensor::from_ints([0i64, 1], &device),
+            fake: Tensor::from_floats([[0.5f32, 1.0, -1.0], [-0.5, 0.2, 0.3]], &device),
+            fake_labels: Some(Tensor::from_ints([0i64, 1], &device)),
+            fake_latents: Tensor::from_floats([[0.1f32, 0.2], [0.3, 0.4]], &device),
+            wrong: None,
+            real_target: 1.0,
+            real_targets: None,
+        },
+    );
+    judged.loss.into_scalar()
+}
+
+#[test]
+fn infogan_real_information_term_asks_for_confident_balanced_reads_of_real_images() {
+    let ln2 = 2f32.ln();
+    // The term adds weight * (ln C - I(x; c)) on top of the paper's loss.
+    let added = |real: [[f32; 3]; 2]| {
+        (infogan_loss_with_real(real, 0.5) - infogan_loss_with_real(real, 0.0)) / 0.5
+    };
+    // One category each, for sure: all ln 2 nats, nothing added.
+    let confident_balanced = added([[1.0, 20.0, -20.0], [-1.0, -20.0, 20.0]]);
+    assert!(confident_balanced.abs() < 1e-4, "{confident_balanced}");
+    // Both images in one category, or each read as a coin toss: no information.
+    let one_category = added([[1.0, 20.0, -20.0], [-1.0, 20.0, -20.0]]);
+    assert!((one_category - ln2).abs() < 1e-4, "{one_category}");
+    let unsure = added([[1.0, 0.0, 0.0], [-1.0, 0.0, 0.0]]);
+    assert!((unsure - ln2).abs() < 1e-4, "{unsure}");
+    // p = (0.73, 0.27) and (0.27, 0.73): a balanced marginal, each read with H(0.73) nats.
+    let p = 1.0 / (1.0 + (-1.0f32).exp());
+    let entropy = -(p * p.ln() + (1.0 - p) * (1.0 - p).ln());
+    let soft = added([[1.0, 0.5, -0.5], [-1.0, -0.5, 0.5]]);
+    assert!((soft - entropy).abs() < 1e-4, "{soft} vs {entropy}");
+    // Off by default; a negative weight is refused.
+    assert_eq!(GanConfig::new(ModelKind::Infogan).info_real_weight, 0.0);
+    let refused = GanConfig::new(ModelKind::Infogan).with_info_real_weight(-1.0);
+    assert!(refused.validate().is_err());
+}
+
+#[test]
+fn infogan_noise_reconstruction_adds_q_outputs_and_their_squared_error() {
+    // Two categories, no continuous code, two noise values scaled by 0.5 and reconstructed.
+    let device = Device::flex();
+    let plain = GanConfig::new(ModelKind::Infogan)
+        .with_num_classes(2)
+        .with_continuous_codes(0)
+        .with_latent_dim(2)
+        .with_info_noise_scale(0.5);
+    let config = plain.clone().with_info_noise_weight(2.0);
+    let family = of(ModelKind::Infogan);
+    assert_eq!(family.discriminator_outputs(&plain), 3);
+    assert_eq!(family.discriminator_outputs(&config), 5);
+    // The default network: 1 + 10 categories + 2 codes + 62 noise estimates.
+    let default = GanConfig::new(ModelKind::Infogan)
+        .with_latent_dim(64)
+        .with_info_noise_weight(1.0);
+    assert_eq!(default.info_q_outputs(), 10 + 2 + 62);
+    let images = Tensor::zeros([3, 1, 28, 28], &device);
+    let outputs = family
+        .discriminator(&default, &device)
+        .expect("InfoGAN has a discriminator")
+        .forward(images, None);
+    assert_eq!(outputs.dims(), [3, 1 + 10 + 2 + 62]);
+
+    let z = [[1.0f32, -2.0], [0.4, 0.0]];
+    // (source, 2 category logits, 2 noise estimates); the estimates' targets are 0.5 z.
+    let fake = [[0.5f32, 1.0, -1.0, 0.3, -1.0], [-0.5, 0.2, 0.3, 0.0, 0.1]];
+    let loss = |config: &GanConfig, columns: usize| -> f32 {
+        let rows: Vec<f32> = fake.iter().flat_map(|r| r[..columns].to_vec()).collect();
+        let judged = family.discriminator_loss(
+            config,
+            DiscriminatorBatch {
+                real: Tensor::from_floats([[1.0f32, 0.0, 0.0, 0.0, 0.0]; 2], &device)
+                    .narrow(1, 0, columns),
+                real_labels: Tensor::from_ints([0i64, 1], &device),
+                fake: Tensor::from_data(TensorData::new(rows, [2, columns]), &device),
+                fake_labels: Some(Tensor::from_ints([0i64, 1], &device)),
+                fake_latents: Tensor::from_floats(z, &device),
+                wrong: None,
+                real_target: 1.0,
+                real_targets: None,
+            },
+        );
+        judged.loss.into_scalar()
+    };
+    let squared: f32 = fake
+        .iter()
+        .zip(z)
+        .map(|(row, z)| (row[3] - 0.5 * z[0]).powi(2) + (row[4] - 0.5 * z[1]).powi(2))
+        .sum();
+    let want = loss(&plain, 3) + 2.0 * squared / 2.0;
+    let got = loss(&config, 5);
+    assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+}
+
 #[test]
 fn soft_real_labels_give_each_real_image_its_own_target() {
     // The CIFAR-10 slides' trick: targets drawn from [0.7, 1.2], here 0.7 and 1.2 exactly.

@@ -184,6 +184,19 @@ pub struct GanConfig {
     /// BENCHMARKS.md, "Families").
     #[config(default = 1.0)]
     pub info_noise_scale: f64,
+    /// InfoGAN: weight of a term in D's loss that makes Q's category reading of the *real*
+    /// batch informative: confident for each image and balanced over the batch (the
+    /// mutual information of RIM, Krause et al. 2010, and IMSAT). 0, the paper's, leaves Q
+    /// trained on generated images only.
+    #[config(default = 0.0)]
+    pub info_real_weight: f64,
+    /// InfoGAN: weight β of the noise's reconstruction, Q also predicting the noise values
+    /// beside the codes (squared error summed over them). ClusterGAN (Mukherjee et al. 2019)
+    /// asks this of its encoder so that G cannot ignore small noise (σ 0.1, see
+    /// `info_noise_scale`) and the category keeps the digits. 0, the paper's: Q predicts
+    /// the codes only.
+    #[config(default = 0.0)]
+    pub info_noise_weight: f64,
     /// Classifier-guided: weight λ of the guiding classifier's cross-entropy in G's loss.
     #[config(default = 1.0)]
     pub guide_weight: f64,
@@ -270,6 +283,8 @@ impl GanConfig {
             for (name, weight) in [
                 ("--info-lambda-cat", self.info_categorical_weight),
                 ("--info-lambda-cont", self.info_continuous_weight),
+                ("--info-real-weight", self.info_real_weight),
+                ("--info-noise-weight", self.info_noise_weight),
             ] {
                 if !(weight.is_finite() && (0.0..=100.0).contains(&weight)) {
                     bail!("{name} must be in [0, 100], got {weight}");
@@ -288,6 +303,17 @@ impl GanConfig {
             );
         }
         Ok(())
+    }
+
+    /// InfoGAN's Q outputs: C category logits, K code estimates and, when the noise is
+    /// reconstructed too (`info_noise_weight` > 0), one estimate per noise value.
+    pub fn info_q_outputs(&self) -> usize {
+        let noise = if self.info_noise_weight > 0.0 {
+            self.latent_dim.saturating_sub(self.continuous_codes)
+        } else {
+            0
+        };
+        self.num_classes + self.continuous_codes + noise
     }
 
     /// Whether a layer followed by a norm of `kind` gets a bias.

@@ -136,7 +136,8 @@ pub struct InfoDiscriminator {
     /// (B, h) -> (B, 128): Q's own layer
     pub q_hidden: Linear,
     pub q_norm: Norm,
-    /// (B, 128) -> (B, C + K): category logits and continuous code estimates
+    /// (B, 128) -> (B, C + K [+ N]): category logits, continuous code estimates [and noise
+    /// estimates]
     pub q_head: Linear,
     pub dropout: Dropout,
     pub slope: f64,
@@ -158,12 +159,7 @@ impl InfoDiscriminator {
             head: linear(h, 1, true, device),
             q_hidden: linear(h, Q_HIDDEN, bias, device),
             q_norm: dcgan_norm(norm, Q_HIDDEN, device),
-            q_head: linear(
-                Q_HIDDEN,
-                config.num_classes + config.continuous_codes,
-                true,
-                device,
-            ),
+            q_head: linear(Q_HIDDEN, config.info_q_outputs(), true, device),
             dropout: DropoutConfig::new(config.dropout).init(),
             slope: config.leaky_slope,
         }
@@ -187,13 +183,13 @@ impl InfoDiscriminator {
         column.side_input("head", format!("Linear({h}, 1)"), vec![1], h + 1, h as u64);
         column.linear("q_hidden", Q_HIDDEN, bias);
         column.norm("q_norm", norm, "LeakyReLU");
-        column.linear("q_head", config.num_classes + config.continuous_codes, true);
+        column.linear("q_head", config.info_q_outputs(), true);
         column.concat("join", "real/fake logit", 1);
         column.finish()
     }
 
-    /// images (B, k, 28, 28) -> (B, 1 + C + K): the real/fake logit, category logits, code
-    /// estimates (the layout of DCGAN's discriminator with 1 + C + K outputs)
+    /// images (B, k, 28, 28) -> (B, 1 + C + K [+ N]): the real/fake logit, category logits, code
+    /// [and noise] estimates (the layout of DCGAN's discriminator with 1 + C + K outputs)
     pub fn forward(&self, images: Tensor<4>) -> Tensor<2> {
         let x = dropout(
             &self.dropout,
@@ -211,6 +207,6 @@ impl InfoDiscriminator {
         let q = self
             .q_norm
             .forward_act(self.q_hidden.forward(trunk), 0, self.slope); // (B, 128)
-        Tensor::cat(vec![source, self.q_head.forward(q)], 1) // (B, 1 + C + K)
+        Tensor::cat(vec![source, self.q_head.forward(q)], 1) // (B, 1 + C + K [+ N])
     }
 }
