@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use burn::tensor::Bytes;
 use rand::Rng;
@@ -104,12 +104,9 @@ pub struct CycleTrainer {
     _lock: RunLock,
 }
 
+/// Adam with the run's betas; its update is fused on flex (burn's own elsewhere).
 fn adam(config: &CycleGanConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(config.beta1)
-        .with_beta_2(config.beta2)
-        .with_epsilon(1e-8)
-        .init()
+    crate::fused::adam::module_adam(config.beta1, config.beta2, 1e-8)
 }
 
 /// mean((x - target)²): the least-squares GAN loss against a constant target.

@@ -2,7 +2,9 @@
 //! burn ops with one pass each way; on any other device (wgpu) and with the switch off, burn's
 //! own ops run, so results can be compared (`GAN_STUDIO_REFERENCE_OPS=1`).
 
+pub mod adam;
 pub mod batch_norm;
+pub mod blend;
 pub mod conv;
 pub mod im2col;
 pub mod leaky_relu;
@@ -17,6 +19,7 @@ use burn::prelude::*;
 use burn::tensor::activation::relu;
 
 use batch_norm::FusedBatchNorm;
+use blend::FusedBlend;
 use conv::FusedConv;
 use leaky_relu::FusedLeakyRelu;
 
@@ -203,4 +206,17 @@ pub fn fused_leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     Tensor::from_dispatch(
         <burn::backend::Dispatch as FusedLeakyRelu>::leaky_relu_fused(x.into_dispatch(), slope),
     )
+}
+
+/// `average * decay + current * (1 - decay)`: one parallel pass on flex (in place when the
+/// average's values are its own), burn's ops elsewhere or with the switch off.
+pub fn blend<const D: usize>(average: Tensor<D>, current: Tensor<D>, decay: f64) -> Tensor<D> {
+    if !(enabled() && on_flex(&average.device()) && !average.device().is_autodiff()) {
+        return average.mul_scalar(decay) + current.mul_scalar(1.0 - decay);
+    }
+    Tensor::from_dispatch(<burn::backend::Dispatch as FusedBlend>::blend_fused(
+        average.into_dispatch(),
+        current.into_dispatch(),
+        decay,
+    ))
 }

@@ -107,7 +107,7 @@ impl ModuleMapper for Blend {
         let decay = self.decay;
         param.map(|average| {
             let current: Tensor<D> = current.reshape(average.dims());
-            average.mul_scalar(decay) + current.mul_scalar(1.0 - decay)
+            crate::fused::blend(average, current, decay)
         })
     }
 }

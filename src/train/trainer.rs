@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, anyhow, bail};
 use burn::module::Module;
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
 use rand::Rng;
 use rand::seq::SliceRandom;
@@ -144,12 +144,9 @@ fn process_cpu_ms() -> f64 {
     0.0
 }
 
+/// Adam with the run's betas; its update is fused on flex (burn's own elsewhere).
 fn adam(config: &TrainConfig) -> ModuleOptimizer {
-    AdamConfig::new()
-        .with_beta_1(config.beta1)
-        .with_beta_2(config.beta2)
-        .with_epsilon(1e-8)
-        .init()
+    crate::fused::adam::module_adam(config.beta1, config.beta2, 1e-8)
 }
 
 impl Trainer {
