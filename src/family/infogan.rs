@@ -123,7 +123,7 @@ impl Family for Infogan {
         true
     }
     /// The paper's: G at 1e-3 (D stays at 2e-4) and 62 noise values beside the 2 codes. On
-    /// MNIST (shallow, 3,000 steps, 8-9 minutes) the category code matched the digits 84-94% of
+    /// MNIST (shallow, 3,000 steps, 8 minutes) the category code matched the digits 84-94% of
     /// the time over 3 seeds with it and 31.7% with DCGAN's 2e-4 and 100 (BENCHMARKS.md,
     /// "Families").
     fn recipe(&self) -> Recipe {
