@@ -96,9 +96,9 @@ fn noise(config: &GanConfig, z: Tensor<2>) -> Tensor<2> {
 /// How far Q's category reading of a real batch is from carrying all ln C nats about the
 /// images: ln C - I(x; c) = ln C - H(mean p(c|x)) + mean H(p(c|x)), 0 when each image gets
 /// one category for sure and the batch is spread evenly over them. Q is otherwise trained on
-/// generated images only, so nothing asks it to split the real digits evenly; a code it
-/// leaves to a style (a second code for 9s) while 4s and 9s share one shows here as a
-/// marginal that is not flat.
+/// generated images only, so nothing asks it to read the real digits confidently. On MNIST it
+/// did not lift the codes' match to the digits (BENCHMARKS.md, "Families"): the codes there
+/// are mixtures of digits spread evenly, which this term does not see.
 fn real_information_gap(categories: Tensor<2>) -> Tensor<1> {
     let [b, c] = categories.dims();
     let log_p = log_softmax(categories, 1); // (B, C)

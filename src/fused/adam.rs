@@ -16,7 +16,7 @@ use burn::optim::{
 use burn::prelude::*;
 use rayon::prelude::*;
 
-use super::{FlexTensor, contiguous, enabled, on_flex, slice, tensor};
+use super::{FlexTensor, contiguous, enabled, on_flex, owned, slice, tensor};
 
 /// Values per parallel task: large enough that scheduling is noise.
 const CHUNK: usize = 1 << 14;
@@ -109,18 +109,6 @@ pub fn update(
     // SAFETY: the chunks above cover 0..n and the loop wrote each of those values once.
     unsafe { out.set_len(n) };
     out
-}
-
-/// A contiguous tensor that owns its values from the first, so they can change in place
-/// (a copy only when they are shared or laid out otherwise).
-pub(super) fn owned(t: FlexTensor) -> FlexTensor {
-    let n = t.layout().num_elements();
-    if t.layout().contiguous_offsets() == Some((0, n)) && t.bytes().len() == n * 4 {
-        t
-    } else {
-        let shape = t.layout().shape().to_vec();
-        tensor(slice(&contiguous(&t)).to_vec(), shape)
-    }
 }
 
 impl FusedAdamOps for Flex {

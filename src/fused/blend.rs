@@ -9,7 +9,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
 use rayon::prelude::*;
 
-use super::{FlexTensor, contiguous, slice};
+use super::{FlexTensor, contiguous, owned, slice};
 
 /// Values per parallel task: large enough that scheduling is noise.
 const CHUNK: usize = 1 << 15;
@@ -42,7 +42,7 @@ pub fn blend_into(average: &mut [f32], current: &[f32], decay: f64) {
 impl FusedBlend for Flex {
     fn blend_fused(average: FlexTensor, current: FlexTensor, decay: f64) -> FlexTensor {
         let current = contiguous(&current);
-        let mut average = super::adam::owned(average);
+        let mut average = owned(average);
         // Copy-on-write: in place when nothing else holds the average's values.
         blend_into(average.storage_mut::<f32>(), slice(&current), decay);
         average

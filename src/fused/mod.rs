@@ -37,6 +37,18 @@ fn slice(t: &FlexTensor) -> &[f32] {
         .expect("fused ops run on contiguous f32 tensors")
 }
 
+/// A contiguous tensor that owns its values from the first, so they can change in place
+/// (a copy only when they are shared or laid out otherwise).
+fn owned(t: FlexTensor) -> FlexTensor {
+    let n = t.layout().num_elements();
+    if t.layout().contiguous_offsets() == Some((0, n)) && t.bytes().len() == n * 4 {
+        t
+    } else {
+        let shape = t.layout().shape().to_vec();
+        tensor(slice(&contiguous(&t)).to_vec(), shape)
+    }
+}
+
 /// A buffer of `len` zeros, cleared by all cores: a step's outputs and gradients are
 /// megabytes that one core would otherwise clear while the other waits (`vec![0.0; len]`).
 fn zeros(len: usize) -> Vec<f32> {
