@@ -127,6 +127,15 @@ fn model_options_change_the_training_form() {
     harness.get_by_label("Matching-aware D").click();
     harness.step();
     assert_eq!(harness.state().state.training.form.config.mismatch, !before);
+    // The warp of D's inputs is offered and off in the recipe.
+    for label in ["Warp D's inputs", "turn °", "slant", "strokes"] {
+        harness.get_by_label(label);
+    }
+    let form = &harness.state().state.training.form.config;
+    assert_eq!(
+        (form.warp_degrees, form.warp_shear, form.warp_stroke),
+        (0.0, 0.0, 0.0)
+    );
 
     // The model combo box shows the current family; pick another one from its list.
     assert_eq!(

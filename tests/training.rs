@@ -366,3 +366,49 @@ fn pca_fits_a_run_that_draws_each_class_mean_at_zero() {
             .contains("already exists")
     );
 }
+
+/// The random warp of D's inputs draws from (seed, step): a warped run stopped and resumed logs
+/// the same losses, bit for bit, as one that never stopped, and from the first step they
+/// differ from those of the same run unwarped, so the warp is really in D's path.
+#[test]
+fn a_warped_run_resumes_step_for_step_and_differs_from_an_unwarped_one() {
+    let data = common::mnist().train;
+    let device = Device::flex();
+    let runs = tempfile::tempdir().unwrap();
+    let plain = small_config(ModelKind::Infogan)
+        .with_max_steps(Some(4))
+        .with_sample_every(0)
+        .with_checkpoint_every(0);
+    let warped = plain
+        .clone()
+        .with_warp_degrees(15.0)
+        .with_warp_shear(0.3)
+        .with_warp_stroke(0.5);
+    let train = |config: &TrainConfig, name: &str, stop_at: Option<usize>| {
+        let run = RunDir::new(runs.path(), name).unwrap();
+        let mut trainer =
+            Trainer::create(config.clone(), run.clone(), data.clone(), &device).unwrap();
+        trainer
+            .run(|event| match event {
+                gan_studio::train::TrainEvent::Step(m) if Some(m.step) == stop_at => {
+                    ControlFlow::Break(())
+                }
+                _ => ControlFlow::Continue(()),
+            })
+            .unwrap();
+        run
+    };
+    let unwarped = logged_losses(&train(&plain, "plain", None));
+    let whole = logged_losses(&train(&warped, "whole", None));
+    let parts = train(&warped, "parts", Some(2));
+    let mut trainer = Trainer::resume(parts.clone(), data.clone(), &device, None).unwrap();
+    assert_eq!(trainer.step_count(), 2);
+    trainer.run(|_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(whole.len(), 4);
+    assert_eq!(
+        whole,
+        logged_losses(&parts),
+        "the resumed warped run's losses differ"
+    );
+    assert_ne!(whole[0], unwarped[0], "the warp changed nothing D saw");
+}

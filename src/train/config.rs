@@ -57,6 +57,18 @@ pub struct TrainConfig {
     /// Shift real images by up to 2 pixels.
     #[config(default = false)]
     pub augment: bool,
+    /// Rotate every image D is shown, real and generated, by a random angle within ±this many
+    /// degrees, differentiably, so G still learns upright images (`super::warp`); 0: off.
+    #[config(default = 0.0)]
+    pub warp_degrees: f64,
+    /// With `warp_degrees`: also slant each image by a random horizontal shear within ±this
+    /// (0.3 moves the top row 30% of the height sideways); 0: rotations only.
+    #[config(default = 0.0)]
+    pub warp_shear: f64,
+    /// With the warp: also thicken or thin each image's strokes by a random share, within
+    /// ±this, of a 3x3 dilation or erosion; 0: strokes kept.
+    #[config(default = 0.0)]
+    pub warp_stroke: f64,
     /// Write a sample grid every N steps (0: only at the end).
     #[config(default = 200)]
     pub sample_every: usize,
@@ -182,6 +194,15 @@ impl TrainConfig {
         {
             bail!("--ema-decay must be in [0, 1), got {decay}");
         }
+        for (name, value, max) in [
+            ("--warp-degrees", self.warp_degrees, 90.0),
+            ("--warp-shear", self.warp_shear, 1.0),
+            ("--warp-stroke", self.warp_stroke, 1.0),
+        ] {
+            if !(value.is_finite() && (0.0..=max).contains(&value)) {
+                bail!("{name} must be in [0, {max}], got {value}");
+            }
+        }
         if self.epochs == 0 && self.max_steps.is_none() {
             bail!("--epochs must be at least 1");
         }
@@ -197,6 +218,17 @@ impl TrainConfig {
             );
         }
         Ok(())
+    }
+}
+
+impl TrainConfig {
+    /// The bound of the random warp of D's inputs.
+    pub fn warp(&self) -> crate::train::warp::Distortion {
+        crate::train::warp::Distortion {
+            degrees: self.warp_degrees,
+            shear: self.warp_shear,
+            stroke: self.warp_stroke,
+        }
     }
 }
 

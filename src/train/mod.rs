@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod run_dir;
 pub mod trained;
 pub mod trainer;
+pub mod warp;
 
 pub use config::TrainConfig;
 pub use metrics::StepMetrics;

@@ -18,6 +18,7 @@ use super::ema::Ema;
 use super::lock::RunLock;
 use super::metrics::{PendingNorms, StepMetrics};
 use super::run_dir::RunDir;
+use super::warp::Warp;
 use crate::data::Split;
 use crate::export::grid::{GridLayout, save_grid_png};
 use crate::family::{DiscriminatorBatch, GeneratorBatch};
@@ -34,6 +35,8 @@ const STREAM_AUGMENT: u64 = 3;
 const STREAM_DROPOUT: u64 = 4;
 /// Soft real labels, a stream of their own so runs without them draw the same noise as before.
 const STREAM_SOFT_LABELS: u64 = 5;
+/// The random warp of D's inputs (`warp_degrees`, `warp_shear`, `warp_stroke`).
+const STREAM_WARP: u64 = 6;
 /// Seed offset of the fixed sample-grid noise, so it differs from the training noise.
 const FIXED_NOISE_SEED: u64 = 0xF1ED;
 
@@ -404,6 +407,15 @@ impl Trainer {
         // one step for step.
         crate::model::layers::seed_dropout(step_seed(cfg.seed, self.step as u64, STREAM_DROPOUT));
         let device = self.device.clone();
+        let mut warp_rng = step_rng(cfg.seed, self.step as u64, STREAM_WARP);
+        let mut warp = |images: Tensor<4>| {
+            let bound = cfg.warp();
+            if bound.is_none() {
+                return images;
+            }
+            let [n, c, side, _] = images.dims();
+            Warp::random(&mut warp_rng, n, c, side, bound, &device).apply(images)
+        };
         let fresh_fake = |generator: &Generator, rng: &mut rand::rngs::StdRng| {
             let z = normal_latents(rng, bs, gan.latent_dim, &device);
             let labels = conditional.then(|| random_labels(rng, bs, gan.num_classes, &device));
@@ -417,6 +429,7 @@ impl Trainer {
         let mut epoch = 0;
         for k in 0..cfg.d_updates {
             let (real, real_labels, e) = self.real_batch(k);
+            let real = warp(real);
             clock.mark("data");
             epoch = e;
             let (fake_d, labels_d, latents_d) = if k == 0 {
@@ -440,7 +453,7 @@ impl Trainer {
                 .forward(real, reads_labels.then(|| real_labels.clone()));
             let logits_fake = self
                 .discriminator
-                .forward(fake_d, labels_d.clone().filter(|_| reads_labels));
+                .forward(warp(fake_d), labels_d.clone().filter(|_| reads_labels));
             let wrong =
                 mismatched.map(|(images, wrong)| self.discriminator.forward(images, Some(wrong)));
             let judged = family.discriminator_loss(
@@ -490,7 +503,7 @@ impl Trainer {
                 None => fresh_fake(&self.generator, &mut rng),
             };
             let guide_logits = self.guide.as_ref().map(|c| c.forward(fake_g.clone()));
-            let judged = frozen_d.forward(fake_g, labels_g.clone().filter(|_| reads_labels));
+            let judged = frozen_d.forward(warp(fake_g), labels_g.clone().filter(|_| reads_labels));
             let loss = family.generator_loss(
                 gan,
                 GeneratorBatch {

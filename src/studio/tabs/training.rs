@@ -1477,6 +1477,25 @@ fn options_ui(
             .labelled_by(name.id);
         }
     });
+    ui.horizontal(|ui| {
+        ui.label("Warp D's inputs").on_hover_text(
+            "Distort every image D sees, real and generated, by a random turn, slant and \
+             stroke width within ± these, differentiably, so G still draws undistorted images \
+             (DiffAugment, Zhao et al. 2020); for InfoGAN, Q can then no longer read a code \
+             from slant or stroke width. 0: off",
+        );
+        let turn = ui.label("turn °");
+        ui.add(egui::DragValue::new(&mut config.warp_degrees).range(0.0..=90.0))
+            .labelled_by(turn.id);
+        for (name, value) in [
+            ("slant", &mut config.warp_shear),
+            ("strokes", &mut config.warp_stroke),
+        ] {
+            let name = ui.label(name);
+            ui.add(egui::DragValue::new(value).range(0.0..=1.0).speed(0.01))
+                .labelled_by(name.id);
+        }
+    });
 }
 
 #[cfg(test)]
