@@ -127,7 +127,7 @@ fn model_options_change_the_training_form() {
     harness.get_by_label("Matching-aware D").click();
     harness.step();
     assert_eq!(harness.state().state.training.form.config.mismatch, !before);
-    // The warp of D's inputs is offered and off in the recipe.
+    // The warp of D's inputs is offered, and off in this family's recipe.
     for label in ["Warp D's inputs", "turn °", "slant", "strokes"] {
         harness.get_by_label(label);
     }
@@ -171,6 +171,11 @@ fn model_options_change_the_training_form() {
     assert_eq!(config.gan.model, ModelKind::Infogan);
     assert_eq!((config.lr_generator, config.gan.latent_dim), (1e-3, 64));
     assert_eq!((form.max_steps, config.gan.depth), (3000, Depth::Shallow));
+    // D's inputs warped, as `train --model infogan`.
+    assert_eq!(
+        (config.warp_degrees, config.warp_shear, config.warp_stroke),
+        (15.0, 0.3, 0.3)
+    );
     // InfoGAN's own options include the paper's uniform noise, off until ticked.
     assert!(!config.gan.info_uniform_noise);
     // And the noise scale, a row of its own, at 1 (the noise as drawn) until changed.
@@ -194,6 +199,7 @@ fn model_options_change_the_training_form() {
     pick(&mut harness, "dcgan");
     let config = &harness.state().state.training.form.config;
     assert_eq!((config.lr_generator, config.gan.latent_dim), (2e-4, 100));
+    assert!(config.warp().is_none());
     // The dense CGAN's recipe brings medium depth; steps typed by hand stay.
     harness.state_mut().state.training.form.max_steps = 1234;
     pick(&mut harness, "cgan");

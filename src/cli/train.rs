@@ -111,18 +111,19 @@ pub struct TrainArgs {
     /// only, as in the paper.
     #[arg(long, default_value_t = 0.0)]
     pub info_noise_weight: f64,
-    /// Rotate every image D sees, real and generated, by a random angle within ±this many
-    /// degrees (differentiable, so G still draws upright images); 0: off.
-    #[arg(long, default_value_t = 0.0)]
-    pub warp_degrees: f64,
+    /// Turn every image D sees, real and generated, by a random angle within ±this many
+    /// degrees, differentiably, so G still draws upright images; 0: off [default: 0;
+    /// infogan 15].
+    #[arg(long)]
+    pub warp_degrees: Option<f64>,
     /// Also slant every image D sees by a random horizontal shear within ±this (0.3: the top
-    /// row moves 30% of the height sideways); 0: off.
-    #[arg(long, default_value_t = 0.0)]
-    pub warp_shear: f64,
+    /// row moves 30% of the height sideways); 0: off [default: 0; infogan 0.3].
+    #[arg(long)]
+    pub warp_shear: Option<f64>,
     /// Also thicken or thin the strokes of every image D sees by a random share, within
-    /// ±this, of a 3x3 dilation or erosion; 0: off.
-    #[arg(long, default_value_t = 0.0)]
-    pub warp_stroke: f64,
+    /// ±this, of a 3x3 dilation or erosion; 0: off [default: 0; infogan 0.3].
+    #[arg(long)]
+    pub warp_stroke: Option<f64>,
     /// Classifier-guided (--model guided): the classifier run (name under RUNS_DIR or a folder
     /// holding classifier.bpk) whose cross-entropy on G's samples G also minimises; default:
     /// the classifier bundled for the data set. Score the run with another classifier.
@@ -240,9 +241,9 @@ impl TrainArgs {
             )
             .with_ema_decay((self.ema_decay > 0.0).then_some(self.ema_decay))
             .with_augment(self.augment)
-            .with_warp_degrees(self.warp_degrees)
-            .with_warp_shear(self.warp_shear)
-            .with_warp_stroke(self.warp_stroke)
+            .with_warp_degrees(self.warp_degrees.unwrap_or(recipe.warp.degrees))
+            .with_warp_shear(self.warp_shear.unwrap_or(recipe.warp.shear))
+            .with_warp_stroke(self.warp_stroke.unwrap_or(recipe.warp.stroke))
             .with_mismatch(
                 self.mismatch
                     .unwrap_or(recipe.mismatch && model.family().discriminator_reads_labels()),
@@ -456,29 +457,29 @@ mod tests {
         assert_eq!(infogan.gan.info_noise_weight, 0.0);
         let noise = config_of(&["--model", "infogan", "--info-noise-weight", "1"]);
         assert_eq!(noise.gan.info_noise_weight, 1.0);
+        // InfoGAN's D sees warped images unless told otherwise; the others' do not.
         assert_eq!(
             (
                 infogan.warp_degrees,
                 infogan.warp_shear,
                 infogan.warp_stroke
             ),
-            (0.0, 0.0, 0.0)
+            (15.0, 0.3, 0.3)
         );
-        let warped = config_of(&[
+        assert!(config_of(&["--model", "cdcgan"]).warp().is_none());
+        let told = config_of(&[
             "--model",
             "infogan",
             "--warp-degrees",
-            "15",
-            "--warp-shear",
-            "0.3",
+            "0",
             "--warp-stroke",
             "0.5",
         ]);
         assert_eq!(
-            (warped.warp_degrees, warped.warp_shear, warped.warp_stroke),
-            (15.0, 0.3, 0.5)
+            (told.warp_degrees, told.warp_shear, told.warp_stroke),
+            (0.0, 0.3, 0.5)
         );
-        let refused = warped.clone().with_warp_shear(f64::NAN).validate();
+        let refused = told.clone().with_warp_shear(f64::NAN).validate();
         assert!(format!("{:#}", refused.unwrap_err()).contains("--warp-shear"));
 
         assert_eq!(config_of(&["--model", "2n-gan"]).max_steps, Some(4500));

@@ -19,6 +19,7 @@ use burn::prelude::*;
 use crate::model::conv::{ConvDiscriminator, ConvGenerator};
 use crate::model::summary::NetworkSummary;
 use crate::model::{Depth, Discriminator, GanConfig, Generator, ModelKind};
+use crate::train::warp::Distortion;
 
 /// What the discriminator said about one batch, ready for a family's loss.
 pub struct DiscriminatorBatch {
@@ -111,6 +112,8 @@ pub struct Recipe {
     pub steps: usize,
     /// Matching-aware discriminator (families whose D reads the label).
     pub mismatch: bool,
+    /// The random warp of D's inputs (`TrainConfig::warp_degrees` and its kin).
+    pub warp: Distortion,
 }
 
 /// DCGAN's rate and noise: Adam 2e-4 for G as for D, z of 100 values (Radford et al. 2016).
@@ -124,6 +127,7 @@ pub const DCGAN_RECIPE: Recipe = Recipe {
     depth: Depth::Shallow,
     steps: 4500,
     mismatch: false,
+    warp: Distortion::NONE,
 };
 
 /// One GAN family.

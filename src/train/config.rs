@@ -58,7 +58,8 @@ pub struct TrainConfig {
     #[config(default = false)]
     pub augment: bool,
     /// Rotate every image D is shown, real and generated, by a random angle within ±this many
-    /// degrees, differentiably, so G still learns upright images (`super::warp`); 0: off.
+    /// degrees, differentiably, so G still learns upright images (`super::warp`); 0: off, as
+    /// in runs from before the option (InfoGAN's recipe sets 15, `Family::recipe`).
     #[config(default = 0.0)]
     pub warp_degrees: f64,
     /// With `warp_degrees`: also slant each image by a random horizontal shear within ±this
@@ -229,6 +230,13 @@ impl TrainConfig {
             shear: self.warp_shear,
             stroke: self.warp_stroke,
         }
+    }
+
+    /// Sets the bound of the random warp of D's inputs.
+    pub fn with_warp(self, bound: crate::train::warp::Distortion) -> Self {
+        self.with_warp_degrees(bound.degrees)
+            .with_warp_shear(bound.shear)
+            .with_warp_stroke(bound.stroke)
     }
 }
 

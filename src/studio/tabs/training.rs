@@ -37,6 +37,7 @@ impl Default for TrainingForm {
         let config = TrainConfig::new(gan)
             .with_lr_generator(recipe.lr_generator)
             .with_mismatch(recipe.mismatch)
+            .with_warp(recipe.warp)
             .with_sample_every(50);
         Self {
             run_name: "studio-run".into(),
@@ -1229,7 +1230,8 @@ fn options_ui(
                 "Model",
                 "The GAN family; hover over each for what it does and its paper. Choosing \
                  one brings its best measured recipe (depth, steps, matching-aware D, \
-                 generator learning rate, latent size), except for values you changed",
+                 generator learning rate, latent size, warp of D's inputs), except for values \
+                 you changed",
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
@@ -1250,6 +1252,11 @@ fn options_ui(
                 }
                 if config.mismatch == old.mismatch {
                     config.mismatch = new.mismatch;
+                }
+                if config.warp() == old.warp {
+                    let warp = new.warp;
+                    (config.warp_degrees, config.warp_shear, config.warp_stroke) =
+                        (warp.degrees, warp.shear, warp.stroke);
                 }
             }
             let gan = &mut config.gan;
