@@ -4,6 +4,7 @@ use burn::prelude::*;
 
 use crate::data::DatasetKind;
 use crate::model::GanConfig;
+use crate::train::warp::Distortion;
 
 #[derive(Config, Debug)]
 pub struct TrainConfig {
@@ -62,11 +63,11 @@ pub struct TrainConfig {
     /// in runs from before the option (InfoGAN's recipe sets 15, `Family::recipe`).
     #[config(default = 0.0)]
     pub warp_degrees: f64,
-    /// With `warp_degrees`: also slant each image by a random horizontal shear within ±this
-    /// (0.3 moves the top row 30% of the height sideways); 0: rotations only.
+    /// Also slant every image D is shown by a random horizontal shear within ±this (0.3 moves
+    /// the top row 30% of the height sideways); 0: no slant.
     #[config(default = 0.0)]
     pub warp_shear: f64,
-    /// With the warp: also thicken or thin each image's strokes by a random share, within
+    /// Also thicken or thin the strokes of every image D is shown by a random share, within
     /// ±this, of a 3x3 dilation or erosion; 0: strokes kept.
     #[config(default = 0.0)]
     pub warp_stroke: f64,
@@ -153,6 +154,27 @@ impl TrainConfig {
         Ok(config)
     }
 
+    /// The bound of the random warp of D's inputs.
+    pub fn warp(&self) -> Distortion {
+        Distortion {
+            degrees: self.warp_degrees,
+            shear: self.warp_shear,
+            stroke: self.warp_stroke,
+        }
+    }
+
+    /// Sets the bound of the random warp of D's inputs.
+    pub fn set_warp(&mut self, bound: Distortion) {
+        (self.warp_degrees, self.warp_shear, self.warp_stroke) =
+            (bound.degrees, bound.shear, bound.stroke);
+    }
+
+    /// [`Self::set_warp`], builder style.
+    pub fn with_warp(mut self, bound: Distortion) -> Self {
+        self.set_warp(bound);
+        self
+    }
+
     /// Rejects impossible options with a message naming the option.
     pub fn validate(&self) -> anyhow::Result<()> {
         use anyhow::bail;
@@ -219,24 +241,6 @@ impl TrainConfig {
             );
         }
         Ok(())
-    }
-}
-
-impl TrainConfig {
-    /// The bound of the random warp of D's inputs.
-    pub fn warp(&self) -> crate::train::warp::Distortion {
-        crate::train::warp::Distortion {
-            degrees: self.warp_degrees,
-            shear: self.warp_shear,
-            stroke: self.warp_stroke,
-        }
-    }
-
-    /// Sets the bound of the random warp of D's inputs.
-    pub fn with_warp(self, bound: crate::train::warp::Distortion) -> Self {
-        self.with_warp_degrees(bound.degrees)
-            .with_warp_shear(bound.shear)
-            .with_warp_stroke(bound.stroke)
     }
 }
 

@@ -408,8 +408,8 @@ impl Trainer {
         crate::model::layers::seed_dropout(step_seed(cfg.seed, self.step as u64, STREAM_DROPOUT));
         let device = self.device.clone();
         let mut warp_rng = step_rng(cfg.seed, self.step as u64, STREAM_WARP);
+        let bound = cfg.warp();
         let mut warp = |images: Tensor<4>| {
-            let bound = cfg.warp();
             if bound.is_none() {
                 return images;
             }

@@ -17,8 +17,8 @@ use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
 use rand::Rng;
 
-/// One random rotation for each image of a batch, as four source pixels and their bilinear
-/// weights for every output pixel.
+/// A distortion for each image of a batch: the stroke blend, and for the turn and slant four
+/// source pixels and their bilinear weights for every output pixel.
 pub struct Warp {
     /// (N·C, 4·H·W): the four source pixels of each output pixel, per image row.
     index: Tensor<2, Int>,

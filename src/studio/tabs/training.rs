@@ -1254,9 +1254,7 @@ fn options_ui(
                     config.mismatch = new.mismatch;
                 }
                 if config.warp() == old.warp {
-                    let warp = new.warp;
-                    (config.warp_degrees, config.warp_shear, config.warp_stroke) =
-                        (warp.degrees, warp.shear, warp.stroke);
+                    config.set_warp(new.warp);
                 }
             }
             let gan = &mut config.gan;
