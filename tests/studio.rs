@@ -128,7 +128,7 @@ fn model_options_change_the_training_form() {
     harness.step();
     assert_eq!(harness.state().state.training.form.config.mismatch, !before);
     // The warp of D's inputs is offered, and off in this family's recipe.
-    for label in ["Warp D's inputs", "turn °", "slant", "strokes"] {
+    for label in ["Warp D's inputs", "turn °", "slant", "strokes", "size"] {
         harness.get_by_label(label);
     }
     let form = &harness.state().state.training.form.config;

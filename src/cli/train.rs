@@ -124,6 +124,10 @@ pub struct TrainArgs {
     /// ±this, of a 3x3 dilation or erosion; 0: off [default: 0; infogan 0.3].
     #[arg(long)]
     pub warp_stroke: Option<f64>,
+    /// Also magnify or shrink every image D sees about its centre by a random share within
+    /// ±this (0.15: from 85% to 115% of its size); 0: off [default: 0].
+    #[arg(long)]
+    pub warp_scale: Option<f64>,
     /// Classifier-guided (--model guided): the classifier run (name under RUNS_DIR or a folder
     /// holding classifier.bpk) whose cross-entropy on G's samples G also minimises; default:
     /// the classifier bundled for the data set. Score the run with another classifier.
@@ -244,6 +248,7 @@ impl TrainArgs {
             .with_warp_degrees(self.warp_degrees.unwrap_or(recipe.warp.degrees))
             .with_warp_shear(self.warp_shear.unwrap_or(recipe.warp.shear))
             .with_warp_stroke(self.warp_stroke.unwrap_or(recipe.warp.stroke))
+            .with_warp_scale(self.warp_scale.unwrap_or(recipe.warp.scale))
             .with_mismatch(
                 self.mismatch
                     .unwrap_or(recipe.mismatch && model.family().discriminator_reads_labels()),
@@ -481,6 +486,10 @@ mod tests {
         );
         let refused = told.clone().with_warp_shear(f64::NAN).validate();
         assert!(format!("{:#}", refused.unwrap_err()).contains("--warp-shear"));
+        let sized = config_of(&["--model", "cdcgan", "--warp-scale", "0.15"]);
+        assert_eq!(sized.warp().scale, 0.15);
+        let refused = sized.clone().with_warp_scale(0.6).validate();
+        assert!(format!("{:#}", refused.unwrap_err()).contains("--warp-scale"));
 
         assert_eq!(config_of(&["--model", "2n-gan"]).max_steps, Some(4500));
         assert!(config_of(&["--model", "guided"]).mismatch);

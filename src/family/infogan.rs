@@ -140,6 +140,7 @@ impl Family for Infogan {
                 degrees: 15.0,
                 shear: 0.3,
                 stroke: 0.3,
+                scale: 0.0,
             },
             ..DCGAN_RECIPE
         }

@@ -71,6 +71,10 @@ pub struct TrainConfig {
     /// ±this, of a 3x3 dilation or erosion; 0: strokes kept.
     #[config(default = 0.0)]
     pub warp_stroke: f64,
+    /// Also magnify or shrink every image D is shown about its centre by a random share
+    /// within ±this (0.15: from 85% to 115% of its size); 0: size kept.
+    #[config(default = 0.0)]
+    pub warp_scale: f64,
     /// Write a sample grid every N steps (0: only at the end).
     #[config(default = 200)]
     pub sample_every: usize,
@@ -160,13 +164,18 @@ impl TrainConfig {
             degrees: self.warp_degrees,
             shear: self.warp_shear,
             stroke: self.warp_stroke,
+            scale: self.warp_scale,
         }
     }
 
     /// Sets the bound of the random warp of D's inputs.
     pub fn set_warp(&mut self, bound: Distortion) {
-        (self.warp_degrees, self.warp_shear, self.warp_stroke) =
-            (bound.degrees, bound.shear, bound.stroke);
+        (
+            self.warp_degrees,
+            self.warp_shear,
+            self.warp_stroke,
+            self.warp_scale,
+        ) = (bound.degrees, bound.shear, bound.stroke, bound.scale);
     }
 
     /// [`Self::set_warp`], builder style.
@@ -221,6 +230,8 @@ impl TrainConfig {
             ("--warp-degrees", self.warp_degrees, 90.0),
             ("--warp-shear", self.warp_shear, 1.0),
             ("--warp-stroke", self.warp_stroke, 1.0),
+            // Beyond half, a picture could shrink to nothing or lose most of itself.
+            ("--warp-scale", self.warp_scale, 0.5),
         ] {
             if !(value.is_finite() && (0.0..=max).contains(&value)) {
                 bail!("{name} must be in [0, {max}], got {value}");

@@ -1,6 +1,6 @@
 //! A random distortion of everything D is shown, real and generated alike, that gradients
 //! pass through (differentiable augmentation, Zhao et al. 2020, "DiffAugment"): a small turn,
-//! a slant and thicker or thinner strokes, drawn for each image. Because the generated images
+//! a slant, thicker or thinner strokes and a larger or smaller size, drawn for each image. Because the generated images
 //! are distorted inside G's loss too, G still learns to draw undistorted ones, while D and the
 //! Q head on its trunk must read them at any small distortion. For InfoGAN this is the point:
 //! Q can no longer tell category codes apart by slant or stroke width, which pushes the codes
@@ -47,6 +47,9 @@ pub struct Distortion {
     pub shear: f64,
     /// Stroke width: above 0 that share of a 3x3 dilation is blended in, below 0 of an erosion.
     pub stroke: f64,
+    /// Size about the centre: the picture is magnified by 1 + this (0.15: 15% larger, -0.15:
+    /// 15% smaller).
+    pub scale: f64,
 }
 
 impl Distortion {
@@ -55,6 +58,7 @@ impl Distortion {
         degrees: 0.0,
         shear: 0.0,
         stroke: 0.0,
+        scale: 0.0,
     };
 
     pub fn is_none(&self) -> bool {
@@ -73,7 +77,7 @@ impl Warp {
         bound: Distortion,
         device: &Device,
     ) -> Self {
-        let each: Vec<Distortion> = (0..images)
+        let mut each: Vec<Distortion> = (0..images)
             .map(|_| {
                 let stroke = rng.random_range(-bound.stroke..=bound.stroke);
                 let degrees = rng.random_range(-bound.degrees..=bound.degrees);
@@ -82,9 +86,17 @@ impl Warp {
                     degrees,
                     shear,
                     stroke,
+                    scale: 0.0,
                 }
             })
             .collect();
+        // Sizes are drawn after the rest and only when asked for, so that a run without them
+        // draws exactly what it drew before they existed.
+        if bound.scale > 0.0 {
+            for distortion in &mut each {
+                distortion.scale = rng.random_range(-bound.scale..=bound.scale);
+            }
+        }
         Self::new(&each, channels, side, device)
     }
 
@@ -102,11 +114,13 @@ impl Warp {
         let shrink: Vec<f32> = each.iter().map(|d| (-d.stroke).max(0.0) as f32).collect();
         for distortion in each {
             let (sin, cos) = distortion.degrees.to_radians().sin_cos();
-            let shear = distortion.shear;
-            // Source coordinates of each output pixel: its offset sheared along x, then rotated.
+            let (shear, magnify) = (distortion.shear, 1.0 + distortion.scale);
+            // Source coordinates of each output pixel: its offset shrunk by the magnification,
+            // sheared along x, then rotated.
             let sources: Vec<(f64, f64)> = (0..pixels)
                 .map(|p| {
                     let (x, y) = ((p % side) as f64 - centre, (p / side) as f64 - centre);
+                    let (x, y) = (x / magnify, y / magnify);
                     let x = x + shear * y;
                     let sx = (cos * x + sin * y + centre).clamp(0.0, last);
                     let sy = (-sin * x + cos * y + centre).clamp(0.0, last);
@@ -147,7 +161,7 @@ impl Warp {
     }
 
     /// (N, C, H, W) -> (N, C, H, W), each image distorted by its own draw: strokes first,
-    /// then the shear and rotation.
+    /// then the size, shear and rotation.
     pub fn apply(&self, images: Tensor<4>) -> Tensor<4> {
         let [n, c, h, w] = images.dims();
         let images = match &self.strokes {
@@ -195,7 +209,35 @@ mod tests {
             degrees,
             shear,
             stroke,
+            scale: 0.0,
         }
+    }
+
+    #[test]
+    fn a_size_change_moves_a_spot_away_from_the_centre_or_towards_it() {
+        let side = 7;
+        // One bright pixel two to the right of the centre (3, 3).
+        let mut spot = vec![-1f32; side * side];
+        spot[3 * side + 5] = 1.0;
+        let sized = |scale: f64| {
+            let distortion = Distortion {
+                scale,
+                ..Distortion::NONE
+            };
+            values(Warp::new(&[distortion], 1, side, &device()).apply(image(spot.clone(), side)))
+        };
+        // 1.5x larger: three pixels out reads two pixels out; two out reads 4/3 out, a third
+        // of the spot.
+        let larger = sized(0.5);
+        assert!((larger[3 * side + 6] - 1.0).abs() < 1e-6, "{larger:?}");
+        assert!(
+            (larger[3 * side + 5] + 1.0 / 3.0).abs() < 1e-6,
+            "{larger:?}"
+        );
+        // Half the size: one pixel out reads two out, exactly, and nothing else reads the spot.
+        let smaller = sized(-0.5);
+        assert!((smaller[3 * side + 4] - 1.0).abs() < 1e-6, "{smaller:?}");
+        assert_eq!(smaller.iter().filter(|&&v| v > -1.0).count(), 1);
     }
 
     #[test]

@@ -1484,10 +1484,10 @@ fn options_ui(
     });
     ui.horizontal(|ui| {
         ui.label("Warp D's inputs").on_hover_text(
-            "Distort every image D sees, real and generated, by a random turn, slant and \
-             stroke width within ± these, differentiably, so G still draws undistorted images \
-             (DiffAugment, Zhao et al. 2020); for InfoGAN, Q can then no longer read a code \
-             from slant or stroke width. 0: off",
+            "Distort every image D sees, real and generated, by a random turn, slant, \
+             stroke width and size within ± these, differentiably, so G still draws \
+             undistorted images (DiffAugment, Zhao et al. 2020); for InfoGAN, Q can then no \
+             longer read a code from slant, stroke width or size. 0: off",
         );
         let turn = ui.label("turn °");
         ui.add(egui::DragValue::new(&mut config.warp_degrees).range(0.0..=90.0))
@@ -1500,6 +1500,13 @@ fn options_ui(
             ui.add(egui::DragValue::new(value).range(0.0..=1.0).speed(0.01))
                 .labelled_by(name.id);
         }
+        let size = ui.label("size");
+        ui.add(
+            egui::DragValue::new(&mut config.warp_scale)
+                .range(0.0..=0.5)
+                .speed(0.01),
+        )
+        .labelled_by(size.id);
     });
 }
 
