@@ -226,12 +226,12 @@ impl TrainConfig {
         {
             bail!("--ema-decay must be in [0, 1), got {decay}");
         }
+        let limit = Distortion::LIMIT;
         for (name, value, max) in [
-            ("--warp-degrees", self.warp_degrees, 90.0),
-            ("--warp-shear", self.warp_shear, 1.0),
-            ("--warp-stroke", self.warp_stroke, 1.0),
-            // Beyond half, a picture could shrink to nothing or lose most of itself.
-            ("--warp-scale", self.warp_scale, 0.5),
+            ("--warp-degrees", self.warp_degrees, limit.degrees),
+            ("--warp-shear", self.warp_shear, limit.shear),
+            ("--warp-stroke", self.warp_stroke, limit.stroke),
+            ("--warp-scale", self.warp_scale, limit.scale),
         ] {
             if !(value.is_finite() && (0.0..=max).contains(&value)) {
                 bail!("{name} must be in [0, {max}], got {value}");

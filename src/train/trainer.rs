@@ -35,7 +35,7 @@ const STREAM_AUGMENT: u64 = 3;
 const STREAM_DROPOUT: u64 = 4;
 /// Soft real labels, a stream of their own so runs without them draw the same noise as before.
 const STREAM_SOFT_LABELS: u64 = 5;
-/// The random warp of D's inputs (`warp_degrees`, `warp_shear`, `warp_stroke`).
+/// The random warp of D's inputs (`TrainConfig::warp`).
 const STREAM_WARP: u64 = 6;
 /// Seed offset of the fixed sample-grid noise, so it differs from the training noise.
 const FIXED_NOISE_SEED: u64 = 0xF1ED;

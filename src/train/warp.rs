@@ -61,6 +61,16 @@ impl Distortion {
         scale: 0.0,
     };
 
+    /// The largest bound an option may set (`TrainConfig::validate`, the studio's fields): a
+    /// turn past 90° or a size past ±50% would no longer be a small distortion, and a picture
+    /// shrunk further could lose most of itself.
+    pub const LIMIT: Self = Self {
+        degrees: 90.0,
+        shear: 1.0,
+        stroke: 1.0,
+        scale: 0.5,
+    };
+
     pub fn is_none(&self) -> bool {
         *self == Self::NONE
     }

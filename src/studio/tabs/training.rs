@@ -13,6 +13,7 @@ use crate::model::{Depth, GanConfig, ModelKind, NormKind};
 use crate::studio::jobs::Outcome;
 use crate::studio::jobs::training::{Command, Message, Reopened, Request, TrainingJob};
 use crate::studio::widgets::{DigitGrid, ExportDialog, PlotExport};
+use crate::train::warp::Distortion;
 use crate::train::{StepMetrics, TrainConfig};
 
 /// The options form, persisted between launches.
@@ -1489,24 +1490,17 @@ fn options_ui(
              undistorted images (DiffAugment, Zhao et al. 2020); for InfoGAN, Q can then no \
              longer read a code from slant, stroke width or size. 0: off",
         );
-        let turn = ui.label("turn °");
-        ui.add(egui::DragValue::new(&mut config.warp_degrees).range(0.0..=90.0))
-            .labelled_by(turn.id);
-        for (name, value) in [
-            ("slant", &mut config.warp_shear),
-            ("strokes", &mut config.warp_stroke),
+        let limit = Distortion::LIMIT;
+        for (name, value, max, speed) in [
+            ("turn °", &mut config.warp_degrees, limit.degrees, 1.0),
+            ("slant", &mut config.warp_shear, limit.shear, 0.01),
+            ("strokes", &mut config.warp_stroke, limit.stroke, 0.01),
+            ("size", &mut config.warp_scale, limit.scale, 0.01),
         ] {
             let name = ui.label(name);
-            ui.add(egui::DragValue::new(value).range(0.0..=1.0).speed(0.01))
+            ui.add(egui::DragValue::new(value).range(0.0..=max).speed(speed))
                 .labelled_by(name.id);
         }
-        let size = ui.label("size");
-        ui.add(
-            egui::DragValue::new(&mut config.warp_scale)
-                .range(0.0..=0.5)
-                .speed(0.01),
-        )
-        .labelled_by(size.id);
     });
 }
 
