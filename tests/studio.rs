@@ -155,13 +155,16 @@ fn model_options_change_the_training_form() {
 
     // Picking InfoGAN brings its recipe (the paper's G rate and noise size); DCGAN's returns
     // with it.
+    // A fixed number of frames rather than `run`, which fails unless the UI settles within
+    // its step limit: the architecture panel and the notices ask for timed repaints, and on
+    // a loaded machine those fall due inside it.
     let pick = |harness: &mut Harness<'_, StudioApp>, family: &str| {
         harness
             .get_by_role_and_label(Role::ComboBox, "Model")
             .click();
-        harness.run();
+        harness.run_steps(3);
         harness.get_by_label(family).click();
-        harness.run();
+        harness.run_steps(3);
     };
     // The form opened on the conditional DCGAN's recipe: 4,300 shallow steps; DCGAN's is 4,500.
     assert_eq!(harness.state().state.training.form.max_steps, 4500);
