@@ -192,6 +192,7 @@ fn discriminator_loss(
         .discriminator_loss(
             config,
             DiscriminatorBatch {
+                real_view: None,
                 real: d.forward(real.clone(), shown.clone()),
                 real_labels: cycle_labels(real.dims()[0], config.num_classes, &device),
                 fake: d.forward(fake.clone(), shown),

@@ -187,6 +187,9 @@ fn model_options_change_the_training_form() {
     // And Q's reading of real images, off (the paper's) until given a weight.
     assert_eq!(config.gan.info_real_weight, 0.0);
     harness.get_by_label("λ real");
+    // And the pair term on two warped views of the real images, off until given a weight.
+    assert_eq!(config.gan.info_pair_weight, 0.0);
+    harness.get_by_label("λ pair");
     harness.get_by_label("Uniform noise").click();
     harness.run();
     assert!(

@@ -106,6 +106,11 @@ pub struct TrainArgs {
     /// generated images only, as in the paper.
     #[arg(long, default_value_t = 0.0)]
     pub info_real_weight: f64,
+    /// InfoGAN: weight of Invariant Information Clustering on the real batch: D reads each
+    /// real image under two independent warps, and Q's categories of the two views must
+    /// agree while using every category (Ji et al. 2019); 0: off, as in the paper.
+    #[arg(long, default_value_t = 0.0)]
+    pub info_pair_weight: f64,
     /// InfoGAN: weight of Q's reconstruction of the noise beside the codes (ClusterGAN's β_n;
     /// with --info-noise-scale 0.1 and 1 here, ClusterGAN's recipe); 0: Q predicts the codes
     /// only, as in the paper.
@@ -218,6 +223,7 @@ impl TrainArgs {
             .with_info_uniform_noise(self.info_uniform_noise)
             .with_info_noise_scale(self.info_noise_scale)
             .with_info_real_weight(self.info_real_weight)
+            .with_info_pair_weight(self.info_pair_weight)
             .with_info_noise_weight(self.info_noise_weight)
             .with_guide_weight(self.guide_weight);
         TrainConfig::new(gan)
@@ -459,6 +465,9 @@ mod tests {
         assert_eq!(infogan.gan.info_real_weight, 0.0);
         let real = config_of(&["--model", "infogan", "--info-real-weight", "0.5"]);
         assert_eq!(real.gan.info_real_weight, 0.5);
+        assert_eq!(infogan.gan.info_pair_weight, 0.0);
+        let pair = config_of(&["--model", "infogan", "--info-pair-weight", "1"]);
+        assert_eq!(pair.gan.info_pair_weight, 1.0);
         assert_eq!(infogan.gan.info_noise_weight, 0.0);
         let noise = config_of(&["--model", "infogan", "--info-noise-weight", "1"]);
         assert_eq!(noise.gan.info_noise_weight, 1.0);

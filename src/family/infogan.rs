@@ -8,7 +8,7 @@
 //! networks are the paper's (`crate::model::info`) unless `info_hidden` is 0.
 
 use burn::prelude::*;
-use burn::tensor::activation::{log_softmax, sigmoid};
+use burn::tensor::activation::{log_softmax, sigmoid, softmax};
 
 use super::{
     DCGAN_RECIPE, DiscriminatorBatch, DiscriminatorLoss, Family, FamilyOption, GeneratorBatch,
@@ -112,6 +112,27 @@ fn real_information_gap(categories: Tensor<2>) -> Tensor<1> {
     conditional - marginal_entropy + (c as f64).ln()
 }
 
+/// How far Q's category readings of two views of the same real images (each warped its own
+/// way) are from sharing all ln C nats: ln C - I(c; c'), the loss of Invariant Information
+/// Clustering (Ji et al. 2019). I is read off the joint distribution of the two readings over
+/// the batch, symmetrised; it is largest when both views of every image get the same category
+/// for sure and the categories are used evenly. Grouping images by what a warp leaves alone is
+/// what makes the categories digits rather than styles: `real_information_gap` asks only for
+/// confidence and evenness, which mixtures of digits satisfy as well.
+fn pair_information_gap(first: Tensor<2>, second: Tensor<2>) -> Tensor<1> {
+    let [b, c] = first.dims();
+    let first = softmax(first, 1); // (B, C)
+    let second = softmax(second, 1); // (B, C)
+    let joint = first.transpose().matmul(second).div_scalar(b as f64); // (C, C)
+    let joint = (joint.clone() + joint.transpose())
+        .div_scalar(2.0)
+        .clamp_min(1e-8);
+    let rows = joint.clone().sum_dim(1).log(); // (C, 1)
+    let columns = joint.clone().sum_dim(0).log(); // (1, C)
+    let information = (joint.clone() * (joint.log() - rows - columns)).sum();
+    information.neg().add_scalar((c as f64).ln())
+}
+
 impl Family for Infogan {
     fn name(&self) -> &'static str {
         "infogan"
@@ -153,6 +174,9 @@ impl Family for Infogan {
     }
     fn discriminator_outputs(&self, config: &GanConfig) -> usize {
         1 + config.info_q_outputs()
+    }
+    fn second_real_view(&self, config: &GanConfig) -> bool {
+        config.info_pair_weight > 0.0
     }
     fn generator(&self, config: &GanConfig, device: &Device) -> Generator {
         // As in the paper, the categorical code goes in one-hot beside the noise.
@@ -220,6 +244,14 @@ impl Family for Infogan {
                 field: OptionField::Weight(|gan| &mut gan.info_real_weight),
             },
             FamilyOption {
+                label: "λ pair",
+                tip: "Weight of Invariant Information Clustering on the real images: D reads \
+                      each under two random warps and Q must give both views the same \
+                      category, using every category (Ji et al. 2019); 0: Q reads generated \
+                      images only, as in the paper",
+                field: OptionField::Weight(|gan| &mut gan.info_pair_weight),
+            },
+            FamilyOption {
                 label: "λ noise",
                 tip: "Weight of Q's reconstruction of the noise beside the codes (squared \
                       error), so G cannot ignore small noise; with noise scale 0.1 and λ 1 \
@@ -258,7 +290,13 @@ impl Family for Infogan {
         let (mut info, cross_entropy, categories) =
             information(config, batch.fake, codes.clone(), batch.fake_latents);
         if config.info_real_weight > 0.0 {
-            info = info + real_information_gap(categories_real).mul_scalar(config.info_real_weight);
+            let gap = real_information_gap(categories_real.clone());
+            info = info + gap.mul_scalar(config.info_real_weight);
+        }
+        if let Some(view) = batch.real_view {
+            let (_, categories_view, _) = heads(config, view);
+            let gap = pair_information_gap(categories_real, categories_view);
+            info = info + gap.mul_scalar(config.info_pair_weight);
         }
         let loss = super::real_source_loss(
             source_real.clone(),

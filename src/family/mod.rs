@@ -27,6 +27,9 @@ pub struct DiscriminatorBatch {
     pub real: Tensor<2>,
     /// The real images' labels (B).
     pub real_labels: Tensor<1, Int>,
+    /// D's outputs on the same real images under another random warp (B, outputs), when the
+    /// family asks for it ([`Family::second_real_view`]).
+    pub real_view: Option<Tensor<2>>,
     /// D's outputs on generated images (B, outputs).
     pub fake: Tensor<2>,
     /// The labels the generator was asked for (conditional families).
@@ -164,6 +167,11 @@ pub trait Family: Sync {
     /// Continuous codes at the end of the latent (InfoGAN's; 0 for other families).
     fn continuous_codes(&self, _config: &GanConfig) -> usize {
         0
+    }
+    /// Whether D's loss needs D's outputs on a second, independently warped view of the real
+    /// batch (`DiscriminatorBatch::real_view`); it costs one more D pass.
+    fn second_real_view(&self, _config: &GanConfig) -> bool {
+        false
     }
     /// Whether the discriminator takes the label as an input (rather than predicting it).
     fn discriminator_reads_labels(&self) -> bool {

@@ -26,6 +26,7 @@ fn bce(x: f32, t: f32) -> f32 {
 fn batch(real: [[f32; 4]; 2], fake: [[f32; 4]; 2], real_target: f32) -> DiscriminatorBatch {
     let device = Device::flex();
     DiscriminatorBatch {
+        real_view: None,
         real: Tensor::from_floats(real, &device),
         real_labels: Tensor::from_ints([0i64, 1], &device),
         fake: Tensor::from_floats(fake, &device),
@@ -130,6 +131,7 @@ fn the_binary_families_keep_the_original_objective() {
     let judged = of(ModelKind::Cdcgan).discriminator_loss(
         &config(),
         DiscriminatorBatch {
+            real_view: None,
             real: Tensor::from_floats(real, &device),
             real_labels: Tensor::from_ints([0i64, 1], &device),
             fake: Tensor::from_floats(fake, &device),
@@ -206,6 +208,7 @@ fn infogan_adds_the_information_terms_for_its_codes() {
     let judged = family.discriminator_loss(
         &config,
         DiscriminatorBatch {
+            real_view: None,
             real: Tensor::from_floats(real, &device),
             real_labels: Tensor::from_ints([1i64, 0], &device),
             fake: Tensor::from_floats(fake, &device),
@@ -261,6 +264,7 @@ fn infogan_loss_with_real(real: [[f32; 3]; 2], weight: f64) -> f32 {
     let judged = of(ModelKind::Infogan).discriminator_loss(
         &config,
         DiscriminatorBatch {
+            real_view: None,
             real: Tensor::from_floats(real, &device),
             real_labels: Tensor::from_ints([0i64, 1], &device),
             fake: Tensor::from_floats([[0.5f32, 1.0, -1.0], [-0.5, 0.2, 0.3]], &device),
@@ -300,6 +304,82 @@ fn infogan_real_information_term_asks_for_confident_balanced_reads_of_real_image
     assert!(refused.validate().is_err());
 }
 
+/// InfoGAN's D loss with two categories and no continuous code, for two views of four real
+/// images, each given as its category logits, and the pair weight `weight`.
+fn infogan_loss_with_views(first: [[f32; 2]; 4], second: [[f32; 2]; 4], weight: f64) -> f32 {
+    let device = Device::flex();
+    let config = GanConfig::new(ModelKind::Infogan)
+        .with_num_classes(2)
+        .with_continuous_codes(0)
+        .with_latent_dim(2)
+        .with_info_pair_weight(weight);
+    let family = of(ModelKind::Infogan);
+    assert_eq!(family.second_real_view(&config), weight > 0.0);
+    let outputs = |view: [[f32; 2]; 4]| {
+        let rows: Vec<f32> = view.iter().flat_map(|[a, b]| [0.5, *a, *b]).collect();
+        Tensor::<2>::from_data(TensorData::new(rows, [4, 3]), &device)
+    };
+    let fake = [
+        [0.5f32, 1.0, -1.0],
+        [-0.5, 0.2, 0.3],
+        [0.1, 0.0, 0.4],
+        [0.2, -0.3, 0.1],
+    ];
+    let judged = family.discriminator_loss(
+        &config,
+        DiscriminatorBatch {
+            real: outputs(first),
+            real_labels: Tensor::from_ints([0i64, 1, 0, 1], &device),
+            real_view: (weight > 0.0).then(|| outputs(second)),
+            fake: Tensor::from_floats(fake, &device),
+            fake_labels: Some(Tensor::from_ints([0i64, 1, 1, 0], &device)),
+            fake_latents: Tensor::from_floats(
+                [[0.1f32, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]],
+                &device,
+            ),
+            wrong: None,
+            real_target: 1.0,
+            real_targets: None,
+        },
+    );
+    judged.loss.into_scalar()
+}
+
+#[test]
+fn infogan_pair_term_asks_both_views_of_a_real_image_for_the_same_category() {
+    let ln2 = 2f32.ln();
+    // The term adds weight * (ln C - I(c; c')) on top of the paper's loss.
+    let added = |first: [[f32; 2]; 4], second: [[f32; 2]; 4]| {
+        (infogan_loss_with_views(first, second, 0.5) - infogan_loss_with_views(first, first, 0.0))
+            / 0.5
+    };
+    let (zero, one) = ([20.0f32, -20.0], [-20.0f32, 20.0]);
+    // Both views of every image in the same category, the categories used evenly: all ln 2
+    // nats shared, nothing added.
+    let agree = added([zero, one, zero, one], [zero, one, zero, one]);
+    assert!(agree.abs() < 1e-4, "{agree}");
+    // Each view confident, but the second view's category has nothing to do with the first's:
+    // no information. Confident views are not enough (RIM's term would add nothing here).
+    let independent = added([zero, zero, one, one], [zero, one, zero, one]);
+    assert!((independent - ln2).abs() < 1e-4, "{independent}");
+    // Every image in one category: no information either.
+    let one_category = added([zero; 4], [zero; 4]);
+    assert!((one_category - ln2).abs() < 1e-4, "{one_category}");
+    // Three images agree, one does not: the joint (1/2, 0; 1/4, 1/4) becomes
+    // (1/2, 1/8; 1/8, 1/4) once symmetrised, with marginals (5/8, 3/8).
+    let mostly = added([zero, one, zero, one], [zero, one, zero, zero]);
+    let (joint, marginal) = ([[0.5f32, 0.125], [0.125, 0.25]], [0.625f32, 0.375]);
+    let information: f32 = (0..2)
+        .flat_map(|i| (0..2).map(move |j| (i, j)))
+        .map(|(i, j)| joint[i][j] * (joint[i][j] / (marginal[i] * marginal[j])).ln())
+        .sum();
+    assert!((mostly - (ln2 - information)).abs() < 1e-4, "{mostly}");
+    // Off by default; a negative weight is refused.
+    assert_eq!(GanConfig::new(ModelKind::Infogan).info_pair_weight, 0.0);
+    let refused = GanConfig::new(ModelKind::Infogan).with_info_pair_weight(-1.0);
+    assert!(refused.validate().is_err());
+}
+
 #[test]
 fn infogan_noise_reconstruction_adds_q_outputs_and_their_squared_error() {
     // Two categories, no continuous code, two noise values scaled by 0.5 and reconstructed.
@@ -333,6 +413,7 @@ fn infogan_noise_reconstruction_adds_q_outputs_and_their_squared_error() {
         let judged = family.discriminator_loss(
             config,
             DiscriminatorBatch {
+                real_view: None,
                 real: Tensor::from_floats([[1.0f32, 0.0, 0.0, 0.0, 0.0]; 2], &device)
                     .narrow(1, 0, columns),
                 real_labels: Tensor::from_ints([0i64, 1], &device),
@@ -365,6 +446,7 @@ fn soft_real_labels_give_each_real_image_its_own_target() {
     let judged = of(ModelKind::Cdcgan).discriminator_loss(
         &config(),
         DiscriminatorBatch {
+            real_view: None,
             real: Tensor::from_floats(real, &device),
             real_labels: Tensor::from_ints([0i64, 1], &device),
             fake: Tensor::from_floats(fake, &device),

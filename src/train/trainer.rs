@@ -37,6 +37,9 @@ const STREAM_DROPOUT: u64 = 4;
 const STREAM_SOFT_LABELS: u64 = 5;
 /// The random warp of D's inputs (`TrainConfig::warp`).
 const STREAM_WARP: u64 = 6;
+/// The second warp of the real batch, for families that compare two views of it
+/// (`Family::second_real_view`); its own stream so the first warp draws as without it.
+const STREAM_WARP_VIEW: u64 = 7;
 /// Seed offset of the fixed sample-grid noise, so it differs from the training noise.
 const FIXED_NOISE_SEED: u64 = 0xF1ED;
 
@@ -429,6 +432,15 @@ impl Trainer {
         let mut epoch = 0;
         for k in 0..cfg.d_updates {
             let (real, real_labels, e) = self.real_batch(k);
+            let view = family.second_real_view(gan).then(|| {
+                if bound.is_none() {
+                    return real.clone();
+                }
+                let [n, c, side, _] = real.dims();
+                let draw = (self.step * cfg.d_updates + k) as u64;
+                let mut rng = step_rng(cfg.seed, draw, STREAM_WARP_VIEW);
+                Warp::random(&mut rng, n, c, side, bound, &device).apply(real.clone())
+            });
             let real = warp(real);
             clock.mark("data");
             epoch = e;
@@ -451,6 +463,10 @@ impl Trainer {
             let logits_real = self
                 .discriminator
                 .forward(real, reads_labels.then(|| real_labels.clone()));
+            let logits_view = view.map(|images| {
+                self.discriminator
+                    .forward(images, reads_labels.then(|| real_labels.clone()))
+            });
             let logits_fake = self
                 .discriminator
                 .forward(warp(fake_d), labels_d.clone().filter(|_| reads_labels));
@@ -461,6 +477,7 @@ impl Trainer {
                 DiscriminatorBatch {
                     real: logits_real,
                     real_labels,
+                    real_view: logits_view,
                     fake: logits_fake,
                     fake_labels: labels_d,
                     fake_latents: latents_d,
