@@ -1030,3 +1030,54 @@ fn scoring_a_guided_run_with_its_own_guide_is_flagged() {
     let eval = std::fs::read_to_string(dir.path().join("runs/g/eval.json")).unwrap();
     assert!(!eval.contains("scored_by_guide"), "{eval}");
 }
+
+/// `classifier train --from` continues a saved classifier (its architecture, its weights) into
+/// a new run that records where it started, and refuses a change of architecture or a name
+/// that holds no classifier.
+#[test]
+fn a_classifier_continues_from_a_saved_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = common::data_dir();
+    let data = data.to_str().unwrap();
+    let run = |args: &[&str]| {
+        let mut all = vec!["classifier", "train", "--epochs", "1", "--data", data];
+        all.extend(args);
+        gan_studio(&all, dir.path())
+    };
+    let accuracy = |name: &str| -> f64 {
+        let path = dir.path().join(format!("runs/{name}/classifier.json"));
+        let report: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        report["test_accuracy"].as_f64().unwrap()
+    };
+    succeeded(&run(&[
+        "--run",
+        "first",
+        "--train-limit",
+        "600",
+        "--learning-rate",
+        "5e-4",
+    ]));
+    succeeded(&run(&[
+        "--run",
+        "second",
+        "--from",
+        "first",
+        "--train-limit",
+        "600",
+        "--learning-rate",
+        "5e-4",
+    ]));
+    // Ten classes from 600 digits: one epoch ends well short of what a second one adds.
+    let (first, second) = (accuracy("first"), accuracy("second"));
+    assert!(second > first + 0.05, "{first} then {second}");
+    let report = std::fs::read_to_string(dir.path().join("runs/second/classifier.json")).unwrap();
+    assert!(report.contains("\"classifier\": \"first\""), "{report}");
+    let config = std::fs::read_to_string(dir.path().join("runs/second/config.json")).unwrap();
+    assert!(config.contains("\"stages\": 0"), "{config}");
+
+    let out = run(&["--run", "third", "--from", "first", "--stages", "2"]);
+    assert!(first_error_line(&out).contains("--stages 0; it cannot become 2"));
+    let out = run(&["--run", "third", "--from", "nothing"]);
+    assert!(first_error_line(&out).contains("--from nothing: no classifier to continue"));
+}

@@ -283,6 +283,30 @@ pub struct ClassifierReport {
     pub train_images: usize,
     pub epochs: usize,
     pub train_secs: f64,
+    /// The classifier this one continued (`classifier train --from`), if any, and the
+    /// epochs it had been trained for: the total training is those plus `epochs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_from: Option<Continued>,
+}
+
+/// Where a continued classifier started.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Continued {
+    pub classifier: String,
+    pub epochs: usize,
+}
+
+/// A classifier's config as saved beside its weights.
+pub fn load_config(dir: &Path) -> Result<ClassifierConfig> {
+    let config_path = dir.join("config.json");
+    let text = std::fs::read_to_string(&config_path)
+        .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
+    let config = ClassifierConfig::from_json(&text)
+        .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
+    config
+        .validate()
+        .with_context(|| format!("{}: not a usable classifier", config_path.display()))?;
+    Ok(config)
 }
 
 /// Outputs of the classifier on a set of images, on the host.
@@ -385,6 +409,19 @@ pub fn train(
     config: &ClassifierConfig,
     train: &Split,
     device: &Device,
+    on_epoch: impl FnMut(usize, f32),
+) -> Result<Classifier> {
+    train_from(config, None, train, device, on_epoch)
+}
+
+/// As [`train`], continuing from `start` (a classifier built from `config`'s architecture)
+/// rather than from fresh weights: a classifier trained further with a new learning-rate
+/// schedule. Adam's moments start afresh.
+pub fn train_from(
+    config: &ClassifierConfig,
+    start: Option<Classifier>,
+    train: &Split,
+    device: &Device,
     mut on_epoch: impl FnMut(usize, f32),
 ) -> Result<Classifier> {
     config.validate()?;
@@ -408,7 +445,10 @@ pub fn train(
     }
     let device = device.clone().autodiff();
     seed_dropout(config.seed);
-    let mut model = crate::model::init_seeded(&device, config.seed, || config.init(&device));
+    let mut model = match start {
+        Some(model) => model.to_device(&device).train(),
+        None => crate::model::init_seeded(&device, config.seed, || config.init(&device)),
+    };
     let mut optim = AdamConfig::new().init();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     for epoch in 0..config.epochs {
@@ -454,14 +494,7 @@ pub fn classifier_dir(runs_dir: &Path, name: &str) -> std::path::PathBuf {
 /// Loads a classifier saved by `gan-studio classifier train` (a run folder holding
 /// `config.json` and `classifier.bpk`).
 pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {
-    let config_path = dir.join("config.json");
-    let text = std::fs::read_to_string(&config_path)
-        .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
-    let config = ClassifierConfig::from_json(&text)
-        .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
-    config
-        .validate()
-        .with_context(|| format!("{}: not a usable classifier", config_path.display()))?;
+    let config = load_config(dir)?;
     load_module(config.init(device), &dir.join("classifier.bpk"))
         .with_context(|| format!("cannot load the classifier in {}", dir.display()))
 }
