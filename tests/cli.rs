@@ -1040,8 +1040,11 @@ fn a_classifier_continues_from_a_saved_one() {
     let data = common::data_dir();
     let data = data.to_str().unwrap();
     let run = |args: &[&str]| {
-        let mut all = vec!["classifier", "train", "--epochs", "1", "--data", data];
+        let mut all = vec!["classifier", "train", "--data", data];
         all.extend(args);
+        if !args.contains(&"--epochs") {
+            all.extend(["--epochs", "1"]);
+        }
         gan_studio(&all, dir.path())
     };
     let accuracy = |name: &str| -> f64 {
@@ -1075,6 +1078,21 @@ fn a_classifier_continues_from_a_saved_one() {
     assert!(report.contains("\"classifier\": \"first\""), "{report}");
     let config = std::fs::read_to_string(dir.path().join("runs/second/config.json")).unwrap();
     assert!(config.contains("\"stages\": 0"), "{config}");
+
+    // No epochs: the same weights, made to average each digit's reading with its mirror's
+    // (a wrong thing to do to digits, so it reads them worse).
+    succeeded(&run(&[
+        "--run",
+        "mirrored",
+        "--from",
+        "second",
+        "--epochs",
+        "0",
+        "--mirror-average",
+    ]));
+    let config = std::fs::read_to_string(dir.path().join("runs/mirrored/config.json")).unwrap();
+    assert!(config.contains("\"mirror_average\": true"), "{config}");
+    assert!(accuracy("mirrored") < second, "{second}");
 
     let out = run(&["--run", "third", "--from", "first", "--stages", "2"]);
     assert!(first_error_line(&out).contains("--stages 0; it cannot become 2"));

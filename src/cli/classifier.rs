@@ -36,6 +36,12 @@ pub struct ClassifierTrainArgs {
     /// kept; the result is saved as a new run.
     #[arg(long, value_name = "NAME")]
     pub from: Option<String>,
+    /// Read every image and its mirror image and average the two readings, for test accuracy
+    /// and every metric the classifier measures (test-time augmentation; only for pictures
+    /// whose classes do not depend on left and right, such as CIFAR-10's). With --from and
+    /// --epochs 0, turns it on for a trained classifier without training it further.
+    #[arg(long)]
+    pub mirror_average: bool,
     #[arg(long, default_value_t = 1e-3)]
     pub learning_rate: f64,
     /// Use only the first N training images.
@@ -87,6 +93,7 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
             .with_conv1(args.width.unwrap_or(32)),
     }
     .with_epochs(args.epochs)
+    .with_mirror_average(args.mirror_average || config_mirrors(&start))
     .with_learning_rate(args.learning_rate)
     .with_lr_decay(args.lr_decay)
     .with_seed(args.seed);
@@ -179,4 +186,11 @@ fn parent(
             epochs,
         },
     })
+}
+
+/// Whether the classifier continued reads mirror images too (a continued one keeps that).
+fn config_mirrors(start: &Option<Parent>) -> bool {
+    start
+        .as_ref()
+        .is_some_and(|parent| parent.config.mirror_average)
 }
