@@ -83,7 +83,7 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
         )?),
         None => None,
     };
-    let config = match &start {
+    let architecture = match &start {
         Some(parent) => parent.config.clone(),
         None => ClassifierConfig::new()
             .with_classes(dataset.class_names.len())
@@ -91,12 +91,15 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
             .with_image_size(train.rows)
             .with_stages(args.stages.unwrap_or(0))
             .with_conv1(args.width.unwrap_or(32)),
-    }
-    .with_epochs(args.epochs)
-    .with_mirror_average(args.mirror_average || config_mirrors(&start))
-    .with_learning_rate(args.learning_rate)
-    .with_lr_decay(args.lr_decay)
-    .with_seed(args.seed);
+    };
+    // A continued classifier that read mirror images goes on doing so.
+    let mirror_average = args.mirror_average || architecture.mirror_average;
+    let config = architecture
+        .with_epochs(args.epochs)
+        .with_mirror_average(mirror_average)
+        .with_learning_rate(args.learning_rate)
+        .with_lr_decay(args.lr_decay)
+        .with_seed(args.seed);
     let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
     std::fs::create_dir_all(&run.root)
         .with_context(|| format!("cannot create {}", run.root.display()))?;
@@ -171,7 +174,7 @@ fn parent(
             config.classes
         );
     }
-    let model = classifier::load(&dir, device)?;
+    let model = classifier::load_weights(&dir, &config, device)?;
     // Its own training, and that of any classifier it continued, if recorded.
     let epochs = std::fs::read_to_string(dir.join("classifier.json"))
         .ok()
@@ -186,11 +189,4 @@ fn parent(
             epochs,
         },
     })
-}
-
-/// Whether the classifier continued reads mirror images too (a continued one keeps that).
-fn config_mirrors(start: &Option<Parent>) -> bool {
-    start
-        .as_ref()
-        .is_some_and(|parent| parent.config.mirror_average)
 }

@@ -518,7 +518,11 @@ pub fn classifier_dir(runs_dir: &Path, name: &str) -> std::path::PathBuf {
 /// Loads a classifier saved by `gan-studio classifier train` (a run folder holding
 /// `config.json` and `classifier.bpk`).
 pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {
-    let config = load_config(dir)?;
+    load_weights(dir, &load_config(dir)?, device)
+}
+
+/// The weights in `dir` for a classifier of `config` (read by [`load_config`]).
+pub fn load_weights(dir: &Path, config: &ClassifierConfig, device: &Device) -> Result<Classifier> {
     load_module(config.init(device), &dir.join("classifier.bpk"))
         .with_context(|| format!("cannot load the classifier in {}", dir.display()))
 }

@@ -412,13 +412,14 @@ impl Trainer {
         let device = self.device.clone();
         let mut warp_rng = step_rng(cfg.seed, self.step as u64, STREAM_WARP);
         let bound = cfg.warp();
-        let mut warp = |images: Tensor<4>| {
+        let warp_with = |rng: &mut rand::rngs::StdRng, images: Tensor<4>| {
             if bound.is_none() {
                 return images;
             }
             let [n, c, side, _] = images.dims();
-            Warp::random(&mut warp_rng, n, c, side, bound, &device).apply(images)
+            Warp::random(rng, n, c, side, bound, &device).apply(images)
         };
+        let mut warp = |images: Tensor<4>| warp_with(&mut warp_rng, images);
         let fresh_fake = |generator: &Generator, rng: &mut rand::rngs::StdRng| {
             let z = normal_latents(rng, bs, gan.latent_dim, &device);
             let labels = conditional.then(|| random_labels(rng, bs, gan.num_classes, &device));
@@ -433,13 +434,11 @@ impl Trainer {
         for k in 0..cfg.d_updates {
             let (real, real_labels, e) = self.real_batch(k);
             let view = family.second_real_view(gan).then(|| {
-                if bound.is_none() {
-                    return real.clone();
-                }
-                let [n, c, side, _] = real.dims();
                 let draw = (self.step * cfg.d_updates + k) as u64;
-                let mut rng = step_rng(cfg.seed, draw, STREAM_WARP_VIEW);
-                Warp::random(&mut rng, n, c, side, bound, &device).apply(real.clone())
+                warp_with(
+                    &mut step_rng(cfg.seed, draw, STREAM_WARP_VIEW),
+                    real.clone(),
+                )
             });
             let real = warp(real);
             clock.mark("data");
