@@ -1093,6 +1093,32 @@ fn a_classifier_continues_from_a_saved_one() {
     let config = std::fs::read_to_string(dir.path().join("runs/mirrored/config.json")).unwrap();
     assert!(config.contains("\"mirror_average\": true"), "{config}");
     assert!(accuracy("mirrored") < second, "{second}");
+    // Shifted views on top: both choices are kept in the config, and a shift the classifier
+    // could not have trained on is refused.
+    succeeded(&run(&[
+        "--run",
+        "shifted",
+        "--from",
+        "mirrored",
+        "--epochs",
+        "0",
+        "--shift-average",
+        "1",
+    ]));
+    let config = std::fs::read_to_string(dir.path().join("runs/shifted/config.json")).unwrap();
+    assert!(config.contains("\"mirror_average\": true"), "{config}");
+    assert!(config.contains("\"shift_average\": 1"), "{config}");
+    let out = run(&[
+        "--run",
+        "far",
+        "--from",
+        "second",
+        "--epochs",
+        "0",
+        "--shift-average",
+        "9",
+    ]);
+    assert!(first_error_line(&out).contains("shift average 9 is not in 0..=4"));
 
     let out = run(&["--run", "third", "--from", "first", "--stages", "2"]);
     assert!(first_error_line(&out).contains("--stages 0; it cannot become 2"));

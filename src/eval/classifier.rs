@@ -17,6 +17,7 @@ use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
 use burn::tensor::TensorData;
 use burn::tensor::activation::{relu, softmax};
+use burn::tensor::ops::PadMode;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
@@ -70,6 +71,12 @@ pub struct ClassifierConfig {
     /// right (CIFAR-10; not digits). Off for classifiers saved before it existed.
     #[config(default = false)]
     pub mirror_average: bool,
+    /// With N > 0, also read each image shifted N pixels left, right, up and down (the border
+    /// filled with black, as the training shifts fill it) and average the five readings (ten
+    /// with the mirror): the multi-view testing of the VGG and ResNet papers, for a
+    /// classifier trained on shifted images. 0 (off) for classifiers saved before it existed.
+    #[config(default = 0)]
+    pub shift_average: usize,
 }
 
 /// Largest layer width accepted from a config.json (the default widths are 32 to 120).
@@ -116,6 +123,12 @@ impl ClassifierConfig {
         }
         if !(0.0..1.0).contains(&self.dropout) {
             bail!("classifier dropout must be in [0, 1), got {}", self.dropout);
+        }
+        if self.shift_average > 4 {
+            bail!(
+                "classifier shift average {} is not in 0..=4 pixels",
+                self.shift_average
+            );
         }
         if self.batch_size == 0 {
             bail!("classifier batch size must be at least 1");
@@ -194,6 +207,9 @@ pub struct Classifier {
     /// `ClassifierConfig::mirror_average`: a reading, not a weight, so not saved with them.
     #[module(skip)]
     pub mirror_average: bool,
+    /// `ClassifierConfig::shift_average`, likewise a reading.
+    #[module(skip)]
+    pub shift_average: usize,
 }
 
 impl ClassifierConfig {
@@ -249,6 +265,7 @@ impl ClassifierConfig {
             head: LinearConfig::new(self.features, self.classes).init(device),
             dropout: DropoutConfig::new(self.dropout).init(),
             mirror_average: self.mirror_average,
+            shift_average: self.shift_average,
         }
     }
 }
@@ -278,15 +295,35 @@ impl Classifier {
         relu(self.fc2.forward(x)) // (B, F)
     }
 
-    /// What the instrument reads: penultimate features (B, F), averaged with the mirror
-    /// images' if the classifier was made to (`mirror_average`).
+    /// What the instrument reads: penultimate features (B, F), averaged over the views it was
+    /// made to read (`mirror_average`, `shift_average`).
     pub fn reading(&self, images: Tensor<4>) -> Tensor<2> {
-        if self.mirror_average {
-            let mirrored = images.clone().flip([3]); // (B, k, s, s), left and right swapped
-            (self.features(images) + self.features(mirrored)).div_scalar(2.0)
-        } else {
-            self.features(images)
+        let mut views = vec![images.clone()];
+        let n = self.shift_average;
+        if n > 0 {
+            let [batch, channels, rows, cols] = images.dims();
+            // Pad once with black ([-1, 1] scale) and cut the shifted windows from it.
+            let padded = images.pad((n, n, n, n), PadMode::Constant(-1.0)); // (B, k, s+2n, s+2n)
+            // Window corners: the picture moved right, left, down and up by n.
+            for (top, left) in [(n, 0), (n, 2 * n), (0, n), (2 * n, n)] {
+                views.push(padded.clone().slice([
+                    0..batch,
+                    0..channels,
+                    top..top + rows,
+                    left..left + cols,
+                ]));
+            }
         }
+        if self.mirror_average {
+            let mirrored: Vec<_> = views.iter().map(|v| v.clone().flip([3])).collect(); // left and right swapped
+            views.extend(mirrored);
+        }
+        let count = views.len() as f64;
+        let mut views = views.into_iter();
+        let first = self.features(views.next().expect("the image itself is a view"));
+        views
+            .fold(first, |sum, view| sum + self.features(view))
+            .div_scalar(count)
     }
 
     /// images (B, k, s, s) -> logits (B, classes)
@@ -499,9 +536,10 @@ pub fn train_from(
         }
         on_epoch(epoch + 1, mean);
     }
-    // A continued classifier may be asked to read mirror images where its parent did not.
+    // A continued classifier may be asked to read more views than its parent did.
     let mut model = model.valid();
     model.mirror_average = config.mirror_average;
+    model.shift_average = config.shift_average;
     Ok(model)
 }
 
@@ -635,6 +673,63 @@ mod tests {
                 .init(&device)
                 .mirror_average
         );
+    }
+
+    #[test]
+    fn a_shift_averaging_classifier_reads_the_mean_of_five_shifted_views() {
+        let device = Device::flex();
+        let (b, k, side) = (2, 3, 32);
+        let config = ClassifierConfig::new()
+            .with_stages(2)
+            .with_conv1(8)
+            .with_channels(k)
+            .with_image_size(side);
+        let pixels: Vec<f32> = (0..b * k * side * side)
+            .map(|i| ((i * 7919) % 997) as f32 / 498.5 - 1.0)
+            .collect();
+        // The picture moved by (dy, dx) on the host, the uncovered border black (-1).
+        let shifted = |dy: i64, dx: i64| -> Tensor<4> {
+            let s = side as i64;
+            let mut out = vec![-1.0; pixels.len()];
+            for plane in 0..b * k {
+                for y in 0..s {
+                    for x in 0..s {
+                        let (sy, sx) = (y - dy, x - dx);
+                        if (0..s).contains(&sy) && (0..s).contains(&sx) {
+                            out[plane * side * side + (y * s + x) as usize] =
+                                pixels[plane * side * side + (sy * s + sx) as usize];
+                        }
+                    }
+                }
+            }
+            Tensor::from_data(TensorData::new(out, [b, k, side, side]), &device)
+        };
+        let plain = config.init(&device).valid();
+        let views = [(0, 0), (0, 1), (0, -1), (1, 0), (-1, 0)];
+        let mean = views
+            .iter()
+            .map(|&(dy, dx)| plain.reading(shifted(dy, dx)))
+            .reduce(|a, b| a + b)
+            .unwrap()
+            .div_scalar(views.len() as f64);
+        let mut averaging = plain.clone();
+        averaging.shift_average = 1;
+        let gap: f32 = (averaging.reading(shifted(0, 0)) - mean.clone())
+            .abs()
+            .max()
+            .into_scalar();
+        assert!(gap < 1e-5, "{gap}");
+        // Not the plain reading: the views count.
+        let plain_gap: f32 = (plain.reading(shifted(0, 0)) - mean)
+            .abs()
+            .max()
+            .into_scalar();
+        assert!(plain_gap > 1e-4, "{plain_gap}");
+        // With the mirror, ten views: still a reading of (B, F).
+        averaging.mirror_average = true;
+        assert_eq!(averaging.reading(shifted(0, 0)).dims(), [b, 84]);
+        let far = ClassifierConfig::new().with_shift_average(5);
+        assert!(far.validate().unwrap_err().to_string().contains("shift"));
     }
 
     #[test]
