@@ -298,32 +298,30 @@ impl Classifier {
     /// What the instrument reads: penultimate features (B, F), averaged over the views it was
     /// made to read (`mirror_average`, `shift_average`).
     pub fn reading(&self, images: Tensor<4>) -> Tensor<2> {
-        let mut views = vec![images.clone()];
-        let n = self.shift_average;
-        if n > 0 {
-            let [batch, channels, rows, cols] = images.dims();
-            // Pad once with black ([-1, 1] scale) and cut the shifted windows from it.
-            let padded = images.pad((n, n, n, n), PadMode::Constant(-1.0)); // (B, k, s+2n, s+2n)
-            // Window corners: the picture moved right, left, down and up by n.
-            for (top, left) in [(n, 0), (n, 2 * n), (0, n), (2 * n, n)] {
-                views.push(padded.clone().slice([
-                    0..batch,
-                    0..channels,
-                    top..top + rows,
-                    left..left + cols,
-                ]));
+        // One view's reading, averaged with its mirror image's if asked.
+        let read = |view: Tensor<4>| {
+            if self.mirror_average {
+                let mirrored = view.clone().flip([3]); // (B, k, s, s), left and right swapped
+                (self.features(view) + self.features(mirrored)).div_scalar(2.0)
+            } else {
+                self.features(view)
             }
+        };
+        let n = self.shift_average;
+        if n == 0 {
+            return read(images);
         }
-        if self.mirror_average {
-            let mirrored: Vec<_> = views.iter().map(|v| v.clone().flip([3])).collect(); // left and right swapped
-            views.extend(mirrored);
+        let [batch, channels, rows, cols] = images.dims();
+        // Pad once with black ([-1, 1] scale) and cut the shifted windows from it, reading each
+        // as it is cut so that one view at a time is held.
+        let padded = images.clone().pad((n, n, n, n), PadMode::Constant(-1.0)); // (B, k, s+2n, s+2n)
+        let mut sum = read(images);
+        // Window corners: the picture moved right, left, down and up by n.
+        for (top, left) in [(n, 0), (n, 2 * n), (0, n), (2 * n, n)] {
+            let window = [0..batch, 0..channels, top..top + rows, left..left + cols];
+            sum = sum + read(padded.clone().slice(window));
         }
-        let count = views.len() as f64;
-        let mut views = views.into_iter();
-        let first = self.features(views.next().expect("the image itself is a view"));
-        views
-            .fold(first, |sum, view| sum + self.features(view))
-            .div_scalar(count)
+        sum.div_scalar(5.0)
     }
 
     /// images (B, k, s, s) -> logits (B, classes)
