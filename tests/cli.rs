@@ -44,6 +44,31 @@ fn impossible_options_are_rejected_before_any_work() {
             "{flag}: a run folder was created"
         );
     }
+    // DCGAN's D does not read the label, so it has none to project.
+    let out = gan_studio(
+        &[
+            "train",
+            "--model",
+            "dcgan",
+            "--run",
+            "x",
+            "--device",
+            "cpu",
+            "--data",
+            data,
+            "--projection",
+        ],
+        dir.path(),
+    );
+    assert!(!out.status.success(), "--projection accepted for dcgan");
+    let line = first_error_line(&out);
+    assert!(
+        line.contains("--projection")
+            && line.contains("cdcgan, guided")
+            && line.contains("dcgan's"),
+        "{line}"
+    );
+    assert!(!dir.path().join("runs/x").exists());
 }
 
 #[test]
@@ -705,6 +730,7 @@ fn cifar10_trains_in_colour_and_samples_write_rgb_grids_and_hwc_idx() {
             "0.7",
             "--real-target-max",
             "1.2",
+            "--projection",
             "--quiet",
         ],
         dir.path(),
@@ -719,6 +745,7 @@ fn cifar10_trains_in_colour_and_samples_write_rgb_grids_and_hwc_idx() {
     assert_eq!(config["class_names"][0], "airplane");
     assert_eq!(config["class_names"][9], "truck");
     assert_eq!(config["real_target_max"], 1.2);
+    assert_eq!(config["gan"]["projection_discriminator"], true);
     let grid = image::open(dir.path().join("runs/c/samples/latest.png")).unwrap();
     assert!(
         grid.as_rgb8().is_some(),

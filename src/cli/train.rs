@@ -75,6 +75,11 @@ pub struct TrainArgs {
     /// feature map instead of one-hot beside z (the default, far better for ACGAN and 2N-GAN).
     #[arg(long)]
     pub label_map: bool,
+    /// cdcgan and guided: D reads the label by projection (Miyato & Koyama 2018), the inner
+    /// product of a learned class embedding with its last features, instead of as an extra
+    /// input channel.
+    #[arg(long)]
+    pub projection: bool,
     /// ACGAN: D's class head also learns from generated images, as in the paper (off by
     /// default: it let G and D agree on a private code instead of the digit, 12% success).
     #[arg(long)]
@@ -216,6 +221,7 @@ impl TrainArgs {
             .with_dropout(self.dropout)
             .with_acgan_class_loss_on_generated(self.acgan_fake_class_loss)
             .with_one_hot_labels(!self.label_map)
+            .with_projection_discriminator(self.projection)
             .with_continuous_codes(self.continuous_codes)
             .with_info_categorical_weight(self.info_categorical_weight)
             .with_info_continuous_weight(self.info_continuous_weight)

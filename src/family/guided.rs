@@ -5,7 +5,9 @@
 
 use burn::prelude::*;
 
-use super::{Family, FamilyOption, GeneratorBatch, LABEL_INPUT, OptionField, Recipe, binary};
+use super::{
+    Family, FamilyOption, GeneratorBatch, LABEL_INPUT, OptionField, PROJECTION, Recipe, binary,
+};
 use crate::model::GanConfig;
 
 pub struct Guided;
@@ -37,8 +39,11 @@ impl Family for Guided {
     fn guided(&self) -> bool {
         true
     }
+    fn discriminator_projects_labels(&self) -> bool {
+        true
+    }
     fn options(&self) -> &'static [FamilyOption] {
-        &[LABEL_INPUT, GUIDE_WEIGHT]
+        &[LABEL_INPUT, PROJECTION, GUIDE_WEIGHT]
     }
     fn generator_loss(&self, config: &GanConfig, batch: GeneratorBatch) -> Tensor<1> {
         let adversarial = binary::generator_loss(batch.fake);

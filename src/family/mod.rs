@@ -103,6 +103,16 @@ pub const LABEL_INPUT: FamilyOption = FamilyOption {
     field: OptionField::Flag(|gan| &mut gan.one_hot_labels),
 };
 
+/// The choice between reading the label as D's extra input channel and by projection, for
+/// families whose conv D reads it.
+pub const PROJECTION: FamilyOption = FamilyOption {
+    label: "Projection discriminator",
+    tip: "D reads the label by projection (Miyato & Koyama 2018): its logit gains the inner \
+          product of a learned class embedding with its last features. Off: the label is an \
+          extra input channel",
+    field: OptionField::Flag(|gan| &mut gan.projection_discriminator),
+};
+
 /// A family's best measured recipe: what `train --model X` with no other option and the
 /// studio's Training tab start from. Every figure was measured on MNIST on a 2-core CPU
 /// (BENCHMARKS.md, "Families"); a budget is sized to train in under 10 minutes there.
@@ -175,6 +185,11 @@ pub trait Family: Sync {
     }
     /// Whether the discriminator takes the label as an input (rather than predicting it).
     fn discriminator_reads_labels(&self) -> bool {
+        false
+    }
+    /// Whether its discriminator can read the label by projection
+    /// (`GanConfig::projection_discriminator`): DCGAN's conv D with one real/fake logit.
+    fn discriminator_projects_labels(&self) -> bool {
         false
     }
     /// Width of the discriminator's output.

@@ -210,6 +210,14 @@ pub struct GanConfig {
     /// Classifier-guided: weight λ of the guiding classifier's cross-entropy in G's loss.
     #[config(default = 1.0)]
     pub guide_weight: f64,
+    /// Conditional conv discriminators that read the label (cdcgan, guided): read it by
+    /// projection (Miyato & Koyama 2018) rather than as an extra input channel. D's logit
+    /// gains the inner product of a learned class embedding with its last features summed
+    /// over the picture, so the class is judged on what D has recognised rather than on a
+    /// map its first layer must learn to combine with the pixels. Runs from before this
+    /// option load with false, the input map they trained with.
+    #[config(default = false)]
+    pub projection_discriminator: bool,
 }
 
 impl GanConfig {

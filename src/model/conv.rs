@@ -7,7 +7,10 @@
 
 use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{Dropout, DropoutConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{
+    Dropout, DropoutConfig, Embedding, EmbeddingConfig, Initializer, Linear, LinearConfig,
+    PaddingConfig2d,
+};
 use burn::prelude::*;
 use burn::tensor::activation::tanh;
 
@@ -248,6 +251,9 @@ pub struct ConvDiscriminator {
     pub extra: Option<NormedConv>,
     /// (B, 2w*7*7) -> (B, outputs): a real/fake logit, plus class logits for some families
     pub head: Linear,
+    /// Projection conditioning (in place of the label map): labels (B) -> (B, 2w), whose inner
+    /// product with the last features summed over the picture joins the real/fake logit
+    pub projection: Option<Embedding>,
     pub dropout: Dropout,
     pub slope: f64,
 }
@@ -256,11 +262,14 @@ impl ConvDiscriminator {
     pub fn new(config: &GanConfig, device: &Device) -> Self {
         let w = config.depth.conv_width();
         let s = config.image_size;
-        let label_map = config
-            .model
-            .family()
-            .discriminator_reads_labels()
-            .then(|| LabelMap::new(config.num_classes, config.label_embedding, s, s, device));
+        let (map, project) = Self::label_reading(config);
+        let label_map =
+            map.then(|| LabelMap::new(config.num_classes, config.label_embedding, s, s, device));
+        let projection = project.then(|| {
+            EmbeddingConfig::new(config.num_classes, 2 * w)
+                .with_initializer(dcgan_init())
+                .init(device)
+        });
         let in_ch = config.channels + usize::from(label_map.is_some());
         let d_norm = config.discriminator_norm;
         let bias = config.bias_before(d_norm);
@@ -276,9 +285,20 @@ impl ConvDiscriminator {
             head: LinearConfig::new(2 * w * (s / 4) * (s / 4), config.discriminator_outputs())
                 .with_initializer(dcgan_init())
                 .init(device),
+            projection,
             dropout: DropoutConfig::new(config.dropout).init(),
             slope: config.leaky_slope,
         }
+    }
+
+    /// How D reads the label: (as an input map, by projection); neither for families whose D
+    /// does not take it.
+    fn label_reading(config: &GanConfig) -> (bool, bool) {
+        let family = config.model.family();
+        let reads = family.discriminator_reads_labels();
+        let project =
+            reads && config.projection_discriminator && family.discriminator_projects_labels();
+        (reads && !project, project)
     }
 
     /// The layers [`Self::forward`] runs, for the architecture panel.
@@ -287,8 +307,9 @@ impl ConvDiscriminator {
         let s = config.image_size;
         let d_norm = config.discriminator_norm;
         let bias = config.bias_before(d_norm);
+        let (map, project) = Self::label_reading(config);
         let mut column = Column::new(vec![config.channels, s, s]);
-        if config.model.family().discriminator_reads_labels() {
+        if map {
             label_map_summary(&mut column, config, s);
             column.concat("join", "label map", 1);
         }
@@ -300,6 +321,16 @@ impl ConvDiscriminator {
             column.conv_with_bias("extra.conv", 2 * w, 3, 1, 1, bias);
             column.norm("extra.norm", d_norm, "LeakyReLU");
         }
+        if project {
+            let (c, features) = (config.num_classes, 2 * w);
+            column.side_input(
+                "projection",
+                format!("Embedding({c}, {features}) · Σ over the picture, + head"),
+                vec![1],
+                c * features,
+                (features * (s / 4) * (s / 4)) as u64,
+            );
+        }
         column.linear("head", config.discriminator_outputs(), true);
         column.finish()
     }
@@ -307,8 +338,8 @@ impl ConvDiscriminator {
     /// images (B, k, 28, 28), labels (B) -> logits (B, outputs): 1, or 1 + C (ACGAN), 2C (2N)
     pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
         let mut x = images;
-        if let (Some(label_map), Some(labels)) = (&self.label_map, labels) {
-            x = Tensor::cat(vec![x, label_map.forward(labels)], 1); // (B, k+1, 28, 28)
+        if let (Some(label_map), Some(labels)) = (&self.label_map, &labels) {
+            x = Tensor::cat(vec![x, label_map.forward(labels.clone())], 1); // (B, k+1, 28, 28)
         }
         let x = dropout(
             &self.dropout,
@@ -322,7 +353,101 @@ impl ConvDiscriminator {
                 .forward_act(crate::fused::conv2d(&extra.conv, x), 0, self.slope); // (B, 2w, 7, 7)
             x = dropout(&self.dropout, y);
         }
-        let x: Tensor<2> = x.flatten(1, 3); // (B, 2w*7*7)
-        self.head.forward(x) // (B, outputs)
+        let logits = self.head.forward(x.clone().flatten(1, 3)); // (B, outputs)
+        match (&self.projection, labels) {
+            (Some(embedding), Some(labels)) => {
+                let [b, c, _, _] = x.dims();
+                let pooled = x.sum_dim(3).sum_dim(2).reshape([b, c]); // (B, 2w)
+                let class = embedding.forward(labels.unsqueeze_dim(1)).reshape([b, c]); // (B, 2w)
+                logits + (pooled * class).sum_dim(1) // (B, 1)
+            }
+            _ => logits,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::Param;
+    use burn::prelude::*;
+
+    use super::ConvDiscriminator;
+    use crate::model::{GanConfig, ModelKind};
+
+    /// With projection, D has no input label map; its logit is the head's plus the label's
+    /// embedding row times the pooled features: the same images with a zero row score alike
+    /// for every label, and the score moves linearly with the row.
+    #[test]
+    fn a_projection_discriminator_adds_the_labels_embedding_times_its_features() {
+        let device = Device::flex();
+        let config = GanConfig::new(ModelKind::Cdcgan)
+            .with_image_size(32)
+            .with_channels(3)
+            .with_projection_discriminator(true);
+        let mut d = ConvDiscriminator::new(&config, &device);
+        assert!(d.label_map.is_none());
+        let embedding = d.projection.as_mut().expect("a projection");
+        let [classes, features] = embedding.weight.dims();
+        assert_eq!((classes, features), (10, 2 * config.depth.conv_width()));
+        // Rows: label 0 zero, label 1 v, label 2 2v, the rest v.
+        let v = Tensor::<1>::random(
+            [features],
+            burn::tensor::Distribution::Normal(0.0, 1.0),
+            &device,
+        );
+        let rows: Vec<Tensor<2>> = (0..classes)
+            .map(|c| {
+                let scale = match c {
+                    0 => 0.0,
+                    2 => 2.0,
+                    _ => 1.0,
+                };
+                v.clone().mul_scalar(scale).unsqueeze_dim(0)
+            })
+            .collect();
+        embedding.weight = Param::from_tensor(Tensor::cat(rows, 0));
+        let images = Tensor::<4>::random(
+            [4, 3, 32, 32],
+            burn::tensor::Distribution::Uniform(-1.0, 1.0),
+            &device,
+        );
+        let read = |label: i32| -> Vec<f32> {
+            let labels = Tensor::<1, Int>::from_ints([label; 4], &device);
+            let logits = d.forward(images.clone(), Some(labels));
+            assert_eq!(logits.dims(), [4, 1]);
+            logits.into_data().try_to_vec::<f32>().expect("f32")
+        };
+        let (zero, one, two) = (read(0), read(1), read(2));
+        let plain: Vec<f32> = d
+            .forward(images.clone(), None)
+            .into_data()
+            .try_to_vec::<f32>()
+            .expect("f32");
+        for i in 0..4 {
+            assert!((zero[i] - plain[i]).abs() < 1e-5, "{zero:?} {plain:?}");
+            let step = one[i] - zero[i];
+            assert!(
+                step.abs() > 1e-3,
+                "the label changed nothing: {one:?} {zero:?}"
+            );
+            assert!(
+                ((two[i] - zero[i]) - 2.0 * step).abs() < 1e-3 * step.abs().max(1.0),
+                "not linear in the row: {zero:?} {one:?} {two:?}"
+            );
+        }
+        // Families whose D predicts the label, and runs saved before the option, keep the map.
+        let plain_config = GanConfig::new(ModelKind::Cdcgan)
+            .with_image_size(32)
+            .with_channels(3);
+        let d = ConvDiscriminator::new(&plain_config, &device);
+        assert!(d.label_map.is_some() && d.projection.is_none());
+        let two_n = ConvDiscriminator::new(
+            &GanConfig::new(ModelKind::TwoN)
+                .with_image_size(32)
+                .with_channels(3)
+                .with_projection_discriminator(true),
+            &device,
+        );
+        assert!(two_n.label_map.is_none() && two_n.projection.is_none());
     }
 }

@@ -357,10 +357,11 @@ mod tests {
             .copied()
         {
             for depth in [Depth::Shallow, Depth::Medium, Depth::Deep] {
-                for (g_norm, d_norm, bias, one_hot) in [
-                    (NormKind::Batch, NormKind::Batch, false, false),
-                    (NormKind::Virtual, NormKind::None, false, true),
-                    (NormKind::None, NormKind::Batch, true, false),
+                // Projection is asked of every family; those whose D cannot project ignore it.
+                for (g_norm, d_norm, bias, one_hot, projection) in [
+                    (NormKind::Batch, NormKind::Batch, false, false, false),
+                    (NormKind::Virtual, NormKind::None, false, true, true),
+                    (NormKind::None, NormKind::Batch, true, false, true),
                 ] {
                     let config = GanConfig::new(model)
                         .with_depth(depth)
@@ -368,10 +369,14 @@ mod tests {
                         .with_generator_norm(g_norm)
                         .with_discriminator_norm(d_norm)
                         .with_bias_before_norm(bias)
-                        .with_one_hot_labels(one_hot);
+                        .with_one_hot_labels(one_hot)
+                        .with_projection_discriminator(projection);
                     let summary = config.summary();
                     let generator = config.init_generator(&device);
-                    let what = format!("{model:?} {depth:?} {g_norm:?}/{d_norm:?} bias {bias}");
+                    let what = format!(
+                        "{model:?} {depth:?} {g_norm:?}/{d_norm:?} bias {bias} projection \
+                         {projection}"
+                    );
                     // burn counts batch norm's running statistics as parameters too.
                     assert_eq!(
                         summary.generator.params() + summary.generator.buffers(),

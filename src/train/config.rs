@@ -240,16 +240,34 @@ impl TrainConfig {
         if self.epochs == 0 && self.max_steps.is_none() {
             bail!("--epochs must be at least 1");
         }
-        if self.mismatch && !self.gan.model.family().discriminator_reads_labels() {
-            let readers: Vec<&str> = crate::family::all()
-                .filter(|(_, family)| family.discriminator_reads_labels())
-                .map(|(_, family)| family.name())
-                .collect();
-            bail!(
-                "--mismatch needs a discriminator that reads the label ({}); {}'s does not",
-                readers.join(", "),
-                self.gan.model.name()
-            );
+        // Options that only some families' discriminators can honour.
+        type Can = fn(&dyn crate::family::Family) -> bool;
+        let needs: [(bool, &str, &str, Can); 2] = [
+            (
+                self.mismatch,
+                "--mismatch",
+                "a discriminator that reads the label",
+                |family| family.discriminator_reads_labels(),
+            ),
+            (
+                self.gan.projection_discriminator,
+                "--projection",
+                "a conv discriminator that reads the label",
+                |family| family.discriminator_projects_labels(),
+            ),
+        ];
+        for (asked, flag, need, can) in needs {
+            if asked && !can(self.gan.model.family()) {
+                let able: Vec<&str> = crate::family::all()
+                    .filter(|(_, family)| can(*family))
+                    .map(|(_, family)| family.name())
+                    .collect();
+                bail!(
+                    "{flag} needs {need} ({}); {}'s does not",
+                    able.join(", "),
+                    self.gan.model.name()
+                );
+            }
         }
         Ok(())
     }
