@@ -124,9 +124,30 @@ fn model_options_change_the_training_form() {
     );
     let before = form.config.mismatch;
     assert!(before);
+    // The family's own options come first; a user scrolls down to D's checkbox.
+    harness.get_by_label("Matching-aware D").scroll_to_me();
+    harness.run();
     harness.get_by_label("Matching-aware D").click();
     harness.step();
     assert_eq!(harness.state().state.training.form.config.mismatch, !before);
+    // The conditional DCGAN may read the label by projection: off in its recipe.
+    let projects = |h: &Harness<'_, StudioApp>| {
+        h.state()
+            .state
+            .training
+            .form
+            .config
+            .gan
+            .projection_discriminator
+    };
+    assert!(!projects(&harness));
+    harness
+        .get_by_label("Projection discriminator")
+        .scroll_to_me();
+    harness.run();
+    harness.get_by_label("Projection discriminator").click();
+    harness.step();
+    assert!(projects(&harness));
     // The warp of D's inputs is offered, and off in this family's recipe.
     for label in ["Warp D's inputs", "turn °", "slant", "strokes", "size"] {
         harness.get_by_label(label);
@@ -254,6 +275,8 @@ fn a_family_picked_in_the_training_tab_trains_and_shows_its_own_figures() {
     // ACGAN's own options appear with it, and nothing of InfoGAN's.
     harness.get_by_label("D class loss on fakes");
     assert!(harness.query_by_label("λ categorical").is_none());
+    // ACGAN's D predicts the label: it has nothing to project.
+    assert!(harness.query_by_label("Projection discriminator").is_none());
     let form = &harness.state().state.training.form;
     assert_eq!(form.config.gan.model, ModelKind::Acgan);
     // ACGAN's recipe has no matching-aware D: its D predicts the label instead of reading it.
@@ -264,8 +287,17 @@ fn a_family_picked_in_the_training_tab_trains_and_shows_its_own_figures() {
             .accesskit_node()
             .is_disabled()
     );
-    // A form saved by an older version may still ask for it: the run leaves it out.
+    // A form saved by an older version may still ask for it, or for projection ticked under
+    // another family: the run leaves both out.
     harness.state_mut().state.training.form.config.mismatch = true;
+    harness
+        .state_mut()
+        .state
+        .training
+        .form
+        .config
+        .gan
+        .projection_discriminator = true;
     harness.get_by_label("Start training").click();
     harness.step();
     wait_for(&mut harness, 120, "the ACGAN run to finish", |app| {
@@ -281,7 +313,7 @@ fn a_family_picked_in_the_training_tab_trains_and_shows_its_own_figures() {
     let saved =
         gan_studio::train::TrainConfig::load_run(&runs.path().join("acgan/config.json")).unwrap();
     assert_eq!(saved.gan.model, ModelKind::Acgan);
-    assert!(!saved.mismatch);
+    assert!(!saved.mismatch && !saved.gan.projection_discriminator);
 }
 
 /// PCA picked in the Training tab is fitted (no steps) and shows its grid; in the explorer its

@@ -506,8 +506,11 @@ impl TrainingTab {
         let mut config = self.form.config.clone();
         config.max_steps = (self.form.max_steps > 0).then_some(self.form.max_steps);
         config.train_limit = (self.form.train_limit > 0).then_some(self.form.train_limit);
-        // The checkbox stays ticked across family changes but only applies where D reads labels.
-        config.mismatch &= config.gan.model.family().discriminator_reads_labels();
+        // The checkboxes stay ticked across family changes but only apply where D reads labels
+        // (projection: where its conv D can project them).
+        let family = config.gan.model.family();
+        config.mismatch &= family.discriminator_reads_labels();
+        config.gan.projection_discriminator &= family.discriminator_projects_labels();
         let name = self.form.run_name.trim().to_owned();
         shared.notices.clear(SOURCE);
         self.problem = None;
