@@ -289,15 +289,9 @@ fn a_family_picked_in_the_training_tab_trains_and_shows_its_own_figures() {
     );
     // A form saved by an older version may still ask for it, or for projection ticked under
     // another family: the run leaves both out.
-    harness.state_mut().state.training.form.config.mismatch = true;
-    harness
-        .state_mut()
-        .state
-        .training
-        .form
-        .config
-        .gan
-        .projection_discriminator = true;
+    let stale = &mut harness.state_mut().state.training.form.config;
+    stale.mismatch = true;
+    stale.gan.projection_discriminator = true;
     harness.get_by_label("Start training").click();
     harness.step();
     wait_for(&mut harness, 120, "the ACGAN run to finish", |app| {

@@ -295,10 +295,9 @@ impl ConvDiscriminator {
     /// does not take it.
     fn label_reading(config: &GanConfig) -> (bool, bool) {
         let family = config.model.family();
-        let reads = family.discriminator_reads_labels();
-        let project =
-            reads && config.projection_discriminator && family.discriminator_projects_labels();
-        (reads && !project, project)
+        // A family that can project reads the label, so projection replaces the map.
+        let project = config.projection_discriminator && family.discriminator_projects_labels();
+        (family.discriminator_reads_labels() && !project, project)
     }
 
     /// The layers [`Self::forward`] runs, for the architecture panel.
