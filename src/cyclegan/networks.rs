@@ -7,11 +7,12 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{InstanceNorm, InstanceNormConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::{leaky_relu, relu, tanh};
+use burn::tensor::activation::{leaky_relu, relu};
 use burn::tensor::ops::PadMode;
 
 use super::config::CycleGanConfig;
 use crate::model::conv::dcgan_init;
+use crate::model::layers::tanh;
 
 fn conv(channels: [usize; 2], kernel: usize, stride: usize, pad: usize, device: &Device) -> Conv2d {
     Conv2dConfig::new(channels, [kernel, kernel])

@@ -55,10 +55,7 @@ mod tests {
     use burn::tensor::Distribution;
 
     use crate::fused::blend;
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().expect("f32 values")
-    }
+    use crate::fused::testing::values;
 
     #[test]
     fn fused_blend_equals_burns_ops_and_leaves_shared_values_alone() {

@@ -658,11 +658,8 @@ mod tests {
     use burn::prelude::*;
     use burn::tensor::Distribution;
 
+    use crate::fused::testing::values;
     use crate::fused::{fused_conv_transpose2d, fused_conv2d};
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().expect("f32 values")
-    }
 
     /// Equal within 1e-5 of the largest magnitude (the sums run in a different order).
     fn close(a: Vec<f32>, b: Vec<f32>, what: &str) {

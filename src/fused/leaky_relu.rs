@@ -108,18 +108,7 @@ mod tests {
     use burn::tensor::Distribution;
 
     use crate::fused::fused_leaky_relu;
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().expect("f32 values")
-    }
-
-    /// Bit for bit: the fused op computes the same products.
-    fn same(a: Vec<f32>, b: Vec<f32>, what: &str) {
-        assert_eq!(a.len(), b.len(), "{what}: lengths");
-        if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
-            panic!("{what}[{i}]: fused {} vs burn {}", a[i], b[i]);
-        }
-    }
+    use crate::fused::testing::same_forward_and_gradient;
 
     #[test]
     fn fused_leaky_relu_equals_burns_forward_and_gradient() {
@@ -136,20 +125,12 @@ mod tests {
                 0.0,
             );
             let weights = Tensor::<4>::random(shape, Distribution::Normal(0.0, 1.0), &device);
-            let (x1, x2) = (x.clone().detach().require_grad(), x.detach().require_grad());
-            let y1 = fused_leaky_relu(x1.clone(), slope);
-            let y2 = burn::tensor::activation::leaky_relu(x2.clone(), slope);
-            same(
-                values(y1.clone()),
-                values(y2.clone()),
-                &format!("{shape:?} output"),
-            );
-            let g1 = (y1 * weights.clone()).sum().backward();
-            let g2 = (y2 * weights).sum().backward();
-            same(
-                values(x1.grad(&g1).expect("grad")),
-                values(x2.grad(&g2).expect("grad")),
-                &format!("{shape:?} gradient"),
+            same_forward_and_gradient(
+                x,
+                weights,
+                |x| fused_leaky_relu(x, slope),
+                |x| burn::tensor::activation::leaky_relu(x, slope),
+                &format!("{shape:?}"),
             );
         }
     }

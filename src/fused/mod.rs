@@ -8,6 +8,7 @@ pub mod blend;
 pub mod conv;
 pub mod im2col;
 pub mod leaky_relu;
+pub mod tanh;
 
 use std::sync::OnceLock;
 
@@ -22,6 +23,7 @@ use batch_norm::FusedBatchNorm;
 use blend::FusedBlend;
 use conv::FusedConv;
 use leaky_relu::FusedLeakyRelu;
+use tanh::FusedTanh;
 
 /// flex's tensor (burn-flex is not a direct dependency; its type is reached through burn).
 type FlexTensor = burn::backend::tensor::FloatTensor<burn::backend::Flex>;
@@ -220,6 +222,13 @@ pub fn fused_leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     )
 }
 
+/// tanh in one parallel pass each way, whatever the switch says (on flex only; callers check).
+pub fn fused_tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    Tensor::from_dispatch(<burn::backend::Dispatch as FusedTanh>::tanh_fused(
+        x.into_dispatch(),
+    ))
+}
+
 /// `average * decay + current * (1 - decay)`: one parallel pass on flex (in place when the
 /// average's values are its own), burn's ops elsewhere or with the switch off.
 pub fn blend<const D: usize>(average: Tensor<D>, current: Tensor<D>, decay: f64) -> Tensor<D> {
@@ -231,4 +240,47 @@ pub fn blend<const D: usize>(average: Tensor<D>, current: Tensor<D>, decay: f64)
         current.into_dispatch(),
         decay,
     ))
+}
+
+/// What the fused ops' tests share.
+#[cfg(test)]
+pub(crate) mod testing {
+    use burn::prelude::*;
+
+    pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().expect("f32 values")
+    }
+
+    /// Bit for bit: a fused op that computes the same products as burn's gives the same values.
+    pub fn same(a: Vec<f32>, b: Vec<f32>, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+            panic!("{what}[{i}]: fused {} vs burn {}", a[i], b[i]);
+        }
+    }
+
+    /// An element-wise op and burn's own give the same values, and the same gradient of
+    /// `sum(op(x) * weights)`, bit for bit.
+    pub fn same_forward_and_gradient(
+        x: Tensor<4>,
+        weights: Tensor<4>,
+        fused: impl Fn(Tensor<4>) -> Tensor<4>,
+        reference: impl Fn(Tensor<4>) -> Tensor<4>,
+        what: &str,
+    ) {
+        let (x1, x2) = (x.clone().detach().require_grad(), x.detach().require_grad());
+        let (y1, y2) = (fused(x1.clone()), reference(x2.clone()));
+        same(
+            values(y1.clone()),
+            values(y2.clone()),
+            &format!("{what} output"),
+        );
+        let g1 = (y1 * weights.clone()).sum().backward();
+        let g2 = (y2 * weights).sum().backward();
+        same(
+            values(x1.grad(&g1).expect("grad")),
+            values(x2.grad(&g2).expect("grad")),
+            &format!("{what} gradient"),
+        );
+    }
 }

@@ -12,10 +12,9 @@ use burn::nn::{
     PaddingConfig2d,
 };
 use burn::prelude::*;
-use burn::tensor::activation::tanh;
 
 use super::config::{GanConfig, NormKind};
-use super::layers::{Condition, LabelMap, Norm, dropout, leaky_relu};
+use super::layers::{Condition, LabelMap, Norm, dropout, leaky_relu, tanh};
 use super::summary::{Column, NetworkSummary};
 
 /// DCGAN weights start from N(0, 0.02), as in Radford et al. (2016).

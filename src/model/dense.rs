@@ -3,11 +3,10 @@
 
 use burn::nn::{Dropout, DropoutConfig, Embedding, EmbeddingConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::tanh;
 
 use super::config::GanConfig;
 use super::conv::dcgan_init;
-use super::layers::{Condition, Norm, dropout, embed_labels, leaky_relu};
+use super::layers::{Condition, Norm, dropout, embed_labels, leaky_relu, tanh};
 use super::summary::{Column, NetworkSummary};
 
 fn linear(input: usize, output: usize, device: &Device) -> Linear {

@@ -12,11 +12,10 @@
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
 use burn::prelude::*;
-use burn::tensor::activation::tanh;
 
 use super::config::GanConfig;
 use super::conv::{conv, dcgan_init, dcgan_norm, up};
-use super::layers::{Condition, Norm, dropout, leaky_relu};
+use super::layers::{Condition, Norm, dropout, leaky_relu, tanh};
 use super::summary::{Column, NetworkSummary};
 
 /// Width of the Q head's hidden layer (the paper's 128).

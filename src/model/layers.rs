@@ -26,6 +26,15 @@ pub fn leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     x.clone().mul_scalar(slope) + relu(x).mul_scalar(1.0 - slope)
 }
 
+/// tanh (the generators' output): on flex one fused op (`crate::fused::tanh`), whose backward
+/// reads the saved output instead of computing tanh again.
+pub fn tanh<const D: usize>(x: Tensor<D>) -> Tensor<D> {
+    if crate::fused::enabled() && crate::fused::on_flex(&x.device()) {
+        return crate::fused::fused_tanh(x);
+    }
+    burn::tensor::activation::tanh(x)
+}
+
 /// Values per dropout-mask chunk: one generator each.
 const DROPOUT_CHUNK: usize = 1 << 16;
 

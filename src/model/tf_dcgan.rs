@@ -4,11 +4,10 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
 use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
-use burn::tensor::activation::tanh;
 
 use super::config::GanConfig;
 use super::conv::dcgan_init;
-use super::layers::{Norm, dropout, leaky_relu};
+use super::layers::{Norm, dropout, leaky_relu, tanh};
 use super::summary::{Column, NetworkSummary};
 
 /// Keras's `LeakyReLU()` default, which the tutorial uses throughout.
