@@ -8,6 +8,7 @@ pub mod blend;
 pub mod conv;
 pub mod im2col;
 pub mod leaky_relu;
+pub mod resample;
 pub mod tanh;
 
 use std::sync::OnceLock;
@@ -23,6 +24,7 @@ use batch_norm::FusedBatchNorm;
 use blend::FusedBlend;
 use conv::FusedConv;
 use leaky_relu::FusedLeakyRelu;
+use resample::FusedResample;
 use tanh::FusedTanh;
 
 /// flex's tensor (burn-flex is not a direct dependency; its type is reached through burn).
@@ -220,6 +222,18 @@ pub fn fused_leaky_relu<const D: usize>(x: Tensor<D>, slope: f64) -> Tensor<D> {
     Tensor::from_dispatch(
         <burn::backend::Dispatch as FusedLeakyRelu>::leaky_relu_fused(x.into_dispatch(), slope),
     )
+}
+
+/// Each image resampled through its own turn, slant and size (`crate::train::warp`), in one
+/// parallel pass each way, whatever the switch says (on flex only; callers check).
+pub fn fused_resample<const D: usize>(
+    x: Tensor<D>,
+    each: &[crate::train::warp::Distortion],
+) -> Tensor<D> {
+    Tensor::from_dispatch(<burn::backend::Dispatch as FusedResample>::resample_fused(
+        x.into_dispatch(),
+        each.to_vec(),
+    ))
 }
 
 /// tanh in one parallel pass each way, whatever the switch says (on flex only; callers check).

@@ -18,13 +18,13 @@ use burn::tensor::module::max_pool2d;
 use burn::tensor::ops::MaxPoolOptions;
 use rand::Rng;
 
-/// A distortion for each image of a batch: the stroke blend, and for the turn and slant four
-/// source pixels and their bilinear weights for every output pixel.
+/// A distortion for each image of a batch: the stroke blend, and the turn, slant and size that
+/// decide where each output pixel reads from.
 pub struct Warp {
-    /// (N·C, 4·H·W): the four source pixels of each output pixel, per image row.
-    index: Tensor<2, Int>,
-    /// (N·C, 4, H·W): their weights, summing to 1 for each output pixel.
-    weight: Tensor<3>,
+    each: Vec<Distortion>,
+    channels: usize,
+    side: usize,
+    device: Device,
     /// (N, 1, 1, 1) each: how far each image's strokes are thickened (a 3x3 dilation) and
     /// thinned (a 3x3 erosion), blended in from 0 to 1; None: strokes kept.
     strokes: Option<(Tensor<4>, Tensor<4>)>,
@@ -76,6 +76,54 @@ impl Distortion {
     }
 }
 
+/// Where the output pixels of one image (side x side) read from under a distortion: the size,
+/// shear and rotation's inverse, for the fused op and burn's ops alike.
+#[derive(Clone, Copy, Debug)]
+pub struct SourceMap {
+    sin: f64,
+    cos: f64,
+    shear: f64,
+    magnify: f64,
+    side: usize,
+}
+
+impl SourceMap {
+    pub fn new(distortion: &Distortion, side: usize) -> Self {
+        let (sin, cos) = distortion.degrees.to_radians().sin_cos();
+        Self {
+            sin,
+            cos,
+            shear: distortion.shear,
+            magnify: 1.0 + distortion.scale,
+            side,
+        }
+    }
+
+    /// Output pixel `p`'s four source pixels (top-left, top-right, bottom-left, bottom-right)
+    /// and their bilinear weights, which sum to 1. Sources outside the picture repeat its border.
+    pub fn corners(&self, p: usize) -> [(usize, f32); 4] {
+        let side = self.side;
+        let centre = (side as f64 - 1.0) / 2.0;
+        let last = (side - 1) as f64;
+        // Its offset from the centre shrunk by the magnification, sheared along x, then rotated.
+        let (x, y) = ((p % side) as f64 - centre, (p / side) as f64 - centre);
+        let (x, y) = (x / self.magnify, y / self.magnify);
+        let x = x + self.shear * y;
+        let sx = (self.cos * x + self.sin * y + centre).clamp(0.0, last);
+        let sy = (-self.sin * x + self.cos * y + centre).clamp(0.0, last);
+        let (x0, y0) = (sx.floor(), sy.floor());
+        let (fx, fy) = (sx - x0, sy - y0);
+        std::array::from_fn(|corner| {
+            let (dx, dy) = (corner % 2, corner / 2);
+            let x = (x0 as usize + dx).min(side - 1);
+            let y = (y0 as usize + dy).min(side - 1);
+            let wx = if dx == 1 { fx } else { 1.0 - fx };
+            let wy = if dy == 1 { fy } else { 1.0 - fy };
+            (y * side + x, (wx * wy) as f32)
+        })
+    }
+}
+
 impl Warp {
     /// One distortion per image (all channels of an image alike), each value drawn uniformly
     /// within ± the bound's.
@@ -113,56 +161,16 @@ impl Warp {
     /// The given distortion of each image. Pixels that would come from outside the picture
     /// repeat its border, which is background for digits and close to it for photos.
     pub fn new(each: &[Distortion], channels: usize, side: usize, device: &Device) -> Self {
-        let images = each.len();
-        let pixels = side * side;
-        let rows = images * channels;
-        let mut index = Vec::with_capacity(rows * 4 * pixels);
-        let mut weight = Vec::with_capacity(rows * 4 * pixels);
-        let centre = (side as f64 - 1.0) / 2.0;
-        let last = (side - 1) as f64;
         let grow: Vec<f32> = each.iter().map(|d| d.stroke.max(0.0) as f32).collect();
         let shrink: Vec<f32> = each.iter().map(|d| (-d.stroke).max(0.0) as f32).collect();
-        for distortion in each {
-            let (sin, cos) = distortion.degrees.to_radians().sin_cos();
-            let (shear, magnify) = (distortion.shear, 1.0 + distortion.scale);
-            // Source coordinates of each output pixel: its offset shrunk by the magnification,
-            // sheared along x, then rotated.
-            let sources: Vec<(f64, f64)> = (0..pixels)
-                .map(|p| {
-                    let (x, y) = ((p % side) as f64 - centre, (p / side) as f64 - centre);
-                    let (x, y) = (x / magnify, y / magnify);
-                    let x = x + shear * y;
-                    let sx = (cos * x + sin * y + centre).clamp(0.0, last);
-                    let sy = (-sin * x + cos * y + centre).clamp(0.0, last);
-                    (sx, sy)
-                })
-                .collect();
-            let mut image_index = Vec::with_capacity(4 * pixels);
-            let mut image_weight = vec![0f32; 4 * pixels];
-            for corner in 0..4 {
-                for (p, &(sx, sy)) in sources.iter().enumerate() {
-                    let (x0, y0) = (sx.floor(), sy.floor());
-                    let (fx, fy) = (sx - x0, sy - y0);
-                    let (dx, dy) = (corner % 2, corner / 2);
-                    let x = (x0 as usize + dx).min(side - 1);
-                    let y = (y0 as usize + dy).min(side - 1);
-                    let wx = if dx == 1 { fx } else { 1.0 - fx };
-                    let wy = if dy == 1 { fy } else { 1.0 - fy };
-                    image_index.push((y * side + x) as i64);
-                    image_weight[corner * pixels + p] = (wx * wy) as f32;
-                }
-            }
-            for _ in 0..channels {
-                index.extend_from_slice(&image_index);
-                weight.extend_from_slice(&image_weight);
-            }
-        }
         let per_image = |values: Vec<f32>| {
-            Tensor::from_data(TensorData::new(values, [images, 1, 1, 1]), device)
+            Tensor::from_data(TensorData::new(values, [each.len(), 1, 1, 1]), device)
         };
         Self {
-            index: Tensor::from_data(TensorData::new(index, [rows, 4 * pixels]), device),
-            weight: Tensor::from_data(TensorData::new(weight, [rows, 4, pixels]), device),
+            each: each.to_vec(),
+            channels,
+            side,
+            device: device.clone(),
             strokes: each
                 .iter()
                 .any(|d| d.stroke != 0.0)
@@ -170,10 +178,14 @@ impl Warp {
         }
     }
 
+    /// Each image's distortion, in batch order.
+    pub fn distortions(&self) -> &[Distortion] {
+        &self.each
+    }
+
     /// (N, C, H, W) -> (N, C, H, W), each image distorted by its own draw: strokes first,
     /// then the size, shear and rotation.
     pub fn apply(&self, images: Tensor<4>) -> Tensor<4> {
-        let [n, c, h, w] = images.dims();
         let images = match &self.strokes {
             None => images,
             Some((grow, shrink)) => {
@@ -186,11 +198,41 @@ impl Warp {
                     + (thin - images) * shrink.clone()
             }
         };
+        if crate::fused::enabled() && crate::fused::on_flex(&images.device()) {
+            return crate::fused::fused_resample(images, &self.each);
+        }
+        self.resample(images)
+    }
+
+    /// The bilinear resampling by burn's ops: the four source pixels of every output pixel
+    /// gathered by index, weighted and summed (autodiff differentiates the gather).
+    pub fn resample(&self, images: Tensor<4>) -> Tensor<4> {
+        let [n, c, h, w] = images.dims();
+        let pixels = self.side * self.side;
+        let rows = self.each.len() * self.channels;
+        let mut index = Vec::with_capacity(rows * 4 * pixels);
+        let mut weight = Vec::with_capacity(rows * 4 * pixels);
+        for distortion in &self.each {
+            let map = SourceMap::new(distortion, self.side);
+            let corners: Vec<[(usize, f32); 4]> = (0..pixels).map(|p| map.corners(p)).collect();
+            let image_index: Vec<i64> = (0..4)
+                .flat_map(|k| corners.iter().map(move |c| c[k].0 as i64))
+                .collect();
+            let image_weight: Vec<f32> = (0..4)
+                .flat_map(|k| corners.iter().map(move |c| c[k].1))
+                .collect();
+            for _ in 0..self.channels {
+                index.extend_from_slice(&image_index);
+                weight.extend_from_slice(&image_weight);
+            }
+        }
+        let index =
+            Tensor::<2, Int>::from_data(TensorData::new(index, [rows, 4 * pixels]), &self.device);
+        let weight =
+            Tensor::<3>::from_data(TensorData::new(weight, [rows, 4, pixels]), &self.device);
         let rows = images.reshape([n * c, h * w]); // (N·C, H·W)
-        let corners = rows
-            .gather(1, self.index.clone())
-            .reshape([n * c, 4, h * w]);
-        (corners * self.weight.clone())
+        let corners = rows.gather(1, index).reshape([n * c, 4, h * w]); // (N·C, 4, H·W)
+        (corners * weight)
             .sum_dim(1) // (N·C, 1, H·W)
             .reshape([n, c, h, w])
     }
