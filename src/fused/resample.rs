@@ -138,7 +138,7 @@ mod tests {
         };
         let mut rng = StdRng::seed_from_u64(7);
         for (n, c, side, strided) in [(64, 1, 28, false), (3, 3, 9, true), (1, 2, 5, false)] {
-            let warp = Warp::random(&mut rng, n, c, side, bound, &device);
+            let warp = Warp::random(&mut rng, n, bound, &device);
             let x = Tensor::<4>::random([n, c, side, side], Distribution::Default, &device);
             let x = if strided {
                 x.swap_dims(2, 3) // the same shape, laid out transposed

@@ -416,8 +416,8 @@ impl Trainer {
             if bound.is_none() {
                 return images;
             }
-            let [n, c, side, _] = images.dims();
-            Warp::random(rng, n, c, side, bound, &device).apply(images)
+            let [n, ..] = images.dims();
+            Warp::random(rng, n, bound, &device).apply(images)
         };
         let mut warp = |images: Tensor<4>| warp_with(&mut warp_rng, images);
         let fresh_fake = |generator: &Generator, rng: &mut rand::rngs::StdRng| {

@@ -22,9 +22,6 @@ use rand::Rng;
 /// decide where each output pixel reads from.
 pub struct Warp {
     each: Vec<Distortion>,
-    channels: usize,
-    side: usize,
-    device: Device,
     /// (N, 1, 1, 1) each: how far each image's strokes are thickened (a 3x3 dilation) and
     /// thinned (a 3x3 erosion), blended in from 0 to 1; None: strokes kept.
     strokes: Option<(Tensor<4>, Tensor<4>)>,
@@ -127,14 +124,7 @@ impl SourceMap {
 impl Warp {
     /// One distortion per image (all channels of an image alike), each value drawn uniformly
     /// within ± the bound's.
-    pub fn random(
-        rng: &mut impl Rng,
-        images: usize,
-        channels: usize,
-        side: usize,
-        bound: Distortion,
-        device: &Device,
-    ) -> Self {
+    pub fn random(rng: &mut impl Rng, images: usize, bound: Distortion, device: &Device) -> Self {
         let mut each: Vec<Distortion> = (0..images)
             .map(|_| {
                 let stroke = rng.random_range(-bound.stroke..=bound.stroke);
@@ -155,12 +145,12 @@ impl Warp {
                 distortion.scale = rng.random_range(-bound.scale..=bound.scale);
             }
         }
-        Self::new(&each, channels, side, device)
+        Self::new(&each, device)
     }
 
     /// The given distortion of each image. Pixels that would come from outside the picture
     /// repeat its border, which is background for digits and close to it for photos.
-    pub fn new(each: &[Distortion], channels: usize, side: usize, device: &Device) -> Self {
+    pub fn new(each: &[Distortion], device: &Device) -> Self {
         let grow: Vec<f32> = each.iter().map(|d| d.stroke.max(0.0) as f32).collect();
         let shrink: Vec<f32> = each.iter().map(|d| (-d.stroke).max(0.0) as f32).collect();
         let per_image = |values: Vec<f32>| {
@@ -168,9 +158,6 @@ impl Warp {
         };
         Self {
             each: each.to_vec(),
-            channels,
-            side,
-            device: device.clone(),
             strokes: each
                 .iter()
                 .any(|d| d.stroke != 0.0)
@@ -208,12 +195,13 @@ impl Warp {
     /// gathered by index, weighted and summed (autodiff differentiates the gather).
     pub fn resample(&self, images: Tensor<4>) -> Tensor<4> {
         let [n, c, h, w] = images.dims();
-        let pixels = self.side * self.side;
-        let rows = self.each.len() * self.channels;
+        let device = images.device();
+        let pixels = h * w;
+        let rows = n * c;
         let mut index = Vec::with_capacity(rows * 4 * pixels);
         let mut weight = Vec::with_capacity(rows * 4 * pixels);
         for distortion in &self.each {
-            let map = SourceMap::new(distortion, self.side);
+            let map = SourceMap::new(distortion, h);
             let corners: Vec<[(usize, f32); 4]> = (0..pixels).map(|p| map.corners(p)).collect();
             let image_index: Vec<i64> = (0..4)
                 .flat_map(|k| corners.iter().map(move |c| c[k].0 as i64))
@@ -221,15 +209,14 @@ impl Warp {
             let image_weight: Vec<f32> = (0..4)
                 .flat_map(|k| corners.iter().map(move |c| c[k].1))
                 .collect();
-            for _ in 0..self.channels {
+            for _ in 0..c {
                 index.extend_from_slice(&image_index);
                 weight.extend_from_slice(&image_weight);
             }
         }
         let index =
-            Tensor::<2, Int>::from_data(TensorData::new(index, [rows, 4 * pixels]), &self.device);
-        let weight =
-            Tensor::<3>::from_data(TensorData::new(weight, [rows, 4, pixels]), &self.device);
+            Tensor::<2, Int>::from_data(TensorData::new(index, [rows, 4 * pixels]), &device);
+        let weight = Tensor::<3>::from_data(TensorData::new(weight, [rows, 4, pixels]), &device);
         let rows = images.reshape([n * c, h * w]); // (N·C, H·W)
         let corners = rows.gather(1, index).reshape([n * c, 4, h * w]); // (N·C, 4, H·W)
         (corners * weight)
@@ -276,7 +263,7 @@ mod tests {
                 scale,
                 ..Distortion::NONE
             };
-            values(Warp::new(&[distortion], 1, side, &device()).apply(image(spot.clone(), side)))
+            values(Warp::new(&[distortion], &device()).apply(image(spot.clone(), side)))
         };
         // 1.5x larger: three pixels out reads two pixels out; two out reads 4/3 out, a third
         // of the spot.
@@ -298,7 +285,7 @@ mod tests {
         let pixels: Vec<f32> = (0..2 * 3 * 25).map(|v| v as f32 * 0.1 - 3.0).collect();
         let images =
             Tensor::<4>::from_data(TensorData::new(pixels.clone(), [2, 3, 5, 5]), &device());
-        let warp = Warp::random(&mut rng, 2, 3, 5, only(0.0, 0.0, 0.0), &device());
+        let warp = Warp::random(&mut rng, 2, only(0.0, 0.0, 0.0), &device());
         let out = values(warp.apply(images));
         for (a, b) in out.iter().zip(&pixels) {
             assert!((a - b).abs() < 1e-5, "{a} != {b}");
@@ -310,8 +297,7 @@ mod tests {
         let side = 5;
         let mut spot = vec![-1f32; side * side];
         spot[2] = 1.0; // top middle: (x 2, y 0)
-        let out =
-            values(Warp::new(&[only(90.0, 0.0, 0.0)], 1, side, &device()).apply(image(spot, side)));
+        let out = values(Warp::new(&[only(90.0, 0.0, 0.0)], &device()).apply(image(spot, side)));
         // The middle of the left or right edge, depending on the sense of the turn.
         let (left, right) = (out[2 * side], out[2 * side + side - 1]);
         assert!(left.max(right) > 0.999, "left {left} right {right}");
@@ -326,8 +312,7 @@ mod tests {
         let line: Vec<f32> = (0..side * side)
             .map(|p| if p % side == 2 { 1.0 } else { -1.0 })
             .collect();
-        let out =
-            values(Warp::new(&[only(0.0, 0.5, 0.0)], 1, side, &device()).apply(image(line, side)));
+        let out = values(Warp::new(&[only(0.0, 0.5, 0.0)], &device()).apply(image(line, side)));
         // Two rows from the centre, the source moves by a whole pixel: column 2 reads from
         // column 1 or 3, so the line leaves column 2 at the top and bottom rows and stays put
         // on the middle row.
@@ -351,19 +336,16 @@ mod tests {
         for y in 0..side {
             line[y * side + 2] = 1.0;
         }
-        let thick = values(
-            Warp::new(&[only(0.0, 0.0, 1.0)], 1, side, &device()).apply(image(line.clone(), side)),
-        );
+        let thick =
+            values(Warp::new(&[only(0.0, 0.0, 1.0)], &device()).apply(image(line.clone(), side)));
         // A full dilation makes the one-pixel line three pixels wide.
         assert!((0..side).all(|y| (1..=3).all(|x| thick[y * side + x] > 0.999)));
         assert!((0..side).all(|y| thick[y * side] < -0.999));
         // A full erosion removes it; half of one leaves it at half strength (0 here).
-        let thin = values(
-            Warp::new(&[only(0.0, 0.0, -1.0)], 1, side, &device()).apply(image(line.clone(), side)),
-        );
+        let thin =
+            values(Warp::new(&[only(0.0, 0.0, -1.0)], &device()).apply(image(line.clone(), side)));
         assert!(thin.iter().all(|&v| v < -0.999));
-        let half =
-            values(Warp::new(&[only(0.0, 0.0, -0.5)], 1, side, &device()).apply(image(line, side)));
+        let half = values(Warp::new(&[only(0.0, 0.0, -0.5)], &device()).apply(image(line, side)));
         assert!((half[2 * side + 2]).abs() < 1e-5);
     }
 
@@ -374,7 +356,7 @@ mod tests {
         let pixels: Vec<f32> = (0..49).map(|v| v as f32).collect();
         let images =
             Tensor::<4>::from_data(TensorData::new(pixels, [1, 1, 7, 7]), &device).require_grad();
-        let warp = Warp::random(&mut rng, 1, 1, 7, only(20.0, 0.3, 0.0), &device);
+        let warp = Warp::random(&mut rng, 1, only(20.0, 0.3, 0.0), &device);
         let grads = warp.apply(images.clone()).sum().backward();
         let grad = images.grad(&grads).expect("a gradient for the input");
         // Every output pixel's weights sum to 1, so the gradients of the sum add up to the
