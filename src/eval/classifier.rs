@@ -291,8 +291,8 @@ impl Classifier {
             x = self.pool.forward(stage.forward(x)); // (B, c, s/2, s/2)
         }
         let x: Tensor<2> = x.flatten(1, 3); // (B, c*q*q)
-        let x = dropout(&self.dropout, relu(self.fc1.forward(x))); // (B, hidden)
-        relu(self.fc2.forward(x)) // (B, F)
+        let x = dropout(&self.dropout, relu(crate::fused::linear(&self.fc1, x))); // (B, hidden)
+        relu(crate::fused::linear(&self.fc2, x)) // (B, F)
     }
 
     /// What the instrument reads: penultimate features (B, F), averaged over the views it was
@@ -428,7 +428,7 @@ pub fn read_out(
         );
         let f = classifier.reading(images);
         // The head is linear: the logits of the averaged features are the averaged logits.
-        let logits = classifier.head.forward(f.clone());
+        let logits = crate::fused::linear(&classifier.head, f.clone());
         classes = logits.dims()[1];
         feature_dim = f.dims()[1];
         let read = |t: Tensor<2>| {

@@ -14,7 +14,7 @@
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
-use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
@@ -596,22 +596,15 @@ fn tracked<C: CheckpointStrategy>(
         weight: wp,
     };
     match bias {
-        Some(bias) => match ConvBackward::<3>
-            .prepare::<C>([x.node(), weight.node(), bias.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(saved, output),
-            OpsKind::UnTracked(prep) => prep.finish(output),
-        },
-        None => match ConvBackward::<2>
-            .prepare::<C>([x.node(), weight.node()])
-            .compute_bound()
-            .stateful()
-        {
-            OpsKind::Tracked(prep) => prep.finish(saved, output),
-            OpsKind::UnTracked(prep) => prep.finish(output),
-        },
+        Some(bias) => super::record::<C, _, 3>(
+            ConvBackward::<3>,
+            [x.node(), weight.node(), bias.node()],
+            saved,
+            output,
+        ),
+        None => {
+            super::record::<C, _, 2>(ConvBackward::<2>, [x.node(), weight.node()], saved, output)
+        }
     }
 }
 

@@ -8,15 +8,20 @@ pub mod blend;
 pub mod conv;
 pub mod im2col;
 pub mod leaky_relu;
+pub mod linear;
 pub mod resample;
 pub mod tanh;
 
 use std::sync::OnceLock;
 
-use burn::backend::DispatchDevice;
+use burn::backend::autodiff::Autodiff;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::ops::{Backward, NodeGuard, OpsKind};
 use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{DispatchDevice, Flex};
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
-use burn::nn::{BatchNorm, PaddingConfig2d};
+use burn::nn::{BatchNorm, Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 
@@ -24,11 +29,12 @@ use batch_norm::FusedBatchNorm;
 use blend::FusedBlend;
 use conv::FusedConv;
 use leaky_relu::FusedLeakyRelu;
+use linear::FusedLinear;
 use resample::FusedResample;
 use tanh::FusedTanh;
 
 /// flex's tensor (burn-flex is not a direct dependency; its type is reached through burn).
-type FlexTensor = burn::backend::tensor::FloatTensor<burn::backend::Flex>;
+type FlexTensor = FloatTensor<Flex>;
 
 /// The tensor in contiguous layout: itself (an `Arc` clone) when it already is.
 fn contiguous(t: &FlexTensor) -> FlexTensor {
@@ -64,6 +70,25 @@ fn zeros(len: usize) -> Vec<f32> {
 
 fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(burn::tensor::TensorData::new(values, shape))
+}
+
+/// Records a fused op's output on autodiff's graph with its backward and the state that
+/// backward reads, or only the output when none of `nodes` wants a gradient.
+fn record<C, O, const N: usize>(
+    op: O,
+    nodes: [NodeGuard; N],
+    state: O::State,
+    output: FlexTensor,
+) -> FloatTensor<Autodiff<Flex, C>>
+where
+    C: CheckpointStrategy,
+    O: Backward<Flex, N>,
+{
+    // Compute-bound and saved, not recomputed: burn's checkpointing is off here.
+    match op.prepare::<C>(nodes).compute_bound().stateful() {
+        OpsKind::Tracked(prep) => prep.finish(state, output),
+        OpsKind::UnTracked(prep) => prep.finish(output),
+    }
 }
 
 /// The environment variable that turns fused ops off (any value but "0").
@@ -193,6 +218,27 @@ pub fn fused_conv_transpose2d(conv: &ConvTranspose2d, x: Tensor<4>) -> Tensor<4>
             <Ops as FusedConv>::conv_transpose2d_bias_fused(x, weight, bias, options)
         }
         None => <Ops as FusedConv>::conv_transpose2d_fused(x, weight, options),
+    })
+}
+
+/// `layer.forward(x)` for a (rows, inputs) x: on flex by the fused op (forward and backward),
+/// else burn's.
+pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    if !(enabled() && on_flex(&x.device())) {
+        return layer.forward(x);
+    }
+    fused_linear(layer, x)
+}
+
+/// The fused dense layer, whatever the switch says (tests compare it with burn's).
+pub fn fused_linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    let (x, weight) = (x.into_dispatch(), layer.weight.val().into_dispatch());
+    type Ops = burn::backend::Dispatch;
+    Tensor::from_dispatch(match &layer.bias {
+        Some(bias) => {
+            <Ops as FusedLinear>::linear_bias_fused(x, weight, bias.val().into_dispatch())
+        }
+        None => <Ops as FusedLinear>::linear_fused(x, weight),
     })
 }
 

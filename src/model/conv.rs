@@ -215,10 +215,8 @@ impl ConvGenerator {
             ),
             (_, condition) => (z, condition),
         };
-        let mut x = self
-            .project
-            .forward(z)
-            .reshape([b, self.channels, self.side, self.side]); // (B, 2w, 7, 7)
+        let x = crate::fused::linear(&self.project, z); // (B, 2w*7*7)
+        let mut x = x.reshape([b, self.channels, self.side, self.side]); // (B, 2w, 7, 7)
         if let (Some(label_map), Some(condition)) = (&self.label_map, condition) {
             x = Tensor::cat(vec![x, label_map.forward_condition(condition)], 1); // (B, 2w+1, 7, 7)
         }
@@ -351,7 +349,7 @@ impl ConvDiscriminator {
                 .forward_act(crate::fused::conv2d(&extra.conv, x), 0, self.slope); // (B, 2w, 7, 7)
             x = dropout(&self.dropout, y);
         }
-        let logits = self.head.forward(x.clone().flatten(1, 3)); // (B, outputs)
+        let logits = crate::fused::linear(&self.head, x.clone().flatten(1, 3)); // (B, outputs)
         match (&self.projection, labels) {
             (Some(embedding), Some(labels)) => {
                 let [b, c, _, _] = x.dims();

@@ -82,9 +82,11 @@ impl DenseGenerator {
             None => z,
         };
         for (layer, norm) in self.hidden.iter().zip(&self.norms) {
-            x = norm.forward_act(layer.forward(x), reference_rows, GENERATOR_SLOPE); // (B, h)
+            let h = crate::fused::linear(layer, x); // (B, h)
+            x = norm.forward_act(h, reference_rows, GENERATOR_SLOPE);
         }
-        tanh(self.output.forward(x)).reshape([b, self.image_channels, self.side, self.side]) // (B, k, 28, 28)
+        let x = tanh(crate::fused::linear(&self.output, x)); // (B, k*784)
+        x.reshape([b, self.image_channels, self.side, self.side]) // (B, k, 28, 28)
     }
 }
 
@@ -157,13 +159,13 @@ impl DenseDiscriminator {
             None => flat,
         };
         for (i, layer) in self.hidden.iter().enumerate() {
-            x = layer.forward(x); // (B, h)
+            x = crate::fused::linear(layer, x); // (B, h)
             x = match i {
                 0 => leaky_relu(x, self.slope),
                 _ => self.norms[i - 1].forward_act(x, 0, self.slope),
             };
             x = dropout(&self.dropout, x);
         }
-        self.head.forward(x) // (B, 1)
+        crate::fused::linear(&self.head, x) // (B, 1)
     }
 }

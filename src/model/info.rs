@@ -103,13 +103,10 @@ impl InfoGenerator {
                 Tensor::cat(vec![z, Tensor::zeros([b, input - l], &device)], 1)
             }
         };
-        let x = self
-            .norm_hidden
-            .forward_act(self.hidden.forward(x), reference_rows, 0.0); // (B, h)
-        let x = self
-            .project
-            .forward(x)
-            .reshape([b, self.channels, self.side, self.side]); // (B, 2w, 7, 7)
+        let x = crate::fused::linear(&self.hidden, x); // (B, h)
+        let x = self.norm_hidden.forward_act(x, reference_rows, 0.0);
+        let x = crate::fused::linear(&self.project, x); // (B, 2w*7*7)
+        let x = x.reshape([b, self.channels, self.side, self.side]); // (B, 2w, 7, 7)
         let x = self.norm0.forward_act(x, reference_rows, 0.0);
         let x = self.norm1.forward_act(
             crate::fused::conv_transpose2d(&self.up1, x),
@@ -200,12 +197,12 @@ impl InfoDiscriminator {
         let trunk = dropout(
             &self.dropout,
             self.norm_hidden
-                .forward_act(self.hidden.forward(x), 0, self.slope),
+                .forward_act(crate::fused::linear(&self.hidden, x), 0, self.slope),
         ); // (B, h)
-        let source = self.head.forward(trunk.clone()); // (B, 1)
+        let source = crate::fused::linear(&self.head, trunk.clone()); // (B, 1)
         let q = self
             .q_norm
-            .forward_act(self.q_hidden.forward(trunk), 0, self.slope); // (B, 128)
-        Tensor::cat(vec![source, self.q_head.forward(q)], 1) // (B, 1 + C + K [+ N])
+            .forward_act(crate::fused::linear(&self.q_hidden, trunk), 0, self.slope); // (B, 128)
+        Tensor::cat(vec![source, crate::fused::linear(&self.q_head, q)], 1) // (B, 1 + C + K [+ N])
     }
 }

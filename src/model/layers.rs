@@ -216,8 +216,7 @@ impl LabelMap {
     pub fn forward_condition(&self, condition: Condition) -> Tensor<4> {
         let b = condition.rows();
         let embedded = condition.embed(&self.embedding); // (B, E)
-        self.project
-            .forward(embedded) // (B, H*W)
+        crate::fused::linear(&self.project, embedded) // (B, H*W)
             .reshape([b, 1, self.height, self.width])
     }
 }

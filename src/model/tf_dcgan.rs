@@ -85,7 +85,7 @@ impl TfGenerator {
         let [b, _] = z.dims();
         let x = self
             .norm0
-            .forward_act(self.dense.forward(z), reference_rows, SLOPE); // (B, 12544)
+            .forward_act(crate::fused::linear(&self.dense, z), reference_rows, SLOPE); // (B, 12544)
         let x: Tensor<4> = x.reshape([b, 256, 7, 7]); // (B, 256, 7, 7)
         let x = self.norm1.forward_act(
             crate::fused::conv_transpose2d(&self.up1, x),
@@ -150,6 +150,6 @@ impl TfDiscriminator {
             leaky_relu(crate::fused::conv2d(&self.conv2, x), SLOPE),
         ); // (B, 128, 7, 7)
         let x: Tensor<2> = x.flatten(1, 3); // (B, 6272)
-        self.head.forward(x) // (B, 1)
+        crate::fused::linear(&self.head, x) // (B, 1)
     }
 }

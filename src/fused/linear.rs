@@ -1,0 +1,328 @@
+//! Dense layers for burn's flex CPU backend: `y = x W + b` and its three gradients, every part on
+//! both cores.
+//!
+//! Written by hand because flex runs a product on one core below 7M multiply-adds (the label
+//! map's projection, D's heads, the dense CGAN's layers at small widths) and adds the bias, and
+//! sums it back out of the output's gradient, on one core at every size: `perf` put burn's
+//! linear layers at ~1.5% of a cDCGAN step with the other core idle (BENCHMARKS.md, "CPU use").
+//! The products are the same `gemm` calls, with the same operands and strides, that flex's
+//! `linear` makes, and the bias is added and summed in the same order, so values and gradients
+//! are burn's bit for bit; `gemm` splits a product's output between threads without changing
+//! any element's sum, so they do not depend on the core count either.
+
+use burn::backend::autodiff::Autodiff;
+use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Backend, Flex, backend_extension};
+use rayon::prelude::*;
+
+use super::im2col::{View, matmul};
+use super::{FlexTensor, contiguous, slice, tensor};
+
+/// Values per parallel task in the bias passes: an add is ~1 ns, so ~16 µs of work a task.
+const CHUNK: usize = 1 << 14;
+
+// Two ops, not one with an optional bias: the extension macro does not route an
+// `Option<FloatTensor>` argument through to the backends.
+#[backend_extension(Flex, Autodiff)]
+pub trait FusedLinear: Backend {
+    /// burn's `linear` of a (rows, inputs) x by an (inputs, outputs) weight, without a bias.
+    fn linear_fused(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self>;
+
+    /// burn's `linear` with an (outputs) bias.
+    fn linear_bias_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+}
+
+/// A layer's sizes: x is (rows, inputs), the weight (inputs, outputs).
+#[derive(Clone, Copy, Debug)]
+pub struct Dims {
+    pub rows: usize,
+    pub inputs: usize,
+    pub outputs: usize,
+}
+
+/// All of rayon's threads for one product (gemm still runs small ones on one).
+fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+/// Rows per parallel task of `outputs` values each, at least one.
+fn rows_per_task(outputs: usize) -> usize {
+    (CHUNK / outputs.max(1)).max(1)
+}
+
+/// `x W (+ b)`: (rows, outputs), row-major.
+pub fn forward(d: Dims, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let mut out = super::zeros(d.rows * d.outputs);
+    matmul(
+        &mut out,
+        View::new(x, d.rows, d.inputs),
+        View::new(weight, d.inputs, d.outputs),
+        false,
+        threads(),
+    );
+    if let (Some(bias), true) = (bias, d.outputs > 0) {
+        // The product, then the bias: burn's `output + bias`, value for value.
+        out.par_chunks_mut(rows_per_task(d.outputs) * d.outputs)
+            .for_each(|rows| {
+                for row in rows.chunks_mut(d.outputs) {
+                    for (o, &b) in row.iter_mut().zip(bias) {
+                        *o += b;
+                    }
+                }
+            });
+    }
+    out
+}
+
+/// The gradients a backward pass wants, from the output's gradient `dy` (rows, outputs).
+pub struct Grads {
+    pub x: Option<Vec<f32>>,
+    pub weight: Option<Vec<f32>>,
+    pub bias: Option<Vec<f32>>,
+}
+
+/// `dx = dy Wᵀ`, `dW = xᵀ dy`, `db = Σ_rows dy`, each only when `want`s says so; the three run
+/// side by side, each split further where it is large enough.
+pub fn backward(d: Dims, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3]) -> Grads {
+    let dy_view = View::new(dy, d.rows, d.outputs);
+    let input_grad = || {
+        want[0].then(|| {
+            let mut dx = super::zeros(d.rows * d.inputs);
+            let weight_t = View::new(weight, d.inputs, d.outputs).t();
+            matmul(&mut dx, dy_view, weight_t, false, threads());
+            dx
+        })
+    };
+    let weight_grad = || {
+        want[1].then(|| {
+            let mut dw = super::zeros(d.inputs * d.outputs);
+            let x_t = View::new(x, d.rows, d.inputs).t();
+            matmul(&mut dw, x_t, dy_view, false, threads());
+            dw
+        })
+    };
+    let bias_grad = || want[2].then(|| column_sums(dy, d.rows, d.outputs));
+    let (x, (weight, bias)) = rayon::join(input_grad, || rayon::join(weight_grad, bias_grad));
+    Grads { x, weight, bias }
+}
+
+/// The sum of each column of a (rows, columns) matrix, row after row from zero as flex's
+/// `sum_dim(0)` adds them, columns split between the cores.
+pub fn column_sums(m: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+    let mut sums = vec![0.0f32; columns];
+    // Columns per task: about CHUNK values read each.
+    let width = (CHUNK / rows.max(1)).clamp(1, columns.max(1));
+    sums.par_chunks_mut(width)
+        .enumerate()
+        .for_each(|(block, sums)| {
+            let start = block * width;
+            for row in m.chunks(columns).take(rows) {
+                for (s, &v) in sums.iter_mut().zip(&row[start..]) {
+                    *s += v;
+                }
+            }
+        });
+    sums
+}
+
+/// The layer's sizes from x's and the weight's shapes.
+fn dims(x: &FlexTensor, weight: &FlexTensor) -> Dims {
+    let (x, w) = (x.layout().shape(), weight.layout().shape());
+    assert!(
+        x.num_dims() == 2 && w.num_dims() == 2 && x[1] == w[0],
+        "fused linear: x {x:?} and weight {w:?} do not fit (rows, inputs) x (inputs, outputs)"
+    );
+    Dims {
+        rows: x[0],
+        inputs: x[1],
+        outputs: w[1],
+    }
+}
+
+/// The forward on flex tensors.
+fn forward_tensors(x: &FlexTensor, weight: &FlexTensor, bias: Option<&FlexTensor>) -> FlexTensor {
+    let d = dims(x, weight);
+    let (x, weight) = (contiguous(x), contiguous(weight));
+    let bias = bias.map(contiguous);
+    let y = forward(d, slice(&x), slice(&weight), bias.as_ref().map(slice));
+    tensor(y, vec![d.rows, d.outputs])
+}
+
+impl FusedLinear for Flex {
+    fn linear_fused(x: FlexTensor, weight: FlexTensor) -> FlexTensor {
+        forward_tensors(&x, &weight, None)
+    }
+
+    fn linear_bias_fused(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+        forward_tensors(&x, &weight, Some(&bias))
+    }
+}
+
+/// What the backward keeps from the forward: x and the weight (shared, not copied).
+#[derive(Clone, Debug)]
+struct Saved {
+    x: FlexTensor,
+    weight: FlexTensor,
+}
+
+/// The backward; `N` is 2 without a bias, 3 with one.
+#[derive(Debug)]
+struct LinearBackward<const N: usize>;
+
+impl<const N: usize> Backward<Flex, N> for LinearBackward<N> {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Self::State, N>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = contiguous(&grads.consume::<Flex>(&ops.node));
+        let Saved { x, weight } = ops.state;
+        let d = dims(&x, &weight);
+        let parents = ops.parents;
+        let want = [0, 1, 2].map(|i| parents.get(i).is_some_and(Option::is_some));
+        let result = backward(d, slice(&x), slice(&weight), slice(&dy), want);
+        let registered = [
+            result.x.map(|g| tensor(g, vec![d.rows, d.inputs])),
+            result.weight.map(|g| tensor(g, vec![d.inputs, d.outputs])),
+            result.bias.map(|g| tensor(g, vec![d.outputs])),
+        ];
+        for (node, grad) in parents.iter().zip(registered) {
+            if let (Some(node), Some(grad)) = (node, grad) {
+                grads.register::<Flex>(node.id, grad);
+            }
+        }
+    }
+}
+
+/// The autodiff op: the flex forward, recorded with the backward above.
+fn tracked<C: CheckpointStrategy>(
+    x: FloatTensor<Autodiff<Flex, C>>,
+    weight: FloatTensor<Autodiff<Flex, C>>,
+    bias: Option<FloatTensor<Autodiff<Flex, C>>>,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let inner = |t: &FloatTensor<Autodiff<Flex, C>>| contiguous(t.primitive());
+    let (xp, wp) = (inner(&x), inner(&weight));
+    let bp = bias.as_ref().map(inner);
+    let output = forward_tensors(&xp, &wp, bp.as_ref());
+    let saved = Saved { x: xp, weight: wp };
+    match bias {
+        Some(bias) => super::record::<C, _, 3>(
+            LinearBackward::<3>,
+            [x.node(), weight.node(), bias.node()],
+            saved,
+            output,
+        ),
+        None => super::record::<C, _, 2>(
+            LinearBackward::<2>,
+            [x.node(), weight.node()],
+            saved,
+            output,
+        ),
+    }
+}
+
+impl<C: CheckpointStrategy> FusedLinear for Autodiff<Flex, C> {
+    fn linear_fused(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
+        tracked::<C>(x, weight, None)
+    }
+
+    fn linear_bias_fused(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        tracked::<C>(x, weight, Some(bias))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::nn::{Linear, LinearConfig};
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+
+    use crate::fused::fused_linear;
+    use crate::fused::testing::{same, values};
+
+    /// The layer's output and the gradients of `sum(y * weights)` for x, W and b.
+    fn run(
+        layer: &Linear,
+        x: Tensor<2>,
+        weights: Tensor<2>,
+        op: impl Fn(&Linear, Tensor<2>) -> Tensor<2>,
+    ) -> Vec<Vec<f32>> {
+        let x = x.detach().require_grad();
+        let y = op(layer, x.clone());
+        let grads = (y.clone() * weights).sum().backward();
+        let mut out = vec![values(y), values(x.grad(&grads).expect("x grad"))];
+        out.push(values(layer.weight.grad(&grads).expect("weight grad")));
+        if let Some(bias) = &layer.bias {
+            out.push(values(bias.grad(&grads).expect("bias grad")));
+        }
+        out
+    }
+
+    fn compare(rows: usize, inputs: usize, outputs: usize, bias: bool, strided: bool) {
+        let device = Device::flex().autodiff();
+        let layer = LinearConfig::new(inputs, outputs)
+            .with_bias(bias)
+            .init(&device);
+        let x = if strided {
+            Tensor::<2>::random([inputs, rows], Distribution::Normal(0.0, 1.0), &device).transpose()
+        } else {
+            Tensor::<2>::random([rows, inputs], Distribution::Normal(0.0, 1.0), &device)
+        };
+        let weights = Tensor::<2>::random([rows, outputs], Distribution::Normal(0.0, 1.0), &device);
+        let fused = run(&layer, x.clone(), weights.clone(), fused_linear);
+        let burn = run(&layer, x, weights, |l, x| l.forward(x));
+        let what = format!("({rows}, {inputs}) -> {outputs}, bias {bias}, strided {strided}");
+        for (i, (f, b)) in fused.into_iter().zip(burn).enumerate() {
+            let part = ["output", "x grad", "weight grad", "bias grad"][i];
+            same(f, b, &format!("{what}: {part}"));
+        }
+    }
+
+    #[test]
+    fn fused_linear_equals_burns_forward_and_every_gradient() {
+        // cDCGAN's projection (wide, above flex's parallel threshold), a label map's, D's
+        // one-logit head, an odd shape, a batch of one, and a layer without a bias.
+        compare(64, 110, 6272, true, false);
+        compare(64, 50, 784, true, false);
+        compare(64, 6272, 1, true, false);
+        compare(7, 13, 5, true, false);
+        compare(1, 33, 17, true, false);
+        compare(64, 74, 1024, false, false);
+    }
+
+    #[test]
+    fn fused_linear_of_a_non_contiguous_input_equals_burns() {
+        compare(37, 23, 19, true, true);
+    }
+
+    #[test]
+    fn fused_linear_gradients_do_not_depend_on_the_thread_count() {
+        let device = Device::flex().autodiff();
+        let layer = LinearConfig::new(110, 6272).init(&device);
+        let x = Tensor::<2>::random([64, 110], Distribution::Normal(0.0, 1.0), &device);
+        let weights = Tensor::<2>::random([64, 6272], Distribution::Normal(0.0, 1.0), &device);
+        let go = || run(&layer, x.clone(), weights.clone(), fused_linear);
+        let one = rayon::ThreadPoolBuilder::new()
+            .num_threads(1)
+            .build()
+            .expect("pool")
+            .install(go);
+        let three = rayon::ThreadPoolBuilder::new()
+            .num_threads(3)
+            .build()
+            .expect("pool")
+            .install(go);
+        for (i, (a, b)) in one.into_iter().zip(three).enumerate() {
+            same(a, b, &format!("part {i}, 1 vs 3 threads"));
+        }
+    }
+}
