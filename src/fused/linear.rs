@@ -1,14 +1,15 @@
-//! Dense layers for burn's flex CPU backend: `y = x W + b` and its three gradients, every part on
-//! both cores.
+//! Dense layers for burn's flex CPU backend: `y = x W + b` and its three gradients.
 //!
-//! Written by hand because flex runs a product on one core below 7M multiply-adds (the label
-//! map's projection, D's heads, the dense CGAN's layers at small widths) and adds the bias, and
-//! sums it back out of the output's gradient, on one core at every size: `perf` put burn's
-//! linear layers at ~1.5% of a cDCGAN step with the other core idle (BENCHMARKS.md, "CPU use").
-//! The products are the same `gemm` calls, with the same operands and strides, that flex's
-//! `linear` makes, and the bias is added and summed in the same order, so values and gradients
-//! are burn's bit for bit; `gemm` splits a product's output between threads without changing
-//! any element's sum, so they do not depend on the core count either.
+//! Written by hand because burn's dense layer is slow on flex where a GAN's layers are large:
+//! 100 forward and backward passes of cDCGAN's projection, (64, 110) -> 3,136, took 2.6-3.1 ms
+//! each with burn's and 0.6-0.9 ms with this (InfoGAN's (64, 1,024) -> 6,272: 19-51 against
+//! 16-17 ms), and flex adds the bias, and sums it back out of the output's gradient, on one
+//! core at every size. A large layer here runs each product on every core, adds and sums the
+//! bias in parallel passes and forms its three gradients side by side; a small one runs on one
+//! core as flex runs it. The products are the `gemm` calls flex's `linear` makes, on the same
+//! operands and strides, and the bias is added and summed in flex's order, so values and
+//! gradients are burn's bit for bit; `gemm` splits a product's output between threads without
+//! changing any element's sum, so they do not depend on the core count either.
 
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
@@ -47,9 +48,33 @@ pub struct Dims {
     pub outputs: usize,
 }
 
-/// All of rayon's threads for one product (gemm still runs small ones on one).
-fn threads() -> usize {
-    rayon::current_num_threads()
+/// Multiply-adds from which a layer runs on every core: flex's own threshold for a product
+/// (192³). Below it a rayon pass costs more than it saves (a label map's 64 x 50 x 784 took
+/// 0.26-0.37 ms split against 0.23 ms on one core), so small layers run as flex runs them.
+const PARALLEL_MACS: usize = 192 * 192 * 192;
+
+impl Dims {
+    fn parallel(&self) -> bool {
+        self.rows * self.inputs * self.outputs >= PARALLEL_MACS
+    }
+
+    /// Threads for one product (gemm still keeps a thin one on one).
+    fn threads(&self) -> usize {
+        if self.parallel() {
+            rayon::current_num_threads()
+        } else {
+            1
+        }
+    }
+
+    /// A zeroed buffer, cleared by every core for a large layer.
+    fn zeros(&self, len: usize) -> Vec<f32> {
+        if self.parallel() {
+            super::zeros(len)
+        } else {
+            vec![0.0; len]
+        }
+    }
 }
 
 /// Rows per parallel task of `outputs` values each, at least one.
@@ -59,24 +84,29 @@ fn rows_per_task(outputs: usize) -> usize {
 
 /// `x W (+ b)`: (rows, outputs), row-major.
 pub fn forward(d: Dims, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
-    let mut out = super::zeros(d.rows * d.outputs);
+    let mut out = d.zeros(d.rows * d.outputs);
     matmul(
         &mut out,
         View::new(x, d.rows, d.inputs),
         View::new(weight, d.inputs, d.outputs),
         false,
-        threads(),
+        d.threads(),
     );
     if let (Some(bias), true) = (bias, d.outputs > 0) {
         // The product, then the bias: burn's `output + bias`, value for value.
-        out.par_chunks_mut(rows_per_task(d.outputs) * d.outputs)
-            .for_each(|rows| {
-                for row in rows.chunks_mut(d.outputs) {
-                    for (o, &b) in row.iter_mut().zip(bias) {
-                        *o += b;
-                    }
+        let add = |rows: &mut [f32]| {
+            for row in rows.chunks_mut(d.outputs) {
+                for (o, &b) in row.iter_mut().zip(bias) {
+                    *o += b;
                 }
-            });
+            }
+        };
+        if d.parallel() {
+            out.par_chunks_mut(rows_per_task(d.outputs) * d.outputs)
+                .for_each(add);
+        } else {
+            add(&mut out);
+        }
     }
     out
 }
@@ -94,41 +124,49 @@ pub fn backward(d: Dims, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3])
     let dy_view = View::new(dy, d.rows, d.outputs);
     let input_grad = || {
         want[0].then(|| {
-            let mut dx = super::zeros(d.rows * d.inputs);
+            let mut dx = d.zeros(d.rows * d.inputs);
             let weight_t = View::new(weight, d.inputs, d.outputs).t();
-            matmul(&mut dx, dy_view, weight_t, false, threads());
+            matmul(&mut dx, dy_view, weight_t, false, d.threads());
             dx
         })
     };
     let weight_grad = || {
         want[1].then(|| {
-            let mut dw = super::zeros(d.inputs * d.outputs);
+            let mut dw = d.zeros(d.inputs * d.outputs);
             let x_t = View::new(x, d.rows, d.inputs).t();
-            matmul(&mut dw, x_t, dy_view, false, threads());
+            matmul(&mut dw, x_t, dy_view, false, d.threads());
             dw
         })
     };
-    let bias_grad = || want[2].then(|| column_sums(dy, d.rows, d.outputs));
-    let (x, (weight, bias)) = rayon::join(input_grad, || rayon::join(weight_grad, bias_grad));
+    let bias_grad = || want[2].then(|| column_sums(dy, d.rows, d.outputs, d.parallel()));
+    let (x, (weight, bias)) = if d.parallel() {
+        rayon::join(input_grad, || rayon::join(weight_grad, bias_grad))
+    } else {
+        (input_grad(), (weight_grad(), bias_grad()))
+    };
     Grads { x, weight, bias }
 }
 
 /// The sum of each column of a (rows, columns) matrix, row after row from zero as flex's
-/// `sum_dim(0)` adds them, columns split between the cores.
-pub fn column_sums(m: &[f32], rows: usize, columns: usize) -> Vec<f32> {
+/// `sum_dim(0)` adds them; the columns split between the cores when `parallel`.
+pub fn column_sums(m: &[f32], rows: usize, columns: usize, parallel: bool) -> Vec<f32> {
     let mut sums = vec![0.0f32; columns];
-    // Columns per task: about CHUNK values read each.
-    let width = (CHUNK / rows.max(1)).clamp(1, columns.max(1));
-    sums.par_chunks_mut(width)
-        .enumerate()
-        .for_each(|(block, sums)| {
-            let start = block * width;
-            for row in m.chunks(columns).take(rows) {
-                for (s, &v) in sums.iter_mut().zip(&row[start..]) {
-                    *s += v;
-                }
+    let add = |start: usize, sums: &mut [f32]| {
+        for row in m.chunks(columns).take(rows) {
+            for (s, &v) in sums.iter_mut().zip(&row[start..]) {
+                *s += v;
             }
-        });
+        }
+    };
+    if parallel {
+        // Columns per task: about CHUNK values read each.
+        let width = (CHUNK / rows.max(1)).clamp(1, columns.max(1));
+        sums.par_chunks_mut(width)
+            .enumerate()
+            .for_each(|(block, sums)| add(block * width, sums));
+    } else {
+        add(0, &mut sums);
+    }
     sums
 }
 
