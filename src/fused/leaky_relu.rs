@@ -10,7 +10,6 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
-use rayon::prelude::*;
 
 use super::{FlexTensor, contiguous, slice, tensor};
 
@@ -32,31 +31,17 @@ fn leaky(v: f32, slope: f32) -> f32 {
 /// The forward on plain slices.
 pub fn forward(x: &[f32], slope: f64) -> Vec<f32> {
     let slope = slope as f32;
-    let mut out = super::zeros(x.len());
-    out.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK))
-        .for_each(|(out, x)| {
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = leaky(v, slope);
-            }
-        });
-    out
+    super::map(x, CHUNK, |v| leaky(v, slope))
 }
 
 /// The input's gradient: `grad` where x >= 0, `slope * grad` elsewhere (burn's `leaky_relu`
 /// takes 1 at 0 too).
 pub fn backward(x: &[f32], grad: &[f32], slope: f64) -> Vec<f32> {
     let slope = slope as f32;
-    let mut out = super::zeros(x.len());
-    out.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
-        .for_each(|(out, (x, grad))| {
-            for ((o, &v), &g) in out.iter_mut().zip(x).zip(grad) {
-                let mask = f32::from(u8::from(v >= 0.0));
-                *o = g * (mask + (1.0 - mask) * slope);
-            }
-        });
-    out
+    super::map2(x, grad, CHUNK, |v, g| {
+        let mask = f32::from(u8::from(v >= 0.0));
+        g * (mask + (1.0 - mask) * slope)
+    })
 }
 
 impl FusedLeakyRelu for Flex {

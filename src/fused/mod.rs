@@ -68,6 +68,34 @@ fn zeros(len: usize) -> Vec<f32> {
     values
 }
 
+/// `f` of every value, in one parallel pass of `chunk` values a task (the element-wise ops).
+fn map(x: &[f32], chunk: usize, f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
+    use rayon::prelude::*;
+    let mut out = zeros(x.len());
+    out.par_chunks_mut(chunk)
+        .zip(x.par_chunks(chunk))
+        .for_each(|(out, x)| {
+            for (o, &v) in out.iter_mut().zip(x) {
+                *o = f(v);
+            }
+        });
+    out
+}
+
+/// `f` of each value of `a` and the value of `b` beside it (their backward passes), as [`map`].
+fn map2(a: &[f32], b: &[f32], chunk: usize, f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<f32> {
+    use rayon::prelude::*;
+    let mut out = zeros(a.len());
+    out.par_chunks_mut(chunk)
+        .zip(a.par_chunks(chunk).zip(b.par_chunks(chunk)))
+        .for_each(|(out, (a, b))| {
+            for ((o, &u), &v) in out.iter_mut().zip(a).zip(b) {
+                *o = f(u, v);
+            }
+        });
+    out
+}
+
 fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(burn::tensor::TensorData::new(values, shape))
 }

@@ -12,7 +12,6 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
-use rayon::prelude::*;
 
 use super::{FlexTensor, contiguous, slice, tensor};
 
@@ -27,29 +26,13 @@ pub trait FusedTanh: Backend {
 
 /// The forward on plain slices: the same `f32::tanh` flex calls, so the same values.
 pub fn forward(x: &[f32]) -> Vec<f32> {
-    let mut out = super::zeros(x.len());
-    out.par_chunks_mut(CHUNK)
-        .zip(x.par_chunks(CHUNK))
-        .for_each(|(out, x)| {
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = v.tanh();
-            }
-        });
-    out
+    super::map(x, CHUNK, f32::tanh)
 }
 
 /// The input's gradient from the output `y`: `grad * (1 - y²)`, the products burn's backward
 /// forms (`grad * (-(y²) + 1)`), so the same values.
 pub fn backward(y: &[f32], grad: &[f32]) -> Vec<f32> {
-    let mut out = super::zeros(y.len());
-    out.par_chunks_mut(CHUNK)
-        .zip(y.par_chunks(CHUNK).zip(grad.par_chunks(CHUNK)))
-        .for_each(|(out, (y, grad))| {
-            for ((o, &v), &g) in out.iter_mut().zip(y).zip(grad) {
-                *o = g * (-(v * v) + 1.0);
-            }
-        });
-    out
+    super::map2(y, grad, CHUNK, |v, g| g * (-(v * v) + 1.0))
 }
 
 impl FusedTanh for Flex {
