@@ -24,7 +24,7 @@ use rayon::prelude::*;
 
 use super::batch_norm::lane_sum;
 use super::im2col::{Geometry, View, col2im, im2col, matmul};
-use super::{contiguous, slice, tensor};
+use super::{Grads, contiguous, slice, tensor};
 
 /// One convolution's sizes: the batch, the channels on the side the kernel windows read
 /// (`geometry.channels`) and on the other side (`channels`).
@@ -42,15 +42,6 @@ impl Layer {
     fn other_len(&self) -> usize {
         self.channels * self.geometry.positions()
     }
-}
-
-/// The gradients a backward pass was asked for.
-#[derive(Debug, Default)]
-pub struct Grads {
-    /// Of the input.
-    pub x: Option<Vec<f32>>,
-    pub weight: Option<Vec<f32>>,
-    pub bias: Option<Vec<f32>>,
 }
 
 /// Columns a block of images aims at: enough that each product is a wide one (a 7x7 output has

@@ -20,7 +20,7 @@ use burn::backend::{Backend, Flex, backend_extension};
 use rayon::prelude::*;
 
 use super::im2col::{View, matmul};
-use super::{FlexTensor, contiguous, slice, tensor};
+use super::{FlexTensor, Grads, contiguous, slice, tensor};
 
 /// Values per parallel task in the bias passes: an add is ~1 ns, so ~16 µs of work a task.
 const CHUNK: usize = 1 << 14;
@@ -111,14 +111,7 @@ pub fn forward(d: Dims, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<
     out
 }
 
-/// The gradients a backward pass wants, from the output's gradient `dy` (rows, outputs).
-pub struct Grads {
-    pub x: Option<Vec<f32>>,
-    pub weight: Option<Vec<f32>>,
-    pub bias: Option<Vec<f32>>,
-}
-
-/// `dx = dy Wᵀ`, `dW = xᵀ dy`, `db = Σ_rows dy`, each only when `want`s says so; the three run
+/// `dx = dy Wᵀ`, `dW = xᵀ dy`, `db = Σ_rows dy`, each only when `want` says so; the three run
 /// side by side, each split further where it is large enough.
 pub fn backward(d: Dims, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3]) -> Grads {
     let dy_view = View::new(dy, d.rows, d.outputs);

@@ -68,6 +68,15 @@ fn zeros(len: usize) -> Vec<f32> {
     values
 }
 
+/// The gradients a layer's backward pass was asked for (conv, dense).
+#[derive(Debug, Default)]
+pub struct Grads {
+    /// Of the input.
+    pub x: Option<Vec<f32>>,
+    pub weight: Option<Vec<f32>>,
+    pub bias: Option<Vec<f32>>,
+}
+
 /// `f` of every value, in one parallel pass of `chunk` values a task (the element-wise ops).
 fn map(x: &[f32], chunk: usize, f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
     use rayon::prelude::*;
