@@ -139,15 +139,22 @@ pub struct StudioApp {
 impl StudioApp {
     /// The app as eframe starts it: state from storage, burn on eframe's wgpu device.
     pub fn new(cc: &eframe::CreationContext<'_>) -> Self {
-        let state: StudioState = cc
-            .storage
-            .and_then(|storage| eframe::get_value(storage, STORAGE_KEY))
-            .unwrap_or_default();
         let compute = match &cc.wgpu_render_state {
             Some(render_state) => Compute::from_render_state(render_state),
             None => Compute::cpu_only(),
         };
-        Self::with_state(state, compute)
+        Self::with_state(Self::saved_state(cc), compute)
+    }
+
+    /// The app on a render device burn must not use (`why` is shown as a notice).
+    pub fn new_unshared(cc: &eframe::CreationContext<'_>, why: String) -> Self {
+        Self::with_state(Self::saved_state(cc), Compute::unshared(why))
+    }
+
+    fn saved_state(cc: &eframe::CreationContext<'_>) -> StudioState {
+        cc.storage
+            .and_then(|storage| eframe::get_value(storage, STORAGE_KEY))
+            .unwrap_or_default()
     }
 
     /// The app with given state and devices (tests build it this way).

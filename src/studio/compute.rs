@@ -53,6 +53,15 @@ impl Compute {
         }
     }
 
+    /// CPU only, on a render device burn cannot share: `why` becomes the studio's notice.
+    pub fn unshared(why: String) -> Self {
+        Self {
+            adapter: "a device burn cannot share".into(),
+            shared_error: Some(why),
+            ..Self::cpu_only()
+        }
+    }
+
     /// Registers eframe's (or a test harness's) wgpu device with burn.
     pub fn from_render_state(state: &egui_wgpu::RenderState) -> Self {
         let info = state.adapter.get_info();
@@ -131,12 +140,28 @@ impl Compute {
 /// The device descriptor burn needs from eframe: the adapter's own features and limits.
 /// cubecl reads capabilities (e.g. subgroups) from the adapter, so a device created with
 /// eframe's default descriptor fails burn's matmul kernels ("Shader requires capability
-/// SUBGROUP"). Mappable primary buffers are left out: they slow discrete GPUs down.
+/// SUBGROUP").
 pub fn device_descriptor(adapter: &wgpu::Adapter) -> wgpu::DeviceDescriptor<'static> {
+    descriptor_for(adapter.features(), adapter.limits())
+}
+
+/// The descriptor for an adapter offering `features` and `limits`. Left out:
+/// - mappable primary buffers, which slow discrete GPUs down;
+/// - wgpu's experimental features (mesh shaders, ray tracing, cooperative matrices). NVIDIA's
+///   Vulkan driver offers them, and wgpu refuses a device that asks for them without an unsafe
+///   opt-in: on an H100 the studio's device failed to start with
+///   `ExperimentalFeaturesNotEnabled`. Nothing here uses them: egui draws triangles, and
+///   burn's WGSL kernels read only number types, atomics and subgroups from the adapter.
+fn descriptor_for(
+    features: wgpu::Features,
+    limits: wgpu::Limits,
+) -> wgpu::DeviceDescriptor<'static> {
     wgpu::DeviceDescriptor {
         label: Some("gan-studio shared device"),
-        required_features: adapter.features() - wgpu::Features::MAPPABLE_PRIMARY_BUFFERS,
-        required_limits: adapter.limits(),
+        required_features: features
+            - wgpu::Features::MAPPABLE_PRIMARY_BUFFERS
+            - wgpu::Features::all_experimental_mask(),
+        required_limits: limits,
         ..Default::default()
     }
 }
@@ -173,4 +198,64 @@ fn share_device(state: &egui_wgpu::RenderState) -> Result<Device> {
         .setup(setup)
         .init()
         .map_err(|e| anyhow!("{e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What NVIDIA's Vulkan adapter offered on an H100 (driver 580): subgroups and f16 as
+    /// burn wants them, mappable primary buffers, and experimental features.
+    fn nvidia_like() -> wgpu::Features {
+        wgpu::Features::SUBGROUP
+            | wgpu::Features::SHADER_F16
+            | wgpu::Features::SHADER_INT64
+            | wgpu::Features::MAPPABLE_PRIMARY_BUFFERS
+            | wgpu::Features::EXPERIMENTAL_MESH_SHADER
+            | wgpu::Features::EXPERIMENTAL_COOPERATIVE_MATRIX
+            | wgpu::Features::EXPERIMENTAL_RAY_TRACING_PIPELINES
+    }
+
+    #[test]
+    fn the_shared_device_passes_wgpus_experimental_feature_check() {
+        let descriptor = descriptor_for(nvidia_like(), wgpu::Limits::default());
+        // wgpu-core's own rule (Adapter::create_device_and_queue): experimental features need
+        // the unsafe opt-in, or the device is refused.
+        let asks_experimental = descriptor
+            .required_features
+            .intersects(wgpu::Features::all_experimental_mask());
+        assert!(
+            !asks_experimental || descriptor.experimental_features.is_enabled(),
+            "asks for {:?} without the opt-in",
+            descriptor.required_features & wgpu::Features::all_experimental_mask()
+        );
+    }
+
+    #[test]
+    fn an_unshared_render_device_computes_on_the_cpu_and_says_why() {
+        let mut compute = Compute::unshared("the GPU refused the device".into());
+        // Even when the user asks for the window's device.
+        compute.preference = Preference::Wgpu;
+        let (device, label) = compute.training();
+        assert!(device == Device::flex(), "computes on {label}");
+        assert!(compute.display_for(&device).is_none());
+        assert!(
+            compute.status().contains("the GPU refused the device"),
+            "{}",
+            compute.status()
+        );
+    }
+
+    #[test]
+    fn the_shared_device_keeps_what_burn_reads_and_drops_mappable_primary_buffers() {
+        let descriptor = descriptor_for(nvidia_like(), wgpu::Limits::default());
+        let kept =
+            wgpu::Features::SUBGROUP | wgpu::Features::SHADER_F16 | wgpu::Features::SHADER_INT64;
+        assert!(descriptor.required_features.contains(kept));
+        assert!(
+            !descriptor
+                .required_features
+                .contains(wgpu::Features::MAPPABLE_PRIMARY_BUFFERS)
+        );
+    }
 }

@@ -15,6 +15,24 @@ pub const ICON: &[u8] = include_bytes!("../../assets/icon/gan-studio.png");
 
 /// Opens the studio window and returns when it closes.
 pub fn run() -> anyhow::Result<()> {
+    match open(compute::wgpu_configuration(), None) {
+        // A driver may refuse the device burn needs (all the adapter's features and limits):
+        // the window still opens, on eframe's default device, and computes on the CPU.
+        Err(eframe::Error::Wgpu(egui_wgpu::WgpuError::RequestDeviceError(e))) => {
+            let why = format!("the GPU refused the device burn needs ({e})");
+            eprintln!("{why}; opening the window on a default device, computing on the CPU");
+            open(egui_wgpu::WgpuConfiguration::default(), Some(why))
+        }
+        other => other,
+    }
+    .map_err(|e| anyhow::anyhow!("cannot open the studio window: {e}"))
+}
+
+/// Runs the window on `wgpu_options`; `unshared` says why burn must not use its device.
+fn open(
+    wgpu_options: egui_wgpu::WgpuConfiguration,
+    unshared: Option<String>,
+) -> Result<(), eframe::Error> {
     let mut viewport = egui::ViewportBuilder::default()
         .with_title("GAN Studio")
         .with_app_id("gan-studio")
@@ -27,7 +45,7 @@ pub fn run() -> anyhow::Result<()> {
     }
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Wgpu,
-        wgpu_options: compute::wgpu_configuration(),
+        wgpu_options,
         viewport,
         persist_window: true,
         ..Default::default()
@@ -35,9 +53,13 @@ pub fn run() -> anyhow::Result<()> {
     eframe::run_native(
         "GAN Studio",
         options,
-        Box::new(|cc| Ok(Box::new(StudioApp::new(cc)))),
+        Box::new(move |cc| {
+            Ok(Box::new(match unshared {
+                None => StudioApp::new(cc),
+                Some(why) => StudioApp::new_unshared(cc, why),
+            }))
+        }),
     )
-    .map_err(|e| anyhow::anyhow!("cannot open the studio window: {e}"))
 }
 
 #[cfg(test)]
