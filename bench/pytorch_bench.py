@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""PyTorch CPU reference for GAN Studio's training throughput (compare with burn).
+"""PyTorch reference for GAN Studio's training throughput (compare with burn), on the CPU or,
+with --device cuda, on an NVIDIA GPU (compare with `gan-studio bench --device wgpu`).
 
 Trains small GANs on MNIST-shaped random data (1x28x28 in [-1, 1], labels 0-9) and
 reports the time per training step: DCGAN, the conditional DCGAN, the TensorFlow tutorial's
@@ -32,6 +33,11 @@ Run:
     python3 bench/pytorch_bench.py                      # all archs, all cores
     python3 bench/pytorch_bench.py --arch tf-dcgan --threads 1 --steps 50
     python3 bench/pytorch_bench.py --reuse-fake --json  # + one JSON object per arch
+    python3 bench/pytorch_bench.py --device cuda --reuse-fake [--no-tf32]
+
+On CUDA every timed step ends with torch.cuda.synchronize(), as burn's step ends by reading its
+losses back, so both clocks stop when the GPU has finished. --no-tf32 keeps cuDNN's convolutions
+in full fp32 (PyTorch lets them use TF32 tensor cores by default; burn's wgpu kernels are fp32).
 """
 import argparse
 import json
@@ -47,6 +53,7 @@ IMG = (1, 28, 28)
 LATENT = 100
 SLOPE = 0.2  # LeakyReLU negative slope of the DCGAN discriminators
 TF_SLOPE = 0.3  # Keras LeakyReLU() default, used throughout the TF tutorial
+DEVICE = torch.device("cpu")  # set by --device before any model is built
 
 
 # --- a) dcgan-medium -------------------------------------------------------------
@@ -312,7 +319,7 @@ class LeNet(nn.Module):
 
 
 def guided_losses(weight=1.0):
-    classifier = LeNet().eval().requires_grad_(False)
+    classifier = LeNet().to(DEVICE).eval().requires_grad_(False)
     d = lambda real, fake, yr, yf, z: bce(real, 1.0) + bce(fake, 0.0)
     g = lambda fake, yf, z, images: (bce(fake, 1.0)
                                      + weight * F.cross_entropy(classifier(images), yf))
@@ -339,8 +346,8 @@ def make_step(G, D, batch, reuse_fake, losses):
     d_loss, g_loss = losses()
 
     def step(real, real_labels):
-        z = torch.randn(batch, LATENT)
-        fake_labels = torch.randint(0, 10, (batch,))
+        z = torch.randn(batch, LATENT, device=DEVICE)
+        fake_labels = torch.randint(0, 10, (batch,), device=DEVICE)
         fake = G(z, fake_labels)
         # D update on a real and a fake batch
         opt_d.zero_grad(set_to_none=True)
@@ -362,18 +369,22 @@ def make_step(G, D, batch, reuse_fake, losses):
 def bench(arch, args):
     torch.manual_seed(0)
     g_cls, d_cls, losses = ARCHS[arch]
-    G, D = g_cls().train(), d_cls().train()
+    G, D = g_cls().to(DEVICE).train(), d_cls().to(DEVICE).train()
     step = make_step(G, D, args.batch, args.reuse_fake, losses)
     # a few pre-made "real" batches: random images in [-1, 1] and labels 0-9
-    data = [(torch.rand(args.batch, *IMG) * 2 - 1, torch.randint(0, 10, (args.batch,)))
-            for _ in range(4)]
+    data = [(torch.rand(args.batch, *IMG, device=DEVICE) * 2 - 1,
+             torch.randint(0, 10, (args.batch,), device=DEVICE)) for _ in range(4)]
+    # The clock stops when the device has finished the step (a no-op on the CPU).
+    sync = torch.cuda.synchronize if DEVICE.type == "cuda" else (lambda: None)
     for i in range(args.warmup):
         step(*data[i % len(data)])
+    sync()
     times = []
     for _ in range(args.repeats):
         for i in range(args.steps):
             t0 = time.perf_counter()
             step(*data[i % len(data)])
+            sync()
             times.append(time.perf_counter() - t0)
     med = statistics.median(times)
     return {
@@ -383,8 +394,12 @@ def bench(arch, args):
         "images_per_s": args.batch / med,
         "g_params": sum(p.numel() for p in G.parameters()),
         "d_params": sum(p.numel() for p in D.parameters()),
-        "torch": torch.__version__,
+        "torch": torch.__version__, "device": device_name(),
     }
+
+
+def device_name():
+    return torch.cuda.get_device_name(DEVICE) if DEVICE.type == "cuda" else "cpu"
 
 
 def main():
@@ -397,12 +412,22 @@ def main():
     ap.add_argument("--batch", type=int, default=64)
     ap.add_argument("--reuse-fake", action="store_true", help="run G forward once per step")
     ap.add_argument("--json", action="store_true", help="also print one JSON object per arch")
+    ap.add_argument("--device", default="cpu", help="cpu or cuda (cuda:N)")
+    ap.add_argument("--no-tf32", action="store_true",
+                    help="CUDA: full-fp32 convolutions and matmuls (no TF32 tensor cores)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    global DEVICE
+    DEVICE = torch.device(args.device)
+    if args.no_tf32:
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
 
     results = [bench(a, args) for a in ([args.arch] if args.arch else ARCHS)]
     mode = "G fwd x1 (--reuse-fake)" if args.reuse_fake else "G fwd x2"
-    print(f"torch {torch.__version__}, {args.threads} threads, batch {args.batch}, {mode}\n")
+    where = f"{device_name()}" + (", no TF32" if args.no_tf32 else "")
+    print(f"torch {torch.__version__}, {where}, {args.threads} threads, batch {args.batch}, "
+          f"{mode}\n")
     print("| arch | median ms/step | min ms | max ms | images/s | G params | D params |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:

@@ -1,16 +1,203 @@
 //! How long the studio takes to rasterise one frame with wgpu (kittest's adapter choice, a
 //! software one where it exists), with no window and no display:
-//! separates rendering cost from presentation. `cargo run --release --example frame_cost`
-//! (BENCHMARKS.md, "Studio").
+//! separates rendering cost from presentation. Then, on a render device burn shares (the studio's
+//! setup), the explorer's 10x10 grid through the zero-copy display against the read-back path,
+//! and frames of the explorer computing on that device.
+//! `cargo run --release --example frame_cost` (BENCHMARKS.md, "Studio").
 
 use std::time::Instant;
 
 use egui_kittest::Harness;
-use gan_studio::studio::compute::Compute;
+use egui_wgpu::wgpu;
+use gan_studio::studio::compute::{Compute, Preference};
 use gan_studio::studio::tabs::Tab;
 use gan_studio::studio::{StudioApp, StudioState};
 
 fn main() {
+    // `frame_cost render-device` runs only the sections on a device burn shares.
+    if std::env::args().nth(1).as_deref() != Some("render-device") {
+        rasterising();
+    }
+    zero_copy_against_read_back();
+    explorer_on_the_render_device();
+}
+
+fn median(times: &mut [f64]) -> f64 {
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
+/// A render state made the way eframe makes it (kittest's adapter choice, burn's descriptor).
+fn render_state() -> egui_wgpu::RenderState {
+    let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
+    else {
+        panic!("kittest's default setup creates a device");
+    };
+    setup.device_descriptor = std::sync::Arc::new(gan_studio::studio::compute::device_descriptor);
+    egui_kittest::wgpu::create_render_state(
+        egui_wgpu::WgpuSetup::CreateNew(setup),
+        egui_wgpu::RendererOptions::default(),
+    )
+}
+
+/// The explorer's 10x10 class grid of the bundled generator, generated on the render device and
+/// brought to a texture: through the host (read back, tile, RGBA, upload, as egui uploads) or by
+/// `shaders/tile_grid.wgsl` in place. Each time ends when the GPU has finished.
+fn zero_copy_against_read_back() {
+    use gan_studio::explore::{GeneratorSource, LoadedGenerator};
+    use gan_studio::export::grid::{GridLayout, grid_image};
+    use gan_studio::studio::gpu_grid::GridPipeline;
+
+    let state = render_state();
+    let info = state.adapter.get_info();
+    let compute = Compute::from_render_state(&state);
+    let Some(shared) = compute.shared.clone() else {
+        println!("burn cannot share {}: no zero-copy figures", info.name);
+        return;
+    };
+    let pipeline = GridPipeline::new(&state.device, &state.queue);
+    let generator = LoadedGenerator::load(
+        &GeneratorSource::Bundled(gan_studio::data::DatasetKind::Mnist),
+        &shared,
+    )
+    .expect("the bundled generator");
+    let latents: Vec<f32> = (0..100 * generator.latent_dim())
+        .map(|i| ((i * 37) % 100) as f32 / 50.0 - 1.0)
+        .collect();
+    let labels: Vec<u8> = (0..100).map(|i| (i / 10) as u8).collect();
+    let layout = GridLayout {
+        cols: 10,
+        ..GridLayout::default()
+    };
+    let wait = || {
+        state
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .expect("the GPU finishes");
+    };
+    let (mut host_ms, mut gpu_ms) = (Vec::new(), Vec::new());
+    for i in 0..35 {
+        let started = Instant::now();
+        let images = generator.generate_images(&latents, Some(&labels));
+        let pixels = gan_studio::sampling::host_pixels(images).expect("read back");
+        let rgba = grid_image(&pixels, 100, 28, 28, &layout)
+            .expect("a grid")
+            .to_rgba8();
+        let size = wgpu::Extent3d {
+            width: rgba.width(),
+            height: rgba.height(),
+            depth_or_array_layers: 1,
+        };
+        let texture = state.device.create_texture(&wgpu::TextureDescriptor {
+            label: Some("host grid"),
+            size,
+            mip_level_count: 1,
+            sample_count: 1,
+            dimension: wgpu::TextureDimension::D2,
+            format: wgpu::TextureFormat::Rgba8Unorm,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
+            view_formats: &[],
+        });
+        state.queue.write_texture(
+            texture.as_image_copy(),
+            rgba.as_raw(),
+            wgpu::TexelCopyBufferLayout {
+                offset: 0,
+                bytes_per_row: Some(4 * rgba.width()),
+                rows_per_image: Some(rgba.height()),
+            },
+            size,
+        );
+        state.queue.submit([]);
+        wait();
+        let host = started.elapsed().as_secs_f64() * 1e3;
+
+        let started = Instant::now();
+        let images = generator.generate_images(&latents, Some(&labels));
+        let drawn = pipeline.draw(images, 10).expect("a GPU grid");
+        wait();
+        let gpu = started.elapsed().as_secs_f64() * 1e3;
+        drop(drawn);
+        if i >= 5 {
+            host_ms.push(host);
+            gpu_ms.push(gpu);
+        }
+    }
+    println!(
+        "{} ({:?}): 10x10 grid to a texture, read back + host tiling + upload median {:.2} ms \
+         (min {:.2}), zero-copy median {:.2} ms (min {:.2}), 30 runs",
+        info.name,
+        info.backend,
+        median(&mut host_ms),
+        host_ms[0],
+        median(&mut gpu_ms),
+        gpu_ms[0]
+    );
+}
+
+/// Frames of the studio whose explorer computes on the render device (Settings -> "the window's
+/// wgpu device"), animating its interpolation, so each frame may bring a new GPU-drawn image.
+fn explorer_on_the_render_device() {
+    let state = render_state();
+    let name = state.adapter.get_info().name;
+    let compute = Compute::from_render_state(&state);
+    if compute.shared.is_none() {
+        return;
+    }
+    let studio = StudioState {
+        preference: Preference::Wgpu,
+        tab: Tab::Explorer,
+        ..StudioState::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .renderer(egui_kittest::wgpu::WgpuTestRenderer::from_render_state(
+            state,
+        ))
+        .build_ui_state(
+            |ui, app: &mut StudioApp| app.show(ui),
+            StudioApp::with_state(studio, compute),
+        );
+    let ready = |h: &Harness<'_, StudioApp>| {
+        let e = &h.state().state.explorer.runtime;
+        !e.grid.is_empty() && !e.digit.is_empty() && !e.frame.is_empty()
+    };
+    let started = Instant::now();
+    while !ready(&harness) {
+        assert!(started.elapsed().as_secs() < 600, "no explorer grid");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        harness.step();
+    }
+    let on_gpu = harness.state().state.explorer.runtime.grid.is_on_gpu();
+    harness.state_mut().state.explorer.playing = true;
+    let (mut step_ms, mut render_ms) = (Vec::new(), Vec::new());
+    let mut versions = std::collections::BTreeSet::new();
+    for i in 0..65 {
+        let started = Instant::now();
+        harness.step();
+        let stepped = started.elapsed().as_secs_f64() * 1e3;
+        let started = Instant::now();
+        harness.render().expect("a frame");
+        if i >= 5 {
+            step_ms.push(stepped);
+            render_ms.push(started.elapsed().as_secs_f64() * 1e3);
+            versions.insert(harness.state().state.explorer.runtime.frame.version);
+        }
+    }
+    println!(
+        "{name}: explorer on the render device (grids drawn on the GPU: {on_gpu}), playing, \
+         1400x900: UI step median {:.2} ms (max {:.2}), render + read back median {:.2} ms \
+         (max {:.2}), {} new animation frames in 60 frames",
+        median(&mut step_ms),
+        step_ms[step_ms.len() - 1],
+        median(&mut render_ms),
+        render_ms[render_ms.len() - 1],
+        versions.len()
+    );
+}
+
+/// Rasterising cost on kittest's adapter, the explorer computing on the CPU.
+fn rasterising() {
     // Baseline: an empty window of the largest size, to separate the rasteriser's fixed cost.
     let mut empty = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
