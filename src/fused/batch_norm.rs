@@ -127,6 +127,61 @@ pub fn forward(
     (out, mean, var)
 }
 
+/// One channel's constants for the backward pass, read once per plane rather than per value:
+/// indexing the per-channel vectors inside the loops (bounds checks, and `slope` re-read
+/// through a reference) kept them scalar, ~8% of a cDCGAN step's CPU samples.
+#[derive(Clone, Copy)]
+struct ChannelGrad {
+    mean: f32,
+    inv_std: f32,
+    gamma: f32,
+    beta: f32,
+    slope: f32,
+}
+
+impl ChannelGrad {
+    /// (x normalised, the gradient at the batch norm's output): the activation's derivative,
+    /// 1 above 0 and `slope` otherwise, applied without a branch.
+    #[inline(always)]
+    fn pre_grad(self, v: f32, g: f32) -> (f32, f32) {
+        let xhat = (v - self.mean) * self.inv_std;
+        let pre = self.gamma * xhat + self.beta;
+        (xhat, g * if pre > 0.0 { 1.0 } else { self.slope })
+    }
+
+    /// Over one plane: (sum of the gradient, sum of gradient x normalised), each in eight f32
+    /// lanes as [`lane_sum`] adds them (same order, same values), in one pass. Written with
+    /// `wide`'s 8-lane vectors: left to the compiler, this loop came out as scalar code and
+    /// shuffles (~7% of a cDCGAN step's CPU samples).
+    #[inline]
+    fn plane_sums(self, xs: &[f32], gs: &[f32]) -> (f64, f64) {
+        use wide::f32x8;
+        let [mean, inv_std, gamma, beta, slope] =
+            [self.mean, self.inv_std, self.gamma, self.beta, self.slope].map(f32x8::splat);
+        let (mut lanes, mut lanes_x) = (f32x8::ZERO, f32x8::ZERO);
+        let ((x8s, x_tail), (g8s, g_tail)) = (xs.as_chunks::<8>(), gs.as_chunks::<8>());
+        for (x8, g8) in x8s.iter().zip(g8s) {
+            // pre_grad, eight values at a time: a separate multiply and add (no fused
+            // multiply-add), so every value matches the scalar path's.
+            let xhat = (f32x8::new(*x8) - mean) * inv_std;
+            let pre = gamma * xhat + beta;
+            let g = f32x8::new(*g8) * pre.simd_gt(f32x8::ZERO).select(f32x8::ONE, slope);
+            lanes += g;
+            lanes_x += g * xhat;
+        }
+        let tails = || {
+            x_tail
+                .iter()
+                .zip(g_tail)
+                .map(|(&v, &g)| self.pre_grad(v, g))
+        };
+        let tail: f64 = tails().map(|(_, g)| f64::from(g)).sum();
+        let tail_x: f64 = tails().map(|(xhat, g)| f64::from(g * xhat)).sum();
+        let total = |lanes: f32x8| lanes.to_array().iter().map(|&v| f64::from(v)).sum::<f64>();
+        (total(lanes) + tail, total(lanes_x) + tail_x)
+    }
+}
+
 /// Gradients of the fused op: (x, gamma, beta).
 #[allow(clippy::too_many_arguments)]
 pub fn backward(
@@ -141,54 +196,48 @@ pub fn backward(
     grad: &[f32],
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let (n, c, plane) = dims(shape);
-    let slope = slope as f32;
-    let inv_std: Vec<f32> = var
-        .iter()
-        .map(|&v| 1.0 / (f64::from(v) + epsilon).sqrt() as f32)
-        .collect();
-    // The gradient at the batch norm's output: the activation's mask applied.
-    let pre_grad = |ch: usize, v: f32, g: f32| {
-        let xhat = (v - mean[ch]) * inv_std[ch];
-        let pre = gamma[ch] * xhat + beta[ch];
-        // The activation's derivative, 1 above 0 and `slope` below, without a branch.
-        let mask = if slope == 1.0 {
-            1.0
-        } else {
-            f32::from(u8::from(pre > 0.0))
-        };
-        (xhat, g * (mask + (1.0 - mask) * slope))
+    let channel = |ch: usize| ChannelGrad {
+        mean: mean[ch],
+        inv_std: 1.0 / (f64::from(var[ch]) + epsilon).sqrt() as f32,
+        gamma: gamma[ch],
+        beta: beta[ch],
+        slope: slope as f32,
     };
     // Pass 1, per channel: sum of the gradient (beta's) and of gradient x normalised (gamma's).
     let (beta_grad, gamma_grad): (Vec<f32>, Vec<f32>) = (0..c)
         .into_par_iter()
         .map(|ch| {
+            let k = channel(ch);
             let (mut sum, mut sum_xhat) = (0.0f64, 0.0f64);
             for b in 0..n {
                 let at = (b * c + ch) * plane;
-                let (xs, gs) = (&x[at..at + plane], &grad[at..at + plane]);
-                sum += lane_sum(plane, |i| pre_grad(ch, xs[i], gs[i]).1);
-                sum_xhat += lane_sum(plane, |i| {
-                    let (xhat, g) = pre_grad(ch, xs[i], gs[i]);
-                    g * xhat
-                });
+                let (s, sx) = k.plane_sums(&x[at..at + plane], &grad[at..at + plane]);
+                sum += s;
+                sum_xhat += sx;
             }
             (sum as f32, sum_xhat as f32)
         })
         .unzip();
     // Pass 2, per plane: the input's gradient.
     let count = (n * plane) as f32;
+    let channels: Vec<ChannelGrad> = (0..c).map(channel).collect();
     let mut x_grad = super::zeros(x.len());
     x_grad
         .par_chunks_mut(c * plane)
-        .enumerate()
-        .for_each(|(b, row)| {
-            for (ch, out) in row.chunks_mut(plane).enumerate() {
-                let at = (b * c + ch) * plane;
-                let scale = gamma[ch] * inv_std[ch];
+        .zip(x.par_chunks(c * plane).zip(grad.par_chunks(c * plane)))
+        .for_each(|(row, (xs, gs))| {
+            for (ch, ((out, xs), gs)) in row
+                .chunks_mut(plane)
+                .zip(xs.chunks(plane))
+                .zip(gs.chunks(plane))
+                .enumerate()
+            {
+                let k = channels[ch];
+                let scale = k.gamma * k.inv_std;
                 let mean_g = beta_grad[ch] / count;
                 let mean_gx = gamma_grad[ch] / count;
-                for ((o, &v), &g) in out.iter_mut().zip(&x[at..at + plane]).zip(&grad[at..]) {
-                    let (xhat, g) = pre_grad(ch, v, g);
+                for ((o, &v), &g) in out.iter_mut().zip(xs).zip(gs) {
+                    let (xhat, g) = k.pre_grad(v, g);
                     *o = scale * (g - mean_g - xhat * mean_gx);
                 }
             }
