@@ -29,13 +29,8 @@ fn median(times: &mut [f64]) -> f64 {
 
 /// A render state made the way eframe makes it (kittest's adapter choice, burn's descriptor).
 fn render_state() -> egui_wgpu::RenderState {
-    let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
-    else {
-        panic!("kittest's default setup creates a device");
-    };
-    setup.device_descriptor = std::sync::Arc::new(gan_studio::studio::compute::device_descriptor);
     egui_kittest::wgpu::create_render_state(
-        egui_wgpu::WgpuSetup::CreateNew(setup),
+        gan_studio::studio::compute::sharing_setup(egui_kittest::wgpu::default_wgpu_setup()),
         egui_wgpu::RendererOptions::default(),
     )
 }

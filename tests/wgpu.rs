@@ -50,13 +50,8 @@ fn generator_on_wgpu_matches_the_cpu_backend() {
 
 /// A render state made the way eframe makes it, with the device descriptor burn needs.
 fn render_state() -> egui_wgpu::RenderState {
-    let egui_wgpu::WgpuSetup::CreateNew(mut setup) = egui_kittest::wgpu::default_wgpu_setup()
-    else {
-        panic!("kittest's default setup creates a device");
-    };
-    setup.device_descriptor = std::sync::Arc::new(gan_studio::studio::compute::device_descriptor);
     egui_kittest::wgpu::create_render_state(
-        egui_wgpu::WgpuSetup::CreateNew(setup),
+        gan_studio::studio::compute::sharing_setup(egui_kittest::wgpu::default_wgpu_setup()),
         egui_wgpu::RendererOptions::default(),
     )
 }

@@ -166,12 +166,24 @@ fn descriptor_for(
     }
 }
 
+/// `setup` creating its device with [`device_descriptor`], so burn can share it (the window's
+/// setup, and test harnesses'); a setup that brings an existing device is left as it is.
+pub fn sharing_setup(setup: egui_wgpu::WgpuSetup) -> egui_wgpu::WgpuSetup {
+    match setup {
+        egui_wgpu::WgpuSetup::CreateNew(mut new) => {
+            new.device_descriptor = Arc::new(device_descriptor);
+            egui_wgpu::WgpuSetup::CreateNew(new)
+        }
+        existing => existing,
+    }
+}
+
 /// eframe's wgpu options with [`device_descriptor`].
 pub fn wgpu_configuration() -> egui_wgpu::WgpuConfiguration {
-    let mut setup = egui_wgpu::WgpuSetupCreateNew::without_display_handle();
-    setup.device_descriptor = Arc::new(device_descriptor);
     let mut config = egui_wgpu::WgpuConfiguration {
-        wgpu_setup: egui_wgpu::WgpuSetup::CreateNew(setup),
+        wgpu_setup: sharing_setup(egui_wgpu::WgpuSetup::CreateNew(
+            egui_wgpu::WgpuSetupCreateNew::without_display_handle(),
+        )),
         ..Default::default()
     };
     // For measuring frame pacing: GAN_STUDIO_PRESENT_MODE=fifo|mailbox|immediate.
