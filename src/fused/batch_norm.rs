@@ -196,18 +196,20 @@ pub fn backward(
     grad: &[f32],
 ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let (n, c, plane) = dims(shape);
-    let channel = |ch: usize| ChannelGrad {
-        mean: mean[ch],
-        inv_std: 1.0 / (f64::from(var[ch]) + epsilon).sqrt() as f32,
-        gamma: gamma[ch],
-        beta: beta[ch],
-        slope: slope as f32,
-    };
+    let channels: Vec<ChannelGrad> = (0..c)
+        .map(|ch| ChannelGrad {
+            mean: mean[ch],
+            inv_std: 1.0 / (f64::from(var[ch]) + epsilon).sqrt() as f32,
+            gamma: gamma[ch],
+            beta: beta[ch],
+            slope: slope as f32,
+        })
+        .collect();
     // Pass 1, per channel: sum of the gradient (beta's) and of gradient x normalised (gamma's).
     let (beta_grad, gamma_grad): (Vec<f32>, Vec<f32>) = (0..c)
         .into_par_iter()
         .map(|ch| {
-            let k = channel(ch);
+            let k = channels[ch];
             let (mut sum, mut sum_xhat) = (0.0f64, 0.0f64);
             for b in 0..n {
                 let at = (b * c + ch) * plane;
@@ -220,7 +222,6 @@ pub fn backward(
         .unzip();
     // Pass 2, per plane: the input's gradient.
     let count = (n * plane) as f32;
-    let channels: Vec<ChannelGrad> = (0..c).map(channel).collect();
     let mut x_grad = super::zeros(x.len());
     x_grad
         .par_chunks_mut(c * plane)
