@@ -23,7 +23,7 @@ use std::ops::Range;
 use rayon::prelude::*;
 
 use super::batch_norm::lane_sum;
-use super::im2col::{Geometry, View, col2im, im2col, matmul};
+use super::im2col::{Geometry, View, col2im, im2col, matmul, transposed};
 use super::{Grads, contiguous, slice, tensor};
 
 /// One convolution's sizes: the batch, the channels on the side the kernel windows read
@@ -119,6 +119,32 @@ fn scatter(
     }
 }
 
+thread_local! {
+    /// Each thread's two block buffers, kept from call to call: allocated per share and layer,
+    /// a block of several megabytes (5 MB in TF DCGAN's 256->128 layer) came back from the
+    /// allocator as fresh pages to fault in and zero. Each thread keeps its largest block.
+    static SCRATCH: std::cell::Cell<[Vec<f32>; 2]> = const { std::cell::Cell::new([Vec::new(), Vec::new()]) };
+}
+
+/// Runs `work` with this thread's two scratch buffers. Their values are left over from earlier
+/// calls, so `work` writes every value it reads ([`grown`] hands out a slice of the length
+/// asked for). Taken out of the thread-local while in use: a rayon job that runs on this
+/// thread inside `work` gets fresh buffers instead of the ones in use.
+fn with_scratch<R>(work: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>) -> R) -> R {
+    let [mut a, mut b] = SCRATCH.take();
+    let result = work(&mut a, &mut b);
+    SCRATCH.set([a, b]);
+    result
+}
+
+/// The first `len` values of `buffer`, grown to hold them.
+fn grown(buffer: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if buffer.len() < len {
+        buffer.resize(len, 0.0);
+    }
+    &mut buffer[..len]
+}
+
 /// Adds `bias[c]` to every position of channel c of one image (channels, positions).
 fn add_bias(image: &mut [f32], bias: Option<&[f32]>, positions: usize) {
     if let Some(bias) = bias {
@@ -166,27 +192,22 @@ pub fn conv_forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) 
     by_part(l.batch, Some(&mut y), other, |images, y| {
         let Some(y) = y else { return };
         let first = images.start;
-        let (mut cols, mut out) = (Vec::new(), Vec::new());
-        for block in blocks(images, positions) {
-            let wide = block.len() * positions;
-            cols.resize(rows * wide, 0.0);
-            out.resize(l.channels * wide, 0.0);
-            for (j, n) in block.clone().enumerate() {
-                im2col(
-                    g,
-                    &x[n * image..][..image],
-                    &mut cols[j * positions..],
-                    wide,
-                );
+        with_scratch(|cols_buf, out_buf| {
+            for block in blocks(images, positions) {
+                let wide = block.len() * positions;
+                let cols = grown(cols_buf, rows * wide);
+                let out = grown(out_buf, l.channels * wide);
+                let span = block.start * image..block.end * image;
+                im2col(g, &x[span], cols, wide);
+                // out (C_out, wide) = W (C_out, rows) x cols (rows, wide)
+                let w = View::new(weight, l.channels, rows);
+                matmul(out, w, View::new(cols, rows, wide), false, threads);
+                for (j, n) in block.enumerate() {
+                    let y = &mut y[(n - first) * other..][..other];
+                    scatter(out, y, positions, wide, j * positions, bias);
+                }
             }
-            // out (C_out, wide) = W (C_out, rows) x cols (rows, wide)
-            let w = View::new(weight, l.channels, rows);
-            matmul(&mut out, w, View::new(&cols, rows, wide), false, threads);
-            for (j, n) in block.enumerate() {
-                let y = &mut y[(n - first) * other..][..other];
-                scatter(&out, y, positions, wide, j * positions, bias);
-            }
-        }
+        });
     });
     y
 }
@@ -198,46 +219,44 @@ pub fn conv_backward(l: &Layer, x: &[f32], weight: &[f32], dy: &[f32], want: [bo
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let mut dx = want[0].then(|| super::zeros(x.len()));
+    let weight_t = if want[0] {
+        transposed(weight, l.channels, rows)
+    } else {
+        Vec::new()
+    };
     let sums = by_part(l.batch, dx.as_deref_mut(), image, |images, mut dx| {
         let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
         let mut db = vec![0.0f32; if want[2] { l.channels } else { 0 }];
         let first = images.start;
-        let (mut cols, mut dyb) = (Vec::new(), Vec::new());
-        for block in blocks(images, positions) {
-            let wide = block.len() * positions;
-            cols.resize(rows * wide, 0.0);
-            dyb.resize(l.channels * wide, 0.0);
-            for (j, n) in block.clone().enumerate() {
-                let dy = &dy[n * other..][..other];
-                gather(&mut dyb, dy, positions, wide, j * positions);
-                if want[2] {
-                    add_channel_sums(&mut db, dy, positions);
-                }
-            }
-            let dy_view = View::new(&dyb, l.channels, wide);
-            if want[1] {
+        with_scratch(|cols_buf, dyb_buf| {
+            for block in blocks(images, positions) {
+                let wide = block.len() * positions;
+                let cols = grown(cols_buf, rows * wide);
+                let dyb = grown(dyb_buf, l.channels * wide);
                 for (j, n) in block.clone().enumerate() {
-                    im2col(
-                        g,
-                        &x[n * image..][..image],
-                        &mut cols[j * positions..],
-                        wide,
-                    );
+                    let dy = &dy[n * other..][..other];
+                    gather(dyb, dy, positions, wide, j * positions);
+                    if want[2] {
+                        add_channel_sums(&mut db, dy, positions);
+                    }
                 }
-                // dW (C_out, rows) += dy (C_out, wide) x cols^T (wide, rows)
-                let cols_t = View::new(&cols, rows, wide).t();
-                matmul(&mut dw, dy_view, cols_t, true, threads);
-            }
-            if let Some(dx) = dx.as_deref_mut() {
-                // dcols (rows, wide) = W^T (rows, C_out) x dy (C_out, wide), added back as dx.
-                let w_t = View::new(weight, l.channels, rows).t();
-                matmul(&mut cols, w_t, dy_view, false, threads);
-                for (j, n) in block.enumerate() {
-                    let dx = &mut dx[(n - first) * image..][..image];
-                    col2im(g, &cols[j * positions..], wide, dx);
+                let dy_view = View::new(dyb, l.channels, wide);
+                if want[1] {
+                    let span = block.start * image..block.end * image;
+                    im2col(g, &x[span], cols, wide);
+                    // dW (C_out, rows) += dy (C_out, wide) x cols^T (wide, rows)
+                    let cols_t = View::new(cols, rows, wide).t();
+                    matmul(&mut dw, dy_view, cols_t, true, threads);
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    // dcols (rows, wide) = W^T (rows, C_out) x dy (C_out, wide), added back as dx.
+                    let w_t = View::new(&weight_t, rows, l.channels);
+                    matmul(cols, w_t, dy_view, false, threads);
+                    let span = (block.start - first) * image..(block.end - first) * image;
+                    col2im(g, cols, wide, &mut dx[span]);
                 }
             }
-        }
+        });
         (dw, db)
     });
     let (dw, db) = sum_parts(sums);
@@ -259,39 +278,29 @@ pub fn conv_transpose_forward(
     let g = &l.geometry;
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
+    let weight_t = transposed(weight, l.channels, rows);
     let mut y = super::zeros(l.batch * image);
     by_part(l.batch, Some(&mut y), image, |images, y| {
         let Some(y) = y else { return };
         let first = images.start;
-        let (mut cols, mut xb) = (Vec::new(), Vec::new());
-        for block in blocks(images, positions) {
-            let wide = block.len() * positions;
-            cols.resize(rows * wide, 0.0);
-            xb.resize(l.channels * wide, 0.0);
-            for (j, n) in block.clone().enumerate() {
-                gather(
-                    &mut xb,
-                    &x[n * other..][..other],
-                    positions,
-                    wide,
-                    j * positions,
-                );
+        with_scratch(|cols_buf, xb_buf| {
+            for block in blocks(images, positions) {
+                let wide = block.len() * positions;
+                let cols = grown(cols_buf, rows * wide);
+                let xb = grown(xb_buf, l.channels * wide);
+                for (j, n) in block.clone().enumerate() {
+                    gather(xb, &x[n * other..][..other], positions, wide, j * positions);
+                }
+                // cols (rows, wide) = W^T (rows, C_in) x x (C_in, wide), added into y's windows.
+                let w_t = View::new(&weight_t, rows, l.channels);
+                matmul(cols, w_t, View::new(xb, l.channels, wide), false, threads);
+                let y = &mut y[(block.start - first) * image..(block.end - first) * image];
+                col2im(g, cols, wide, y);
+                for y in y.chunks_exact_mut(image) {
+                    add_bias(y, bias, g.height * g.width);
+                }
             }
-            // cols (rows, wide) = W^T (rows, C_in) x x (C_in, wide), added into y's windows.
-            let w_t = View::new(weight, l.channels, rows).t();
-            matmul(
-                &mut cols,
-                w_t,
-                View::new(&xb, l.channels, wide),
-                false,
-                threads,
-            );
-            for (j, n) in block.enumerate() {
-                let y = &mut y[(n - first) * image..][..image];
-                col2im(g, &cols[j * positions..], wide, y);
-                add_bias(y, bias, g.height * g.width);
-            }
-        }
+        });
     });
     y
 }
@@ -312,52 +321,47 @@ pub fn conv_transpose_backward(
         let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
         let mut db = vec![0.0f32; if want[2] { g.channels } else { 0 }];
         let first = images.start;
-        let (mut cols, mut side) = (Vec::new(), Vec::new());
-        for block in blocks(images, positions) {
-            let wide = block.len() * positions;
-            for n in block.clone() {
-                if want[2] {
-                    add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
+        with_scratch(|cols_buf, side_buf| {
+            for block in blocks(images, positions) {
+                let wide = block.len() * positions;
+                for n in block.clone() {
+                    if want[2] {
+                        add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
+                    }
+                }
+                if !(want[0] || want[1]) {
+                    continue;
+                }
+                let cols = grown(cols_buf, rows * wide);
+                let side = grown(side_buf, l.channels * wide);
+                let span = block.start * image..block.end * image;
+                im2col(g, &dy[span], cols, wide);
+                let cols_view = View::new(cols, rows, wide);
+                if want[1] {
+                    // dW (C_in, rows) += x (C_in, wide) x cols^T (wide, rows)
+                    for (j, n) in block.clone().enumerate() {
+                        gather(
+                            side,
+                            &x[n * other..][..other],
+                            positions,
+                            wide,
+                            j * positions,
+                        );
+                    }
+                    let x_view = View::new(side, l.channels, wide);
+                    matmul(&mut dw, x_view, cols_view.t(), true, threads);
+                }
+                if let Some(dx) = dx.as_deref_mut() {
+                    // dx (C_in, wide) = W (C_in, rows) x cols (rows, wide)
+                    let w = View::new(weight, l.channels, rows);
+                    matmul(side, w, cols_view, false, threads);
+                    for (j, n) in block.enumerate() {
+                        let dx = &mut dx[(n - first) * other..][..other];
+                        scatter(side, dx, positions, wide, j * positions, None);
+                    }
                 }
             }
-            if !(want[0] || want[1]) {
-                continue;
-            }
-            cols.resize(rows * wide, 0.0);
-            side.resize(l.channels * wide, 0.0);
-            for (j, n) in block.clone().enumerate() {
-                im2col(
-                    g,
-                    &dy[n * image..][..image],
-                    &mut cols[j * positions..],
-                    wide,
-                );
-            }
-            let cols_view = View::new(&cols, rows, wide);
-            if want[1] {
-                // dW (C_in, rows) += x (C_in, wide) x cols^T (wide, rows)
-                for (j, n) in block.clone().enumerate() {
-                    gather(
-                        &mut side,
-                        &x[n * other..][..other],
-                        positions,
-                        wide,
-                        j * positions,
-                    );
-                }
-                let x_view = View::new(&side, l.channels, wide);
-                matmul(&mut dw, x_view, cols_view.t(), true, threads);
-            }
-            if let Some(dx) = dx.as_deref_mut() {
-                // dx (C_in, wide) = W (C_in, rows) x cols (rows, wide)
-                let w = View::new(weight, l.channels, rows);
-                matmul(&mut side, w, cols_view, false, threads);
-                for (j, n) in block.enumerate() {
-                    let dx = &mut dx[(n - first) * other..][..other];
-                    scatter(&side, dx, positions, wide, j * positions, None);
-                }
-            }
-        }
+        });
         (dw, db)
     });
     let (dw, db) = sum_parts(sums);
