@@ -45,8 +45,10 @@ fn main() {
         ("D conv 1->64 28->14 s2", false, (1, 28, 28), 64, 2, 0),
         ("D conv 64->128 14->7 s2", false, (64, 14, 14), 128, 2, 0),
     ];
-    println!("| layer | fwd ms | GFLOP/s | dx ms | GFLOP/s | dw ms | GFLOP/s |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| layer | fwd ms | GFLOP/s | dx ms | GFLOP/s | dw ms | GFLOP/s | dx + dw ms | GFLOP/s |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, transposed, (c, h, w), other, stride, _) in layers {
         // Stride 2 halves the windowed side; a transposed conv's input is that smaller grid.
         let out = [h / stride, w / stride];
@@ -70,56 +72,33 @@ fn main() {
         let weight = values(other * g.rows());
         let flop = 2.0 * (batch * other * g.rows() * g.positions()) as f64;
         let gf = |ms: f64| flop / ms / 1e6;
-        let (fwd, dx, dw) = if transposed {
-            (
-                median_ms(|| drop(conv_transpose_forward(&l, &others, &weight, None))),
-                median_ms(|| {
-                    drop(conv_transpose_backward(
-                        &l,
-                        &others,
-                        &weight,
-                        &windowed,
-                        [true, false, false],
-                    ))
-                }),
-                median_ms(|| {
-                    drop(conv_transpose_backward(
-                        &l,
-                        &others,
-                        &weight,
-                        &windowed,
-                        [false, true, false],
-                    ))
-                }),
-            )
-        } else {
-            (
-                median_ms(|| drop(conv_forward(&l, &windowed, &weight, None))),
-                median_ms(|| {
-                    drop(conv_backward(
-                        &l,
-                        &windowed,
-                        &weight,
-                        &others,
-                        [true, false, false],
-                    ))
-                }),
-                median_ms(|| {
-                    drop(conv_backward(
-                        &l,
-                        &windowed,
-                        &weight,
-                        &others,
-                        [false, true, false],
-                    ))
-                }),
-            )
+        let backward = |want: [bool; 3]| {
+            median_ms(|| {
+                drop(if transposed {
+                    conv_transpose_backward(&l, &others, &weight, &windowed, want)
+                } else {
+                    conv_backward(&l, &windowed, &weight, &others, want)
+                })
+            })
         };
+        let fwd = median_ms(|| {
+            drop(if transposed {
+                conv_transpose_forward(&l, &others, &weight, None)
+            } else {
+                conv_forward(&l, &windowed, &weight, None)
+            })
+        });
+        let (dx, dw) = (
+            backward([true, false, false]),
+            backward([false, true, false]),
+        );
+        let both = backward([true, true, false]);
         println!(
-            "| {name} | {fwd:.2} | {:.0} | {dx:.2} | {:.0} | {dw:.2} | {:.0} |",
+            "| {name} | {fwd:.2} | {:.0} | {dx:.2} | {:.0} | {dw:.2} | {:.0} | {both:.2} | {:.0} |",
             gf(fwd),
             gf(dx),
-            gf(dw)
+            gf(dw),
+            2.0 * gf(both)
         );
     }
 }
