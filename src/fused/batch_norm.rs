@@ -76,6 +76,9 @@ fn act(v: f32, slope: f32) -> f32 {
 /// Mean and biased variance of each channel (two passes, f64 sums).
 pub fn channel_moments(x: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<f32>) {
     let (n, c, plane) = dims(shape);
+    if plane == 1 {
+        return dense_moments(x, n, c);
+    }
     let count = (n * plane) as f64;
     (0..c)
         .into_par_iter()
@@ -90,6 +93,84 @@ pub fn channel_moments(x: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<f32>) {
             (mean as f32, var as f32)
         })
         .unzip()
+}
+
+/// Channels a task takes in a dense layer's batch norm (one value per channel and sample).
+const DENSE_BLOCK: usize = 512;
+
+/// [`channel_moments`] of a dense layer's (n, c) batch: the same f64 sums in the same order
+/// (sample by sample), run down the rows for a block of channels at a time. Channel by
+/// channel, each of the 12,544 channels of the TF DCGAN's first batch norm read 64 values a
+/// row apart, one at a time.
+fn dense_moments(x: &[f32], n: usize, c: usize) -> (Vec<f32>, Vec<f32>) {
+    let count = n as f64;
+    let blocks: Vec<(Vec<f32>, Vec<f32>)> = (0..c.div_ceil(DENSE_BLOCK))
+        .into_par_iter()
+        .map(|block| {
+            let first = block * DENSE_BLOCK;
+            let width = DENSE_BLOCK.min(c - first);
+            let rows = || x.chunks_exact(c).take(n).map(|row| &row[first..][..width]);
+            let mut sums = vec![0.0f64; width];
+            for row in rows() {
+                sums.iter_mut()
+                    .zip(row)
+                    .for_each(|(s, &v)| *s += f64::from(v));
+            }
+            let mean: Vec<f32> = sums.iter().map(|s| (s / count) as f32).collect();
+            let mut squares = vec![0.0f64; width];
+            for row in rows() {
+                for ((s, &v), &m) in squares.iter_mut().zip(row).zip(&mean) {
+                    *s += f64::from((v - m) * (v - m));
+                }
+            }
+            (mean, squares.iter().map(|s| (s / count) as f32).collect())
+        })
+        .collect();
+    let mut moments = (Vec::with_capacity(c), Vec::with_capacity(c));
+    for (mean, var) in blocks {
+        moments.0.extend(mean);
+        moments.1.extend(var);
+    }
+    moments
+}
+
+/// Backward's pass 1 for a dense layer's (n, c) batch: per channel, the sums of the gradient
+/// and of gradient x normalised, in the order [`ChannelGrad::plane_sums`] adds one-value
+/// planes, run down the rows for a block of channels at a time (see [`dense_moments`]).
+fn dense_grad_sums(
+    x: &[f32],
+    grad: &[f32],
+    channels: &[ChannelGrad],
+    n: usize,
+) -> (Vec<f32>, Vec<f32>) {
+    let c = channels.len();
+    let blocks: Vec<(Vec<f32>, Vec<f32>)> = (0..c.div_ceil(DENSE_BLOCK))
+        .into_par_iter()
+        .map(|block| {
+            let first = block * DENSE_BLOCK;
+            let width = DENSE_BLOCK.min(c - first);
+            let ks = &channels[first..][..width];
+            let (mut sums, mut sums_x) = (vec![0.0f64; width], vec![0.0f64; width]);
+            for (xs, gs) in x.chunks_exact(c).zip(grad.chunks_exact(c)).take(n) {
+                let (xs, gs) = (&xs[first..][..width], &gs[first..][..width]);
+                for ((((s, sx), k), &v), &g) in
+                    sums.iter_mut().zip(&mut sums_x).zip(ks).zip(xs).zip(gs)
+                {
+                    let (xhat, g) = k.pre_grad(v, g);
+                    *s += f64::from(g);
+                    *sx += f64::from(g * xhat);
+                }
+            }
+            let to_f32 = |v: Vec<f64>| v.into_iter().map(|s| s as f32).collect();
+            (to_f32(sums), to_f32(sums_x))
+        })
+        .collect();
+    let mut sums = (Vec::with_capacity(c), Vec::with_capacity(c));
+    for (s, sx) in blocks {
+        sums.0.extend(s);
+        sums.1.extend(sx);
+    }
+    sums
 }
 
 /// The fused forward on plain slices: (output, mean, variance).
@@ -206,22 +287,38 @@ pub fn backward(
         })
         .collect();
     // Pass 1, per channel: sum of the gradient (beta's) and of gradient x normalised (gamma's).
-    let (beta_grad, gamma_grad): (Vec<f32>, Vec<f32>) = (0..c)
-        .into_par_iter()
-        .map(|ch| {
-            let k = channels[ch];
-            let (mut sum, mut sum_xhat) = (0.0f64, 0.0f64);
-            for b in 0..n {
-                let at = (b * c + ch) * plane;
-                let (s, sx) = k.plane_sums(&x[at..at + plane], &grad[at..at + plane]);
-                sum += s;
-                sum_xhat += sx;
-            }
-            (sum as f32, sum_xhat as f32)
-        })
-        .unzip();
+    let (beta_grad, gamma_grad): (Vec<f32>, Vec<f32>) = if plane == 1 {
+        dense_grad_sums(x, grad, &channels, n)
+    } else {
+        (0..c)
+            .into_par_iter()
+            .map(|ch| {
+                let k = channels[ch];
+                let (mut sum, mut sum_xhat) = (0.0f64, 0.0f64);
+                for b in 0..n {
+                    let at = (b * c + ch) * plane;
+                    let (s, sx) = k.plane_sums(&x[at..at + plane], &grad[at..at + plane]);
+                    sum += s;
+                    sum_xhat += sx;
+                }
+                (sum as f32, sum_xhat as f32)
+            })
+            .unzip()
+    };
     // Pass 2, per plane: the input's gradient.
     let count = (n * plane) as f32;
+    // Each channel's (scale, mean gradient, mean gradient x normalised), worked out once: per
+    // value, a dense layer's one-value planes divided twice for every value.
+    let terms: Vec<[f32; 3]> = (0..c)
+        .map(|ch| {
+            let k = channels[ch];
+            [
+                k.gamma * k.inv_std,
+                beta_grad[ch] / count,
+                gamma_grad[ch] / count,
+            ]
+        })
+        .collect();
     let mut x_grad = super::zeros(x.len());
     x_grad
         .par_chunks_mut(c * plane)
@@ -233,10 +330,7 @@ pub fn backward(
                 .zip(gs.chunks(plane))
                 .enumerate()
             {
-                let k = channels[ch];
-                let scale = k.gamma * k.inv_std;
-                let mean_g = beta_grad[ch] / count;
-                let mean_gx = gamma_grad[ch] / count;
+                let (k, [scale, mean_g, mean_gx]) = (channels[ch], terms[ch]);
                 for ((o, &v), &g) in out.iter_mut().zip(xs).zip(gs) {
                     let (xhat, g) = k.pre_grad(v, g);
                     *o = scale * (g - mean_g - xhat * mean_gx);
@@ -455,6 +549,7 @@ mod tests {
         check([3, 5, 7, 9], 0.0, false);
         check([64, 64, 14, 14], 0.0, false);
         check([1, 4, 3, 3], 0.0, false); // batch 1
+        check([64, 700], 0.0, false); // dense: two blocks of channels
     }
 
     #[test]
@@ -462,6 +557,7 @@ mod tests {
         check([5, 3, 6, 5], 0.2, false);
         check([4, 6, 5, 7], 0.3, true); // non-contiguous input
         check([7, 11], 0.2, false); // a dense layer's (N, features)
+        check([6, 1100], 0.3, false); // dense, over three blocks of channels, the last partial
         check([8, 128, 7, 7], 0.2, false);
     }
 }
