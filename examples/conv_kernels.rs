@@ -6,26 +6,17 @@
 //! PyTorch's oneDNN on the same layers, for comparison:
 //! `F.conv_transpose2d(x (64, 256, 7, 7), w (256, 128, 5, 5), padding=2)` and so on.
 
-use std::time::Instant;
-
 use gan_studio::fused::conv::{
     Layer, conv_backward, conv_forward, conv_transpose_backward, conv_transpose_forward,
 };
 use gan_studio::fused::im2col::Geometry;
 
-fn median_ms(mut run: impl FnMut()) -> f64 {
-    for _ in 0..3 {
-        run();
-    }
-    let mut times: Vec<f64> = (0..15)
-        .map(|_| {
-            let started = Instant::now();
-            run();
-            started.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+#[path = "common/timing.rs"]
+mod timing;
+
+/// Milliseconds a call of `run` takes: the median of 15 runs after 3 warm-ups.
+fn median_ms(run: impl FnMut()) -> f64 {
+    timing::median_ms(3, 15, run)
 }
 
 fn values(len: usize) -> Vec<f32> {

@@ -3,27 +3,18 @@
 //!
 //!     cargo run --release --example fused_ops
 
-use std::time::Instant;
-
 use burn::nn::conv::{Conv2dConfig, ConvTranspose2dConfig};
 use burn::nn::{BatchNormConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::Distribution;
 use gan_studio::fused::{activation, fused_conv_transpose2d, fused_conv2d, fused_train};
 
-fn median_ms(mut run: impl FnMut()) -> f64 {
-    for _ in 0..5 {
-        run();
-    }
-    let mut times: Vec<f64> = (0..40)
-        .map(|_| {
-            let started = Instant::now();
-            run();
-            started.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
+#[path = "common/timing.rs"]
+mod timing;
+
+/// Milliseconds a call of `run` takes: the median of 40 runs after 5 warm-ups.
+fn median_ms(run: impl FnMut()) -> f64 {
+    timing::median_ms(5, 40, run)
 }
 
 fn main() {

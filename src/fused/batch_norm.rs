@@ -98,6 +98,12 @@ pub fn channel_moments(x: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<f32>) {
 /// Channels a task takes in a dense layer's batch norm (one value per channel and sample).
 const DENSE_BLOCK: usize = 512;
 
+/// The blocks' two per-channel vectors, each joined in channel order.
+fn joined(blocks: Vec<(Vec<f32>, Vec<f32>)>) -> (Vec<f32>, Vec<f32>) {
+    let (a, b): (Vec<Vec<f32>>, Vec<Vec<f32>>) = blocks.into_iter().unzip();
+    (a.concat(), b.concat())
+}
+
 /// [`channel_moments`] of a dense layer's (n, c) batch: the same f64 sums in the same order
 /// (sample by sample), run down the rows for a block of channels at a time. Channel by
 /// channel, each of the 12,544 channels of the TF DCGAN's first batch norm read 64 values a
@@ -126,12 +132,7 @@ fn dense_moments(x: &[f32], n: usize, c: usize) -> (Vec<f32>, Vec<f32>) {
             (mean, squares.iter().map(|s| (s / count) as f32).collect())
         })
         .collect();
-    let mut moments = (Vec::with_capacity(c), Vec::with_capacity(c));
-    for (mean, var) in blocks {
-        moments.0.extend(mean);
-        moments.1.extend(var);
-    }
-    moments
+    joined(blocks)
 }
 
 /// Backward's pass 1 for a dense layer's (n, c) batch: per channel, the sums of the gradient
@@ -165,12 +166,7 @@ fn dense_grad_sums(
             (to_f32(sums), to_f32(sums_x))
         })
         .collect();
-    let mut sums = (Vec::with_capacity(c), Vec::with_capacity(c));
-    for (s, sx) in blocks {
-        sums.0.extend(s);
-        sums.1.extend(sx);
-    }
-    sums
+    joined(blocks)
 }
 
 /// The fused forward on plain slices: (output, mean, variance).
