@@ -104,34 +104,11 @@ fn gemm_probe() {
     let x = values(k * n);
     let mut out = vec![0.0f32; m * n];
     let flop = 2.0 * (m * k * n) as f64;
-    let a = median_ms(|| {
-        matmul(
-            &mut out,
-            View::new(&w, k, m).t(),
-            View::new(&x, k, n),
-            false,
-            1,
-        )
-    });
-    let b = median_ms(|| {
-        matmul(
-            &mut out,
-            View::new(&wt, m, k),
-            View::new(&x, k, n),
-            false,
-            1,
-        )
-    });
+    let mut time = |lhs: View, rhs: View| median_ms(|| matmul(&mut out, lhs, rhs, false, 1));
+    let a = time(View::new(&w, k, m).t(), View::new(&x, k, n));
+    let b = time(View::new(&wt, m, k), View::new(&x, k, n));
     // the transposed product: out^T (n, m) = x^T (n, k) x W (k, m)
-    let c = median_ms(|| {
-        matmul(
-            &mut out,
-            View::new(&x, k, n).t(),
-            View::new(&w, k, m),
-            false,
-            1,
-        )
-    });
+    let c = time(View::new(&x, k, n).t(), View::new(&w, k, m));
     println!(
         "1 thread fwd gemm: W^T view {a:.2} ms ({:.0} GF/s), W^T copied {b:.2} ms ({:.0}), transposed product {c:.2} ms ({:.0})",
         flop / a / 1e6,

@@ -126,15 +126,28 @@ thread_local! {
     static SCRATCH: std::cell::Cell<[Vec<f32>; 2]> = const { std::cell::Cell::new([Vec::new(), Vec::new()]) };
 }
 
-/// Runs `work` with this thread's two scratch buffers. Their values are left over from earlier
-/// calls, so `work` writes every value it reads ([`grown`] hands out a slice of the length
-/// asked for). Taken out of the thread-local while in use: a rayon job that runs on this
-/// thread inside `work` gets fresh buffers instead of the ones in use.
-fn with_scratch<R>(work: impl FnOnce(&mut Vec<f32>, &mut Vec<f32>) -> R) -> R {
-    let [mut a, mut b] = SCRATCH.take();
-    let result = work(&mut a, &mut b);
-    SCRATCH.set([a, b]);
-    result
+/// Runs `work` on each block of a share's `images` (see [`blocks`]) with this thread's two
+/// scratch buffers, sized for the block: (images, columns, cols (rows, columns), side
+/// (the other side's channels, columns)). Their values are left over from earlier calls, so
+/// `work` writes every value it reads. Taken out of the thread-local while in use: a rayon job
+/// that runs on this thread inside `work` gets fresh buffers instead of the ones in use.
+fn each_block(
+    l: &Layer,
+    images: Range<usize>,
+    mut work: impl FnMut(Range<usize>, usize, &mut [f32], &mut [f32]),
+) {
+    let (rows, positions) = (l.geometry.rows(), l.geometry.positions());
+    let [mut cols, mut side] = SCRATCH.take();
+    for block in blocks(images, positions) {
+        let wide = block.len() * positions;
+        work(
+            block,
+            wide,
+            grown(&mut cols, rows * wide),
+            grown(&mut side, l.channels * wide),
+        );
+    }
+    SCRATCH.set([cols, side]);
 }
 
 /// The first `len` values of `buffer`, grown to hold them.
@@ -192,20 +205,15 @@ pub fn conv_forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) 
     by_part(l.batch, Some(&mut y), other, |images, y| {
         let Some(y) = y else { return };
         let first = images.start;
-        with_scratch(|cols_buf, out_buf| {
-            for block in blocks(images, positions) {
-                let wide = block.len() * positions;
-                let cols = grown(cols_buf, rows * wide);
-                let out = grown(out_buf, l.channels * wide);
-                let span = block.start * image..block.end * image;
-                im2col(g, &x[span], cols, wide);
-                // out (C_out, wide) = W (C_out, rows) x cols (rows, wide)
-                let w = View::new(weight, l.channels, rows);
-                matmul(out, w, View::new(cols, rows, wide), false, threads);
-                for (j, n) in block.enumerate() {
-                    let y = &mut y[(n - first) * other..][..other];
-                    scatter(out, y, positions, wide, j * positions, bias);
-                }
+        each_block(l, images, |block, wide, cols, out| {
+            let span = block.start * image..block.end * image;
+            im2col(g, &x[span], cols, wide);
+            // out (C_out, wide) = W (C_out, rows) x cols (rows, wide)
+            let w = View::new(weight, l.channels, rows);
+            matmul(out, w, View::new(cols, rows, wide), false, threads);
+            for (j, n) in block.enumerate() {
+                let y = &mut y[(n - first) * other..][..other];
+                scatter(out, y, positions, wide, j * positions, bias);
             }
         });
     });
@@ -228,33 +236,28 @@ pub fn conv_backward(l: &Layer, x: &[f32], weight: &[f32], dy: &[f32], want: [bo
         let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
         let mut db = vec![0.0f32; if want[2] { l.channels } else { 0 }];
         let first = images.start;
-        with_scratch(|cols_buf, dyb_buf| {
-            for block in blocks(images, positions) {
-                let wide = block.len() * positions;
-                let cols = grown(cols_buf, rows * wide);
-                let dyb = grown(dyb_buf, l.channels * wide);
-                for (j, n) in block.clone().enumerate() {
-                    let dy = &dy[n * other..][..other];
-                    gather(dyb, dy, positions, wide, j * positions);
-                    if want[2] {
-                        add_channel_sums(&mut db, dy, positions);
-                    }
+        each_block(l, images, |block, wide, cols, dyb| {
+            for (j, n) in block.clone().enumerate() {
+                let dy = &dy[n * other..][..other];
+                gather(dyb, dy, positions, wide, j * positions);
+                if want[2] {
+                    add_channel_sums(&mut db, dy, positions);
                 }
-                let dy_view = View::new(dyb, l.channels, wide);
-                if want[1] {
-                    let span = block.start * image..block.end * image;
-                    im2col(g, &x[span], cols, wide);
-                    // dW (C_out, rows) += dy (C_out, wide) x cols^T (wide, rows)
-                    let cols_t = View::new(cols, rows, wide).t();
-                    matmul(&mut dw, dy_view, cols_t, true, threads);
-                }
-                if let Some(dx) = dx.as_deref_mut() {
-                    // dcols (rows, wide) = W^T (rows, C_out) x dy (C_out, wide), added back as dx.
-                    let w_t = View::new(&weight_t, rows, l.channels);
-                    matmul(cols, w_t, dy_view, false, threads);
-                    let span = (block.start - first) * image..(block.end - first) * image;
-                    col2im(g, cols, wide, &mut dx[span]);
-                }
+            }
+            let dy_view = View::new(dyb, l.channels, wide);
+            if want[1] {
+                let span = block.start * image..block.end * image;
+                im2col(g, &x[span], cols, wide);
+                // dW (C_out, rows) += dy (C_out, wide) x cols^T (wide, rows)
+                let cols_t = View::new(cols, rows, wide).t();
+                matmul(&mut dw, dy_view, cols_t, true, threads);
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                // dcols (rows, wide) = W^T (rows, C_out) x dy (C_out, wide), added back as dx.
+                let w_t = View::new(&weight_t, rows, l.channels);
+                matmul(cols, w_t, dy_view, false, threads);
+                let span = (block.start - first) * image..(block.end - first) * image;
+                col2im(g, cols, wide, &mut dx[span]);
             }
         });
         (dw, db)
@@ -283,22 +286,17 @@ pub fn conv_transpose_forward(
     by_part(l.batch, Some(&mut y), image, |images, y| {
         let Some(y) = y else { return };
         let first = images.start;
-        with_scratch(|cols_buf, xb_buf| {
-            for block in blocks(images, positions) {
-                let wide = block.len() * positions;
-                let cols = grown(cols_buf, rows * wide);
-                let xb = grown(xb_buf, l.channels * wide);
-                for (j, n) in block.clone().enumerate() {
-                    gather(xb, &x[n * other..][..other], positions, wide, j * positions);
-                }
-                // cols (rows, wide) = W^T (rows, C_in) x x (C_in, wide), added into y's windows.
-                let w_t = View::new(&weight_t, rows, l.channels);
-                matmul(cols, w_t, View::new(xb, l.channels, wide), false, threads);
-                let y = &mut y[(block.start - first) * image..(block.end - first) * image];
-                col2im(g, cols, wide, y);
-                for y in y.chunks_exact_mut(image) {
-                    add_bias(y, bias, g.height * g.width);
-                }
+        each_block(l, images, |block, wide, cols, xb| {
+            for (j, n) in block.clone().enumerate() {
+                gather(xb, &x[n * other..][..other], positions, wide, j * positions);
+            }
+            // cols (rows, wide) = W^T (rows, C_in) x x (C_in, wide), added into y's windows.
+            let w_t = View::new(&weight_t, rows, l.channels);
+            matmul(cols, w_t, View::new(xb, l.channels, wide), false, threads);
+            let y = &mut y[(block.start - first) * image..(block.end - first) * image];
+            col2im(g, cols, wide, y);
+            for y in y.chunks_exact_mut(image) {
+                add_bias(y, bias, g.height * g.width);
             }
         });
     });
@@ -321,44 +319,39 @@ pub fn conv_transpose_backward(
         let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
         let mut db = vec![0.0f32; if want[2] { g.channels } else { 0 }];
         let first = images.start;
-        with_scratch(|cols_buf, side_buf| {
-            for block in blocks(images, positions) {
-                let wide = block.len() * positions;
-                for n in block.clone() {
-                    if want[2] {
-                        add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
-                    }
+        each_block(l, images, |block, wide, cols, side| {
+            for n in block.clone() {
+                if want[2] {
+                    add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
                 }
-                if !(want[0] || want[1]) {
-                    continue;
+            }
+            if !(want[0] || want[1]) {
+                return;
+            }
+            let span = block.start * image..block.end * image;
+            im2col(g, &dy[span], cols, wide);
+            let cols_view = View::new(cols, rows, wide);
+            if want[1] {
+                // dW (C_in, rows) += x (C_in, wide) x cols^T (wide, rows)
+                for (j, n) in block.clone().enumerate() {
+                    gather(
+                        side,
+                        &x[n * other..][..other],
+                        positions,
+                        wide,
+                        j * positions,
+                    );
                 }
-                let cols = grown(cols_buf, rows * wide);
-                let side = grown(side_buf, l.channels * wide);
-                let span = block.start * image..block.end * image;
-                im2col(g, &dy[span], cols, wide);
-                let cols_view = View::new(cols, rows, wide);
-                if want[1] {
-                    // dW (C_in, rows) += x (C_in, wide) x cols^T (wide, rows)
-                    for (j, n) in block.clone().enumerate() {
-                        gather(
-                            side,
-                            &x[n * other..][..other],
-                            positions,
-                            wide,
-                            j * positions,
-                        );
-                    }
-                    let x_view = View::new(side, l.channels, wide);
-                    matmul(&mut dw, x_view, cols_view.t(), true, threads);
-                }
-                if let Some(dx) = dx.as_deref_mut() {
-                    // dx (C_in, wide) = W (C_in, rows) x cols (rows, wide)
-                    let w = View::new(weight, l.channels, rows);
-                    matmul(side, w, cols_view, false, threads);
-                    for (j, n) in block.enumerate() {
-                        let dx = &mut dx[(n - first) * other..][..other];
-                        scatter(side, dx, positions, wide, j * positions, None);
-                    }
+                let x_view = View::new(side, l.channels, wide);
+                matmul(&mut dw, x_view, cols_view.t(), true, threads);
+            }
+            if let Some(dx) = dx.as_deref_mut() {
+                // dx (C_in, wide) = W (C_in, rows) x cols (rows, wide)
+                let w = View::new(weight, l.channels, rows);
+                matmul(side, w, cols_view, false, threads);
+                for (j, n) in block.enumerate() {
+                    let dx = &mut dx[(n - first) * other..][..other];
+                    scatter(side, dx, positions, wide, j * positions, None);
                 }
             }
         });

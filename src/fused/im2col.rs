@@ -323,9 +323,9 @@ impl<'a> View<'a> {
 }
 
 /// The transpose of a row-major (rows, cols) matrix, as a row-major (cols, rows) copy. gemm
-/// packs a transposed view's rows from strided reads: a conv's W^T (3200, 256) as a view took
-/// 7.7 ms a product where the copy takes 5.9 (TF DCGAN's 256->128 layer, one core), and one copy
-/// serves every share of the batch.
+/// packs a transposed view's rows from strided reads in every share's product; through the
+/// copy, one core's product for TF DCGAN's 256->128 layer took 3-25% less time depending on the
+/// sitting (`examples/conv_kernels.rs`, first line), and one copy serves every share.
 pub fn transposed(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     use rayon::prelude::*;
     assert_eq!(m.len(), rows * cols, "transposed: matrix size");
