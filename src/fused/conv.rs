@@ -1,6 +1,8 @@
 //! Conv2d and transposed conv2d for burn's flex CPU backend, forward and hand-written backward
 //! (input, weight and bias gradients), each one im2col / col2im and one `gemm` product per
-//! image, images split across the cores with a weight-gradient accumulator per core.
+//! block of images, images split across the cores with a weight-gradient accumulator per
+//! share. Stride-1 layers go by kernel rows instead (`kernel_rows.rs`), which skips the
+//! padding's rows.
 //!
 //! Written by hand because flex overrides no convolution backward: burn's defaults run the
 //! input gradient as a transposed conv and the weight gradient as a conv over swapped axes with
@@ -24,6 +26,7 @@ use rayon::prelude::*;
 
 use super::batch_norm::lane_sum;
 use super::im2col::{Geometry, View, col2im, im2col, matmul, transposed};
+use super::kernel_rows::{self, Orientation, by_kernel_row};
 use super::{Grads, contiguous, slice, tensor};
 
 /// One convolution's sizes: the batch, the channels on the side the kernel windows read
@@ -59,14 +62,14 @@ fn images_per_part(batch: usize) -> usize {
 }
 
 /// Threads for one product: all of them when there are fewer images than cores.
-fn inner_threads(batch: usize) -> usize {
+pub(super) fn inner_threads(batch: usize) -> usize {
     let threads = rayon::current_num_threads();
     if batch < threads { threads } else { 1 }
 }
 
 /// Runs `work` on each core's share of the batch, in parallel: the share's image range and its
 /// slice of `out` (`len` values per image), when there is an `out`. Results in share order.
-fn by_part<R: Send>(
+pub(super) fn by_part<R: Send>(
     batch: usize,
     out: Option<&mut [f32]>,
     len: usize,
@@ -129,25 +132,39 @@ thread_local! {
 /// Runs `work` on each block of a share's `images` (see [`blocks`]) with this thread's two
 /// scratch buffers, sized for the block: (images, columns, cols (rows, columns), side
 /// (the other side's channels, columns)). Their values are left over from earlier calls, so
-/// `work` writes every value it reads. Taken out of the thread-local while in use: a rayon job
-/// that runs on this thread inside `work` gets fresh buffers instead of the ones in use.
+/// `work` writes every value it reads.
 fn each_block(
     l: &Layer,
     images: Range<usize>,
     mut work: impl FnMut(Range<usize>, usize, &mut [f32], &mut [f32]),
 ) {
     let (rows, positions) = (l.geometry.rows(), l.geometry.positions());
-    let [mut cols, mut side] = SCRATCH.take();
+    let per_image = [rows * positions, l.channels * positions];
+    each_block_sized(images, positions, per_image, |block, cols, side| {
+        work(block.clone(), block.len() * positions, cols, side)
+    });
+}
+
+/// Runs `work` on each block of `images` (of `positions` output positions each) with this
+/// thread's two scratch buffers, `per_image` values an image each. Their values are left over
+/// from earlier calls. Taken out of the thread-local while in use: a rayon job that runs on
+/// this thread inside `work` gets fresh buffers instead of the ones in use.
+pub(super) fn each_block_sized(
+    images: Range<usize>,
+    positions: usize,
+    per_image: [usize; 2],
+    mut work: impl FnMut(Range<usize>, &mut [f32], &mut [f32]),
+) {
+    let [mut first, mut second] = SCRATCH.take();
     for block in blocks(images, positions) {
-        let wide = block.len() * positions;
+        let n = block.len();
         work(
             block,
-            wide,
-            grown(&mut cols, rows * wide),
-            grown(&mut side, l.channels * wide),
+            grown(&mut first, per_image[0] * n),
+            grown(&mut second, per_image[1] * n),
         );
     }
-    SCRATCH.set([cols, side]);
+    SCRATCH.set([first, second]);
 }
 
 /// The first `len` values of `buffer`, grown to hold them.
@@ -168,7 +185,7 @@ fn add_bias(image: &mut [f32], bias: Option<&[f32]>, positions: usize) {
 }
 
 /// Per-channel sums of one image (channels, positions), added into `sums`.
-fn add_channel_sums(sums: &mut [f32], image: &[f32], positions: usize) {
+pub(super) fn add_channel_sums(sums: &mut [f32], image: &[f32], positions: usize) {
     for (sum, plane) in sums.iter_mut().zip(image.chunks(positions)) {
         *sum += lane_sum(plane.len(), |i| plane[i]) as f32;
     }
@@ -176,7 +193,7 @@ fn add_channel_sums(sums: &mut [f32], image: &[f32], positions: usize) {
 
 /// Sums the parts' weight and bias gradients, each element in part order (the same result on
 /// every run and core count), the weight's elements in parallel.
-fn sum_parts(mut parts: Vec<(Vec<f32>, Vec<f32>)>) -> (Vec<f32>, Vec<f32>) {
+pub(super) fn sum_parts(mut parts: Vec<(Vec<f32>, Vec<f32>)>) -> (Vec<f32>, Vec<f32>) {
     if parts.is_empty() {
         return (Vec::new(), Vec::new());
     }
@@ -196,9 +213,20 @@ fn sum_parts(mut parts: Vec<(Vec<f32>, Vec<f32>)>) -> (Vec<f32>, Vec<f32>) {
     (weight, bias)
 }
 
+/// The weight's shape, (other side, windowed side, kh, kw): a conv's (C_out, C_in, kh, kw), a
+/// transposed conv's (C_in, C_out, kh, kw).
+fn weight_shape(l: &Layer) -> [usize; 4] {
+    let g = &l.geometry;
+    [l.channels, g.channels, g.kernel[0], g.kernel[1]]
+}
+
 /// A conv's output (N, C_out, positions): x (N, C_in, H, W), weight (C_out, rows).
 pub fn conv_forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let g = &l.geometry;
+    if kernel_rows::applies(g) {
+        let rows = by_kernel_row(weight, weight_shape(l), Orientation::AS_IS);
+        return kernel_rows::forward(l, x, &rows, bias);
+    }
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let mut y = super::zeros(l.batch * other);
@@ -224,6 +252,20 @@ pub fn conv_forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) 
 /// ones to compute: [input, weight, bias].
 pub fn conv_backward(l: &Layer, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3]) -> Grads {
     let g = &l.geometry;
+    if kernel_rows::applies(g) {
+        let shape = weight_shape(l);
+        // The input gradient is the conv of dy by the kernel turned half a turn.
+        let dx = want[0].then(|| {
+            let rows = by_kernel_row(weight, shape, Orientation::TURNED);
+            kernel_rows::forward(&kernel_rows::input_side(l), dy, &rows, None)
+        });
+        let (dw, db) = kernel_rows::weight_grad(l, x, dy, [want[1], want[2]], Orientation::AS_IS);
+        return Grads {
+            x: dx,
+            weight: want[1].then_some(dw),
+            bias: want[2].then_some(db),
+        };
+    }
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let mut dx = want[0].then(|| super::zeros(x.len()));
@@ -279,6 +321,11 @@ pub fn conv_transpose_forward(
     bias: Option<&[f32]>,
 ) -> Vec<f32> {
     let g = &l.geometry;
+    if kernel_rows::applies(g) {
+        // The conv of x by the kernel turned half a turn, with its channels' roles swapped.
+        let rows = by_kernel_row(weight, weight_shape(l), Orientation::TURNED);
+        return kernel_rows::forward(&kernel_rows::input_side(l), x, &rows, bias);
+    }
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let weight_t = transposed(weight, l.channels, rows);
@@ -312,6 +359,22 @@ pub fn conv_transpose_backward(
     want: [bool; 3],
 ) -> Grads {
     let g = &l.geometry;
+    if kernel_rows::applies(g) {
+        let shape = weight_shape(l);
+        // The input gradient is the conv of dy by the weight as it is (C_in's side its output).
+        let dx = want[0].then(|| {
+            let rows = by_kernel_row(weight, shape, Orientation::AS_IS);
+            kernel_rows::forward(l, dy, &rows, None)
+        });
+        let forward = kernel_rows::input_side(l);
+        let (dw, db) =
+            kernel_rows::weight_grad(&forward, x, dy, [want[1], want[2]], Orientation::TURNED);
+        return Grads {
+            x: dx,
+            weight: want[1].then_some(dw),
+            bias: want[2].then_some(db),
+        };
+    }
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let mut dx = want[0].then(|| super::zeros(x.len()));
@@ -892,6 +955,57 @@ mod tests {
             false,
             false,
         );
+        // Stride 1 runs by kernel rows (`kernel_rows.rs`): no padding, asymmetric and
+        // non-square padding and kernels, a 1x1 kernel, a strided input, batch 1, and a batch
+        // of 21 7x7 images that spans several shares and blocks.
+        let s1 = |shape, out, kernel, padding, bias, strided| {
+            conv_case(
+                shape,
+                out,
+                kernel,
+                [1, 1],
+                padding,
+                [1, 1],
+                bias,
+                strided,
+                true,
+            )
+        };
+        s1([2, 3, 9, 8], 4, [3, 3], PaddingConfig2d::Valid, true, false);
+        s1(
+            [2, 3, 9, 8],
+            4,
+            [3, 5],
+            PaddingConfig2d::Explicit(2, 1, 0, 3),
+            true,
+            true,
+        );
+        s1([3, 5, 6, 7], 3, [1, 1], PaddingConfig2d::Valid, true, false);
+        s1(
+            [1, 9, 7, 7],
+            6,
+            [5, 5],
+            PaddingConfig2d::Explicit(2, 2, 2, 2),
+            false,
+            false,
+        );
+        s1(
+            [21, 4, 7, 7],
+            5,
+            [5, 5],
+            PaddingConfig2d::Explicit(2, 2, 2, 2),
+            true,
+            false,
+        );
+        // Padding as large as the kernel: the input gradient is no stride-1 conv, so im2col.
+        s1(
+            [2, 2, 5, 5],
+            3,
+            [3, 3],
+            PaddingConfig2d::Explicit(3, 3, 3, 3),
+            true,
+            false,
+        );
     }
 
     #[test]
@@ -976,9 +1090,56 @@ mod tests {
             true,
             false,
         );
+        // Stride 1 by kernel rows: no padding, a non-square kernel with uneven padding on a
+        // strided input, batch 1, and a batch that spans several shares and blocks.
+        transposed_case(
+            [2, 4, 5, 6],
+            3,
+            [3, 3],
+            [1, 1],
+            [0, 0],
+            [0, 0],
+            [1, 1],
+            true,
+            false,
+        );
+        transposed_case(
+            [3, 5, 6, 4],
+            2,
+            [4, 3],
+            [1, 1],
+            [3, 1],
+            [0, 0],
+            [1, 1],
+            true,
+            true,
+        );
+        transposed_case(
+            [1, 16, 7, 7],
+            8,
+            [5, 5],
+            [1, 1],
+            [2, 2],
+            [0, 0],
+            [1, 1],
+            true,
+            false,
+        );
+        transposed_case(
+            [19, 6, 7, 7],
+            4,
+            [5, 5],
+            [1, 1],
+            [2, 2],
+            [0, 0],
+            [1, 1],
+            false,
+            false,
+        );
     }
 
-    /// The gradients bit for bit on 1 and 3 threads: the shares are fixed, not one per core.
+    /// The gradients bit for bit on 1 and 3 threads: the shares are fixed, not one per core (a
+    /// strided conv, a stride-1 one by kernel rows and a transposed one).
     #[test]
     fn fused_conv_gradients_do_not_depend_on_the_thread_count() {
         let run = |threads: usize| {
@@ -1006,12 +1167,18 @@ mod tests {
                     &device,
                 )
                 .require_grad();
-                let y = fused_conv_transpose2d(&up, fused_conv2d(&conv, x.clone()));
+                let same = Conv2dConfig::new([16, 16], [3, 3])
+                    .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+                    .with_initializer(burn::nn::Initializer::Constant { value: 0.03 })
+                    .init(&device);
+                let y = fused_conv2d(&same, fused_conv2d(&conv, x.clone()));
+                let y = fused_conv_transpose2d(&up, y);
                 let g = (y.clone() * y).sum().backward();
                 [
                     values(x.grad(&g).expect("x grad")),
                     values(conv.weight.grad(&g).expect("conv grad")),
                     values(up.weight.grad(&g).expect("up grad")),
+                    values(same.weight.grad(&g).expect("stride-1 conv grad")),
                 ]
             })
         };

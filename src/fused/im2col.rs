@@ -174,6 +174,7 @@ macro_rules! by_width {
         }
     };
 }
+pub(super) use by_width;
 
 /// `cols` (rows x positions, row r starting at `r * stride`) = the kernel windows of `images`
 /// (one or more images (channels, height, width) back to back), zero where a window hangs over
@@ -352,9 +353,26 @@ pub fn transposed(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 /// `out` (row-major, lhs.rows x rhs.cols) = lhs x rhs, or += when `accumulate`. `threads` > 1
 /// lets gemm split the product over rayon's pool.
 pub fn matmul(out: &mut [f32], lhs: View, rhs: View, accumulate: bool, threads: usize) {
+    assert_eq!(out.len(), lhs.rows * rhs.cols, "matmul: output size");
+    matmul_strided(out, rhs.cols, lhs, rhs, accumulate, threads);
+}
+
+/// As [`matmul`], into rows `out_stride` apart: `out` holds rows `i * out_stride..` of
+/// `rhs.cols` values each (the values between rows are left alone).
+pub fn matmul_strided(
+    out: &mut [f32],
+    out_stride: usize,
+    lhs: View,
+    rhs: View,
+    accumulate: bool,
+    threads: usize,
+) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
-    assert_eq!(out.len(), m * n, "matmul: output size");
+    assert!(
+        out_stride >= n && (m == 0 || n == 0 || out.len() >= (m - 1) * out_stride + n),
+        "matmul: output size"
+    );
     assert!(
         lhs.in_bounds() && rhs.in_bounds(),
         "matmul: view out of bounds"
@@ -364,7 +382,9 @@ pub fn matmul(out: &mut [f32], lhs: View, rhs: View, accumulate: bool, threads: 
     }
     if k == 0 {
         if !accumulate {
-            out.fill(0.0);
+            out.chunks_mut(out_stride)
+                .take(m)
+                .for_each(|row| row[..n].fill(0.0));
         }
         return;
     }
@@ -374,7 +394,7 @@ pub fn matmul(out: &mut [f32], lhs: View, rhs: View, accumulate: bool, threads: 
         gemm::Parallelism::None
     };
     // SAFETY: the asserts above keep every index gemm reads or writes inside the three slices
-    // (views checked by `in_bounds`, `out` is exactly m x n row-major), and `out` is borrowed
+    // (views checked by `in_bounds`, `out` holds m rows of n, `out_stride` apart), and `out` is borrowed
     // mutably so it cannot alias the inputs.
     unsafe {
         gemm::gemm(
@@ -383,7 +403,7 @@ pub fn matmul(out: &mut [f32], lhs: View, rhs: View, accumulate: bool, threads: 
             k,
             out.as_mut_ptr(),
             1,
-            n as isize,
+            out_stride as isize,
             accumulate,
             lhs.data.as_ptr(),
             lhs.col_stride as isize,

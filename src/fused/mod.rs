@@ -7,6 +7,7 @@ pub mod batch_norm;
 pub mod blend;
 pub mod conv;
 pub mod im2col;
+pub mod kernel_rows;
 pub mod leaky_relu;
 pub mod linear;
 pub mod resample;
