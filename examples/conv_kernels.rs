@@ -14,6 +14,11 @@ use gan_studio::fused::im2col::Geometry;
 #[path = "common/timing.rs"]
 mod timing;
 
+/// The binary's allocator (`src/main.rs`): under glibc's, each call's megabyte-sized weight
+/// gradients come back as fresh pages to fault in, which the training never pays.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Milliseconds a call of `run` takes: the median of 15 runs after 3 warm-ups.
 fn median_ms(run: impl FnMut()) -> f64 {
     timing::median_ms(3, 15, run)
