@@ -102,6 +102,22 @@ pub fn run(cli: Cli) -> Result<()> {
     let Some(command) = cli.command else {
         return crate::studio::run();
     };
+    on_pool(move || command_run(command))
+}
+
+/// Runs `work` on one of rayon's worker threads, the calling thread waiting. Every flex op that
+/// splits its work over the cores then starts from a worker, which takes a share itself and
+/// wakes one other, where from a thread outside the pool each op was handed to the pool and
+/// the caller woken again when it was done: a few microseconds each way on every one of a
+/// step's hundreds of ops (2N-GAN's shallow step: 25.2-27.3 -> 23.9-24.1 ms; BENCHMARKS.md).
+/// The studio keeps its own threads: its window owns the main thread, and its jobs run beside
+/// each other.
+fn on_pool<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    rayon::scope(|_| work())
+}
+
+/// One subcommand.
+fn command_run(command: Command) -> Result<()> {
     match command {
         Command::Train(args) => train::run(args),
         Command::Sample(args) => sample::run(args),
