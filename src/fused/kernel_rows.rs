@@ -139,6 +139,31 @@ fn reached(g: &Geometry, ky: usize) -> Range<usize> {
     lo..hi
 }
 
+/// The kernel rows that reach some output row, each with the output rows it reaches.
+fn reaching(g: &Geometry) -> impl Iterator<Item = (usize, Range<usize>)> + '_ {
+    (0..g.kernel[0])
+        .map(|ky| (ky, reached(g, ky)))
+        .filter(|(_, reach)| !reach.is_empty())
+}
+
+/// Kernel row ky's window of a block's kernel-columns matrix `cols` (C_in kw, H x span): the
+/// im2col matrix (C_in kw, reach x span) of the output rows `reach` it reaches.
+fn window<'a>(
+    g: &Geometry,
+    cols: &'a [f32],
+    span: usize,
+    ky: usize,
+    reach: &Range<usize>,
+) -> View<'a> {
+    View {
+        data: &cols[(reach.start + ky - g.padding[0]) * span..],
+        rows: g.channels * g.kernel[1],
+        cols: reach.len() * span,
+        row_stride: g.height * span,
+        col_stride: 1,
+    }
+}
+
 /// `rows` (C_in kw, H x count x W_out): row (c, kx), column (iy, j, ox) holds image j's
 /// x[c, iy, ox + kx - padding], 0 past the image's sides. Kernel row ky's window of it is the
 /// im2col matrix of the output rows it reaches.
@@ -231,7 +256,7 @@ fn deinterleave_runs<const N: usize>(
 /// The conv's output (N, C_out, H_out, W_out) of x (N, C_in, H, W), `weight` by kernel row.
 pub fn forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let g = &l.geometry;
-    let ([kh, kw], [ho, wo], image) = (g.kernel, g.out, g.image_len());
+    let (kw, [ho, wo], image) = (g.kernel[1], g.out, g.image_len());
     let (inner, other) = (g.channels * kw, l.channels * ho * wo);
     let threads = inner_threads(l.batch);
     let mut y = super::zeros(l.batch * other);
@@ -244,25 +269,14 @@ pub fn forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Ve
             kernel_columns(g, &x[block.start * image..block.end * image], count, cols);
             out.fill(0.0);
             let span = count * wo;
-            for ky in 0..kh {
-                let reach = reached(g, ky);
-                if reach.is_empty() {
-                    continue;
-                }
-                let len = reach.len() * span;
-                // out rows (C_out, len) += W row ky (C_out, C_in kw) x window (C_in kw, len)
+            for (ky, reach) in reaching(g) {
+                // out rows (C_out, reach) += W row ky (C_out, C_in kw) x window (C_in kw, reach)
                 let w = View::new(
                     &weight[ky * l.channels * inner..][..l.channels * inner],
                     l.channels,
                     inner,
                 );
-                let window = View {
-                    data: &cols[(reach.start + ky - g.padding[0]) * span..],
-                    rows: inner,
-                    cols: len,
-                    row_stride: g.height * span,
-                    col_stride: 1,
-                };
+                let window = window(g, cols, span, ky, &reach);
                 let out = &mut out[reach.start * span..];
                 matmul_strided(out, ho * span, w, window, true, threads);
             }
@@ -305,25 +319,14 @@ pub fn weight_grad(
             kernel_columns(g, &x[block.start * image..block.end * image], count, cols);
             interleave(dy, count, [l.channels, ho, wo], dyb);
             let span = count * wo;
-            for ky in 0..kh {
-                let reach = reached(g, ky);
-                if reach.is_empty() {
-                    continue;
-                }
-                let len = reach.len() * span;
-                // dW^T row ky (C_in kw, C_out) += window (C_in kw, len) x dy rows^T (len, C_out)
+            for (ky, reach) in reaching(g) {
+                // dW^T row ky (C_in kw, C_out) += window (C_in kw, reach) x dy rows^T (reach, C_out)
+                let window = window(g, cols, span, ky, &reach);
                 let dy_rows = View {
                     data: &dyb[reach.start * span..],
                     rows: l.channels,
-                    cols: len,
+                    cols: window.cols,
                     row_stride: ho * span,
-                    col_stride: 1,
-                };
-                let window = View {
-                    data: &cols[(reach.start + ky - g.padding[0]) * span..],
-                    rows: inner,
-                    cols: len,
-                    row_stride: g.height * span,
                     col_stride: 1,
                 };
                 let dw = &mut dw[ky * l.channels * inner..][..l.channels * inner];
