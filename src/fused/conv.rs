@@ -958,7 +958,32 @@ mod tests {
         // Stride 1 runs by kernel rows (`kernel_rows.rs`): no padding, asymmetric and
         // non-square padding and kernels, a 1x1 kernel, a strided input, batch 1, and a batch
         // of 21 7x7 images that spans several shares and blocks.
-        let s1 = |shape, out, kernel, padding, bias, strided| {
+        let same5 = || PaddingConfig2d::Explicit(2, 2, 2, 2);
+        let stride_one = [
+            ([2, 3, 9, 8], 4, [3, 3], PaddingConfig2d::Valid, true, false),
+            (
+                [2, 3, 9, 8],
+                4,
+                [3, 5],
+                PaddingConfig2d::Explicit(2, 1, 0, 3),
+                true,
+                true,
+            ),
+            ([3, 5, 6, 7], 3, [1, 1], PaddingConfig2d::Valid, true, false),
+            ([1, 9, 7, 7], 6, [5, 5], same5(), false, false),
+            ([21, 4, 7, 7], 5, [5, 5], same5(), true, false),
+            // Padding as large as the kernel: the input gradient is no stride-1 conv, so
+            // im2col.
+            (
+                [2, 2, 5, 5],
+                3,
+                [3, 3],
+                PaddingConfig2d::Explicit(3, 3, 3, 3),
+                true,
+                false,
+            ),
+        ];
+        for (shape, out, kernel, padding, bias, strided) in stride_one {
             conv_case(
                 shape,
                 out,
@@ -969,43 +994,8 @@ mod tests {
                 bias,
                 strided,
                 true,
-            )
-        };
-        s1([2, 3, 9, 8], 4, [3, 3], PaddingConfig2d::Valid, true, false);
-        s1(
-            [2, 3, 9, 8],
-            4,
-            [3, 5],
-            PaddingConfig2d::Explicit(2, 1, 0, 3),
-            true,
-            true,
-        );
-        s1([3, 5, 6, 7], 3, [1, 1], PaddingConfig2d::Valid, true, false);
-        s1(
-            [1, 9, 7, 7],
-            6,
-            [5, 5],
-            PaddingConfig2d::Explicit(2, 2, 2, 2),
-            false,
-            false,
-        );
-        s1(
-            [21, 4, 7, 7],
-            5,
-            [5, 5],
-            PaddingConfig2d::Explicit(2, 2, 2, 2),
-            true,
-            false,
-        );
-        // Padding as large as the kernel: the input gradient is no stride-1 conv, so im2col.
-        s1(
-            [2, 2, 5, 5],
-            3,
-            [3, 3],
-            PaddingConfig2d::Explicit(3, 3, 3, 3),
-            true,
-            false,
-        );
+            );
+        }
     }
 
     #[test]
@@ -1092,50 +1082,27 @@ mod tests {
         );
         // Stride 1 by kernel rows: no padding, a non-square kernel with uneven padding on a
         // strided input, batch 1, and a batch that spans several shares and blocks.
-        transposed_case(
-            [2, 4, 5, 6],
-            3,
-            [3, 3],
-            [1, 1],
-            [0, 0],
-            [0, 0],
-            [1, 1],
-            true,
-            false,
-        );
-        transposed_case(
-            [3, 5, 6, 4],
-            2,
-            [4, 3],
-            [1, 1],
-            [3, 1],
-            [0, 0],
-            [1, 1],
-            true,
-            true,
-        );
-        transposed_case(
-            [1, 16, 7, 7],
-            8,
-            [5, 5],
-            [1, 1],
-            [2, 2],
-            [0, 0],
-            [1, 1],
-            true,
-            false,
-        );
-        transposed_case(
-            [19, 6, 7, 7],
-            4,
-            [5, 5],
-            [1, 1],
-            [2, 2],
-            [0, 0],
-            [1, 1],
-            false,
-            false,
-        );
+        // (shape, out channels, kernel, padding, bias, strided)
+        let stride_one = [
+            ([2, 4, 5, 6], 3, [3, 3], [0, 0], true, false),
+            ([3, 5, 6, 4], 2, [4, 3], [3, 1], true, true),
+            ([1, 16, 7, 7], 8, [5, 5], [2, 2], true, false),
+            ([19, 6, 7, 7], 4, [5, 5], [2, 2], false, false),
+        ];
+        for (shape, out, kernel, padding, bias, strided) in stride_one {
+            let (stride, padding_out, dilation) = ([1, 1], [0, 0], [1, 1]);
+            transposed_case(
+                shape,
+                out,
+                kernel,
+                stride,
+                padding,
+                padding_out,
+                dilation,
+                bias,
+                strided,
+            );
+        }
     }
 
     /// The gradients bit for bit on 1 and 3 threads: the shares are fixed, not one per core (a

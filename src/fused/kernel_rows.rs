@@ -78,15 +78,22 @@ impl Orientation {
         if self.swap { (nb, na) } else { (na, nb) }
     }
 
+    /// A stored weight's (a, b, ky, kx) as the conv's (output, input, kernel row, kernel
+    /// column), or the conv's back as the stored one's: swapping and turning undo themselves.
+    fn map(self, [kh, kw]: [usize; 2], [a, b, ky, kx]: [usize; 4]) -> [usize; 4] {
+        let (a, b) = if self.swap { (b, a) } else { (a, b) };
+        let (ky, kx) = if self.flip {
+            (kh - 1 - ky, kw - 1 - kx)
+        } else {
+            (ky, kx)
+        };
+        [a, b, ky, kx]
+    }
+
     /// Where the conv's weight value (kernel row y, output o, input i, kernel column x) is
     /// stored in a `(a, b, kh, kw)` weight.
     fn stored(self, [_, nb, kh, kw]: [usize; 4], [y, o, i, x]: [usize; 4]) -> usize {
-        let (a, b) = if self.swap { (i, o) } else { (o, i) };
-        let (ky, kx) = if self.flip {
-            (kh - 1 - y, kw - 1 - x)
-        } else {
-            (y, x)
-        };
+        let [a, b, ky, kx] = self.map([kh, kw], [o, i, y, x]);
         ((a * nb + b) * kh + ky) * kw + kx
     }
 }
@@ -119,12 +126,7 @@ fn stored_from_rows_t(rows_t: &[f32], shape: [usize; 4], o: Orientation) -> Vec<
         .for_each(|(a, part)| {
             for (at, v) in part.iter_mut().enumerate() {
                 let (b, ky, kx) = (at / (kh * kw), at / kw % kh, at % kw);
-                let (out, inp) = if o.swap { (b, a) } else { (a, b) };
-                let (y, x) = if o.flip {
-                    (kh - 1 - ky, kw - 1 - kx)
-                } else {
-                    (ky, kx)
-                };
+                let [out, inp, y, x] = o.map([kh, kw], [a, b, ky, kx]);
                 *v = rows_t[((y * ni + inp) * kw + x) * no + out];
             }
         });
