@@ -46,6 +46,26 @@ pub fn spawn_once<T: Send + 'static>(
     rx
 }
 
+/// Runs `work` on a worker of a thread pool of its own (one thread per core), the calling
+/// thread waiting, so that every op that splits its work over the cores starts from a worker
+/// of that pool instead of handing each op to rayon's global pool and being woken again (the
+/// CLI runs its commands on the global pool for the same reason: `cli::on_pool`). A pool of its
+/// own, not the global one, because a paused job blocks its worker, and the studio's other
+/// jobs and the explorer keep using the global pool meanwhile. Without a pool (the system
+/// refused its threads) the work runs here, as before.
+pub fn on_own_pool<R: Send>(name: &str, work: impl FnOnce() -> R + Send) -> R {
+    let name = name.to_owned();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .thread_name(move |i| format!("{name}-{i}"))
+        // As deep as the global pool's (`main.rs`).
+        .stack_size(16 << 20)
+        .build();
+    match pool {
+        Ok(pool) => pool.install(work),
+        Err(_) => work(),
+    }
+}
+
 /// Finds and loads `kind` under the data folder `root` (for a picture folder, `root` is the
 /// folder or tarball itself); when the files are not there, the error speaks to someone in the
 /// window (where to set the folder), not to a terminal user.
@@ -69,4 +89,27 @@ pub fn open_dataset(root: &Path, kind: DatasetKind) -> anyhow::Result<Dataset> {
         );
     }
     Dataset::load(&dir, kind)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::on_own_pool;
+
+    #[test]
+    fn a_job_runs_on_a_worker_of_its_own_pool_and_returns_its_value() {
+        let (name, index, answer) = on_own_pool("probe", || {
+            let name = std::thread::current().name().map(str::to_owned);
+            (name, rayon::current_thread_index(), 6 * 7)
+        });
+        assert_eq!(answer, 42);
+        assert!(index.is_some(), "not on a pool worker");
+        let name = name.unwrap_or_default();
+        assert!(name.starts_with("probe-"), "{name}");
+        // Parallel work inside it stays in its pool and still gets every value.
+        let sum: u64 = on_own_pool("probe", || {
+            use rayon::prelude::*;
+            (1..=1000u64).into_par_iter().sum()
+        });
+        assert_eq!(sum, 500_500);
+    }
 }

@@ -80,11 +80,13 @@ impl TrainingJob {
         let spawned = std::thread::Builder::new()
             .name("training".into())
             .spawn(move || {
-                let result = train(request, &command_rx, &thread_tx, &thread_waker);
-                if let Err(e) = result {
-                    let _ = thread_tx.send(Message::Failed(format!("{e:#}")));
-                }
-                thread_waker();
+                super::on_own_pool("training", move || {
+                    let result = train(request, &command_rx, &thread_tx, &thread_waker);
+                    if let Err(e) = result {
+                        let _ = thread_tx.send(Message::Failed(format!("{e:#}")));
+                    }
+                    thread_waker();
+                })
             });
         if let Err(e) = spawned {
             let _ = tx.send(Message::Failed(format!(
