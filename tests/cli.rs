@@ -460,6 +460,11 @@ fn infogan_trains_from_its_recipe_and_eval_reads_q_on_real_digits() {
             // One-to-one matching of 10 categories gives any labelling at least a tenth.
             assert!((0.1..=1.0).contains(&value), "{run}: {key} {value}");
         }
+        // A share, read without labels (chance alone can put it below a tenth).
+        let agreement = eval["q_neighbour_agreement"]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{run}: no q_neighbour_agreement"));
+        assert!((0.0..=1.0).contains(&agreement), "{run}: {agreement}");
     }
 }
 

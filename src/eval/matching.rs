@@ -50,6 +50,23 @@ pub fn code_class_counts(codes: &[u8], predicted: &[usize], n: usize) -> Vec<Vec
     counts
 }
 
+/// The share of points whose category is their nearest neighbour's (`nearest[i]` is point i's):
+/// read without labels. Digits sit in clusters of their own in pixel space (a held-out MNIST
+/// digit's nearest other held-out digit has its label 94% of the time), so categories that are
+/// digits agree with the neighbours, and categories split by a style that varies smoothly
+/// (slant, stroke) cut through the clusters and agree less (BENCHMARKS.md, "Families").
+pub fn neighbour_agreement(categories: &[u8], nearest: &[usize]) -> f64 {
+    if nearest.is_empty() {
+        return 0.0;
+    }
+    let agree = nearest
+        .iter()
+        .enumerate()
+        .filter(|&(i, &j)| categories.get(i) == categories.get(j))
+        .count();
+    agree as f64 / nearest.len() as f64
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -69,5 +86,15 @@ mod tests {
         assert!(best_matching_accuracy(&[vec![1, 2]]).is_err());
         let counts = code_class_counts(&[0, 0, 1, 1], &[1, 1, 0, 1], 2);
         assert_eq!(counts, vec![vec![0, 2], vec![1, 1]]);
+    }
+
+    #[test]
+    fn neighbour_agreement_counts_points_whose_category_is_their_neighbours() {
+        // Points 0 and 1 are each other's neighbours and agree; 2 -> 0 disagrees; 3 -> 2 agrees.
+        let categories = [4, 4, 7, 7];
+        let nearest = [1, 0, 0, 2];
+        assert_eq!(neighbour_agreement(&categories, &nearest), 0.75);
+        assert_eq!(neighbour_agreement(&[1, 2], &[1, 0]), 0.0);
+        assert_eq!(neighbour_agreement(&[], &[]), 0.0);
     }
 }

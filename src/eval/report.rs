@@ -53,6 +53,11 @@ pub struct EvalReport {
     /// best one-to-one matching of categories to classes (the paper's ~95% is this figure).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub q_accuracy_on_real: Option<f64>,
+    /// InfoGAN only, read without the labels: the share of held-out real images that Q reads
+    /// as the category of their nearest other held-out image (in pixels). It ranked six runs'
+    /// `category_accuracy` in the same order, so it can pick among runs where no labels exist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub q_neighbour_agreement: Option<f64>,
     pub success: Option<SuccessReport>,
     /// Against the real test set, in the classifier's penultimate features.
     pub fid: f64,
@@ -335,6 +340,7 @@ pub fn evaluate(
         success_rate: success.as_ref().map(|s| s.success_rate),
         category_accuracy: None,
         q_accuracy_on_real: None,
+        q_neighbour_agreement: None,
         success,
         fid,
         precision,

@@ -9,7 +9,8 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use super::classifier::{Classifier, read_out};
-use super::matching::{best_matching_accuracy, code_class_counts};
+use super::matching::{best_matching_accuracy, code_class_counts, neighbour_agreement};
+use super::neighbours::nearest_other;
 use super::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
 use crate::export::grid::{GridLayout, save_grid_png};
 use crate::fsutil::write_atomic;
@@ -102,7 +103,9 @@ pub fn evaluate_run(
         let counts = code_class_counts(codes, &readout.predictions(), n);
         report.category_accuracy = Some(best_matching_accuracy(&counts)?);
         progress("reading the held-out digits with Q");
-        report.q_accuracy_on_real = Some(q_accuracy_on_real(&trained, reference, device)?);
+        let (accuracy, agreement) = q_on_real(&trained, reference, device)?;
+        report.q_accuracy_on_real = Some(accuracy);
+        report.q_neighbour_agreement = Some(agreement);
     }
     progress("writing results");
     let root = &trained.run.root;
@@ -128,47 +131,24 @@ pub fn evaluate_run(
     Ok(result)
 }
 
-/// InfoGAN's Q head (on the checkpoint's discriminator) as a classifier of the held-out real
-/// images: the share whose category, after the best one-to-one matching of categories to
-/// classes, is their class.
-fn q_accuracy_on_real(
+/// InfoGAN's Q head (on the checkpoint's discriminator) read on the held-out real images:
+/// the share whose category, after the best one-to-one matching of categories to classes, is
+/// their class; and, without the labels, the share that Q reads as the category of their
+/// nearest other held-out image (in pixels).
+fn q_on_real(
     trained: &crate::train::TrainedRun,
     reference: &Reference,
     device: &Device,
-) -> Result<f64> {
-    use burn::module::Module;
-    use burn::prelude::{Tensor, TensorData};
-    const CHUNK: usize = 1000;
+) -> Result<(f64, f64)> {
     let gan = &trained.config.gan;
-    let discriminator = checkpoint::load_discriminator(gan, &trained.checkpoint, device)?.valid();
-    let per = reference.per_image();
-    let n = reference.held_out_labels.len();
-    let mut categories = Vec::with_capacity(n);
-    for start in (0..n).step_by(CHUNK) {
-        let end = (start + CHUNK).min(n);
-        let images = Tensor::from_data(
-            TensorData::new(
-                reference.held_out_pixels[start * per..end * per].to_vec(),
-                [
-                    end - start,
-                    reference.channels,
-                    reference.side,
-                    reference.side,
-                ],
-            ),
-            device,
-        );
-        // Outputs (B, 1 + C + K): the real/fake logit, then the category logits.
-        let logits = discriminator
-            .forward(images, None)
-            .narrow(1, 1, gan.num_classes);
-        let read = logits
-            .argmax(1)
-            .into_data()
-            .try_into_vec_as::<i64>()
-            .map_err(|e| anyhow::anyhow!("cannot read Q's categories: {e:?}"))?;
-        categories.extend(read.into_iter().map(|c| c as u8));
-    }
+    let discriminator = checkpoint::load_discriminator(gan, &trained.checkpoint, device)?;
+    let categories = crate::family::read_categories(
+        &discriminator,
+        gan,
+        &reference.held_out_pixels,
+        reference.side,
+        device,
+    )?;
     let classes: Vec<usize> = reference
         .held_out_labels
         .iter()
@@ -177,7 +157,9 @@ fn q_accuracy_on_real(
     let n = gan
         .num_classes
         .max(classes.iter().max().map_or(0, |m| m + 1));
-    best_matching_accuracy(&code_class_counts(&categories, &classes, n))
+    let accuracy = best_matching_accuracy(&code_class_counts(&categories, &classes, n))?;
+    let nearest = nearest_other(&reference.held_out_pixels, reference.per_image(), device)?;
+    Ok((accuracy, neighbour_agreement(&categories, &nearest)))
 }
 
 /// The closest generated/training pairs: generated images on the top row, their nearest

@@ -328,3 +328,35 @@ impl Family for Infogan {
         bce_with_logits(source, 1.0) + info
     }
 }
+
+/// Q's category for each of `pixels`' images (whole images of `side`², in [-1, 1], channels as
+/// the run's), read in inference mode a thousand at a time.
+pub fn read_categories(
+    discriminator: &Discriminator,
+    config: &GanConfig,
+    pixels: &[f32],
+    side: usize,
+    device: &Device,
+) -> anyhow::Result<Vec<u8>> {
+    const CHUNK: usize = 1000;
+    let discriminator = burn::module::Module::valid(discriminator);
+    let per = config.channels * side * side;
+    let mut categories = Vec::with_capacity(pixels.len() / per);
+    for chunk in pixels.chunks(CHUNK * per) {
+        let images = Tensor::from_data(
+            TensorData::new(
+                chunk.to_vec(),
+                [chunk.len() / per, config.channels, side, side],
+            ),
+            device,
+        );
+        let (_, logits, _) = heads(config, discriminator.forward(images, None));
+        let read = logits
+            .argmax(1)
+            .into_data()
+            .try_into_vec_as::<i64>()
+            .map_err(|e| anyhow::anyhow!("cannot read Q's categories: {e:?}"))?;
+        categories.extend(read.into_iter().map(|c| c as u8));
+    }
+    Ok(categories)
+}

@@ -14,6 +14,9 @@ mod pca;
 mod tf_dcgan;
 mod two_n;
 
+/// How `eval` reads InfoGAN's Q head on real images.
+pub use infogan::read_categories;
+
 use burn::prelude::*;
 
 use crate::model::conv::{ConvDiscriminator, ConvGenerator};
