@@ -208,9 +208,14 @@ fn model_options_change_the_training_form() {
     // And Q's reading of real images, off (the paper's) until given a weight.
     assert_eq!(config.gan.info_real_weight, 0.0);
     harness.get_by_label("λ real");
-    // And the pair term on two warped views of the real images, off until given a weight.
-    assert_eq!(config.gan.info_pair_weight, 0.0);
+    // And the pair term on real images paired with one of their 5 nearest neighbours, on in
+    // the recipe, each a row of its own.
+    assert_eq!(
+        (config.gan.info_pair_weight, config.gan.info_pair_neighbours),
+        (1.0, 5)
+    );
     harness.get_by_label("λ pair");
+    harness.get_by_label("Pair neighbours");
     harness.get_by_label("Uniform noise").click();
     harness.run();
     assert!(
@@ -227,6 +232,10 @@ fn model_options_change_the_training_form() {
     let config = &harness.state().state.training.form.config;
     assert_eq!((config.lr_generator, config.gan.latent_dim), (2e-4, 100));
     assert!(config.warp().is_none());
+    assert_eq!(
+        (config.gan.info_pair_weight, config.gan.info_pair_neighbours),
+        (0.0, 0)
+    );
     // The dense CGAN's recipe brings medium depth; steps typed by hand stay.
     harness.state_mut().state.training.form.max_steps = 1234;
     pick(&mut harness, "cgan");

@@ -367,13 +367,58 @@ fn pca_fits_a_run_that_draws_each_class_mean_at_zero() {
     );
 }
 
+/// Trains a new run of `config` in `run` on the CPU, stopping after step `stop_at` if given.
+fn train_until(
+    config: &TrainConfig,
+    run: &RunDir,
+    data: &gan_studio::data::Split,
+    stop_at: Option<usize>,
+) -> RunDir {
+    let mut trainer =
+        Trainer::create(config.clone(), run.clone(), data.clone(), &Device::flex()).unwrap();
+    trainer
+        .run(|event| match event {
+            gan_studio::train::TrainEvent::Step(m) if Some(m.step) == stop_at => {
+                ControlFlow::Break(())
+            }
+            _ => ControlFlow::Continue(()),
+        })
+        .unwrap();
+    run.clone()
+}
+
+/// Trains `config` for its 4 steps as one run and as one stopped after step 2 and resumed,
+/// asserts that both logged the same losses bit for bit, and returns them.
+fn whole_equals_resumed(
+    config: &TrainConfig,
+    runs: &std::path::Path,
+    data: &gan_studio::data::Split,
+) -> Vec<(u64, u32, u32)> {
+    let whole = logged_losses(&train_until(
+        config,
+        &RunDir::new(runs, "whole").unwrap(),
+        data,
+        None,
+    ));
+    let parts = train_until(config, &RunDir::new(runs, "parts").unwrap(), data, Some(2));
+    let mut trainer = Trainer::resume(parts.clone(), data.clone(), &Device::flex(), None).unwrap();
+    assert_eq!(trainer.step_count(), 2);
+    trainer.run(|_| ControlFlow::Continue(())).unwrap();
+    assert_eq!(whole.len(), 4);
+    assert_eq!(
+        whole,
+        logged_losses(&parts),
+        "the resumed run's losses differ"
+    );
+    whole
+}
+
 /// The random warp of D's inputs draws from (seed, step): a warped run stopped and resumed logs
 /// the same losses, bit for bit, as one that never stopped, and from the first step they
 /// differ from those of the same run unwarped, so the warp is really in D's path.
 #[test]
 fn a_warped_run_resumes_step_for_step_and_differs_from_an_unwarped_one() {
     let data = common::mnist().train;
-    let device = Device::flex();
     let runs = tempfile::tempdir().unwrap();
     let plain = small_config(ModelKind::Infogan)
         .with_max_steps(Some(4))
@@ -384,31 +429,41 @@ fn a_warped_run_resumes_step_for_step_and_differs_from_an_unwarped_one() {
         .with_warp_degrees(15.0)
         .with_warp_shear(0.3)
         .with_warp_stroke(0.5);
-    let train = |config: &TrainConfig, name: &str, stop_at: Option<usize>| {
-        let run = RunDir::new(runs.path(), name).unwrap();
-        let mut trainer =
-            Trainer::create(config.clone(), run.clone(), data.clone(), &device).unwrap();
-        trainer
-            .run(|event| match event {
-                gan_studio::train::TrainEvent::Step(m) if Some(m.step) == stop_at => {
-                    ControlFlow::Break(())
-                }
-                _ => ControlFlow::Continue(()),
-            })
-            .unwrap();
-        run
-    };
-    let unwarped = logged_losses(&train(&plain, "plain", None));
-    let whole = logged_losses(&train(&warped, "whole", None));
-    let parts = train(&warped, "parts", Some(2));
-    let mut trainer = Trainer::resume(parts.clone(), data.clone(), &device, None).unwrap();
-    assert_eq!(trainer.step_count(), 2);
-    trainer.run(|_| ControlFlow::Continue(())).unwrap();
-    assert_eq!(whole.len(), 4);
-    assert_eq!(
-        whole,
-        logged_losses(&parts),
-        "the resumed warped run's losses differ"
-    );
+    let unwarped = logged_losses(&train_until(
+        &plain,
+        &RunDir::new(runs.path(), "plain").unwrap(),
+        &data,
+        None,
+    ));
+    let whole = whole_equals_resumed(&warped, runs.path(), &data);
     assert_ne!(whole[0], unwarped[0], "the warp changed nothing D saw");
+}
+
+/// Pairing each real image with one of its nearest training images (`info_pair_neighbours`)
+/// draws the neighbour from (seed, step): stopped and resumed, the run logs the same losses, bit
+/// for bit, as one that never stopped, and from the first step they differ from those of the
+/// same run pairing each image with itself, so the neighbours are really what Q reads.
+#[test]
+fn a_run_pairing_neighbours_resumes_step_for_step_and_differs_from_pairing_itself() {
+    let data = common::mnist().train;
+    let runs = tempfile::tempdir().unwrap();
+    let mut itself = small_config(ModelKind::Infogan)
+        .with_max_steps(Some(4))
+        .with_sample_every(0)
+        .with_checkpoint_every(0)
+        .with_warp_degrees(15.0);
+    itself.gan = itself.gan.clone().with_info_pair_weight(1.0);
+    let mut neighbours = itself.clone();
+    neighbours.gan = neighbours.gan.clone().with_info_pair_neighbours(5);
+    let paired_with_itself = logged_losses(&train_until(
+        &itself,
+        &RunDir::new(runs.path(), "itself").unwrap(),
+        &data,
+        None,
+    ));
+    let whole = whole_equals_resumed(&neighbours, runs.path(), &data);
+    assert_ne!(
+        whole[0], paired_with_itself[0],
+        "pairing with neighbours changed nothing Q read"
+    );
 }

@@ -111,11 +111,18 @@ pub struct TrainArgs {
     /// generated images only, as in the paper.
     #[arg(long, default_value_t = 0.0)]
     pub info_real_weight: f64,
-    /// InfoGAN: weight of Invariant Information Clustering on the real batch: D reads each
-    /// real image under two independent warps, and Q's categories of the two views must
-    /// agree while using every category (Ji et al. 2019); 0: off, as in the paper.
-    #[arg(long, default_value_t = 0.0)]
-    pub info_pair_weight: f64,
+    /// InfoGAN: weight of Invariant Information Clustering on pairs of real images (Ji et al.
+    /// 2019): D reads each real image and its pair (itself, or one of its nearest neighbours
+    /// with --info-pair-neighbours), each under its own warp, and Q's categories of the two
+    /// must agree while using every category; 0: off, as in the paper [default: the
+    /// family's: infogan 1, else 0]
+    #[arg(long)]
+    pub info_pair_weight: Option<f64>,
+    /// InfoGAN with --info-pair-weight: pair each real image with one of its this many nearest
+    /// training images (in pixels) instead of with itself warped again (SCAN, Van Gansbeke et
+    /// al. 2020); 0: itself [default: the family's: infogan 5, else 0]
+    #[arg(long)]
+    pub info_pair_neighbours: Option<usize>,
     /// InfoGAN: weight of Q's reconstruction of the noise beside the codes (ClusterGAN's β_n;
     /// with --info-noise-scale 0.1 and 1 here, ClusterGAN's recipe); 0: Q predicts the codes
     /// only, as in the paper.
@@ -229,7 +236,8 @@ impl TrainArgs {
             .with_info_uniform_noise(self.info_uniform_noise)
             .with_info_noise_scale(self.info_noise_scale)
             .with_info_real_weight(self.info_real_weight)
-            .with_info_pair_weight(self.info_pair_weight)
+            .with_info_pair_weight(self.info_pair_weight.unwrap_or(recipe.pairs.0))
+            .with_info_pair_neighbours(self.info_pair_neighbours.unwrap_or(recipe.pairs.1))
             .with_info_noise_weight(self.info_noise_weight)
             .with_guide_weight(self.guide_weight);
         TrainConfig::new(gan)
@@ -471,9 +479,14 @@ mod tests {
         assert_eq!(infogan.gan.info_real_weight, 0.0);
         let real = config_of(&["--model", "infogan", "--info-real-weight", "0.5"]);
         assert_eq!(real.gan.info_real_weight, 0.5);
-        assert_eq!(infogan.gan.info_pair_weight, 0.0);
-        let pair = config_of(&["--model", "infogan", "--info-pair-weight", "1"]);
-        assert_eq!(pair.gan.info_pair_weight, 1.0);
+        // Pairs of real neighbours are clustered unless told otherwise; in no other family.
+        let pairs = |c: &TrainConfig| (c.gan.info_pair_weight, c.gan.info_pair_neighbours);
+        assert_eq!(pairs(&infogan), (1.0, 5));
+        let plain = config_of(&["--model", "infogan", "--info-pair-weight", "0"]);
+        assert_eq!(pairs(&plain), (0.0, 5));
+        let itself = config_of(&["--model", "infogan", "--info-pair-neighbours", "0"]);
+        assert_eq!(pairs(&itself), (1.0, 0));
+        assert_eq!(pairs(&config_of(&["--model", "cdcgan"])), (0.0, 0));
         assert_eq!(infogan.gan.info_noise_weight, 0.0);
         let noise = config_of(&["--model", "infogan", "--info-noise-weight", "1"]);
         assert_eq!(noise.gan.info_noise_weight, 1.0);

@@ -83,6 +83,29 @@ pub fn nearest(
     Ok(out)
 }
 
+/// Indices of each point's `k` nearest other points of the same set, nearest first, as
+/// `k` values per point.
+pub fn k_nearest_others(
+    points: &[f32],
+    dim: usize,
+    k: usize,
+    device: &Device,
+) -> Result<Vec<usize>> {
+    let n = points.len() / dim;
+    let k = k.min(n.saturating_sub(1));
+    let mut out = vec![0; n * k];
+    for_each_distance_row(points, points, dim, device, |i, row| {
+        let mut order: Vec<usize> = (0..row.len()).filter(|&j| j != i).collect();
+        if k < order.len() {
+            order.select_nth_unstable_by(k, |&a, &b| row[a].total_cmp(&row[b]));
+        }
+        let nearest = &mut order[..k];
+        nearest.sort_by(|&a, &b| row[a].total_cmp(&row[b]));
+        out[i * k..(i + 1) * k].copy_from_slice(nearest);
+    })?;
+    Ok(out)
+}
+
 /// Index of each point's nearest other point of the same set.
 pub fn nearest_other(points: &[f32], dim: usize, device: &Device) -> Result<Vec<usize>> {
     let mut out = vec![0; points.len() / dim];
@@ -160,6 +183,17 @@ mod tests {
         let points = [0.0, 0.0, 1.0, 0.0, 5.0, 0.0, 7.0, 0.0];
         let nearest = nearest_other(&points, 2, &Device::flex()).unwrap();
         assert_eq!(nearest, vec![1, 0, 3, 2]);
+    }
+
+    #[test]
+    fn k_nearest_others_lists_each_points_neighbours_nearest_first() {
+        // Points on a line at 0, 1, 5 and 7.
+        let points = [0.0, 0.0, 1.0, 0.0, 5.0, 0.0, 7.0, 0.0];
+        let nearest = k_nearest_others(&points, 2, 2, &Device::flex()).unwrap();
+        assert_eq!(nearest, vec![1, 2, 0, 2, 3, 1, 2, 1]);
+        // More neighbours than other points: every other point.
+        let all = k_nearest_others(&points, 2, 9, &Device::flex()).unwrap();
+        assert_eq!(&all[..3], &[1, 2, 3]);
     }
 
     #[test]

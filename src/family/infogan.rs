@@ -144,14 +144,15 @@ impl Family for Infogan {
     fn conditional(&self) -> bool {
         true
     }
-    /// The paper's: G at 1e-3 (D stays at 2e-4) and 62 noise values beside the 2 codes; and
-    /// D's inputs warped (turned ±15°, slanted ±0.3, strokes ±0.3), so that Q cannot tell the
-    /// codes apart by slant or stroke width. On MNIST (shallow, 3,000 steps, 6-8 minutes) the
-    /// category code matched the digits 90.8-94.8% of the time over seeds 42/1/7 (mean 93.0%;
-    /// 89.4-94.8%, mean 91.6%, over 6 seeds), against 84.4-94.2% (mean 88.2%) unwarped; 31.7%
-    /// with DCGAN's 2e-4 and 100. Twice the paper's categorical weight (λ 2) scored 86.0-98.7%
-    /// over the same 6 seeds: no better on average, twice the spread, less variety
-    /// (BENCHMARKS.md, "Families").
+    /// The paper's: G at 1e-3 (D stays at 2e-4) and 62 noise values beside the 2 codes; D's
+    /// inputs warped (turned ±15°, slanted ±0.3, strokes ±0.3), so that Q cannot tell the
+    /// codes apart by slant or stroke width; and Q asked to give each real image and one of
+    /// its 5 nearest training images the same category (IIC on pairs of neighbours), so that
+    /// a code cannot split a digit by style. On MNIST (shallow, 3,000 steps, 7.6-8.8 minutes
+    /// with the neighbour table) the category code matched the digits 93.6-100% of the time
+    /// over six seeds (mean 97.9%), against 85.4-98.8% (mean 89.9%) without the pairs on the same
+    /// machine and 89.4-94.8% (mean 91.6%) on another; 84.4-94.2% unwarped over three; 31.7%
+    /// with DCGAN's 2e-4 and 100 (BENCHMARKS.md, "Families").
     fn recipe(&self) -> Recipe {
         Recipe {
             lr_generator: 1e-3,
@@ -163,6 +164,7 @@ impl Family for Infogan {
                 stroke: 0.3,
                 scale: 0.0,
             },
+            pairs: (1.0, 5),
             ..DCGAN_RECIPE
         }
     }
@@ -245,11 +247,19 @@ impl Family for Infogan {
             },
             FamilyOption {
                 label: "λ pair",
-                tip: "Weight of Invariant Information Clustering on the real images: D reads \
-                      each under two random warps and Q must give both views the same \
-                      category, using every category (Ji et al. 2019); 0: Q reads generated \
-                      images only, as in the paper",
+                tip: "Weight of Invariant Information Clustering on pairs of real images: D \
+                      reads each image and its pair, each under its own random warp, and Q \
+                      must give both the same category, using every category (Ji et al. \
+                      2019); 0: Q reads generated images only, as in the paper",
                 field: OptionField::Weight(|gan| &mut gan.info_pair_weight),
+            },
+            FamilyOption {
+                label: "Pair neighbours",
+                tip: "With λ pair: each real image is paired with one of its this many nearest \
+                      training images (in pixels), another drawing of the same digit most of \
+                      the time, so Q must group digits across styles (SCAN, Van Gansbeke et \
+                      al. 2020); 0: with itself",
+                field: OptionField::Count(|gan| &mut gan.info_pair_neighbours, 64),
             },
             FamilyOption {
                 label: "λ noise",

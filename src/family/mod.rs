@@ -130,6 +130,9 @@ pub struct Recipe {
     pub mismatch: bool,
     /// The random warp of D's inputs (`TrainConfig::warp_degrees` and its kin).
     pub warp: Distortion,
+    /// InfoGAN: the weight of clustering pairs of real images and how many nearest
+    /// neighbours each is paired among (`GanConfig::info_pair_weight`, `info_pair_neighbours`).
+    pub pairs: (f64, usize),
 }
 
 /// DCGAN's rate and noise: Adam 2e-4 for G as for D, z of 100 values (Radford et al. 2016).
@@ -144,6 +147,7 @@ pub const DCGAN_RECIPE: Recipe = Recipe {
     steps: 4500,
     mismatch: false,
     warp: Distortion::NONE,
+    pairs: (0.0, 0),
 };
 
 /// One GAN family.

@@ -378,6 +378,10 @@ fn infogan_pair_term_asks_both_views_of_a_real_image_for_the_same_category() {
     assert_eq!(GanConfig::new(ModelKind::Infogan).info_pair_weight, 0.0);
     let refused = GanConfig::new(ModelKind::Infogan).with_info_pair_weight(-1.0);
     assert!(refused.validate().is_err());
+    // Pairing with neighbours: off by default, and a bounded count.
+    assert_eq!(GanConfig::new(ModelKind::Infogan).info_pair_neighbours, 0);
+    let too_many = GanConfig::new(ModelKind::Infogan).with_info_pair_neighbours(65);
+    assert!(too_many.validate().is_err());
 }
 
 #[test]

@@ -104,6 +104,8 @@ const MAX_IMAGE_SIZE: usize = 256;
 const MAX_CLASSES: usize = 256;
 /// Both networks together: 100 M parameters are 1.6 GB with gradients and Adam's moments.
 const MAX_PARAMS: usize = 100_000_000;
+/// The most neighbours a real image can be paired with (`GanConfig::info_pair_neighbours`).
+const MAX_PAIR_NEIGHBOURS: usize = 64;
 
 /// Everything that decides the shape of the two networks.
 #[derive(Config, Debug, PartialEq)]
@@ -190,16 +192,23 @@ pub struct GanConfig {
     /// trained on generated images only.
     #[config(default = 0.0)]
     pub info_real_weight: f64,
-    /// InfoGAN: weight of Invariant Information Clustering on the real batch (Ji et al. 2019):
-    /// D sees each real image twice, under two independent warps (`TrainConfig::warp`), and
-    /// Q's category readings of the two views must share as much information as they can:
-    /// the same category for both views of an image, every category used. Unlike
-    /// `info_real_weight`, it asks Q to group real images by what a small distortion leaves
-    /// alone (for handwriting, the digit), not merely to be confident. 0, the paper's: Q
-    /// reads generated images only. At 1 on MNIST it lifted seed 42 (92.7% against 90.8%)
-    /// and sank seed 123 (84.1% against 89.4%), so it stays off (BENCHMARKS.md, "Families").
+    /// InfoGAN: weight of Invariant Information Clustering on pairs of real images (Ji et al.
+    /// 2019): D sees each real image and its pair (the image itself, or one of its nearest
+    /// neighbours with `info_pair_neighbours`), each under its own warp (`TrainConfig::warp`),
+    /// and Q's category readings of the two must share as much information as they can: the
+    /// same category for both, every category used. Unlike `info_real_weight`, it asks Q to
+    /// group real images, not merely to read them confidently. 0, the paper's: Q reads
+    /// generated images only. Pairing an image with itself lifted one seed and sank another
+    /// on MNIST; pairing it with a neighbour is InfoGAN's recipe (BENCHMARKS.md, "Families").
     #[config(default = 0.0)]
     pub info_pair_weight: f64,
+    /// InfoGAN with `info_pair_weight`: the second view of each real image is one of its this
+    /// many nearest training images (in pixels, drawn at random each step, then warped), not
+    /// the image itself warped again, as SCAN pairs neighbours (Van Gansbeke et al. 2020): a
+    /// neighbour is another drawing of the same digit 94% of the time, in another style, so Q
+    /// is asked to group digits across styles. 0: the image itself.
+    #[config(default = 0)]
+    pub info_pair_neighbours: usize,
     /// InfoGAN: weight β of the noise's reconstruction, Q also predicting the noise values
     /// beside the codes (squared error summed over them). ClusterGAN (Mukherjee et al. 2019)
     /// asks this of its encoder so that G cannot ignore small noise (σ 0.1, see
@@ -308,6 +317,12 @@ impl GanConfig {
                 if !(weight.is_finite() && (0.0..=100.0).contains(&weight)) {
                     bail!("{name} must be in [0, 100], got {weight}");
                 }
+            }
+            if self.info_pair_neighbours > MAX_PAIR_NEIGHBOURS {
+                bail!(
+                    "--info-pair-neighbours must be at most {MAX_PAIR_NEIGHBOURS}, got {}",
+                    self.info_pair_neighbours
+                );
             }
             let scale = self.info_noise_scale;
             if !(scale.is_finite() && scale > 0.0 && scale <= 10.0) {

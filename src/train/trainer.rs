@@ -40,6 +40,8 @@ const STREAM_WARP: u64 = 6;
 /// The second warp of the real batch, for families that compare two views of it
 /// (`Family::second_real_view`); its own stream so the first warp draws as without it.
 const STREAM_WARP_VIEW: u64 = 7;
+/// Which of its nearest neighbours each real image is paired with (`info_pair_neighbours`).
+const STREAM_NEIGHBOUR: u64 = 8;
 /// Seed offset of the fixed sample-grid noise, so it differs from the training noise.
 const FIXED_NOISE_SEED: u64 = 0xF1ED;
 
@@ -89,6 +91,9 @@ pub struct Trainer {
     total_steps: usize,
     elapsed_before_secs: f64,
     permutation: (usize, Vec<usize>),
+    /// Each training image's nearest other training images (in pixels), `k` per image, when
+    /// real images are paired with their neighbours (`GanConfig::info_pair_neighbours`).
+    neighbours: Option<(usize, Vec<usize>)>,
     metrics_log: Option<BufWriter<std::fs::File>>,
     /// When set, each step records its phases here (benchmarks only).
     pub phase_times: Option<Vec<PhaseTime>>,
@@ -307,6 +312,7 @@ impl Trainer {
             None
         };
         let fixed = fixed_batch(&config);
+        let neighbours = pair_neighbours(&config, &data, &device)?;
         let (optim_g, optim_d) = optimizers.unwrap_or_else(|| (adam(&config), adam(&config)));
         let metrics_log = std::fs::OpenOptions::new()
             .append(true)
@@ -330,6 +336,7 @@ impl Trainer {
             total_steps: 0,
             elapsed_before_secs: state.elapsed_secs,
             permutation: (usize::MAX, Vec::new()),
+            neighbours,
             metrics_log: Some(BufWriter::new(metrics_log)),
             phase_times: None,
         };
@@ -371,6 +378,33 @@ impl Trainer {
 
     /// The `k`-th real batch of the current step, from a per-epoch shuffle.
     fn real_batch(&mut self, k: usize) -> (Tensor<4>, Tensor<1, Int>, usize) {
+        let (indices, global, epoch) = self.batch_indices(k);
+        let mut augment_rng = step_rng(self.config.seed, global as u64, STREAM_AUGMENT);
+        let augment: Option<&mut dyn rand::RngCore> = if self.config.augment {
+            Some(&mut augment_rng)
+        } else {
+            None
+        };
+        let (images, labels) = self.data.batch(&indices, augment, &self.device);
+        (images, labels, epoch)
+    }
+
+    /// For each image of the `k`-th real batch, one of its nearest training images, drawn
+    /// from (seed, step); `None` unless real images are paired with their neighbours.
+    fn neighbour_batch(&mut self, k: usize) -> Option<Tensor<4>> {
+        let (indices, global, _) = self.batch_indices(k);
+        let (per, table) = self.neighbours.as_ref()?;
+        let mut rng = step_rng(self.config.seed, global as u64, STREAM_NEIGHBOUR);
+        let picked: Vec<usize> = indices
+            .iter()
+            .map(|&i| table[i * per + rng.random_range(0..*per)])
+            .collect();
+        Some(self.data.batch(&picked, None, &self.device).0)
+    }
+
+    /// The data indices of the `k`-th real batch of the current step, its number among all
+    /// batches, and its epoch.
+    fn batch_indices(&mut self, k: usize) -> (Vec<usize>, usize, usize) {
         let per_epoch = self.batches_per_epoch();
         let global = self.step * self.config.d_updates + k;
         let (epoch, position) = (global / per_epoch, global % per_epoch);
@@ -384,15 +418,8 @@ impl Trainer {
             self.permutation = (epoch, order);
         }
         let bs = self.config.batch_size;
-        let indices = &self.permutation.1[position * bs..(position + 1) * bs];
-        let mut augment_rng = step_rng(self.config.seed, global as u64, STREAM_AUGMENT);
-        let augment: Option<&mut dyn rand::RngCore> = if self.config.augment {
-            Some(&mut augment_rng)
-        } else {
-            None
-        };
-        let (images, labels) = self.data.batch(indices, augment, &self.device);
-        (images, labels, epoch)
+        let indices = self.permutation.1[position * bs..(position + 1) * bs].to_vec();
+        (indices, global, epoch)
     }
 
     /// One step: `d_updates` discriminator updates, then `g_updates` generator updates.
@@ -433,11 +460,12 @@ impl Trainer {
         let mut epoch = 0;
         for k in 0..cfg.d_updates {
             let (real, real_labels, e) = self.real_batch(k);
+            let neighbours = self.neighbour_batch(k);
             let view = family.second_real_view(gan).then(|| {
                 let draw = (self.step * cfg.d_updates + k) as u64;
                 warp_with(
                     &mut step_rng(cfg.seed, draw, STREAM_WARP_VIEW),
-                    real.clone(),
+                    neighbours.unwrap_or_else(|| real.clone()),
                 )
             });
             let real = warp(real);
@@ -685,6 +713,31 @@ impl Trainer {
             &device,
         )
     }
+}
+
+/// The nearest-neighbour table for pairing real images with their neighbours, when the run
+/// asks for it: every training image against every other, in pixels (MNIST's 60,000: about
+/// 45 s on 2 cores, once per start).
+fn pair_neighbours(
+    config: &TrainConfig,
+    data: &Split,
+    device: &Device,
+) -> Result<Option<(usize, Vec<usize>)>> {
+    let gan = &config.gan;
+    let k = gan.info_pair_neighbours;
+    if k == 0 || !gan.model.family().second_real_view(gan) {
+        return Ok(None);
+    }
+    let all: Vec<usize> = (0..data.len()).collect();
+    let pixels = data.batch_pixels(&all, None);
+    let plain = device.clone().without_autodiff();
+    let table =
+        crate::eval::neighbours::k_nearest_others(&pixels, data.pixels_per_image(), k, &plain)?;
+    let k = table.len() / data.len().max(1);
+    if k == 0 {
+        bail!("pairing real images with their neighbours needs at least two training images");
+    }
+    Ok(Some((k, table)))
 }
 
 /// Writes `generator`'s fixed-noise grid of the run as `samples/step-N.png` and

@@ -1234,8 +1234,8 @@ fn options_ui(
                 "Model",
                 "The GAN family; hover over each for what it does and its paper. Choosing \
                  one brings its best measured recipe (depth, steps, matching-aware D, \
-                 generator learning rate, latent size, warp of D's inputs), except for values \
-                 you changed",
+                 generator learning rate, latent size, warp of D's inputs, InfoGAN's pairs \
+                 of real neighbours), except for values you changed",
                 |ui| combo_with_tips(ui, "model", &mut gan.model, &families),
             )
             .on_hover_text(gan.model.family().about());
@@ -1259,6 +1259,10 @@ fn options_ui(
                 }
                 if config.warp() == old.warp {
                     config.set_warp(new.warp);
+                }
+                let gan = &mut config.gan;
+                if (gan.info_pair_weight, gan.info_pair_neighbours) == old.pairs {
+                    (gan.info_pair_weight, gan.info_pair_neighbours) = new.pairs;
                 }
             }
             let gan = &mut config.gan;
