@@ -106,25 +106,6 @@ pub fn k_nearest_others(
     Ok(out)
 }
 
-/// Index of each point's nearest other point of the same set.
-pub fn nearest_other(points: &[f32], dim: usize, device: &Device) -> Result<Vec<usize>> {
-    let mut out = vec![0; points.len() / dim];
-    for_each_distance_row(points, points, dim, device, |i, row| {
-        out[i] = row
-            .iter()
-            .enumerate()
-            .filter(|&(j, _)| j != i)
-            .fold(
-                (i, f32::INFINITY),
-                |best, (j, &d)| {
-                    if d < best.1 { (j, d) } else { best }
-                },
-            )
-            .0;
-    })?;
-    Ok(out)
-}
-
 /// Share of queries inside at least one reference's ball (|q - r_i| <= radius_i).
 pub fn share_inside_balls(
     queries: &[f32],
@@ -181,7 +162,7 @@ mod tests {
     fn nearest_other_skips_the_point_itself() {
         // Four points on a line at 0, 1, 5 and 7 (two values each, the second always 0).
         let points = [0.0, 0.0, 1.0, 0.0, 5.0, 0.0, 7.0, 0.0];
-        let nearest = nearest_other(&points, 2, &Device::flex()).unwrap();
+        let nearest = k_nearest_others(&points, 2, 1, &Device::flex()).unwrap();
         assert_eq!(nearest, vec![1, 0, 3, 2]);
     }
 

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::classifier::{Classifier, read_out};
 use super::matching::{best_matching_accuracy, code_class_counts, neighbour_agreement};
-use super::neighbours::nearest_other;
+use super::neighbours::k_nearest_others;
 use super::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
 use crate::export::grid::{GridLayout, save_grid_png};
 use crate::fsutil::write_atomic;
@@ -158,7 +158,7 @@ fn q_on_real(
         .num_classes
         .max(classes.iter().max().map_or(0, |m| m + 1));
     let accuracy = best_matching_accuracy(&code_class_counts(&categories, &classes, n))?;
-    let nearest = nearest_other(&reference.held_out_pixels, reference.per_image(), device)?;
+    let nearest = k_nearest_others(&reference.held_out_pixels, reference.per_image(), 1, device)?;
     Ok((accuracy, neighbour_agreement(&categories, &nearest)))
 }
 
