@@ -376,8 +376,17 @@ impl CycleTrainer {
         )
     }
 
-    /// One step: both generators, then both discriminators.
+    /// One step: both generators, then both discriminators. On flex the pool's other workers
+    /// stay awake through it ([`crate::fused::awake`]).
     pub fn step(&mut self) -> Result<CycleStepMetrics> {
+        if crate::fused::on_flex(&self.device) {
+            crate::fused::awake::while_awake(|| self.step_here())
+        } else {
+            self.step_here()
+        }
+    }
+
+    fn step_here(&mut self) -> Result<CycleStepMetrics> {
         let started = Instant::now();
         let cfg = self.config.clone();
         let rate = cfg.rate_factor_at(self.step);

@@ -3,6 +3,7 @@
 //! own ops run, so results can be compared (`GAN_STUDIO_REFERENCE_OPS=1`).
 
 pub mod adam;
+pub mod awake;
 pub mod batch_norm;
 pub mod blend;
 pub mod conv;

@@ -422,8 +422,17 @@ impl Trainer {
         (indices, global, epoch)
     }
 
-    /// One step: `d_updates` discriminator updates, then `g_updates` generator updates.
+    /// One step: `d_updates` discriminator updates, then `g_updates` generator updates. On flex
+    /// the pool's other workers stay awake through it ([`crate::fused::awake`]).
     pub fn step(&mut self) -> Result<StepMetrics> {
+        if crate::fused::on_flex(&self.device) {
+            crate::fused::awake::while_awake(|| self.step_here())
+        } else {
+            self.step_here()
+        }
+    }
+
+    fn step_here(&mut self) -> Result<StepMetrics> {
         let started = Instant::now();
         let mut clock = PhaseClock::new(self.phase_times.is_some());
         let cfg = self.config.clone();

@@ -1,0 +1,120 @@
+//! Keeps the pool's other workers awake through a training step.
+//!
+//! A step on flex is a few hundred ops, each split over the cores, with short single-threaded
+//! stretches between them (autodiff's bookkeeping, small ops). rayon puts a worker to sleep
+//! after about 32 idle rounds, so the other core fell asleep in most of those stretches (about
+//! 25 times a step) and every next op paid for waking it: 34 µs median from the wake-up to the
+//! worker running on this 2-core VM (`perf sched`), the op's first share run alone meanwhile.
+//! OpenMP runtimes (PyTorch's) spin for a while before they sleep for the same reason; rayon
+//! has no such setting, so for the length of a step each other worker runs a job that takes
+//! the pool's pending work as it appears (`rayon::yield_now`) instead of sleeping. The shares
+//! of every fused op are fixed, so which thread runs them changes no value.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Runs `work` on this thread while the other workers of the current rayon pool stay awake and
+/// take its parallel work; they go back to rayon's own idling when `work` returns. Outside a
+/// pool, or in a pool of one thread, `work` just runs.
+pub fn while_awake<R: Send>(work: impl FnOnce() -> R + Send) -> R {
+    let Some(me) = rayon::current_thread_index() else {
+        return work();
+    };
+    if rayon::current_num_threads() < 2 {
+        return work();
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&done);
+    // A scope, so no keeper outlives the step. The calling thread's own copy of the broadcast
+    // returns at once: it may run it while it waits inside an op, and spinning there would
+    // wait on itself.
+    rayon::scope(move |scope| {
+        scope.spawn_broadcast(move |_, context| {
+            if context.index() == me {
+                return;
+            }
+            #[cfg(test)]
+            tests::KEEPING.set(true);
+            while !flag.load(Ordering::Acquire) {
+                match rayon::yield_now() {
+                    Some(rayon::Yield::Executed) => {}
+                    // Nothing pending: let the OS run something else for a moment, if it
+                    // has anything (a window's thread); no sleep, which is what costs.
+                    Some(rayon::Yield::Idle) => std::thread::yield_now(),
+                    None => break,
+                }
+            }
+            #[cfg(test)]
+            tests::KEEPING.set(false);
+        });
+        let result = work();
+        done.store(true, Ordering::Release);
+        result
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::while_awake;
+    use rayon::prelude::*;
+
+    fn pool(threads: usize) -> rayon::ThreadPool {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("a test pool")
+    }
+
+    #[test]
+    fn work_runs_on_the_calling_worker_and_returns_its_value() {
+        let (index, sum) = pool(2).install(|| {
+            let me = rayon::current_thread_index();
+            while_awake(|| {
+                let sum: u64 = (0..100_000u64).into_par_iter().map(|i| i * i).sum();
+                (rayon::current_thread_index() == me, sum)
+            })
+        });
+        assert!(index, "the work ran on another thread");
+        assert_eq!(sum, (0..100_000u64).map(|i| i * i).sum::<u64>());
+    }
+
+    thread_local! {
+        /// Whether this thread is in a keeper's loop.
+        pub(super) static KEEPING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    }
+
+    /// Spawns a job on the current pool and says whether the thread that ran it was keeping
+    /// awake. The caller blocks on a channel, not in rayon, so it cannot run the job itself.
+    fn spawned_job_ran_in_a_keeper() -> bool {
+        let (tx, rx) = std::sync::mpsc::channel();
+        rayon::spawn(move || {
+            let _ = tx.send(KEEPING.get());
+        });
+        rx.recv().expect("the spawned job ran")
+    }
+
+    #[test]
+    fn the_other_worker_waits_for_work_in_the_keeper_and_then_lets_go() {
+        let pool = pool(2);
+        let (during, after) = pool.install(|| {
+            let during = while_awake(|| {
+                // A serial stretch longer than rayon's idling before sleep: without a keeper
+                // the other worker would be asleep now and run the job outside it.
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                spawned_job_ran_in_a_keeper()
+            });
+            (during, spawned_job_ran_in_a_keeper())
+        });
+        assert!(during, "the job should run on the worker kept awake");
+        assert!(!after, "the keeper should have returned with the work");
+        // Parallel work inside gives the same values, whoever runs the shares.
+        let sum: u64 = pool.install(|| while_awake(|| (0..1000u64).into_par_iter().sum()));
+        assert_eq!(sum, 499_500);
+    }
+
+    #[test]
+    fn outside_a_pool_or_on_one_thread_it_just_runs() {
+        assert_eq!(while_awake(|| 3), 3);
+        assert_eq!(pool(1).install(|| while_awake(|| 4)), 4);
+    }
+}
