@@ -379,11 +379,8 @@ impl CycleTrainer {
     /// One step: both generators, then both discriminators. On flex the pool's other workers
     /// stay awake through it ([`crate::fused::awake`]).
     pub fn step(&mut self) -> Result<CycleStepMetrics> {
-        if crate::fused::on_flex(&self.device) {
-            crate::fused::awake::while_awake(|| self.step_here())
-        } else {
-            self.step_here()
-        }
+        let device = self.device.clone();
+        crate::fused::awake::step_on(&device, || self.step_here())
     }
 
     fn step_here(&mut self) -> Result<CycleStepMetrics> {

@@ -13,6 +13,18 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use burn::prelude::Device;
+
+/// A training step's `work`: kept company by the awake workers on flex ([`while_awake`]); on
+/// wgpu the CPU mostly waits on the GPU, so the workers sleep as usual there.
+pub fn step_on<R: Send>(device: &Device, work: impl FnOnce() -> R + Send) -> R {
+    if super::on_flex(device) {
+        while_awake(work)
+    } else {
+        work()
+    }
+}
+
 /// Runs `work` on this thread while the other workers of the current rayon pool stay awake and
 /// take its parallel work; they go back to rayon's own idling when `work` returns. Outside a
 /// pool, or in a pool of one thread, `work` just runs.

@@ -425,11 +425,8 @@ impl Trainer {
     /// One step: `d_updates` discriminator updates, then `g_updates` generator updates. On flex
     /// the pool's other workers stay awake through it ([`crate::fused::awake`]).
     pub fn step(&mut self) -> Result<StepMetrics> {
-        if crate::fused::on_flex(&self.device) {
-            crate::fused::awake::while_awake(|| self.step_here())
-        } else {
-            self.step_here()
-        }
+        let device = self.device.clone();
+        crate::fused::awake::step_on(&device, || self.step_here())
     }
 
     fn step_here(&mut self) -> Result<StepMetrics> {
