@@ -387,6 +387,21 @@ fn train_until(
     run.clone()
 }
 
+/// The losses of a new run `name` under `runs`, trained to its end.
+fn losses_of(
+    config: &TrainConfig,
+    runs: &std::path::Path,
+    name: &str,
+    data: &gan_studio::data::Split,
+) -> Vec<(u64, u32, u32)> {
+    logged_losses(&train_until(
+        config,
+        &RunDir::new(runs, name).unwrap(),
+        data,
+        None,
+    ))
+}
+
 /// Trains `config` for its 4 steps as one run and as one stopped after step 2 and resumed,
 /// asserts that both logged the same losses bit for bit, and returns them.
 fn whole_equals_resumed(
@@ -394,12 +409,7 @@ fn whole_equals_resumed(
     runs: &std::path::Path,
     data: &gan_studio::data::Split,
 ) -> Vec<(u64, u32, u32)> {
-    let whole = logged_losses(&train_until(
-        config,
-        &RunDir::new(runs, "whole").unwrap(),
-        data,
-        None,
-    ));
+    let whole = losses_of(config, runs, "whole", data);
     let parts = train_until(config, &RunDir::new(runs, "parts").unwrap(), data, Some(2));
     let mut trainer = Trainer::resume(parts.clone(), data.clone(), &Device::flex(), None).unwrap();
     assert_eq!(trainer.step_count(), 2);
@@ -429,12 +439,7 @@ fn a_warped_run_resumes_step_for_step_and_differs_from_an_unwarped_one() {
         .with_warp_degrees(15.0)
         .with_warp_shear(0.3)
         .with_warp_stroke(0.5);
-    let unwarped = logged_losses(&train_until(
-        &plain,
-        &RunDir::new(runs.path(), "plain").unwrap(),
-        &data,
-        None,
-    ));
+    let unwarped = losses_of(&plain, runs.path(), "plain", &data);
     let whole = whole_equals_resumed(&warped, runs.path(), &data);
     assert_ne!(whole[0], unwarped[0], "the warp changed nothing D saw");
 }
@@ -455,12 +460,7 @@ fn a_run_pairing_neighbours_resumes_step_for_step_and_differs_from_pairing_itsel
     itself.gan = itself.gan.clone().with_info_pair_weight(1.0);
     let mut neighbours = itself.clone();
     neighbours.gan = neighbours.gan.clone().with_info_pair_neighbours(5);
-    let paired_with_itself = logged_losses(&train_until(
-        &itself,
-        &RunDir::new(runs.path(), "itself").unwrap(),
-        &data,
-        None,
-    ));
+    let paired_with_itself = losses_of(&itself, runs.path(), "itself", &data);
     let whole = whole_equals_resumed(&neighbours, runs.path(), &data);
     assert_ne!(
         whole[0], paired_with_itself[0],
