@@ -48,10 +48,11 @@ pub struct Dims {
     pub outputs: usize,
 }
 
-/// Multiply-adds from which a layer runs on every core: flex's own threshold for a product
-/// (192³). Below it a rayon pass costs more than it saves (a label map's 64 x 50 x 784 took
-/// 0.26-0.37 ms split against 0.23 ms on one core), so small layers run as flex runs them.
-const PARALLEL_MACS: usize = 192 * 192 * 192;
+/// Multiply-adds from which a layer runs on every core. Below it a rayon pass costs more than
+/// it saves. It was flex's 192³ (7.1M) while the other core slept between ops; with it kept
+/// awake through a step (`super::awake`), a label map's 64 x 50 x 784 (2.5M), forward and
+/// both weight gradients, took 92-99 µs on both cores against 115-117 µs on one (2-core EPYC).
+const PARALLEL_MACS: usize = 1 << 21;
 
 impl Dims {
     fn parallel(&self) -> bool {
@@ -67,15 +68,47 @@ impl Dims {
         }
     }
 
-    /// A zeroed buffer, cleared by every core for a large layer.
+    /// A zeroed buffer, cleared by every core for a large layer or a large buffer.
     fn zeros(&self, len: usize) -> Vec<f32> {
-        if self.parallel() {
+        if self.parallel() || len >= SPLIT_OUTPUTS {
             super::zeros(len)
         } else {
             vec![0.0; len]
         }
     }
+
+    /// `out = lhs rhs`, one of the layer's products: on every core for a large layer (gemm
+    /// splits it), in blocks of rows on every core for a thin product with a large output,
+    /// on one core otherwise.
+    fn product(&self, out: &mut [f32], lhs: View, rhs: View) {
+        if self.parallel() || out.len() < SPLIT_OUTPUTS {
+            return matmul(out, lhs, rhs, false, self.threads());
+        }
+        let n = rhs.cols;
+        let rows = SPLIT_BLOCK.div_ceil(n.max(1));
+        out.par_chunks_mut(rows * n)
+            .enumerate()
+            .for_each(|(block, out)| {
+                let first = block * rows;
+                let lhs = View {
+                    data: &lhs.data[first * lhs.row_stride..],
+                    rows: out.len() / n,
+                    ..lhs
+                };
+                matmul(out, lhs, rhs, false, 1);
+            });
+    }
 }
+
+/// Outputs from which a product below [`PARALLEL_MACS`] still splits between the cores. Such
+/// a product is thin and all memory traffic: D's one-logit head takes its input gradient as a
+/// (64, 6,272) outer product (k = 1), which gemm runs on one core whatever it is told (its own
+/// threshold counts multiply-adds), and a profile found the other core idle through it. Each
+/// output is still one gemm's sum over the same k values, so splitting rows changes no value.
+const SPLIT_OUTPUTS: usize = 1 << 17;
+
+/// Outputs per task of such a split, about 0.1 ms of writing.
+const SPLIT_BLOCK: usize = 1 << 16;
 
 /// Rows per parallel task of `outputs` values each, at least one.
 fn rows_per_task(outputs: usize) -> usize {
@@ -85,12 +118,10 @@ fn rows_per_task(outputs: usize) -> usize {
 /// `x W (+ b)`: (rows, outputs), row-major.
 pub fn forward(d: Dims, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     let mut out = d.zeros(d.rows * d.outputs);
-    matmul(
+    d.product(
         &mut out,
         View::new(x, d.rows, d.inputs),
         View::new(weight, d.inputs, d.outputs),
-        false,
-        d.threads(),
     );
     if let (Some(bias), true) = (bias, d.outputs > 0) {
         // The product, then the bias: burn's `output + bias`, value for value.
@@ -119,7 +150,7 @@ pub fn backward(d: Dims, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3])
         want[0].then(|| {
             let mut dx = d.zeros(d.rows * d.inputs);
             let weight_t = View::new(weight, d.inputs, d.outputs).t();
-            matmul(&mut dx, dy_view, weight_t, false, d.threads());
+            d.product(&mut dx, dy_view, weight_t);
             dx
         })
     };
@@ -127,7 +158,7 @@ pub fn backward(d: Dims, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3])
         want[1].then(|| {
             let mut dw = d.zeros(d.inputs * d.outputs);
             let x_t = View::new(x, d.rows, d.inputs).t();
-            matmul(&mut dw, x_t, dy_view, false, d.threads());
+            d.product(&mut dw, x_t, dy_view);
             dw
         })
     };
@@ -338,22 +369,30 @@ mod tests {
     #[test]
     fn fused_linear_gradients_do_not_depend_on_the_thread_count() {
         let device = Device::flex().autodiff();
-        let layer = LinearConfig::new(110, 6272).init(&device);
-        let x = Tensor::<2>::random([64, 110], Distribution::Normal(0.0, 1.0), &device);
-        let weights = Tensor::<2>::random([64, 6272], Distribution::Normal(0.0, 1.0), &device);
-        let go = || run(&layer, x.clone(), weights.clone(), fused_linear);
-        let one = rayon::ThreadPoolBuilder::new()
-            .num_threads(1)
-            .build()
-            .expect("pool")
-            .install(go);
-        let three = rayon::ThreadPoolBuilder::new()
-            .num_threads(3)
-            .build()
-            .expect("pool")
-            .install(go);
-        for (i, (a, b)) in one.into_iter().zip(three).enumerate() {
-            same(a, b, &format!("part {i}, 1 vs 3 threads"));
+        // A wide layer gemm splits, and D's head, whose input gradient splits by rows.
+        for (inputs, outputs) in [(110, 6272), (6272, 1)] {
+            let layer = LinearConfig::new(inputs, outputs).init(&device);
+            let x = Tensor::<2>::random([64, inputs], Distribution::Normal(0.0, 1.0), &device);
+            let weights =
+                Tensor::<2>::random([64, outputs], Distribution::Normal(0.0, 1.0), &device);
+            let go = || run(&layer, x.clone(), weights.clone(), fused_linear);
+            let one = rayon::ThreadPoolBuilder::new()
+                .num_threads(1)
+                .build()
+                .expect("pool")
+                .install(go);
+            let three = rayon::ThreadPoolBuilder::new()
+                .num_threads(3)
+                .build()
+                .expect("pool")
+                .install(go);
+            for (i, (a, b)) in one.into_iter().zip(three).enumerate() {
+                same(
+                    a,
+                    b,
+                    &format!("{inputs} -> {outputs}: part {i}, 1 vs 3 threads"),
+                );
+            }
         }
     }
 }

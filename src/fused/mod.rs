@@ -12,6 +12,7 @@ pub mod kernel_rows;
 pub mod leaky_relu;
 pub mod linear;
 pub mod resample;
+pub mod square_sum;
 pub mod tanh;
 
 use std::sync::OnceLock;
@@ -33,6 +34,7 @@ use conv::FusedConv;
 use leaky_relu::FusedLeakyRelu;
 use linear::FusedLinear;
 use resample::FusedResample;
+use square_sum::FusedSquareSum;
 use tanh::FusedTanh;
 
 /// flex's tensor (burn-flex is not a direct dependency; its type is reached through burn).
@@ -58,6 +60,17 @@ fn owned(t: FlexTensor) -> FlexTensor {
     } else {
         let shape = t.layout().shape().to_vec();
         tensor(slice(&contiguous(&t)).to_vec(), shape)
+    }
+}
+
+/// The tensor's values to change in place, when it alone holds them, contiguous from the
+/// first; `None` where changing them would need a copy.
+fn own_values(t: &mut FlexTensor) -> Option<&mut [f32]> {
+    let n = t.layout().num_elements();
+    if t.layout().contiguous_offsets() == Some((0, n)) && t.bytes().len() == n * 4 {
+        t.try_storage_mut::<f32>()
+    } else {
+        None
     }
 }
 
@@ -339,6 +352,17 @@ pub fn blend<const D: usize>(average: Tensor<D>, current: Tensor<D>, decay: f64)
         current.into_dispatch(),
         decay,
     ))
+}
+
+/// `sum(x²)` as a one-value tensor: one parallel pass on flex, burn's ops elsewhere or with the
+/// switch off.
+pub fn square_sum<const D: usize>(x: Tensor<D>) -> Tensor<1> {
+    if !(enabled() && on_flex(&x.device()) && !x.device().is_autodiff()) {
+        return x.square().sum();
+    }
+    Tensor::from_dispatch(
+        <burn::backend::Dispatch as FusedSquareSum>::square_sum_fused(x.into_dispatch()),
+    )
 }
 
 /// What the fused ops' tests share.

@@ -109,7 +109,7 @@ impl ModuleVisitor for NormVisitor<'_> {
             .cloned()
             .collect::<Vec<_>>()
             .join(".");
-        let square = grad.square().sum();
+        let square = crate::fused::square_sum(grad);
         match self.layers.iter().position(|l| *l == layer) {
             Some(i) => self.squares[i] = self.squares[i].clone() + square,
             None => {
