@@ -100,15 +100,26 @@ pub fn run(args: BenchArgs) -> Result<()> {
     if args.phases && !args.json {
         for result in &results {
             println!(
-                "\n{} on {}: median ms per phase, and the cores it kept busy",
+                "\n{} on {}: median ms per phase, the cores it kept busy, and how much of that \
+                 was work (less the workers kept awake finding none)",
                 result.model, result.device
             );
             for phase in &result.phases_ms {
                 println!(
-                    "  {:<24} {:>8.1}  {:>4.0}% CPU",
-                    phase.name, phase.median_ms, phase.cpu_percent
+                    "  {:<24} {:>8.1}  {:>4.0}% CPU  {:>4.0}% at work",
+                    phase.name,
+                    phase.median_ms,
+                    phase.cpu_percent,
+                    phase.cpu_percent - phase.idle_percent
                 );
             }
+            println!(
+                "  all timed steps: {:.0}% CPU, of which {:.0}% workers kept awake finding no \
+                 work: {:.0}% at work",
+                result.cpu_percent,
+                result.idle_percent,
+                result.cpu_percent - result.idle_percent
+            );
         }
     }
     Ok(())

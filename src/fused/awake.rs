@@ -11,9 +11,20 @@
 //! of every fused op are fixed, so which thread runs them changes no value.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Instant;
 
 use burn::prelude::Device;
+
+/// The time the kept-awake workers spent looking for work and finding none, all of them since
+/// the process started (ns). The process's CPU time counts it as busy; `bench` subtracts it to
+/// say how much of that CPU time did work.
+static IDLE_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// [`IDLE_NANOS`] so far, in ms.
+pub fn idle_ms() -> f64 {
+    IDLE_NANOS.load(Ordering::Relaxed) as f64 / 1e6
+}
 
 /// A training step's `work`: kept company by the awake workers on flex ([`while_awake`]); on
 /// wgpu the CPU mostly waits on the GPU, so the workers sleep as usual there.
@@ -47,15 +58,26 @@ pub fn while_awake<R: Send>(work: impl FnOnce() -> R + Send) -> R {
             }
             #[cfg(test)]
             tests::KEEPING.set(true);
+            // From the first look that found nothing to the last, while no job ran between;
+            // counted as each ends, so a phase of the step sees its own.
+            let mut streak: Option<(Instant, Instant)> = None;
+            let count = |(from, to): (Instant, Instant)| {
+                IDLE_NANOS.fetch_add((to - from).as_nanos() as u64, Ordering::Relaxed);
+            };
             while !flag.load(Ordering::Acquire) {
+                let looked = Instant::now();
                 match rayon::yield_now() {
-                    Some(rayon::Yield::Executed) => {}
+                    Some(rayon::Yield::Executed) => streak.take().into_iter().for_each(count),
                     // Nothing pending: let the OS run something else for a moment, if it
                     // has anything (a window's thread); no sleep, which is what costs.
-                    Some(rayon::Yield::Idle) => std::thread::yield_now(),
+                    Some(rayon::Yield::Idle) => {
+                        std::thread::yield_now();
+                        streak = Some((streak.map_or(looked, |(from, _)| from), Instant::now()));
+                    }
                     None => break,
                 }
             }
+            streak.into_iter().for_each(count);
             #[cfg(test)]
             tests::KEEPING.set(false);
         });
@@ -122,6 +144,21 @@ mod tests {
         // Parallel work inside gives the same values, whoever runs the shares.
         let sum: u64 = pool.install(|| while_awake(|| (0..1000u64).into_par_iter().sum()));
         assert_eq!(sum, 499_500);
+    }
+
+    #[test]
+    fn the_time_a_kept_worker_finds_no_work_is_counted() {
+        let before = super::idle_ms();
+        pool(2).install(|| {
+            while_awake(|| std::thread::sleep(std::time::Duration::from_millis(50)));
+        });
+        // The other worker looked for work through most of the 50 ms and found none. The
+        // streak is wall time, so a busy machine that runs the keeper less still counts it.
+        let idle = super::idle_ms() - before;
+        assert!(
+            idle >= 25.0,
+            "counted {idle:.1} ms idle of a 50 ms serial stretch"
+        );
     }
 
     #[test]

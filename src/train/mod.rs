@@ -17,4 +17,4 @@ pub use config::TrainConfig;
 pub use metrics::StepMetrics;
 pub use run_dir::RunDir;
 pub use trained::{TrainedRun, open_trained_run};
-pub use trainer::{RunOutcome, TrainEvent, Trainer};
+pub use trainer::{RunOutcome, TrainEvent, Trainer, process_cpu_ms};

@@ -108,39 +108,46 @@ pub struct PhaseTime {
     pub name: &'static str,
     pub wall_ms: f64,
     pub cpu_ms: f64,
+    /// The part of `cpu_ms` that was workers kept awake looking for work and finding none
+    /// (`fused::awake`).
+    pub idle_ms: f64,
 }
 
 /// Splits a step's wall time into named phases. On the flex backend every op runs eagerly,
 /// so a phase's time is its own; on wgpu queued work lands in whichever phase reads back.
 struct PhaseClock {
-    last: Option<(Instant, f64)>,
+    /// When the last phase ended: wall clock, process CPU and keepers' idle time (ms).
+    last: Option<(Instant, f64, f64)>,
     phases: Vec<PhaseTime>,
 }
 
 impl PhaseClock {
     fn new(enabled: bool) -> Self {
         Self {
-            last: enabled.then(|| (Instant::now(), process_cpu_ms())),
+            last: enabled.then(|| (Instant::now(), process_cpu_ms(), idle_ms())),
             phases: Vec::new(),
         }
     }
 
     fn mark(&mut self, name: &'static str) {
-        if let Some((wall, cpu)) = &mut self.last {
-            let (now, now_cpu) = (Instant::now(), process_cpu_ms());
+        if let Some((wall, cpu, idle)) = &mut self.last {
+            let (now, now_cpu, now_idle) = (Instant::now(), process_cpu_ms(), idle_ms());
             self.phases.push(PhaseTime {
                 name,
                 wall_ms: (now - *wall).as_secs_f64() * 1e3,
                 cpu_ms: now_cpu - *cpu,
+                idle_ms: now_idle - *idle,
             });
-            (*wall, *cpu) = (now, now_cpu);
+            (*wall, *cpu, *idle) = (now, now_cpu, now_idle);
         }
     }
 }
 
+use crate::fused::awake::idle_ms;
+
 /// CPU time the whole process (every thread) has used, in ms; 0 where the platform does not
 /// say. std has no process CPU clock, hence libc.
-fn process_cpu_ms() -> f64 {
+pub fn process_cpu_ms() -> f64 {
     #[cfg(unix)]
     {
         let mut ts = libc::timespec {
