@@ -513,23 +513,18 @@ pub fn train_from(
         let mut losses = Vec::new();
         let lr = config.learning_rate * config.lr_decay.powi(epoch as i32);
         let mut shift_rng = step_rng(config.seed, epoch as u64, 1);
-        // The other cores kept awake through the epoch's steps, as through a GAN's.
-        model = crate::fused::awake::step_on(&device, || {
-            let mut model = model;
-            for chunk in order.chunks_exact(config.batch_size) {
-                let augment: Option<&mut dyn rand::RngCore> = if config.augment {
-                    Some(&mut shift_rng)
-                } else {
-                    None
-                };
-                let (images, labels) = train.batch(chunk, augment, &device);
-                let loss = loss_fn.forward(model.forward(images), labels);
-                let grads = GradientsParams::from_grads(loss.backward(), &model);
-                losses.push(loss.detach());
-                model = optim.step(lr, model, grads);
-            }
-            model
-        });
+        for chunk in order.chunks_exact(config.batch_size) {
+            let augment: Option<&mut dyn rand::RngCore> = if config.augment {
+                Some(&mut shift_rng)
+            } else {
+                None
+            };
+            let (images, labels) = train.batch(chunk, augment, &device);
+            let loss = loss_fn.forward(model.forward(images), labels);
+            let grads = GradientsParams::from_grads(loss.backward(), &model);
+            losses.push(loss.detach());
+            model = optim.step(lr, model, grads);
+        }
         let mean: f32 = Tensor::cat(losses, 0).mean().into_scalar();
         if !mean.is_finite() {
             bail!(
