@@ -357,6 +357,57 @@ pub fn matmul(out: &mut [f32], lhs: View, rhs: View, accumulate: bool, threads: 
     matmul_strided(out, rhs.cols, lhs, rhs, accumulate, threads);
 }
 
+/// `out` = lhs x rhs in column-major order: element (i, j) at `out[j * lhs.rows + i]`. gemm
+/// works in this orientation; given a row-major output it turns the whole problem round,
+/// which can put a large operand where it must be gathered value by value
+/// (`super::linear`'s input gradient).
+pub fn matmul_column_major(out: &mut [f32], lhs: View, rhs: View, threads: usize) {
+    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
+    assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
+    assert_eq!(out.len(), m * n, "matmul: output size");
+    assert!(
+        lhs.in_bounds() && rhs.in_bounds(),
+        "matmul: view out of bounds"
+    );
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        out.fill(0.0);
+        return;
+    }
+    let parallelism = if threads > 1 {
+        gemm::Parallelism::Rayon(threads)
+    } else {
+        gemm::Parallelism::None
+    };
+    // SAFETY: as in `matmul_strided`: the views are checked in bounds, `out` holds n columns
+    // of m values, m apart, and is borrowed mutably so it cannot alias the inputs.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            out.as_mut_ptr(),
+            m as isize,
+            1,
+            false,
+            lhs.data.as_ptr(),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.data.as_ptr(),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}
+
 /// As [`matmul`], into rows `out_stride` apart: `out` holds rows `i * out_stride..` of
 /// `rhs.cols` values each (the values between rows are left alone).
 pub fn matmul_strided(
