@@ -52,7 +52,7 @@ pub enum Command {
     ///            medium (dense 256-512)
     ///   cdcgan   4,300 steps, matching-aware D   7.6 min  success 96.3%
     ///   acgan    3,000 steps                              success 95.8%, IS 9.22
-    ///   infogan  3,000 steps, G rate 1e-3,       8 min    its codes match the digits 94-100%
+    ///   infogan  3,000 steps, G rate 1e-3,       5.5 min  its codes match the digits 94-100%
     ///            62 noise values + 2 codes,               (mean 98%; no labels seen)
     ///            D's inputs warped, real digits
     ///            paired with neighbours
