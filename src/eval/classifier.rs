@@ -284,8 +284,10 @@ impl Classifier {
     pub fn features(&self, images: Tensor<4>) -> Tensor<2> {
         let mut x = images;
         if let (Some(conv1), Some(conv2)) = (&self.conv1, &self.conv2) {
-            x = self.pool.forward(relu(crate::fused::conv2d(conv1, x))); // (B, c1, 14, 14)
-            x = self.pool.forward(relu(crate::fused::conv2d(conv2, x))); // (B, c2, 5, 5)
+            // ReLU after the pool, on a quarter of the values: max and ReLU commute, so the
+            // values and gradients are those of ReLU then pool.
+            x = relu(self.pool.forward(crate::fused::conv2d(conv1, x))); // (B, c1, 14, 14)
+            x = relu(self.pool.forward(crate::fused::conv2d(conv2, x))); // (B, c2, 5, 5)
         }
         for stage in &self.stages {
             x = self.pool.forward(stage.forward(x)); // (B, c, s/2, s/2)
