@@ -286,11 +286,12 @@ impl Classifier {
         if let (Some(conv1), Some(conv2)) = (&self.conv1, &self.conv2) {
             // ReLU after the pool, on a quarter of the values: max and ReLU commute, so the
             // values and gradients are those of ReLU then pool.
-            x = relu(self.pool.forward(crate::fused::conv2d(conv1, x))); // (B, c1, 14, 14)
-            x = relu(self.pool.forward(crate::fused::conv2d(conv2, x))); // (B, c2, 5, 5)
+            let pool = |x| crate::fused::max_pool2d(&self.pool, x);
+            x = relu(pool(crate::fused::conv2d(conv1, x))); // (B, c1, 14, 14)
+            x = relu(pool(crate::fused::conv2d(conv2, x))); // (B, c2, 5, 5)
         }
         for stage in &self.stages {
-            x = self.pool.forward(stage.forward(x)); // (B, c, s/2, s/2)
+            x = crate::fused::max_pool2d(&self.pool, stage.forward(x)); // (B, c, s/2, s/2)
         }
         let x: Tensor<2> = x.flatten(1, 3); // (B, c*q*q)
         let x = dropout(&self.dropout, relu(crate::fused::linear(&self.fc1, x))); // (B, hidden)

@@ -11,6 +11,7 @@ pub mod im2col;
 pub mod kernel_rows;
 pub mod leaky_relu;
 pub mod linear;
+pub mod max_pool;
 pub mod resample;
 pub mod square_sum;
 pub mod tanh;
@@ -24,6 +25,7 @@ use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{DispatchDevice, Flex};
 use burn::nn::conv::{Conv2d, ConvTranspose2d};
+use burn::nn::pool::MaxPool2d;
 use burn::nn::{BatchNorm, Linear, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
@@ -33,6 +35,7 @@ use blend::FusedBlend;
 use conv::FusedConv;
 use leaky_relu::FusedLeakyRelu;
 use linear::FusedLinear;
+use max_pool::FusedMaxPool;
 use resample::FusedResample;
 use square_sum::FusedSquareSum;
 use tanh::FusedTanh;
@@ -313,6 +316,27 @@ fn padding_pairs(
         PaddingConfig2d::Same => [same(0), same(1)],
         PaddingConfig2d::Explicit(top, left, bottom, right) => [(*top, *bottom), (*left, *right)],
     }
+}
+
+/// `pool.forward(x)`: on flex by the fused op when the pool is a 2x2 window moved by 2 with
+/// no padding (the classifier's), else burn's.
+pub fn max_pool2d(pool: &MaxPool2d, x: Tensor<4>) -> Tensor<4> {
+    let plain = pool.kernel_size == [2, 2]
+        && pool.stride == [2, 2]
+        && pool.dilation == [1, 1]
+        && !pool.ceil_mode
+        && matches!(pool.padding, PaddingConfig2d::Valid);
+    if !(plain && enabled() && on_flex(&x.device())) {
+        return pool.forward(x);
+    }
+    fused_max_pool2x2(x)
+}
+
+/// The fused 2x2 max-pool, whatever the switch says (on flex only; callers check).
+pub fn fused_max_pool2x2(x: Tensor<4>) -> Tensor<4> {
+    Tensor::from_dispatch(
+        <burn::backend::Dispatch as FusedMaxPool>::max_pool2x2_fused(x.into_dispatch()),
+    )
 }
 
 /// Leaky ReLU in one pass each way, whatever the switch says (on flex only; callers check).
