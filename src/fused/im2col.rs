@@ -362,50 +362,8 @@ pub fn matmul(out: &mut [f32], lhs: View, rhs: View, accumulate: bool, threads: 
 /// which can put a large operand where it must be gathered value by value
 /// (`super::linear`'s input gradient).
 pub fn matmul_column_major(out: &mut [f32], lhs: View, rhs: View, threads: usize) {
-    let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
-    assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
-    assert_eq!(out.len(), m * n, "matmul: output size");
-    assert!(
-        lhs.in_bounds() && rhs.in_bounds(),
-        "matmul: view out of bounds"
-    );
-    if m == 0 || n == 0 {
-        return;
-    }
-    if k == 0 {
-        out.fill(0.0);
-        return;
-    }
-    let parallelism = if threads > 1 {
-        gemm::Parallelism::Rayon(threads)
-    } else {
-        gemm::Parallelism::None
-    };
-    // SAFETY: as in `matmul_strided`: the views are checked in bounds, `out` holds n columns
-    // of m values, m apart, and is borrowed mutably so it cannot alias the inputs.
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            out.as_mut_ptr(),
-            m as isize,
-            1,
-            false,
-            lhs.data.as_ptr(),
-            lhs.col_stride as isize,
-            lhs.row_stride as isize,
-            rhs.data.as_ptr(),
-            rhs.col_stride as isize,
-            rhs.row_stride as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
+    assert_eq!(out.len(), lhs.rows * rhs.cols, "matmul: output size");
+    gemm_into(out, (1, lhs.rows), lhs, rhs, false, threads);
 }
 
 /// As [`matmul`], into rows `out_stride` apart: `out` holds rows `i * out_stride..` of
@@ -418,10 +376,24 @@ pub fn matmul_strided(
     accumulate: bool,
     threads: usize,
 ) {
+    assert!(out_stride >= rhs.cols, "matmul: rows overlap");
+    gemm_into(out, (out_stride, 1), lhs, rhs, accumulate, threads);
+}
+
+/// `out` = lhs x rhs (+= when `accumulate`), element (i, j) at `out[i * strides.0 + j *
+/// strides.1]`; the callers choose strides under which no two elements share a place.
+fn gemm_into(
+    out: &mut [f32],
+    (row_stride, col_stride): (usize, usize),
+    lhs: View,
+    rhs: View,
+    accumulate: bool,
+    threads: usize,
+) {
     let (m, k, n) = (lhs.rows, lhs.cols, rhs.cols);
     assert_eq!(rhs.rows, k, "matmul: inner dimensions differ");
     assert!(
-        out_stride >= n && (m == 0 || n == 0 || out.len() >= (m - 1) * out_stride + n),
+        m == 0 || n == 0 || (m - 1) * row_stride + (n - 1) * col_stride < out.len(),
         "matmul: output size"
     );
     assert!(
@@ -433,9 +405,11 @@ pub fn matmul_strided(
     }
     if k == 0 {
         if !accumulate {
-            out.chunks_mut(out_stride)
-                .take(m)
-                .for_each(|row| row[..n].fill(0.0));
+            for i in 0..m {
+                for j in 0..n {
+                    out[i * row_stride + j * col_stride] = 0.0;
+                }
+            }
         }
         return;
     }
@@ -445,16 +419,16 @@ pub fn matmul_strided(
         gemm::Parallelism::None
     };
     // SAFETY: the asserts above keep every index gemm reads or writes inside the three slices
-    // (views checked by `in_bounds`, `out` holds m rows of n, `out_stride` apart), and `out` is borrowed
-    // mutably so it cannot alias the inputs.
+    // (views checked by `in_bounds`, the output's last element inside `out`), and `out` is
+    // borrowed mutably so it cannot alias the inputs.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
             out.as_mut_ptr(),
-            1,
-            out_stride as isize,
+            col_stride as isize,
+            row_stride as isize,
             accumulate,
             lhs.data.as_ptr(),
             lhs.col_stride as isize,
