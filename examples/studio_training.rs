@@ -44,6 +44,7 @@ fn main() -> Result<()> {
             display: None,
         },
         Arc::new(|| {}),
+        Arc::new(|| {}),
     );
     let mut stamps = Vec::with_capacity(steps);
     let mut cpu_at_warmup = 0.0;

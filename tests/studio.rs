@@ -429,6 +429,33 @@ fn training_starts_streams_and_stops_with_a_checkpoint() {
     // One row per class on the live grid.
     assert_eq!(live.samples.count % 10, 0);
 
+    // Steps and sample grids (one every 2 steps here) ask for a frame a gap later, not one each:
+    // a frame per step kept a software-rendered window drawing without pause, and training
+    // lost the core it drew on (BENCHMARKS.md, "The studio's window").
+    let asked = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = asked.clone();
+    harness.ctx.set_repaint_observer(move |info| {
+        if let Ok(mut asked) = record.lock() {
+            asked.push(info.delay);
+        }
+    });
+    let streamed_from = live.history.len();
+    wait_for(&mut harness, 60, "twenty more steps", |app| {
+        app.state.training.live.history.len() >= streamed_from + 20
+    });
+    let asked = std::mem::take(&mut *asked.lock().unwrap());
+    let gap = gan_studio::studio::pacing::frame_gap(true);
+    let at_once = asked.iter().filter(|delay| delay.is_zero()).count();
+    assert!(
+        at_once <= 2,
+        "{at_once} frames asked for at once while 20 steps streamed: {asked:?}"
+    );
+    assert!(
+        asked.contains(&gap),
+        "no frame asked {gap:?} later: {asked:?}"
+    );
+    harness.ctx.set_repaint_observer(|_| {});
+
     // Pause holds the worker between steps; Resume lets it go on.
     harness.get_by_label("Pause").click();
     harness.step();

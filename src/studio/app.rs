@@ -78,22 +78,43 @@ pub struct FrameStats {
     pub intervals: Vec<Duration>,
     last_frame: Option<Instant>,
     frames: usize,
-    /// With GAN_STUDIO_FRAME_STATS set, a summary goes to stderr every 300 frames.
+    /// With GAN_STUDIO_FRAME_STATS set, a summary goes to stderr every 10 s (at the next frame).
     report: bool,
+    /// With reporting on: which calls (file:line) asked for the frames since the last summary,
+    /// so a UI that never goes idle names what keeps waking it.
+    causes: std::collections::BTreeMap<String, usize>,
+    /// When the last summary went out (one every [`Self::REPORT_EVERY`]).
+    reported: Option<Instant>,
 }
 
 impl FrameStats {
     const KEEP: usize = 600;
+    const REPORT_EVERY: Duration = Duration::from_secs(10);
 
-    fn record(&mut self, started: Instant, built: Duration) {
+    fn record(&mut self, ctx: &egui::Context, started: Instant, built: Duration) {
         if let Some(last) = self.last_frame {
             push_capped(&mut self.intervals, started - last);
         }
         self.last_frame = Some(started);
         push_capped(&mut self.build_times, built);
         self.frames += 1;
-        if self.report && self.frames.is_multiple_of(300) {
+        if !self.report {
+            return;
+        }
+        for cause in ctx.repaint_causes() {
+            *self
+                .causes
+                .entry(format!("{}:{}", cause.file, cause.line))
+                .or_default() += 1;
+        }
+        let reported = *self.reported.get_or_insert(started);
+        if started - reported >= Self::REPORT_EVERY {
+            self.reported = Some(started);
             eprintln!("{}", self.summary());
+            let mut causes: Vec<_> = std::mem::take(&mut self.causes).into_iter().collect();
+            causes.sort_by_key(|(_, n)| std::cmp::Reverse(*n));
+            let named: Vec<String> = causes.iter().map(|(at, n)| format!("{at} x{n}")).collect();
+            eprintln!("repaints asked for by: {}", named.join(", "));
         }
     }
 
@@ -132,8 +153,9 @@ pub struct StudioApp {
     pub compute: Compute,
     pub notices: Notices,
     pub frames: FrameStats,
-    /// Made from the first frame's context, so the app can be built before any context exists.
-    waker: Option<Waker>,
+    /// Made from the first frame's context, so the app can be built before any context exists:
+    /// the waker for answers and the paced one for progress.
+    wakers: Option<(Waker, Waker)>,
 }
 
 impl StudioApp {
@@ -175,25 +197,27 @@ impl StudioApp {
                 report: std::env::var_os("GAN_STUDIO_FRAME_STATS").is_some(),
                 ..FrameStats::default()
             },
-            waker: None,
+            wakers: None,
         }
     }
 
     /// Draws one frame of the whole studio.
     pub fn show(&mut self, ui: &mut egui::Ui) {
         let started = Instant::now();
-        let waker = self.waker.get_or_insert_with(|| {
+        let software = self.compute.adapter_is_software;
+        let (waker, progress_waker) = self.wakers.get_or_insert_with(|| {
             let ctx = ui.ctx().clone();
-            Arc::new(move || ctx.request_repaint())
+            super::pacing::set_gap(&ctx, super::pacing::frame_gap(software));
+            let progress = super::pacing::progress_waker(&ctx);
+            (Arc::new(move || ctx.request_repaint()), progress)
         });
-        let waker = waker.clone();
-        let waker = &waker;
+        let (waker, progress_waker) = (&waker.clone(), &progress_waker.clone());
         let Self {
             state,
             compute,
             notices,
             frames,
-            waker: _,
+            wakers: _,
         } = self;
         compute.preference = state.preference;
         let StudioState {
@@ -215,6 +239,7 @@ impl StudioApp {
             data_dir,
             compute,
             waker,
+            progress_waker,
             notices,
             export,
         };
@@ -288,7 +313,7 @@ impl StudioApp {
                     }
                 }
             });
-        frames.record(started, started.elapsed());
+        frames.record(ui.ctx(), started, started.elapsed());
     }
 }
 

@@ -5,6 +5,7 @@ pub mod app;
 pub mod compute;
 pub mod gpu_grid;
 pub mod jobs;
+pub mod pacing;
 pub mod tabs;
 pub mod widgets;
 

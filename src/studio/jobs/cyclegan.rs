@@ -53,7 +53,8 @@ pub struct CycleJob {
 }
 
 impl CycleJob {
-    pub fn spawn(request: Request, waker: Waker) -> Self {
+    /// `progress` wakes the UI for steps and sample grids, `waker` for everything else.
+    pub fn spawn(request: Request, waker: Waker, progress: Waker) -> Self {
         let (stop, stop_rx) = channel();
         let (tx, messages) = channel();
         let thread_tx = tx.clone();
@@ -61,7 +62,8 @@ impl CycleJob {
         let spawned = std::thread::Builder::new()
             .name("cyclegan-training".into())
             .spawn(move || {
-                if let Err(e) = train(request, &stop_rx, &thread_tx, &thread_waker) {
+                let wakers = (&thread_waker, &progress);
+                if let Err(e) = train(request, &stop_rx, &thread_tx, wakers) {
                     let _ = thread_tx.send(Message::Failed(format!("{e:#}")));
                 }
                 thread_waker();
@@ -81,10 +83,16 @@ impl CycleJob {
     }
 }
 
-fn train(request: Request, stop: &Receiver<()>, tx: &Sender<Message>, waker: &Waker) -> Result<()> {
+fn train(
+    request: Request,
+    stop: &Receiver<()>,
+    tx: &Sender<Message>,
+    (waker, progress): (&Waker, &Waker),
+) -> Result<()> {
     let send = |message: Message| {
+        let is_progress = matches!(message, Message::Step(_) | Message::Grid { .. });
         let _ = tx.send(message);
-        waker();
+        if is_progress { progress() } else { waker() }
     };
     let data = Some(request.data_dir.as_path());
     let mut trainer = if request.resume {

@@ -52,17 +52,19 @@ pub struct FetchJob {
 }
 
 impl FetchJob {
-    /// Downloads `files` into `dest` from the first mirror that has each.
+    /// Downloads `files` into `dest` from the first mirror that has each; `progress` wakes the
+    /// UI for the bytes as they come, `waker` for the answer.
     pub fn spawn(
         dest: PathBuf,
         files: Vec<RemoteFile>,
         mirrors: Vec<String>,
         waker: Waker,
+        progress: Waker,
     ) -> Self {
         let status = Arc::new(FetchStatus::default());
         let reporter = Reporter {
             status: status.clone(),
-            waker: waker.clone(),
+            waker: progress,
         };
         let done = super::spawn_once("data-fetch", waker, move || {
             fetch_files_reporting(&dest, &mirrors, &files, &reporter)

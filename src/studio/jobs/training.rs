@@ -72,7 +72,8 @@ pub struct TrainingJob {
 }
 
 impl TrainingJob {
-    pub fn spawn(request: Request, waker: Waker) -> Self {
+    /// `progress` wakes the UI for steps and sample grids, `waker` for everything else.
+    pub fn spawn(request: Request, waker: Waker, progress: Waker) -> Self {
         let (commands, command_rx) = channel();
         let (tx, messages) = channel();
         let thread_tx = tx.clone();
@@ -81,7 +82,8 @@ impl TrainingJob {
             .name("training".into())
             .spawn(move || {
                 super::on_own_pool("training", move || {
-                    let result = train(request, &command_rx, &thread_tx, &thread_waker);
+                    let wakers = (&thread_waker, &progress);
+                    let result = train(request, &command_rx, &thread_tx, wakers);
                     if let Err(e) = result {
                         let _ = thread_tx.send(Message::Failed(format!("{e:#}")));
                     }
@@ -107,11 +109,12 @@ fn train(
     mut request: Request,
     commands: &Receiver<Command>,
     tx: &Sender<Message>,
-    waker: &Waker,
+    (waker, progress): (&Waker, &Waker),
 ) -> Result<()> {
     let send = |message: Message| {
+        let is_progress = matches!(message, Message::Step(_) | Message::Samples { .. });
         let _ = tx.send(message);
-        waker();
+        if is_progress { progress() } else { waker() }
     };
     let mut trainer = if request.resume {
         let run = RunDir::open(&request.runs_dir, &request.run)?;

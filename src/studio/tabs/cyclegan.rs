@@ -177,6 +177,7 @@ impl CycleGanPanel {
                 device,
             },
             shared.waker.clone(),
+            shared.progress_waker.clone(),
         ));
     }
 

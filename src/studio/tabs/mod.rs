@@ -62,6 +62,9 @@ pub struct Shared<'a> {
     pub data_dir: &'a mut PathBuf,
     pub compute: &'a Compute,
     pub waker: &'a Waker,
+    /// For jobs that report progress many times a second: paced to
+    /// [`crate::studio::pacing`].
+    pub progress_waker: &'a Waker,
     pub notices: &'a mut Notices,
     pub export: &'a mut ExportSettings,
 }

@@ -558,6 +558,7 @@ impl TrainingTab {
                 device,
             },
             shared.waker.clone(),
+            shared.progress_waker.clone(),
         ));
     }
 
@@ -897,6 +898,7 @@ impl TrainingTab {
                             files,
                             mirrors,
                             shared.waker.clone(),
+                            shared.progress_waker.clone(),
                         ));
                     }
                 }

@@ -31,7 +31,31 @@ pub fn progress_ui(ui: &mut egui::Ui, fraction: f32, text: &str, busy: bool) {
                 .desired_width((ui.available_width() - spinner).max(60.0)),
         );
         if busy {
-            ui.spinner();
+            paced_spinner(ui);
         }
     });
+}
+
+/// A spinner drawn a [`crate::studio::pacing::gap`] apart. egui's own asks for the next frame every
+/// frame, so the UI thread draws without pause for as long as a job runs: on a software
+/// rasteriser that is a core, taken from the job (BENCHMARKS.md, "The studio's window").
+fn paced_spinner(ui: &mut egui::Ui) {
+    let side = ui.spacing().interact_size.y;
+    let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
+    if !ui.is_rect_visible(rect) {
+        return;
+    }
+    ui.ctx()
+        .request_repaint_after(crate::studio::pacing::gap(ui.ctx()));
+    // A 270-degree arc turning once a second.
+    let start = ui.input(|i| i.time) * std::f64::consts::TAU;
+    let radius = rect.height() * 0.5 - 2.0;
+    let points: Vec<egui::Pos2> = (0..=24)
+        .map(|i| {
+            let angle = (start + f64::from(i) / 24.0 * 1.5 * std::f64::consts::PI) as f32;
+            rect.center() + radius * egui::vec2(angle.cos(), angle.sin())
+        })
+        .collect();
+    let stroke = egui::Stroke::new(3.0, ui.visuals().strong_text_color());
+    ui.painter().add(egui::Shape::line(points, stroke));
 }
