@@ -498,7 +498,7 @@ impl CompareTab {
                                 )
                                 .is_none()
                             {
-                                ui.spinner();
+                                crate::studio::widgets::spinner(ui);
                             }
                             for line in &slot.metrics {
                                 ui.label(line);

@@ -133,7 +133,7 @@ impl EmbeddingTab {
                 self.compute(generator, shared);
             }
             if self.is_computing() {
-                ui.spinner();
+                crate::studio::widgets::spinner(ui);
                 ui.label(format!("computing the {} map...", self.method.title()));
             }
             match generator {

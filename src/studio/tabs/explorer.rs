@@ -326,7 +326,7 @@ impl ExplorerTab {
         if !self.is_loaded() {
             if self.is_loading() {
                 ui.horizontal(|ui| {
-                    ui.spinner();
+                    crate::studio::widgets::spinner(ui);
                     ui.label("loading the generator...");
                 });
             } else if let Some(e) = &self.runtime.error {

@@ -169,7 +169,7 @@ impl TranslateTab {
                 self.start_loading(name, shared);
             }
             if self.loading.is_some() {
-                ui.spinner();
+                crate::studio::widgets::spinner(ui);
                 ui.label("reading the run and its held-out pictures...");
             }
         });

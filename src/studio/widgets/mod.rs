@@ -25,13 +25,13 @@ pub fn clear_side(style: &egui::Style) -> egui::Frame {
 pub fn progress_ui(ui: &mut egui::Ui, fraction: f32, text: &str, busy: bool) {
     ui.horizontal(|ui| {
         ui.label(text);
-        let spinner = if busy { 28.0 } else { 0.0 };
+        let spinner_width = if busy { 28.0 } else { 0.0 };
         ui.add(
             egui::ProgressBar::new(fraction.clamp(0.0, 1.0))
-                .desired_width((ui.available_width() - spinner).max(60.0)),
+                .desired_width((ui.available_width() - spinner_width).max(60.0)),
         );
         if busy {
-            paced_spinner(ui);
+            spinner(ui);
         }
     });
 }
@@ -39,7 +39,7 @@ pub fn progress_ui(ui: &mut egui::Ui, fraction: f32, text: &str, busy: bool) {
 /// A spinner drawn a [`crate::studio::pacing::gap`] apart. egui's own asks for the next frame every
 /// frame, so the UI thread draws without pause for as long as a job runs: on a software
 /// rasteriser that is a core, taken from the job (BENCHMARKS.md, "The studio's window").
-fn paced_spinner(ui: &mut egui::Ui) {
+pub fn spinner(ui: &mut egui::Ui) {
     let side = ui.spacing().interact_size.y;
     let (rect, _) = ui.allocate_exact_size(egui::vec2(side, side), egui::Sense::hover());
     if !ui.is_rect_visible(rect) {
@@ -58,4 +58,35 @@ fn paced_spinner(ui: &mut egui::Ui) {
         .collect();
     let stroke = egui::Stroke::new(3.0, ui.visuals().strong_text_color());
     ui.painter().add(egui::Shape::line(points, stroke));
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+    use std::time::Duration;
+
+    #[test]
+    fn the_spinner_and_a_busy_progress_bar_ask_for_their_next_frame_a_gap_later() {
+        let ctx = egui::Context::default();
+        let gap = Duration::from_millis(500);
+        crate::studio::pacing::set_gap(&ctx, gap);
+        let frame = || {
+            ctx.run_ui(egui::RawInput::default(), |ui| {
+                super::spinner(ui);
+                super::progress_ui(ui, 0.5, "evaluating", true);
+            })
+            .drop_without_applying_deltas();
+        };
+        // egui asks for a second pass after the first frame of a context; watch from then on.
+        frame();
+        let asked = Arc::new(Mutex::new(Vec::new()));
+        let record = asked.clone();
+        ctx.set_repaint_observer(move |info| record.lock().unwrap().push(info.delay));
+        for _ in 0..3 {
+            frame();
+        }
+        let asked = asked.lock().unwrap();
+        // Two spinners a frame, three frames; egui's own spinner asked with no delay.
+        assert_eq!(*asked, vec![gap; 6]);
+    }
 }
