@@ -61,6 +61,14 @@ fn wait_for(
     harness.step();
 }
 
+/// Lets a click, a scroll or an opened list take effect: a fixed 8 frames (2 s of simulated
+/// time) rather than `run`, which fails unless the UI settles within its step limit, and the
+/// notices and the architecture panel ask for timed repaints that on a loaded machine can fall
+/// due inside it.
+fn settle(harness: &mut Harness<'_, StudioApp>) {
+    harness.run_steps(8);
+}
+
 /// Presses the first "Export PNG..." on screen and saves to `path` from its window.
 fn export_first(harness: &mut Harness<'_, StudioApp>, path: &Path) {
     harness
@@ -126,7 +134,7 @@ fn model_options_change_the_training_form() {
     assert!(before);
     // The family's own options come first; a user scrolls down to D's checkbox.
     harness.get_by_label("Matching-aware D").scroll_to_me();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Matching-aware D").click();
     harness.step();
     assert_eq!(harness.state().state.training.form.config.mismatch, !before);
@@ -144,7 +152,7 @@ fn model_options_change_the_training_form() {
     harness
         .get_by_label("Projection discriminator")
         .scroll_to_me();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("Projection discriminator").click();
     harness.step();
     assert!(projects(&harness));
@@ -166,9 +174,9 @@ fn model_options_change_the_training_form() {
     harness
         .get_by_role_and_label(Role::ComboBox, "Model")
         .click();
-    harness.run();
+    settle(&mut harness);
     harness.get_by_label("dcgan").click();
-    harness.run();
+    settle(&mut harness);
     assert_eq!(
         harness.state().state.training.form.config.gan.model,
         ModelKind::Dcgan
@@ -176,9 +184,7 @@ fn model_options_change_the_training_form() {
 
     // Picking InfoGAN brings its recipe (the paper's G rate and noise size); DCGAN's returns
     // with it.
-    // A fixed number of frames rather than `run`, which fails unless the UI settles within
-    // its step limit: the architecture panel and the notices ask for timed repaints, and on
-    // a loaded machine those fall due inside it.
+    // A fixed number of frames rather than `run` (see `settle`).
     let pick = |harness: &mut Harness<'_, StudioApp>, family: &str| {
         harness
             .get_by_role_and_label(Role::ComboBox, "Model")
@@ -217,7 +223,7 @@ fn model_options_change_the_training_form() {
     harness.get_by_label("λ pair");
     harness.get_by_label("Pair neighbours");
     harness.get_by_label("Uniform noise").click();
-    harness.run();
+    settle(&mut harness);
     assert!(
         harness
             .state()
