@@ -222,6 +222,9 @@ fn model_options_change_the_training_form() {
     );
     harness.get_by_label("λ pair");
     harness.get_by_label("Pair neighbours");
+    // Found among deskewed digits, on in the recipe.
+    assert!(config.gan.info_pair_deskew);
+    harness.get_by_label("Deskewed neighbours");
     harness.get_by_label("Uniform noise").click();
     settle(&mut harness);
     assert!(

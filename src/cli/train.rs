@@ -123,6 +123,11 @@ pub struct TrainArgs {
     /// al. 2020); 0: itself [default: the family's: infogan 5, else 0]
     #[arg(long)]
     pub info_pair_neighbours: Option<usize>,
+    /// InfoGAN with --info-pair-neighbours: find the neighbours among deskewed pictures
+    /// (sheared upright about their centre of ink), so a slanted digit's neighbours are the
+    /// same digit in other slants [default: the family's]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub info_pair_deskew: Option<bool>,
     /// InfoGAN: weight of Q's reconstruction of the noise beside the codes (ClusterGAN's β_n;
     /// with --info-noise-scale 0.1 and 1 here, ClusterGAN's recipe); 0: Q predicts the codes
     /// only, as in the paper.
@@ -238,6 +243,7 @@ impl TrainArgs {
             .with_info_real_weight(self.info_real_weight)
             .with_info_pair_weight(self.info_pair_weight.unwrap_or(recipe.pairs.0))
             .with_info_pair_neighbours(self.info_pair_neighbours.unwrap_or(recipe.pairs.1))
+            .with_info_pair_deskew(self.info_pair_deskew.unwrap_or(recipe.pair_deskew))
             .with_info_noise_weight(self.info_noise_weight)
             .with_guide_weight(self.guide_weight);
         TrainConfig::new(gan)
@@ -487,6 +493,14 @@ mod tests {
         let itself = config_of(&["--model", "infogan", "--info-pair-neighbours", "0"]);
         assert_eq!(pairs(&itself), (1.0, 0));
         assert_eq!(pairs(&config_of(&["--model", "cdcgan"])), (0.0, 0));
+        // The neighbours are found among deskewed digits unless told otherwise.
+        assert!(infogan.gan.info_pair_deskew);
+        let raw = config_of(&["--model", "infogan", "--info-pair-deskew", "false"]);
+        assert!(!raw.gan.info_pair_deskew);
+        let told = config_of(&["--model", "cdcgan", "--info-pair-deskew"]);
+        assert!(
+            told.gan.info_pair_deskew && !config_of(&["--model", "cdcgan"]).gan.info_pair_deskew
+        );
         assert_eq!(infogan.gan.info_noise_weight, 0.0);
         let noise = config_of(&["--model", "infogan", "--info-noise-weight", "1"]);
         assert_eq!(noise.gan.info_noise_weight, 1.0);

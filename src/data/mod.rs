@@ -1,8 +1,9 @@
-//! Data in: the IDX format, CIFAR-10's binary release, folders of pictures, datasets on disk,
+//! Data in: the IDX format, deskewing handwriting, CIFAR-10's binary release, folders of pictures, datasets on disk,
 //! telling them apart, and downloading them.
 
 pub mod cifar;
 pub mod dataset;
+pub mod deskew;
 pub mod fetch;
 pub mod holdout;
 pub mod idx;

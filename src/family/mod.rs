@@ -133,6 +133,9 @@ pub struct Recipe {
     /// InfoGAN: the weight of clustering pairs of real images and how many nearest
     /// neighbours each is paired among (`GanConfig::info_pair_weight`, `info_pair_neighbours`).
     pub pairs: (f64, usize),
+    /// InfoGAN: whether those neighbours are found among deskewed pictures
+    /// (`GanConfig::info_pair_deskew`).
+    pub pair_deskew: bool,
 }
 
 /// DCGAN's rate and noise: Adam 2e-4 for G as for D, z of 100 values (Radford et al. 2016).
@@ -148,6 +151,7 @@ pub const DCGAN_RECIPE: Recipe = Recipe {
     mismatch: false,
     warp: Distortion::NONE,
     pairs: (0.0, 0),
+    pair_deskew: false,
 };
 
 /// One GAN family.

@@ -209,6 +209,11 @@ pub struct GanConfig {
     /// is asked to group digits across styles. 0: the image itself.
     #[config(default = 0)]
     pub info_pair_neighbours: usize,
+    /// InfoGAN with `info_pair_neighbours`: find the neighbours among deskewed pictures
+    /// (`data::deskew`), so that a slanted digit's neighbours are the same digit in other
+    /// slants rather than other digits in its slant. false: in raw pixels.
+    #[config(default = false)]
+    pub info_pair_deskew: bool,
     /// InfoGAN: weight β of the noise's reconstruction, Q also predicting the noise values
     /// beside the codes (squared error summed over them). ClusterGAN (Mukherjee et al. 2019)
     /// asks this of its encoder so that G cannot ignore small noise (σ 0.1, see

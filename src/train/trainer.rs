@@ -729,7 +729,7 @@ impl Trainer {
 }
 
 /// The nearest-neighbour table for pairing real images with their neighbours, when the run
-/// asks for it: every training image against every other, in pixels (MNIST's 60,000: about
+/// asks for it: every training image against every other, in pixels, deskewed or not (MNIST's 60,000: about
 /// 45 s on 2 cores, once per start).
 fn pair_neighbours(
     config: &TrainConfig,
@@ -742,7 +742,10 @@ fn pair_neighbours(
         return Ok(None);
     }
     let all: Vec<usize> = (0..data.len()).collect();
-    let pixels = data.batch_pixels(&all, None);
+    let mut pixels = data.batch_pixels(&all, None);
+    if gan.info_pair_deskew {
+        pixels = crate::data::deskew::deskewed(&pixels, data.channels, data.rows, data.cols);
+    }
     let plain = device.clone().without_autodiff();
     let table =
         crate::eval::neighbours::k_nearest_others(&pixels, data.pixels_per_image(), k, &plain)?;

@@ -1266,6 +1266,9 @@ fn options_ui(
                 if (gan.info_pair_weight, gan.info_pair_neighbours) == old.pairs {
                     (gan.info_pair_weight, gan.info_pair_neighbours) = new.pairs;
                 }
+                if gan.info_pair_deskew == old.pair_deskew {
+                    gan.info_pair_deskew = new.pair_deskew;
+                }
             }
             let gan = &mut config.gan;
             if gan.model.family().guided() {
