@@ -119,13 +119,14 @@ pub struct TrainArgs {
     #[arg(long)]
     pub info_pair_weight: Option<f64>,
     /// InfoGAN with --info-pair-weight: pair each real image with one of its this many nearest
-    /// training images (in pixels) instead of with itself warped again (SCAN, Van Gansbeke et
-    /// al. 2020); 0: itself [default: the family's: infogan 5, else 0]
+    /// training images (by pixel distance; see --info-pair-deskew) instead of with itself
+    /// warped again (SCAN, Van Gansbeke et al. 2020); 0: itself [default: the family's:
+    /// infogan 5, else 0]
     #[arg(long)]
     pub info_pair_neighbours: Option<usize>,
     /// InfoGAN with --info-pair-neighbours: find the neighbours among deskewed pictures
     /// (sheared upright about their centre of ink), so a slanted digit's neighbours are the
-    /// same digit in other slants [default: the family's]
+    /// same digit in other slants [default: the family's: infogan true, else false]
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub info_pair_deskew: Option<bool>,
     /// InfoGAN: weight of Q's reconstruction of the noise beside the codes (ClusterGAN's β_n;

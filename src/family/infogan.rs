@@ -149,11 +149,12 @@ impl Family for Infogan {
     /// codes apart by slant or stroke width; and Q asked to give each real image and one of
     /// its 5 nearest training images the same category (IIC on pairs of neighbours), so that
     /// a code cannot split a digit by style, the neighbours found among deskewed pictures so
-    /// that they differ in slant (`data::deskew`). On MNIST (shallow, 3,000 steps, 7.6-8.8 minutes
-    /// with the neighbour table) the category code matched the digits 93.6-100% of the time
-    /// over six seeds (mean 97.9%), against 85.4-98.8% (mean 89.9%) without the pairs on the same
-    /// machine and 89.4-94.8% (mean 91.6%) on another; 84.4-94.2% unwarped over three; 31.7%
-    /// with DCGAN's 2e-4 and 100 (BENCHMARKS.md, "Families").
+    /// that they differ in slant (`data::deskew`). On MNIST (shallow, 3,000 steps) the
+    /// category code matched the digits 99.3-100% of the time over six seeds (mean 99.9%),
+    /// against 90.5-100% (mean 98.4%) with pixel neighbours on the same machine, 93.6-100%
+    /// (mean 97.9%) with pixel neighbours on another and 85.4-98.8% (mean 89.9%) without the
+    /// pairs there; 84.4-94.2% unwarped over three; 31.7% with DCGAN's 2e-4 and 100
+    /// (BENCHMARKS.md, "Families").
     fn recipe(&self) -> Recipe {
         Recipe {
             lr_generator: 1e-3,
@@ -258,7 +259,7 @@ impl Family for Infogan {
             FamilyOption {
                 label: "Pair neighbours",
                 tip: "With λ pair: each real image is paired with one of its this many nearest \
-                      training images (in pixels), another drawing of the same digit most of \
+                      training images (by pixel distance), another drawing of the same digit most of \
                       the time, so Q must group digits across styles (SCAN, Van Gansbeke et \
                       al. 2020); 0: with itself",
                 field: OptionField::Count(|gan| &mut gan.info_pair_neighbours, 64),

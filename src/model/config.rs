@@ -203,7 +203,8 @@ pub struct GanConfig {
     #[config(default = 0.0)]
     pub info_pair_weight: f64,
     /// InfoGAN with `info_pair_weight`: the second view of each real image is one of its this
-    /// many nearest training images (in pixels, drawn at random each step, then warped), not
+    /// many nearest training images (by pixel distance, deskewed with `info_pair_deskew`; drawn
+    /// at random each step, then warped), not
     /// the image itself warped again, as SCAN pairs neighbours (Van Gansbeke et al. 2020): a
     /// neighbour is another drawing of the same digit 94% of the time, in another style, so Q
     /// is asked to group digits across styles. 0: the image itself.
