@@ -729,8 +729,8 @@ impl Trainer {
 }
 
 /// The nearest-neighbour table for pairing real images with their neighbours, when the run
-/// asks for it: every training image against every other, in pixels, deskewed or not (MNIST's 60,000: about
-/// 45 s on 2 cores, once per start).
+/// asks for it: every training image against every other, in pixels, deskewed or not
+/// (MNIST's 60,000: about 45 s on 2 cores, once per start).
 fn pair_neighbours(
     config: &TrainConfig,
     data: &Split,
