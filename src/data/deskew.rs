@@ -1,6 +1,6 @@
 //! Moment-based deskewing: each picture sheared upright about its centre of ink and moved to
 //! the middle, the classic preprocessing for nearest-neighbour reading of handwriting (LeCun
-//! et al. 1998; it takes a pixel-space k-NN on MNIST from ~96.9% to ~98.4%).
+//! et al. 1998, whose k-NN error on MNIST it lowers from 3.09% to 2.40%).
 //!
 //! InfoGAN's neighbour pairs use it to find each image's neighbours: in raw pixels a slanted
 //! 4's nearest neighbours are mostly slanted (4s and 9s), so a category code that splits the

@@ -259,9 +259,9 @@ impl Family for Infogan {
             FamilyOption {
                 label: "Pair neighbours",
                 tip: "With λ pair: each real image is paired with one of its this many nearest \
-                      training images (by pixel distance), another drawing of the same digit most of \
-                      the time, so Q must group digits across styles (SCAN, Van Gansbeke et \
-                      al. 2020); 0: with itself",
+                      training images (by pixel distance), another drawing of the same digit \
+                      most of the time, so Q must group digits across styles (SCAN, Van \
+                      Gansbeke et al. 2020); 0: with itself",
                 field: OptionField::Count(|gan| &mut gan.info_pair_neighbours, 64),
             },
             FamilyOption {
