@@ -4,7 +4,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{first_error_line, gan_studio, succeeded};
+use common::{first_error_line, gan_studio, refused, succeeded};
 
 #[test]
 fn unknown_model_is_rejected() {
@@ -13,8 +13,7 @@ fn unknown_model_is_rejected() {
         &["train", "--model", "vae", "--run", "x", "--device", "cpu"],
         dir.path(),
     );
-    assert!(!out.status.success());
-    let line = first_error_line(&out);
+    let line = refused(&out);
     assert!(line.contains("'vae'") && line.contains("--model"), "{line}");
 }
 
@@ -99,8 +98,7 @@ fn missing_and_corrupt_data_name_the_problem() {
         &["data", "info", "--data", data.to_str().unwrap()],
         dir.path(),
     );
-    assert!(!out.status.success());
-    let line = first_error_line(&out);
+    let line = refused(&out);
     assert!(line.contains("train-images-idx3-ubyte.gz"), "{line}");
 
     let out = gan_studio(
@@ -159,8 +157,7 @@ fn the_fashion_slice_in_the_repository_reads_as_fashion_mnist() {
     assert!(stdout.contains("train: 2000 images of 28x28"), "{stdout}");
     // Asked for as MNIST, its content gives it away.
     let out = gan_studio(&["data", "info", "--data", fashion], dir.path());
-    assert!(!out.status.success());
-    let line = first_error_line(&out);
+    let line = refused(&out);
     assert!(line.contains("holds Fashion-MNIST, not MNIST"), "{line}");
 }
 
@@ -791,6 +788,21 @@ fn cifar10_trains_in_colour_and_samples_write_rgb_grids_and_hwc_idx() {
     assert!(!samples.join("images-idx3-ubyte").exists());
 }
 
+/// `train` options for a run of one step on a few images: enough to have a checkpoint.
+const ONE_SMALL_STEP: &[&str] = &[
+    "--device",
+    "cpu",
+    "--depth",
+    "shallow",
+    "--max-steps",
+    "1",
+    "--batch-size",
+    "8",
+    "--train-limit",
+    "64",
+    "--quiet",
+];
+
 #[test]
 fn a_colour_run_against_grey_data_and_a_grey_classifier_on_colour_data_are_refused() {
     let dir = tempfile::tempdir().unwrap();
@@ -814,24 +826,9 @@ fn a_colour_run_against_grey_data_and_a_grey_classifier_on_colour_data_are_refus
             ["--dataset", "mnist", "--data", mnist, "--model", "cdcgan"],
         ),
     ] {
-        let base = [
-            "--run",
-            run,
-            "--device",
-            "cpu",
-            "--depth",
-            "shallow",
-            "--max-steps",
-            "1",
-            "--batch-size",
-            "8",
-            "--train-limit",
-            "64",
-            "--quiet",
-        ];
-        let mut all = vec!["train"];
+        let mut all = vec!["train", "--run", run];
         all.extend(args);
-        all.extend(base);
+        all.extend(ONE_SMALL_STEP);
         succeeded(&gan_studio(&all, dir.path()));
     }
     succeeded(&gan_studio(
@@ -861,6 +858,8 @@ fn a_colour_run_against_grey_data_and_a_grey_classifier_on_colour_data_are_refus
             "lenet-mnist",
             "--device",
             "cpu",
+            "--dataset",
+            "mnist",
             "--data",
             mnist,
             "--samples",
@@ -868,12 +867,9 @@ fn a_colour_run_against_grey_data_and_a_grey_classifier_on_colour_data_are_refus
         ],
         dir.path(),
     );
-    assert!(!out.status.success());
-    let line = first_error_line(&out);
+    let line = refused(&out);
     assert!(
-        line.contains("32x32 colour")
-            && line.contains("28x28 grey")
-            && line.contains("--dataset cifar10"),
+        line.contains("trained on CIFAR-10, not MNIST") && line.contains("--dataset cifar10"),
         "{line}"
     );
     // The grey classifier on CIFAR-10.
@@ -895,10 +891,125 @@ fn a_colour_run_against_grey_data_and_a_grey_classifier_on_colour_data_are_refus
         ],
         dir.path(),
     );
-    assert!(!out.status.success());
-    let line = first_error_line(&out);
+    let line = refused(&out);
     assert!(
         line.contains("reads grey images") && line.contains("classifier train --dataset cifar10"),
+        "{line}"
+    );
+}
+
+/// MNIST's and Fashion-MNIST's pictures have the same shape, so only the recorded data set
+/// keeps a run from being scored against the other's real images (a Fashion-MNIST InfoGAN
+/// read FID 312 that way, 46 against its own) or by the other's classifier.
+#[test]
+fn a_run_is_scored_against_the_set_it_trained_on_and_by_a_judge_of_that_set() {
+    let dir = tempfile::tempdir().unwrap();
+    let fashion = common::fixtures_root().join("fashion-mnist");
+    let fashion = fashion.to_str().unwrap();
+    let mnist = common::data_dir();
+    let mnist = mnist.to_str().unwrap();
+    let train = [
+        "train",
+        "--run",
+        "f",
+        "--model",
+        "cdcgan",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        fashion,
+    ];
+    succeeded(&gan_studio(
+        &[&train[..], ONE_SMALL_STEP].concat(),
+        dir.path(),
+    ));
+    for (name, set, data) in [
+        ("judge-fashion", "fashion-mnist", fashion),
+        ("judge-mnist", "mnist", mnist),
+    ] {
+        succeeded(&gan_studio(
+            &[
+                "classifier",
+                "train",
+                "--run",
+                name,
+                "--dataset",
+                set,
+                "--data",
+                data,
+                "--epochs",
+                "1",
+                "--train-limit",
+                "256",
+                "--device",
+                "cpu",
+            ],
+            dir.path(),
+        ));
+    }
+    let eval = |extra: &[&str]| {
+        let mut args = vec![
+            "eval",
+            "--run",
+            "f",
+            "--device",
+            "cpu",
+            "--data",
+            fashion,
+            "--samples",
+            "100",
+        ];
+        args.extend(extra);
+        gan_studio(&args, dir.path())
+    };
+    // No --dataset: the run's own set is read, and eval.json says which it was.
+    succeeded(&eval(&["--classifier", "judge-fashion"]));
+    let report: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("runs/f/eval.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(report["dataset"], "fashion");
+    // The other set asked for by name, and a judge of the other set, are refused.
+    for (extra, expected) in [
+        (
+            vec!["--classifier", "judge-fashion", "--dataset", "mnist"],
+            "run f was trained on Fashion-MNIST, not MNIST",
+        ),
+        (
+            vec!["--classifier", "judge-mnist"],
+            "the classifier learned to read MNIST, not Fashion-MNIST",
+        ),
+    ] {
+        let line = refused(&eval(&extra));
+        assert!(line.contains(expected), "{extra:?}: {line}");
+    }
+    // Nor does a classifier continue its training on the other set.
+    let out = gan_studio(
+        &[
+            "classifier",
+            "train",
+            "--run",
+            "judge-2",
+            "--from",
+            "judge-mnist",
+            "--dataset",
+            "fashion-mnist",
+            "--data",
+            fashion,
+            "--epochs",
+            "1",
+            "--train-limit",
+            "64",
+            "--device",
+            "cpu",
+        ],
+        dir.path(),
+    );
+    let line = refused(&out);
+    assert!(
+        line.contains(
+            "--from judge-mnist learned to read MNIST; it cannot continue on Fashion-MNIST"
+        ),
         "{line}"
     );
 }

@@ -103,7 +103,7 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
         &device.device,
     )?;
-    let dataset = args.data.load()?;
+    let dataset = args.data.for_run(&args.run, &config)?.load()?;
     let plan = AugmentPlan {
         per_class,
         ratios: args.ratios.clone(),

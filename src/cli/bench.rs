@@ -55,12 +55,9 @@ pub fn run(args: BenchArgs) -> Result<()> {
     }
     let data = match &args.data {
         Some(dir) => {
-            DataArgs {
-                data: Some(dir.clone()),
-                dataset: crate::data::DatasetKind::Mnist,
-            }
-            .load()?
-            .train
+            DataArgs::of(crate::data::DatasetKind::Mnist, Some(dir.clone()))
+                .load()?
+                .train
         }
         None => synthetic_split(4096),
     };

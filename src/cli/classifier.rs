@@ -85,6 +85,7 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
         Some(name) => Some(parent(
             name,
             &args,
+            dataset.kind,
             dataset.class_names.len(),
             &device.device,
         )?),
@@ -108,7 +109,8 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
         .with_shift_average(shift_average)
         .with_learning_rate(args.learning_rate)
         .with_lr_decay(args.lr_decay)
-        .with_seed(args.seed);
+        .with_seed(args.seed)
+        .with_dataset(Some(dataset.kind));
     let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
     std::fs::create_dir_all(&run.root)
         .with_context(|| format!("cannot create {}", run.root.display()))?;
@@ -161,6 +163,7 @@ struct Parent {
 fn parent(
     name: &str,
     args: &ClassifierTrainArgs,
+    kind: crate::data::DatasetKind,
     classes: usize,
     device: &burn::prelude::Device,
 ) -> Result<Parent> {
@@ -176,6 +179,13 @@ fn parent(
                 "--from {name} continues a classifier with {flag} {has}; it cannot become {asked}"
             );
         }
+    }
+    if let Some(learned) = config.dataset.filter(|learned| *learned != kind) {
+        anyhow::bail!(
+            "--from {name} learned to read {}; it cannot continue on {}",
+            learned.title(),
+            kind.title()
+        );
     }
     if config.classes != classes {
         anyhow::bail!(

@@ -47,11 +47,7 @@ pub fn run(command: DataCommand) -> Result<()> {
             })?;
             let dest = match &args.data {
                 Some(dir) => dir.clone(),
-                None => DataArgs {
-                    data: None,
-                    dataset: args.dataset,
-                }
-                .dir(),
+                None => DataArgs::of(args.dataset, None).dir(),
             };
             let mirrors = if args.mirrors.is_empty() {
                 defaults

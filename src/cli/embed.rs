@@ -86,7 +86,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
         &device.device,
     )?;
-    let dataset = args.data.load()?;
+    let dataset = args.data.for_run(&args.run, &config)?.load()?;
     let inputs = EmbeddingInputs::gather(
         &generator,
         gan,

@@ -62,7 +62,16 @@ pub fn run(args: EvalArgs) -> Result<()> {
         &super::classifier_dir(&args.runs.runs_dir, classifier_name),
         &device.device,
     )?;
-    let dataset = args.data.load()?;
+    // A run is measured against real images of the set it trained on.
+    let data = match &args.run {
+        Some(name) => {
+            let run = crate::train::RunDir::open(&args.runs.runs_dir, name)?;
+            let saved = crate::train::TrainConfig::load_run(&run.config())?;
+            args.data.for_run(name, &saved)?
+        }
+        None => args.data.clone(),
+    };
+    let dataset = data.load()?;
     let reference = Reference::new(&dataset, &classifier, &device.device)?;
     let options = EvalOptions {
         memorisation_samples: args.memorisation_samples,

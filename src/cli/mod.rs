@@ -146,31 +146,65 @@ pub struct DataArgs {
     /// folder (train/<class>/*.png|jpg, optionally test/<class>/) or a .tar / .tar.gz of one.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Which dataset.
-    #[arg(long, value_enum, default_value_t = DatasetKind::Mnist)]
-    pub dataset: DatasetKind,
+    /// Which dataset [default: mnist; for a command on a trained run, the set it trained on].
+    #[arg(long, value_enum)]
+    pub dataset: Option<DatasetKind>,
 }
 
 impl DataArgs {
+    /// The named set's arguments.
+    pub fn of(dataset: DatasetKind, data: Option<PathBuf>) -> Self {
+        Self {
+            data,
+            dataset: Some(dataset),
+        }
+    }
+
+    /// The set asked for, MNIST when none was.
+    pub fn kind(&self) -> DatasetKind {
+        self.dataset.unwrap_or(DatasetKind::Mnist)
+    }
+
+    /// The data a command on a trained run reads: the set the run trained on (and the picture
+    /// folder it recorded, unless --data names another). A different --dataset is refused:
+    /// scoring clothes against real digits, say, gives figures that look plausible and mean
+    /// nothing (a Fashion-MNIST run scored against MNIST read FID 312 instead of 46).
+    pub fn for_run(&self, run: &str, saved: &crate::train::TrainConfig) -> Result<Self> {
+        if let Some(asked) = self.dataset
+            && asked != saved.dataset
+        {
+            anyhow::bail!(
+                "run {run} was trained on {}, not {}: leave out --dataset (the run's own set \
+                 is read) or pass --dataset {}",
+                saved.dataset.title(),
+                asked.title(),
+                saved.dataset.folder_or_flag()
+            );
+        }
+        let data = self.data.clone().or_else(|| saved.data_path.clone());
+        Ok(Self::of(saved.dataset, data))
+    }
+
     pub fn dir(&self) -> PathBuf {
-        resolve_data_dir(self.data.as_deref(), self.dataset)
+        resolve_data_dir(self.data.as_deref(), self.kind())
     }
 
     /// Loads the set, with a progress bar while pictures decode, and prints what a user should
     /// know about how it was read (skipped files, a held-out split) on stderr.
     pub fn load(&self) -> Result<Dataset> {
-        if self.dataset == DatasetKind::Folder && self.data.is_none() {
+        let kind = self.kind();
+        if kind == DatasetKind::Folder && self.data.is_none() {
             anyhow::bail!("--dataset folder needs --data PATH: the picture folder or tarball");
         }
         let bar = indicatif::ProgressBar::hidden();
-        if !self.dataset.is_idx() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        if !kind.is_idx() && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
             bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
             bar.set_style(
                 indicatif::ProgressStyle::with_template("decoding {pos}/{len} pictures {bar:30}")
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
         }
-        let dataset = Dataset::load_reporting(&self.dir(), self.dataset, &|done, total| {
+        let dataset = Dataset::load_reporting(&self.dir(), kind, &|done, total| {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         })?;

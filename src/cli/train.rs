@@ -7,7 +7,6 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{DataArgs, RunArgs};
-use crate::data::Dataset;
 use crate::model::{Depth, GanConfig, ModelKind, NormKind};
 use crate::train::{RunDir, RunOutcome, TrainConfig, TrainEvent, Trainer};
 
@@ -304,7 +303,7 @@ pub fn run(args: TrainArgs) -> Result<()> {
     let mut trainer = if args.resume {
         let run = RunDir::open(&args.runs.runs_dir, &args.run)?;
         let saved = TrainConfig::load_run(&run.config())?;
-        let data = load_saved(&args, &saved)?.train;
+        let data = args.data.for_run(&args.run, &saved)?.load()?.train;
         let extend = (args.epochs.is_some() || args.max_steps.is_some())
             .then(|| (args.epochs.unwrap_or(1), args.max_steps));
         Trainer::resume(run, data, &device.device, extend)?
@@ -374,16 +373,6 @@ pub fn run(args: TrainArgs) -> Result<()> {
         trainer.run.samples().display()
     );
     Ok(())
-}
-
-/// The data set a saved run trained on: a picture folder where it recorded one (unless --data
-/// names another), else its named set under the data folder.
-fn load_saved(args: &TrainArgs, saved: &TrainConfig) -> Result<Dataset> {
-    let data = super::DataArgs {
-        data: args.data.data.clone().or_else(|| saved.data_path.clone()),
-        dataset: saved.dataset,
-    };
-    data.load()
 }
 
 fn progress_bar(trainer: &Trainer, quiet: bool) -> Option<ProgressBar> {

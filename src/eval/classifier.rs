@@ -21,7 +21,7 @@ use burn::tensor::ops::PadMode;
 use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
-use crate::data::Split;
+use crate::data::{DatasetKind, Split};
 use crate::model::layers::{dropout, seed_dropout};
 use crate::sampling::step_rng;
 use crate::train::checkpoint::load_module;
@@ -77,6 +77,10 @@ pub struct ClassifierConfig {
     /// classifier trained on shifted images. 0 (off) for classifiers saved before it existed.
     #[config(default = 0)]
     pub shift_average: usize,
+    /// The set it learned to read, so that it is never asked to judge another's images
+    /// (MNIST's and Fashion-MNIST's have the same shape, so nothing else would catch it);
+    /// None for classifiers saved before it was recorded.
+    pub dataset: Option<DatasetKind>,
 }
 
 /// Largest layer width accepted from a config.json (the default widths are 32 to 120).
@@ -210,6 +214,9 @@ pub struct Classifier {
     /// `ClassifierConfig::shift_average`, likewise a reading.
     #[module(skip)]
     pub shift_average: usize,
+    /// `ClassifierConfig::dataset`.
+    #[module(skip)]
+    pub dataset: Option<DatasetKind>,
 }
 
 impl ClassifierConfig {
@@ -266,11 +273,37 @@ impl ClassifierConfig {
             dropout: DropoutConfig::new(self.dropout).init(),
             mirror_average: self.mirror_average,
             shift_average: self.shift_average,
+            dataset: self.dataset,
         }
     }
 }
 
 impl Classifier {
+    /// Refuses the images of a named set other than the one it learned to read. A picture
+    /// folder is not compared with anything: a user may mean an MNIST judge for their own
+    /// digits.
+    pub fn check_reads(&self, kind: DatasetKind) -> Result<()> {
+        match self.dataset {
+            Some(learned)
+                if learned != kind
+                    && learned != DatasetKind::Folder
+                    && kind != DatasetKind::Folder =>
+            {
+                bail!(
+                    "the classifier learned to read {}, not {}: its scores of these images \
+                     would mean nothing; judge them with one trained on {} (`gan-studio \
+                     classifier train --dataset {}`, or the bundled assets/model/{}/classifier)",
+                    learned.title(),
+                    kind.title(),
+                    kind.title(),
+                    kind.folder_or_flag(),
+                    kind.folder()
+                )
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Colour channels it reads: 1 or 3.
     pub fn input_channels(&self) -> usize {
         match (&self.conv1, self.stages.first()) {

@@ -10,7 +10,7 @@ use super::neighbours::precision_recall;
 use super::scores::{Coverage, MeanStd, coverage, frechet_distance, inception_score};
 use super::success::{SuccessReport, success_rate};
 use crate::data::holdout::{REFERENCE_SPLIT_SEED, stratified_halves};
-use crate::data::{Dataset, Split};
+use crate::data::{Dataset, DatasetKind, Split};
 
 /// Options of an evaluation.
 #[derive(Clone, Debug)]
@@ -84,6 +84,10 @@ pub struct EvalReport {
     /// (None: an evaluation from before the split, against the test set's second half).
     #[serde(default)]
     pub reference_split_seed: Option<u64>,
+    /// The set whose real images the samples were measured against (None: an evaluation
+    /// from before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DatasetKind>,
     /// Mean top-class probability: how sure the classifier is of each sample.
     pub mean_confidence: f64,
     /// Histogram of top-class probabilities in 20 bins over [0, 1].
@@ -178,6 +182,8 @@ pub fn read_checked<T: serde::de::DeserializeOwned>(
 /// every set is compared with, and a held-out part evaluated like a generator to give the
 /// real-data reference row. Memorisation thresholds come from the whole test set.
 pub struct Reference {
+    /// The set whose test images these are.
+    pub dataset: DatasetKind,
     pub side: usize,
     /// Colour channels: 1 or 3.
     pub channels: usize,
@@ -224,6 +230,7 @@ impl Reference {
                 dataset.kind.folder_or_flag()
             );
         }
+        classifier.check_reads(dataset.kind)?;
         let (reference, held_out) = stratified_halves(&test.labels, split_seed);
         let reference = test.select(&reference);
         let held_out = test.select(&held_out);
@@ -232,6 +239,7 @@ impl Reference {
         let train = TrainByClass::new(&dataset.train, classes);
         let thresholds = train.thresholds(test, device)?;
         Ok(Self {
+            dataset: dataset.kind,
             side: test.rows,
             channels: test.channels,
             split_seed,
@@ -355,6 +363,7 @@ pub fn evaluate(
         memorisation_thresholds,
         closest_pairs,
         reference_split_seed: Some(reference.split_seed),
+        dataset: Some(reference.dataset),
         mean_confidence: confidences.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64,
         confidence_histogram,
     })

@@ -53,6 +53,16 @@ pub fn succeeded(out: &Output) -> String {
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
+/// The first error line of a command that must have failed.
+pub fn refused(out: &Output) -> String {
+    assert!(
+        !out.status.success(),
+        "accepted: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    first_error_line(out)
+}
+
 /// The first `error...` line of a command's stderr, which must hold no panic.
 pub fn first_error_line(out: &Output) -> String {
     let stderr = String::from_utf8_lossy(&out.stderr);
