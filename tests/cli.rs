@@ -983,6 +983,46 @@ fn a_run_is_scored_against_the_set_it_trained_on_and_by_a_judge_of_that_set() {
         let line = refused(&eval(&extra));
         assert!(line.contains(expected), "{extra:?}: {line}");
     }
+    // Nor does such a judge map the run's pictures, nor guide a run on the other set.
+    let line = refused(&gan_studio(
+        &[
+            "embed",
+            "--run",
+            "f",
+            "--classifier",
+            "judge-mnist",
+            "--device",
+            "cpu",
+            "--data",
+            fashion,
+        ],
+        dir.path(),
+    ));
+    assert!(
+        line.contains("learned to read MNIST, not Fashion-MNIST"),
+        "{line}"
+    );
+    let guided = [
+        "train",
+        "--run",
+        "g",
+        "--model",
+        "guided",
+        "--guide-classifier",
+        "judge-mnist",
+        "--dataset",
+        "fashion-mnist",
+        "--data",
+        fashion,
+    ];
+    let line = refused(&gan_studio(
+        &[&guided[..], ONE_SMALL_STEP].concat(),
+        dir.path(),
+    ));
+    assert!(
+        line.contains("cannot guide this run") && line.contains("learned to read MNIST"),
+        "{line}"
+    );
     // Nor does a classifier continue its training on the other set.
     let out = gan_studio(
         &[

@@ -103,6 +103,7 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
         &device.device,
     )?;
+    judge.check_reads(config.dataset)?;
     let dataset = args.data.for_run(&args.run, &config)?.load()?;
     let plan = AugmentPlan {
         per_class,

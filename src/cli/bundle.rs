@@ -57,7 +57,8 @@ pub fn run(args: BundleArgs) -> Result<()> {
     let trained = open_trained_run(&args.runs.runs_dir, run_name, &device.device)?;
     let classifier = classifier_dir(&args.runs.runs_dir, classifier_name);
     // Loading it first proves the classifier is whole before it is copied.
-    crate::eval::classifier::load(&classifier, &device.device)?;
+    crate::eval::classifier::load(&classifier, &device.device)?
+        .check_reads(trained.config.dataset)?;
     let out = args
         .out
         .unwrap_or_else(|| PathBuf::from("assets/model").join(trained.config.dataset.folder()));

@@ -86,6 +86,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         &super::classifier_dir(&args.runs.runs_dir, &args.classifier),
         &device.device,
     )?;
+    judge.check_reads(config.dataset)?;
     let dataset = args.data.for_run(&args.run, &config)?.load()?;
     let inputs = EmbeddingInputs::gather(
         &generator,

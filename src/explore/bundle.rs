@@ -174,7 +174,11 @@ pub fn classifier_or_bundled(
     device: &Device,
 ) -> Result<Classifier> {
     match (dir, Bundled::of(dataset)) {
-        (Some(dir), _) => crate::eval::classifier::load(dir, device),
+        (Some(dir), _) => {
+            let classifier = crate::eval::classifier::load(dir, device)?;
+            classifier.check_reads(dataset)?;
+            Ok(classifier)
+        }
         (None, Some(bundle)) => bundle.classifier(device),
         (None, None) => bail!(
             "no classifier ships for {}: train one (gan-studio classifier train --dataset \

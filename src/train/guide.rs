@@ -55,6 +55,9 @@ pub fn install(config: &TrainConfig, run: &RunDir) -> Result<()> {
 }
 
 fn check_fits(guide: &Classifier, config: &TrainConfig) -> Result<()> {
+    guide
+        .check_reads(config.dataset)
+        .context("the guiding classifier cannot guide this run")?;
     let gan = &config.gan;
     let classes = guide.head.weight.dims()[1];
     if guide.input_channels() != gan.channels || classes != gan.num_classes {
