@@ -969,6 +969,26 @@ fn a_run_is_scored_against_the_set_it_trained_on_and_by_a_judge_of_that_set() {
     )
     .unwrap();
     assert_eq!(report["dataset"], "fashion");
+    // The real-data row, without --dataset, reads the set its classifier learned.
+    succeeded(&gan_studio(
+        &[
+            "eval",
+            "--real",
+            "--classifier",
+            "judge-fashion",
+            "--out",
+            "real.json",
+            "--device",
+            "cpu",
+            "--data",
+            fashion,
+        ],
+        dir.path(),
+    ));
+    let real: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("real.json")).unwrap())
+            .unwrap();
+    assert_eq!(real["dataset"], "fashion");
     // The other set asked for by name, and a judge of the other set, are refused.
     for (extra, expected) in [
         (

@@ -69,7 +69,11 @@ pub fn run(args: EvalArgs) -> Result<()> {
             let saved = crate::train::TrainConfig::load_run(&run.config())?;
             args.data.for_run(name, &saved)?
         }
-        None => args.data.clone(),
+        // --real without --dataset: the set the classifier learned, where it recorded one.
+        None => match (args.data.dataset, classifier.dataset) {
+            (None, Some(learned)) => super::DataArgs::of(learned, args.data.data.clone()),
+            _ => args.data.clone(),
+        },
     };
     let dataset = data.load()?;
     let reference = Reference::new(&dataset, &classifier, &device.device)?;

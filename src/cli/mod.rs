@@ -146,7 +146,8 @@ pub struct DataArgs {
     /// folder (train/<class>/*.png|jpg, optionally test/<class>/) or a .tar / .tar.gz of one.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Which dataset [default: mnist; for a command on a trained run, the set it trained on].
+    /// Which dataset [default: mnist; for a command on a trained run, the set it trained on;
+    /// for `eval --real`, the set its classifier learned].
     #[arg(long, value_enum)]
     pub dataset: Option<DatasetKind>,
 }
