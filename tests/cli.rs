@@ -362,6 +362,10 @@ fn report_shows_the_evaluated_step_after_a_resume() {
     assert_eq!(row["evaluated step"], "2", "{row:?}");
     let sha = eval["generator_sha256"].as_str().unwrap();
     assert_eq!(row["evaluated weights"], format!("sha256 {}", &sha[..12]));
+    let judge = eval["classifier_sha256"].as_str().unwrap();
+    assert_eq!(judge.len(), 64);
+    assert_eq!(row["judge"], format!("sha256 {}", &judge[..12]));
+    assert_eq!(row["data set"], "mnist");
 
     // The unpacked bundled generator is a run like any other, and refuses to continue.
     let row = report_row(&ok(&["report", "runs/bundled-cdcgan"]), "bundled-cdcgan");

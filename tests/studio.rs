@@ -858,7 +858,12 @@ fn the_bundled_model_can_be_evaluated_on_a_first_launch() {
         row.report.success_rate
     );
     assert_eq!(row.report.memorised_per_class.len(), 10);
-    assert!(runs.path().join("real-eval.json").is_file());
+    let real = gan_studio::studio::tabs::metrics::real_eval_path(
+        runs.path(),
+        gan_studio::data::DatasetKind::Mnist,
+        &row.report.classifier_sha256,
+    );
+    assert!(real.is_file(), "{}", real.display());
 
     // The quick retraining shows its classifier steps within seconds of the click.
     harness.get_by_label("Retrain classifier (quick)").click();
@@ -870,6 +875,53 @@ fn the_bundled_model_can_be_evaluated_on_a_first_launch() {
             .as_ref()
             .is_some_and(|(text, share)| text.contains("step") && *share > 0.0)
     });
+}
+
+/// Runs of two data sets, each scored by its own set's judge: the table shows one group at a
+/// time, with that group's real row, and says the other exists.
+#[test]
+fn the_metrics_table_compares_only_runs_measured_alike() {
+    let runs = tempfile::tempdir().unwrap();
+    let mut harness = studio_with(runs.path(), &common::fixtures_root(), |state| {
+        state.tab = Tab::Metrics;
+        state.metrics.samples = 200;
+    });
+    harness.run();
+    for bundle in ["bundled cDCGAN, MNIST", "bundled cDCGAN, Fashion-MNIST"] {
+        harness.get_by_role_and_label(Role::ComboBox, "Run").click();
+        harness.run();
+        harness.get_by_label_contains(bundle).click();
+        harness.run();
+        let before = harness.state().state.metrics.rows.len();
+        harness.get_by_label("Evaluate").click();
+        harness.step();
+        wait_for(&mut harness, 180, bundle, |app| {
+            !app.state.metrics.is_evaluating() && app.state.metrics.rows.len() > before
+        });
+        harness.run();
+    }
+    let reals = std::fs::read_dir(
+        runs.path()
+            .join(gan_studio::studio::tabs::metrics::REAL_EVALS),
+    )
+    .unwrap()
+    .count();
+    assert_eq!(reals, 2, "one real row per data set and judge");
+    // The Fashion-MNIST run, just evaluated, is selected: its group alone is shown.
+    harness.get_by_label_contains("Measured on Fashion-MNIST, judge sha256");
+    harness.get_by_label_contains("1 more evaluated run(s)");
+    assert!(harness.query_by_label("bundled-cdcgan").is_none());
+    // Clicking its row's name in the table would select it; the Run list does the same.
+    harness.get_by_role_and_label(Role::ComboBox, "Run").click();
+    harness.run();
+    harness.get_by_label("bundled-cdcgan").click();
+    harness.run();
+    harness.get_by_label_contains("Measured on MNIST, judge sha256");
+    assert!(
+        harness
+            .query_by_label("bundled-fashion-mnist-cdcgan")
+            .is_none()
+    );
 }
 
 #[test]

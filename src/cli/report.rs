@@ -19,9 +19,10 @@ pub struct ReportArgs {
     pub out: Option<PathBuf>,
 }
 
-const COLUMNS: [&str; 15] = [
+const COLUMNS: [&str; 17] = [
     "run",
     "model",
+    "data set",
     "depth",
     "g-norm",
     "real target",
@@ -29,6 +30,7 @@ const COLUMNS: [&str; 15] = [
     "train s",
     "evaluated step",
     "evaluated weights",
+    "judge",
     "IS",
     "success",
     "FID",
@@ -63,6 +65,7 @@ pub fn run(args: ReportArgs) -> Result<()> {
             }
         );
     }
+    let mixed = mixed_measures(&rows);
     let markdown = {
         let mut out = format!(
             "| {} |\n|{}\n",
@@ -71,6 +74,10 @@ pub fn run(args: ReportArgs) -> Result<()> {
         );
         for row in &rows {
             out.push_str(&format!("| {} |\n", row.join(" | ")));
+        }
+        if let Some(note) = &mixed {
+            eprintln!("warning: {note}");
+            out.push_str(&format!("\nNote: {note}.\n"));
         }
         out
     };
@@ -101,6 +108,46 @@ pub fn run(args: ReportArgs) -> Result<()> {
     Ok(())
 }
 
+/// "sha256 " and the first 12 hex digits of a digest, or "(not recorded)" for an evaluation
+/// from before it was kept.
+fn short_digest(sha256: &str) -> String {
+    if sha256.is_empty() {
+        "(not recorded)".into()
+    } else {
+        format!("sha256 {}", &sha256[..12.min(sha256.len())])
+    }
+}
+
+/// What a reader must know when the rows were not all measured the same way: scores from two
+/// judges, or of two data sets, do not compare.
+fn mixed_measures(rows: &[Vec<String>]) -> Option<String> {
+    let distinct = |column: &str| {
+        let at = COLUMNS.iter().position(|c| *c == column)?;
+        let mut values: Vec<&str> = rows
+            .iter()
+            .map(|row| row[at].as_str())
+            .filter(|v| v.starts_with("sha256") || column == "data set")
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        (values.len() > 1).then(|| values.join(", "))
+    };
+    let mut notes = Vec::new();
+    if let Some(sets) = distinct("data set") {
+        notes.push(format!("trained on different data sets ({sets})"));
+    }
+    if let Some(judges) = distinct("judge") {
+        notes.push(format!("were scored by different classifiers ({judges})"));
+    }
+    (!notes.is_empty()).then(|| {
+        format!(
+            "the runs {}: IS, success, FID, precision and recall compare only between rows of \
+             the same data set and judge",
+            notes.join(" and ")
+        )
+    })
+}
+
 /// The table row of the run in `dir`: its config, newest checkpoint and eval.json.
 pub fn row(dir: &std::path::Path) -> Result<Vec<String>> {
     let run = RunDir {
@@ -127,6 +174,7 @@ pub fn row(dir: &std::path::Path) -> Result<Vec<String>> {
     Ok(vec![
         run.name(),
         config.gan.model.name().to_string(),
+        config.dataset.folder_or_flag().to_string(),
         format!("{:?}", config.gan.depth).to_lowercase(),
         format!("{:?}", config.gan.generator_norm).to_lowercase(),
         format!("{}", config.real_target),
@@ -135,16 +183,10 @@ pub fn row(dir: &std::path::Path) -> Result<Vec<String>> {
             .as_ref()
             .map_or("-".into(), |s| format!("{:.0}", s.elapsed_secs)),
         eval.as_ref().map_or("-".into(), |e| e.step.to_string()),
-        eval.as_ref().map_or("-".into(), |e| {
-            if e.generator_sha256.is_empty() {
-                "(not recorded)".into()
-            } else {
-                format!(
-                    "sha256 {}",
-                    &e.generator_sha256[..12.min(e.generator_sha256.len())]
-                )
-            }
-        }),
+        eval.as_ref()
+            .map_or("-".into(), |e| short_digest(&e.generator_sha256)),
+        eval.as_ref()
+            .map_or("-".into(), |e| short_digest(&e.report.classifier_sha256)),
         number(report.map(|r| r.inception_score), 2),
         number(report.and_then(|r| r.success_rate), 4),
         number(report.map(|r| r.fid), 2),
@@ -152,4 +194,47 @@ pub fn row(dir: &std::path::Path) -> Result<Vec<String>> {
         number(report.map(|r| r.recall), 3),
         number(report.map(|r| r.memorised_share), 4),
     ])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A row with only the two columns the note reads filled in.
+    fn row(set: &str, judge: &str) -> Vec<String> {
+        COLUMNS
+            .iter()
+            .map(|c| match *c {
+                "data set" => set.to_string(),
+                "judge" => judge.to_string(),
+                _ => "x".to_string(),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_table_of_mixed_judges_or_data_sets_says_so() {
+        let a = "sha256 aaaaaaaaaaaa";
+        let b = "sha256 bbbbbbbbbbbb";
+        // One judge, one set; runs not evaluated or evaluated before judges were recorded
+        // are no second judge.
+        let same = [row("mnist", a), row("mnist", a), row("mnist", "-")];
+        assert_eq!(mixed_measures(&same), None);
+        let old = [row("mnist", a), row("mnist", "(not recorded)")];
+        assert_eq!(mixed_measures(&old), None);
+        let judges = mixed_measures(&[row("mnist", a), row("mnist", b)]).unwrap();
+        assert!(
+            judges.contains(
+                "scored by different classifiers (sha256 aaaaaaaaaaaa, sha256 bbbbbbbbbbbb)"
+            ),
+            "{judges}"
+        );
+        assert!(!judges.contains("data sets"), "{judges}");
+        let sets = mixed_measures(&[row("mnist", a), row("fashion-mnist", "-")]).unwrap();
+        assert!(
+            sets.contains("different data sets (fashion-mnist, mnist)"),
+            "{sets}"
+        );
+        assert!(!sets.contains("classifiers"), "{sets}");
+    }
 }

@@ -304,6 +304,30 @@ impl Classifier {
         }
     }
 
+    /// SHA-256 (hex) of its weights, in the order its layers are visited: the same weights
+    /// give the same digest however they were loaded (a bundled copy, an unpacked folder), so
+    /// an evaluation can say which judge it was scored by.
+    pub fn weights_sha256(&self) -> String {
+        use burn::module::{ModuleVisitor, Param};
+        use sha2::{Digest, Sha256};
+        struct Hash(Sha256);
+        impl ModuleVisitor for Hash {
+            fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+                let values = param.val().into_data().convert::<f32>();
+                for value in values.iter::<f32>() {
+                    self.0.update(value.to_le_bytes());
+                }
+            }
+        }
+        let mut hash = Hash(Sha256::new());
+        self.visit(&mut hash);
+        hash.0
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+
     /// Colour channels it reads: 1 or 3.
     pub fn input_channels(&self) -> usize {
         match (&self.conv1, self.stages.first()) {
@@ -653,6 +677,24 @@ pub fn train_steps_with(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_weights_digest_names_the_weights_not_the_copy() {
+        let device = Device::flex();
+        let config = ClassifierConfig::new();
+        let make = |seed| crate::model::init_seeded(&device, seed, || config.init(&device));
+        let (a, again, b) = (make(1), make(1), make(2));
+        let digest = a.weights_sha256();
+        assert_eq!(digest.len(), 64);
+        assert_eq!(digest, again.weights_sha256());
+        assert_ne!(digest, b.weights_sha256());
+        // A reading option is not a weight.
+        let mirrored = Classifier {
+            mirror_average: true,
+            ..again
+        };
+        assert_eq!(digest, mirrored.weights_sha256());
+    }
 
     #[test]
     fn the_vgg_trunk_reads_grey_28_and_colour_32() {

@@ -88,6 +88,10 @@ pub struct EvalReport {
     /// from before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<DatasetKind>,
+    /// SHA-256 of the judging classifier's weights (`Classifier::weights_sha256`): figures
+    /// compare only between evaluations by the same judge. Empty: from before it was kept.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub classifier_sha256: String,
     /// Mean top-class probability: how sure the classifier is of each sample.
     pub mean_confidence: f64,
     /// Histogram of top-class probabilities in 20 bins over [0, 1].
@@ -364,6 +368,7 @@ pub fn evaluate(
         closest_pairs,
         reference_split_seed: Some(reference.split_seed),
         dataset: Some(reference.dataset),
+        classifier_sha256: classifier.weights_sha256(),
         mean_confidence: confidences.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64,
         confidence_histogram,
     })

@@ -107,12 +107,6 @@ pub fn guided_by(run_root: &Path, scorer: &Classifier) -> bool {
     if !guide_dir.join("classifier.bpk").is_file() {
         return false;
     }
-    let Ok(guide) = classifier::load(&guide_dir, &Device::flex()) else {
-        return false;
-    };
-    let weights = |c: &Classifier| {
-        [c.head.weight.val(), c.fc2.weight.val(), c.fc1.weight.val()]
-            .map(|w| w.into_data().try_to_vec::<f32>().unwrap_or_default())
-    };
-    weights(&guide) == weights(scorer)
+    classifier::load(&guide_dir, &Device::flex())
+        .is_ok_and(|guide| guide.weights_sha256() == scorer.weights_sha256())
 }

@@ -66,11 +66,13 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
         let dataset = super::open_dataset(&saved.data_root(&request.data_dir), kind)?;
         progress(STAGES[2]);
         let reference = Reference::new(&dataset, &judge, &request.device)?;
-        // The real-data reference row, once per runs folder and reference split, for the table
-        // and the real-vs-synthetic confidence curve.
-        let real_path = request
-            .runs_dir
-            .join(crate::studio::tabs::metrics::REAL_EVAL);
+        // The real-data reference row, once per runs folder, data set, judge and reference
+        // split, for the table and the real-vs-synthetic confidence curve.
+        let real_path = crate::studio::tabs::metrics::real_eval_path(
+            &request.runs_dir,
+            kind,
+            &judge.weights_sha256(),
+        );
         let current = crate::eval::report::EvalReport::read(&real_path)
             .ok()
             .is_some_and(|real| real.reference_split_seed == Some(reference.split_seed));
@@ -83,6 +85,10 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
                 &EvalOptions::default(),
                 &request.device,
             )?;
+            if let Some(folder) = real_path.parent() {
+                std::fs::create_dir_all(folder)
+                    .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", folder.display()))?;
+            }
             crate::fsutil::write_atomic(
                 &real_path,
                 serde_json::to_string_pretty(&real)?.as_bytes(),

@@ -2,7 +2,7 @@
 //! confidence histograms (real vs synthetic) and retraining curves; evaluation runs from here
 //! on a worker thread with a progress bar.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::Receiver;
 
 use egui::{Color32, Rect, Sense, Stroke, StrokeKind, vec2};
@@ -10,6 +10,7 @@ use egui_plot::{Bar, BarChart, Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
 use super::{Shared, list_runs};
+use crate::data::DatasetKind;
 use crate::eval::augment::AugmentResult;
 use crate::eval::report::EvalReport;
 use crate::eval::run_eval::RunEval;
@@ -20,8 +21,53 @@ use crate::studio::widgets::PlotExport;
 /// Width of the tab's plots.
 const PLOT_WIDTH: f32 = 380.0;
 
-/// Where the studio keeps the real-data reference row.
-pub const REAL_EVAL: &str = "real-eval.json";
+/// The folder of the runs folder where the studio keeps the real-data reference rows, one per
+/// data set and judge.
+pub const REAL_EVALS: &str = "real-eval";
+
+/// The reference row of `dataset`'s real held-out images as read by the judge whose weights
+/// digest is `judge_sha256`.
+pub fn real_eval_path(runs_dir: &Path, dataset: DatasetKind, judge_sha256: &str) -> PathBuf {
+    let short = &judge_sha256[..12.min(judge_sha256.len())];
+    runs_dir
+        .join(REAL_EVALS)
+        .join(format!("{}-{short}.json", dataset.folder()))
+}
+
+/// How an evaluation was measured: against which set's real images and by which judge. Only
+/// figures measured the same way compare (a FID against digits says nothing beside one
+/// against clothes), so the table shows one such group at a time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Measure {
+    pub dataset: Option<DatasetKind>,
+    pub judge: String,
+}
+
+impl Measure {
+    pub fn of(report: &EvalReport) -> Self {
+        Self {
+            dataset: report.dataset,
+            judge: report.classifier_sha256.clone(),
+        }
+    }
+
+    /// "Fashion-MNIST, judge sha256 f11e3dc019a6".
+    pub fn describe(&self) -> String {
+        let set = self
+            .dataset
+            .map_or("an unrecorded data set".to_string(), |d| {
+                d.title().to_string()
+            });
+        if self.judge.is_empty() {
+            format!("{set}, an unrecorded judge")
+        } else {
+            format!(
+                "{set}, judge sha256 {}",
+                &self.judge[..12.min(self.judge.len())]
+            )
+        }
+    }
+}
 
 #[derive(Default, Serialize, Deserialize)]
 #[serde(default)]
@@ -37,8 +83,9 @@ pub struct MetricsTab {
     pub families: Vec<String>,
     /// The table's order: a column index and whether it runs from high to low.
     pub sort: Option<(usize, bool)>,
+    /// The real-data reference rows, one per data set and judge.
     #[serde(skip)]
-    real: Option<EvalReport>,
+    reals: Vec<EvalReport>,
     #[serde(skip)]
     augment: Vec<AugmentResult>,
     #[serde(skip)]
@@ -76,7 +123,12 @@ impl MetricsTab {
                 Some((r.model, eval))
             })
             .unzip();
-        self.real = EvalReport::read(&runs_dir.join(REAL_EVAL)).ok();
+        self.reals = std::fs::read_dir(runs_dir.join(REAL_EVALS))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter_map(|entry| EvalReport::read(&entry.path()).ok())
+            .collect();
         self.cyclegan_rows = crate::studio::jobs::translate::list(runs_dir)
             .into_iter()
             .filter_map(|name| read_json(&runs_dir.join(name).join("eval.json")))
@@ -96,6 +148,15 @@ impl MetricsTab {
             }
         }
         self.scanned = true;
+    }
+
+    /// How the table's rows were measured: as the selected run was, else the first row.
+    pub fn shown_measure(&self) -> Option<Measure> {
+        self.selected
+            .as_ref()
+            .and_then(|s| self.rows.iter().find(|r| &r.run == s))
+            .or(self.rows.first())
+            .map(|row| Measure::of(&row.report))
     }
 
     pub fn is_evaluating(&self) -> bool {
@@ -239,7 +300,8 @@ impl MetricsTab {
                     ui.set_width(380.0);
                     let [success, confidence, ..] = &mut self.plot_exports;
                     success_ui(ui, &row.report, success, shared);
-                    confidence_ui(ui, &row.report, self.real.as_ref(), confidence, shared);
+                    let real = real_for(&self.reals, &Measure::of(&row.report));
+                    confidence_ui(ui, &row.report, real, confidence, shared);
                 });
                 ui.vertical(|ui| {
                     let [.., confusion, augment] = &mut self.plot_exports;
@@ -367,7 +429,25 @@ impl MetricsTab {
 
     fn table_ui(&mut self, ui: &mut egui::Ui) {
         let mut clicked = None;
-        let mut order: Vec<usize> = (0..self.rows.len()).collect();
+        let Some(measure) = self.shown_measure() else {
+            return;
+        };
+        let mut order: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| Measure::of(&self.rows[i].report) == measure)
+            .collect();
+        let others = self.rows.len() - order.len();
+        ui.label(format!("Measured on {}.", measure.describe()))
+            .on_hover_text(
+                "Scores compare only between runs measured against the same data set's real \
+                 images by the same classifier; the real row is that set's held-out test images \
+                 read by that classifier",
+            );
+        if others > 0 {
+            ui.weak(format!(
+                "{others} more evaluated run(s) were measured on another data set or by another \
+                 classifier: pick one in the Run list to see its group."
+            ));
+        }
         if let Some((column, descending)) = self.sort {
             order.sort_by(|&a, &b| {
                 let key = |i: usize| sort_key(column, &self.rows[i], &self.families[i]);
@@ -403,9 +483,8 @@ impl MetricsTab {
                     }
                 }
                 ui.end_row();
-                let rows = self
-                    .real
-                    .iter()
+                let rows = real_for(&self.reals, &measure)
+                    .into_iter()
                     .map(|r| ("real (held-out half)".to_owned(), "data", 0, r))
                     .chain(order.iter().map(|&i| {
                         let row = &self.rows[i];
@@ -461,6 +540,11 @@ impl MetricsTab {
             self.scanned = false;
         }
     }
+}
+
+/// The reference row measured as `measure` says, if one was taken.
+fn real_for<'a>(reals: &'a [EvalReport], measure: &Measure) -> Option<&'a EvalReport> {
+    reals.iter().find(|r| Measure::of(r) == *measure)
 }
 
 /// A row's value in `column` of [`COLUMNS`], as something that sorts.
