@@ -922,6 +922,35 @@ fn the_metrics_table_compares_only_runs_measured_alike() {
             .query_by_label("bundled-fashion-mnist-cdcgan")
             .is_none()
     );
+
+    // Side by side in Compare, each block says how it was measured and the footer that the
+    // figures do not compare.
+    harness.get_by_label("Compare").click();
+    harness.run();
+    harness.get_by_label("bundled-cdcgan").click();
+    harness.step();
+    harness.get_by_label("bundled-fashion-mnist-cdcgan").click();
+    harness.step();
+    wait_for(&mut harness, 120, "both grids", |app| {
+        app.state.compare.is_drawn() && app.state.compare.slots().len() == 2
+    });
+    let measured: Vec<String> = harness
+        .state()
+        .state
+        .compare
+        .slots()
+        .iter()
+        .map(|s| s.metrics.last().cloned().unwrap_or_default())
+        .collect();
+    assert!(
+        measured[0].starts_with("measured on MNIST, judge"),
+        "{measured:?}"
+    );
+    assert!(
+        measured[1].starts_with("measured on Fashion-MNIST, judge"),
+        "{measured:?}"
+    );
+    harness.get_by_label_contains("they do not compare");
 }
 
 #[test]

@@ -19,6 +19,7 @@ use crate::export::compare::{CompareBlock, compare_png};
 use crate::sampling::normal_latents_host;
 use crate::studio::jobs::render::{Answer, RenderWorker, Request, View};
 use crate::studio::jobs::{Outcome, spawn_once};
+use crate::studio::tabs::metrics::Measure;
 use crate::studio::widgets::{DigitGrid, PlotExport};
 
 pub const MAX_RUNS: usize = 6;
@@ -100,6 +101,8 @@ pub struct Slot {
     pub family: String,
     pub grid: DigitGrid,
     pub metrics: Vec<String>,
+    /// How its figures were measured (data set and judge), when it has any.
+    pub measure: Option<Measure>,
     pub error: Option<String>,
 }
 
@@ -212,8 +215,10 @@ impl CompareTab {
                     }
                 })
             });
+            let (metrics, measure) = metric_rows(shared.runs_dir, pick);
             runtime.slots.push(Slot {
-                metrics: metric_rows(shared.runs_dir, pick),
+                metrics,
+                measure,
                 pick: pick.clone(),
                 loading: Some(loading),
                 drawer: None,
@@ -434,12 +439,19 @@ impl CompareTab {
                 parts.join(" · ")
             })
             .collect();
+        let measures: Vec<&Measure> = slots.iter().filter_map(|s| s.measure.as_ref()).collect();
         let footer = format!(
-            "Same noise for every run (seed {}, t = {:.2}), one row per class 0-9.{}",
+            "Same noise for every run (seed {}, t = {:.2}), one row per class 0-9.{}{}",
             self.seed,
             self.t,
             if slots.iter().any(|s| s.latent_dim < widest) {
                 " Latent sizes differ: smaller ones take the first coordinates of the same noise."
+            } else {
+                ""
+            },
+            if measures.iter().any(|m| *m != measures[0]) {
+                " The figures were measured on different data sets or by different classifiers: \
+                 they do not compare."
             } else {
                 ""
             }
@@ -531,38 +543,46 @@ impl CompareTab {
     }
 }
 
-/// A run's headline figures from its eval.json, or why there are none.
-fn metric_rows(runs_dir: &std::path::Path, pick: &Pick) -> Vec<String> {
+/// A run's headline figures from its eval.json and how they were measured, or why there are
+/// none.
+fn metric_rows(runs_dir: &std::path::Path, pick: &Pick) -> (Vec<String>, Option<Measure>) {
     let path = match &pick.source {
         PickSource::Generator(GeneratorSource::Run { name, .. }) => {
             runs_dir.join(name).join("eval.json")
         }
         PickSource::Generator(GeneratorSource::Bundled(_)) => {
-            return vec!["not evaluated here (bundle --unpack)".into()];
+            return (vec!["not evaluated here (bundle --unpack)".into()], None);
         }
-        PickSource::Pca(_) => return vec!["a baseline: no eval.json".into()],
+        PickSource::Pca(_) => return (vec!["a baseline: no eval.json".into()], None),
     };
     if !path.exists() {
-        return vec!["not evaluated yet (Metrics tab)".into()];
+        return (vec!["not evaluated yet (Metrics tab)".into()], None);
     }
-    match RunEval::read(&path) {
-        Ok(eval) => {
-            let r = &eval.report;
-            let mut rows = vec![format!(
-                "IS {:.2} ± {:.2}",
-                r.inception_score, r.inception_score_std
-            )];
-            if let Some(success) = r.success_rate {
-                rows.push(format!("success {:.1}%", 100.0 * success));
-            }
-            rows.push(format!("FID {:.2}", r.fid));
-            rows.push(format!(
-                "precision {:.3} · recall {:.3}",
-                r.precision, r.recall
-            ));
-            rows.push(format!("step {}", eval.step));
-            rows
-        }
-        Err(e) => vec![format!("eval.json unreadable: {e:#}")],
+    let eval = match RunEval::read(&path) {
+        Ok(eval) => eval,
+        Err(e) => return (vec![format!("eval.json unreadable: {e:#}")], None),
+    };
+    let measure = Measure::of(&eval.report);
+    let mut rows = headline(&eval);
+    rows.push(format!("measured on {}", measure.describe()));
+    (rows, Some(measure))
+}
+
+/// IS, success, FID, precision and recall, and the step they describe.
+fn headline(eval: &RunEval) -> Vec<String> {
+    let r = &eval.report;
+    let mut rows = vec![format!(
+        "IS {:.2} ± {:.2}",
+        r.inception_score, r.inception_score_std
+    )];
+    if let Some(success) = r.success_rate {
+        rows.push(format!("success {:.1}%", 100.0 * success));
     }
+    rows.push(format!("FID {:.2}", r.fid));
+    rows.push(format!(
+        "precision {:.3} · recall {:.3}",
+        r.precision, r.recall
+    ));
+    rows.push(format!("step {}", eval.step));
+    rows
 }
