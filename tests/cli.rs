@@ -1149,6 +1149,22 @@ fn a_picture_folder_trains_and_resumes_from_the_folder_it_recorded() {
         dir.path(),
     );
     assert!(succeeded(&out).contains("finished 2 steps"));
+    // Moved, the pictures are asked for by the path the run recorded; --data finds them.
+    std::fs::rename(&pictures, dir.path().join("moved")).unwrap();
+    let resume = |extra: &[&str]| {
+        let mut args = vec!["train", "--run", "mine", "--resume", "--max-steps", "5"];
+        args.extend(["--device", "cpu", "--quiet"]);
+        args.extend(extra);
+        gan_studio(&args, dir.path())
+    };
+    let line = refused(&resume(&[]));
+    assert!(
+        line.contains(&format!(
+            "run mine trained on the pictures in {folder}, which are no longer there"
+        )),
+        "{line}"
+    );
+    assert!(succeeded(&resume(&["--data", "moved"])).contains("finished 1 steps"));
 
     // No --data for a folder, and a folder without classes, are explained.
     let out = gan_studio(&["data", "info", "--dataset", "folder"], dir.path());

@@ -182,6 +182,16 @@ impl DataArgs {
                 saved.dataset.folder_or_flag()
             );
         }
+        if self.data.is_none()
+            && let Some(folder) = &saved.data_path
+            && !folder.exists()
+        {
+            anyhow::bail!(
+                "run {run} trained on the pictures in {}, which are no longer there: pass \
+                 --data with where they are now",
+                folder.display()
+            );
+        }
         let data = self.data.clone().or_else(|| saved.data_path.clone());
         Ok(Self::of(saved.dataset, data))
     }
