@@ -89,6 +89,12 @@ fn plan_lines_run_as_printed_and_the_report_gathers_what_finished() {
     for file in ["report.md", "report.html", "results.json", "results.tex"] {
         assert!(dir.path().join("s").join(file).is_file(), "{file}");
     }
+    // The finished run's judge is named.
+    let md = std::fs::read_to_string(dir.path().join("s/report.md")).unwrap();
+    assert!(
+        md.contains("Judges (SHA-256 of the classifier's weights): mnist "),
+        "{md}"
+    );
     // Every figure of the HTML report sits in the figure grid with its caption.
     let html = std::fs::read_to_string(dir.path().join("s/report.html")).unwrap();
     let pngs = std::fs::read_dir(dir.path().join("s/figures"))

@@ -565,6 +565,49 @@ fn table(report: &StudyReport, dataset: &str) -> (Vec<String>, Vec<Vec<String>>)
     (header, rows)
 }
 
+/// Which judge scored each data set's runs, and a warning where one set's runs had several:
+/// their figures would not compare (a classifier retrained between runs, say).
+fn judges(report: &StudyReport) -> String {
+    let mut by_set: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for run in &report.runs {
+        if let Outcome::Finished { judge, .. } = &run.outcome
+            && !judge.is_empty()
+        {
+            let judges = by_set.entry(run.dataset.as_str()).or_default();
+            if !judges.contains(&judge.as_str()) {
+                judges.push(judge);
+            }
+        }
+    }
+    if by_set.is_empty() {
+        return String::new();
+    }
+    let short = |j: &&str| j[..12.min(j.len())].to_owned();
+    let named: Vec<String> = by_set
+        .iter()
+        .map(|(set, judges)| {
+            format!(
+                "{set} {}",
+                judges.iter().map(short).collect::<Vec<_>>().join(" and ")
+            )
+        })
+        .collect();
+    let mut text = format!(
+        " Judges (SHA-256 of the classifier's weights): {}.",
+        named.join("; ")
+    );
+    for (set, judges) in &by_set {
+        if judges.len() > 1 {
+            text.push_str(&format!(
+                " **The {set} runs were scored by {} different judges: their figures do not \
+                 compare.**",
+                judges.len()
+            ));
+        }
+    }
+    text
+}
+
 fn intro(report: &StudyReport) -> String {
     let s = &report.study;
     let finished = report
@@ -574,7 +617,7 @@ fn intro(report: &StudyReport) -> String {
         .count();
     format!(
         "{} runs planned ({} finished): data sets {}; families {}; {} option set(s); seeds {:?}; \
-         {} steps at batch {} each; {} samples per evaluation, scored by the {} classifier. \
+         {} steps at batch {} each; {} samples per evaluation, scored by the {} classifier.{} \
          Figures are mean ± standard deviation over seeds; conclusions compare 95% intervals \
          of the mean (Student's t) and say \"no difference\" where they overlap.",
         report.runs.len(),
@@ -594,7 +637,8 @@ fn intro(report: &StudyReport) -> String {
         s.steps,
         s.batch_size,
         s.eval_samples,
-        s.classifier
+        s.classifier,
+        judges(report)
     )
 }
 
@@ -878,6 +922,60 @@ mod tests {
 
     fn study() -> Study {
         super::super::presets::preset("tricks").unwrap()
+    }
+
+    /// A finished run of `dataset` scored by `judge`.
+    fn run(name: &str, dataset: &str, judge: &str) -> RunResult {
+        RunResult {
+            name: name.into(),
+            dataset: dataset.into(),
+            family: "cdcgan".into(),
+            option_set: "default".into(),
+            seed: 1,
+            outcome: Outcome::Finished {
+                figures: BTreeMap::new(),
+                collapsed: false,
+                stopped_at: None,
+                curves: BTreeMap::new(),
+                retraining: Vec::new(),
+                judge: judge.into(),
+            },
+        }
+    }
+
+    #[test]
+    fn the_intro_names_each_data_sets_judge_and_flags_a_second_one() {
+        let report = |runs| StudyReport {
+            study: study(),
+            runs,
+            cells: Vec::new(),
+            conclusions: BTreeMap::new(),
+            named_runs: Vec::new(),
+        };
+        let (a, b, f) = ("a".repeat(64), "b".repeat(64), "f".repeat(64));
+        let one = intro(&report(vec![
+            run("r1", "mnist", &a),
+            run("r2", "mnist", &a),
+            run("r3", "fashion-mnist", &f),
+        ]));
+        assert!(
+            one.contains("Judges (SHA-256 of the classifier's weights): fashion-mnist ffffffffffff; mnist aaaaaaaaaaaa."),
+            "{one}"
+        );
+        assert!(!one.contains("do not compare"), "{one}");
+        let two = intro(&report(vec![
+            run("r1", "mnist", &a),
+            run("r2", "mnist", &b),
+        ]));
+        assert!(two.contains("mnist aaaaaaaaaaaa and bbbbbbbbbbbb"), "{two}");
+        assert!(
+            two.contains(
+                "The mnist runs were scored by 2 different judges: their figures do not compare."
+            ),
+            "{two}"
+        );
+        // Evaluations from before judges were recorded add nothing.
+        assert!(!intro(&report(vec![run("r1", "mnist", "")])).contains("Judges"));
     }
 
     #[test]

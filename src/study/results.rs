@@ -134,6 +134,9 @@ pub enum Outcome {
         /// The retraining curve, when the study asks for one.
         #[serde(default, skip_serializing_if = "Vec::is_empty")]
         retraining: Vec<RetrainPoint>,
+        /// SHA-256 of the judging classifier's weights (empty: not recorded).
+        #[serde(default, skip_serializing_if = "String::is_empty")]
+        judge: String,
     },
     Failed {
         error: String,
@@ -283,6 +286,7 @@ fn outcome(plan: &PlannedRun, runs_dir: &Path, steps: usize) -> Outcome {
         stopped_at,
         curves,
         retraining,
+        judge: r.classifier_sha256.clone(),
     }
 }
 
