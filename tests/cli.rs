@@ -156,9 +156,20 @@ fn the_fashion_slice_in_the_repository_reads_as_fashion_mnist() {
     let stdout = succeeded(&out);
     assert!(stdout.contains("train: 2000 images of 28x28"), "{stdout}");
     // Asked for as MNIST, its content gives it away.
-    let out = gan_studio(&["data", "info", "--data", fashion], dir.path());
+    let out = gan_studio(
+        &["data", "info", "--dataset", "mnist", "--data", fashion],
+        dir.path(),
+    );
     let line = refused(&out);
     assert!(line.contains("holds Fashion-MNIST, not MNIST"), "{line}");
+    // Not named, it is read as what it holds, and said so.
+    let out = gan_studio(&["data", "info", "--data", fashion], dir.path());
+    assert!(succeeded(&out).contains("Fashion-MNIST"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("holds Fashion-MNIST: read as such, as no --dataset was given"),
+        "{stderr}"
+    );
 }
 
 #[test]

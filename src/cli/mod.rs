@@ -146,8 +146,8 @@ pub struct DataArgs {
     /// folder (train/<class>/*.png|jpg, optionally test/<class>/) or a .tar / .tar.gz of one.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
-    /// Which dataset [default: mnist; for a command on a trained run, the set it trained on;
-    /// for `eval --real`, the set its classifier learned].
+    /// Which dataset [default: mnist, or what --data's IDX files hold; for a command on a
+    /// trained run, the set it trained on; for `eval --real`, the set its classifier learned].
     #[arg(long, value_enum)]
     pub dataset: Option<DatasetKind>,
 }
@@ -215,10 +215,20 @@ impl DataArgs {
                     .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
             );
         }
-        let dataset = Dataset::load_reporting(&self.dir(), kind, &|done, total| {
-            bar.set_length(total as u64);
-            bar.set_position(done as u64);
-        })?;
+        let dir = self.dir();
+        // A folder of IDX files given without naming its set is read as what it holds
+        // (MNIST and Fashion-MNIST share file names; only the content tells them apart).
+        let unnamed_idx = self.dataset.is_none()
+            && self.data.as_deref() == Some(dir.as_path())
+            && kind.present_in(&dir);
+        let dataset = if unnamed_idx {
+            Dataset::load_idx_as_found(&dir)?
+        } else {
+            Dataset::load_reporting(&dir, kind, &|done, total| {
+                bar.set_length(total as u64);
+                bar.set_position(done as u64);
+            })?
+        };
         bar.finish_and_clear();
         for note in &dataset.notes {
             eprintln!("warning: {note}");

@@ -372,7 +372,7 @@ impl Dataset {
         progress: &(dyn Fn(usize, usize) + Sync),
     ) -> Result<Self> {
         match kind {
-            DatasetKind::Mnist | DatasetKind::Fashion => Self::load_idx(dir, kind),
+            DatasetKind::Mnist | DatasetKind::Fashion => Self::load_idx(dir, kind, false),
             DatasetKind::Cifar10 => Self::load_cifar(dir, progress),
             DatasetKind::Folder => Self::load_pictures(dir, kind, progress),
         }
@@ -447,7 +447,14 @@ impl Dataset {
         })
     }
 
-    fn load_idx(dir: &Path, kind: DatasetKind) -> Result<Self> {
+    /// The IDX files in `dir` as the set their content shows (MNIST or Fashion-MNIST; MNIST
+    /// when they are neither's release): for a folder given without naming its set.
+    pub fn load_idx_as_found(dir: &Path) -> Result<Self> {
+        Self::load_idx(dir, DatasetKind::Mnist, true)
+    }
+
+    /// `adopt`: read the files as the set they turn out to hold instead of refusing them.
+    fn load_idx(dir: &Path, kind: DatasetKind, adopt: bool) -> Result<Self> {
         if !dir.is_dir() {
             bail!(
                 "data folder {} does not exist; run `gan-studio data fetch --data {}` or pass --data DIR",
@@ -475,7 +482,20 @@ impl Dataset {
                 test.cols
             );
         }
-        if let Some(found) = super::known::identify(&train, &test)
+        let mut notes = Vec::new();
+        let found = super::known::identify(&train, &test);
+        let kind = match found {
+            Some(found) if found != kind && adopt => {
+                notes.push(format!(
+                    "{} holds {}: read as such, as no --dataset was given",
+                    dir.display(),
+                    found.title()
+                ));
+                found
+            }
+            _ => kind,
+        };
+        if let Some(found) = found
             && found != kind
         {
             bail!(
@@ -496,7 +516,7 @@ impl Dataset {
             train,
             test,
             class_names: kind.class_names(),
-            notes: Vec::new(),
+            notes,
         })
     }
 }
