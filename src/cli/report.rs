@@ -110,11 +110,11 @@ pub fn run(args: ReportArgs) -> Result<()> {
 
 /// "sha256 " and the first 12 hex digits of a digest, or "(not recorded)" for an evaluation
 /// from before it was kept.
-fn short_digest(sha256: &str) -> String {
+fn digest_cell(sha256: &str) -> String {
     if sha256.is_empty() {
         "(not recorded)".into()
     } else {
-        format!("sha256 {}", &sha256[..12.min(sha256.len())])
+        format!("sha256 {}", crate::eval::report::short_digest(sha256))
     }
 }
 
@@ -184,9 +184,9 @@ pub fn row(dir: &std::path::Path) -> Result<Vec<String>> {
             .map_or("-".into(), |s| format!("{:.0}", s.elapsed_secs)),
         eval.as_ref().map_or("-".into(), |e| e.step.to_string()),
         eval.as_ref()
-            .map_or("-".into(), |e| short_digest(&e.generator_sha256)),
+            .map_or("-".into(), |e| digest_cell(&e.generator_sha256)),
         eval.as_ref()
-            .map_or("-".into(), |e| short_digest(&e.report.classifier_sha256)),
+            .map_or("-".into(), |e| digest_cell(&e.report.classifier_sha256)),
         number(report.map(|r| r.inception_score), 2),
         number(report.and_then(|r| r.success_rate), 4),
         number(report.map(|r| r.fid), 2),
@@ -220,6 +220,8 @@ mod tests {
         // are no second judge.
         let same = [row("mnist", a), row("mnist", a), row("mnist", "-")];
         assert_eq!(mixed_measures(&same), None);
+        // A digest edited into something else is shown, not sliced mid-character.
+        assert_eq!(digest_cell("ééééééééééééé"), "sha256 éééééééééééé");
         let old = [row("mnist", a), row("mnist", "(not recorded)")];
         assert_eq!(mixed_measures(&old), None);
         let judges = mixed_measures(&[row("mnist", a), row("mnist", b)]).unwrap();

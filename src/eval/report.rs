@@ -374,6 +374,12 @@ pub fn evaluate(
     })
 }
 
+/// The first 12 characters of a digest, as tables show it. A digest read from an edited file
+/// may hold anything, so this counts characters rather than slicing bytes.
+pub fn short_digest(sha256: &str) -> String {
+    sha256.chars().take(12).collect()
+}
+
 /// Mean distance between pairs of the first `limit` rows of class `class`.
 fn mean_pairwise(
     features: &[f32],

@@ -582,7 +582,7 @@ fn judges(report: &StudyReport) -> String {
     if by_set.is_empty() {
         return String::new();
     }
-    let short = |j: &&str| j[..12.min(j.len())].to_owned();
+    let short = |j: &&str| crate::eval::report::short_digest(j);
     let named: Vec<String> = by_set
         .iter()
         .map(|(set, judges)| {

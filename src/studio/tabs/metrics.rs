@@ -28,7 +28,7 @@ pub const REAL_EVALS: &str = "real-eval";
 /// The reference row of `dataset`'s real held-out images as read by the judge whose weights
 /// digest is `judge_sha256`.
 pub fn real_eval_path(runs_dir: &Path, dataset: DatasetKind, judge_sha256: &str) -> PathBuf {
-    let short = &judge_sha256[..12.min(judge_sha256.len())];
+    let short = crate::eval::report::short_digest(judge_sha256);
     runs_dir
         .join(REAL_EVALS)
         .join(format!("{}-{short}.json", dataset.folder()))
@@ -63,7 +63,7 @@ impl Measure {
         } else {
             format!(
                 "{set}, judge sha256 {}",
-                &self.judge[..12.min(self.judge.len())]
+                crate::eval::report::short_digest(&self.judge)
             )
         }
     }
