@@ -20,9 +20,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 const WARMUP: usize = 20;
 
 fn main() -> Result<()> {
-    rayon::ThreadPoolBuilder::new()
-        .stack_size(16 << 20)
-        .build_global()?;
+    gan_studio::threads::build_global_pool()?;
     let steps: usize = match std::env::args().nth(1) {
         Some(n) => n.parse().context("STEPS must be a number")?,
         None => 300,

@@ -18,4 +18,5 @@ pub mod model;
 pub mod sampling;
 pub mod studio;
 pub mod study;
+pub mod threads;
 pub mod train;

@@ -12,12 +12,7 @@ use gan_studio::cli::{Cli, run};
 fn main() -> ExitCode {
     // SAFETY: first thing in main, before any thread exists.
     unsafe { gan_studio::device::quiet_headless_vulkan() };
-    // Every subcommand runs on a worker of rayon's pool (`cli::run`): 16 MiB stacks, as deep as
-    // the main thread's 8 MiB and then some, where rayon's default is 2 MiB.
-    let pool = rayon::ThreadPoolBuilder::new()
-        .stack_size(16 << 20)
-        .build_global();
-    if let Err(error) = pool {
+    if let Err(error) = gan_studio::threads::build_global_pool() {
         eprintln!("warning: rayon's thread pool: {error}");
     }
     let cli = Cli::parse();

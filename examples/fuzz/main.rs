@@ -150,6 +150,9 @@ fn parse_args() -> Result<Option<Args>> {
 fn main() -> Result<()> {
     // SAFETY: called first thing, before any other thread exists.
     unsafe { gan_studio::device::quiet_headless_vulkan() };
+    // The binary's pool: with rayon's 2 MiB default stacks the studio targets overflowed a
+    // worker's stack within a minute or two (eval-json, 2026-12-06).
+    gan_studio::threads::build_global_pool()?;
     let Some(args) = parse_args()? else {
         return Ok(());
     };
@@ -216,6 +219,11 @@ fn main() -> Result<()> {
     let (mut worst_peak, mut worst_peak_input) = (0usize, 0usize);
     let mut biggest_input = 0usize;
     let mut last_report = Instant::now();
+    let in_flight = OUT
+        .get()
+        .cloned()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("in-flight.bin");
     while Instant::now() < deadline {
         let base = &corpus[rng.random_range(0..corpus.len())];
         let other = &corpus[rng.random_range(0..corpus.len())];
@@ -227,6 +235,9 @@ fn main() -> Result<()> {
         };
         biggest_input = biggest_input.max(input.len());
 
+        // A stack overflow aborts the process before any handler runs: the input it died on
+        // is then the one left in this file, for --replay.
+        let _ = std::fs::write(&in_flight, &input);
         CURRENT_LEN.store(input.len(), Ordering::SeqCst);
         CURRENT.store(input.as_ptr() as *mut u8, Ordering::SeqCst);
         let live_before = LIVE.load(Ordering::Relaxed);

@@ -57,8 +57,8 @@ pub fn on_own_pool<R: Send>(name: &str, work: impl FnOnce() -> R + Send) -> R {
     let name = name.to_owned();
     let pool = rayon::ThreadPoolBuilder::new()
         .thread_name(move |i| format!("{name}-{i}"))
-        // As deep as the global pool's (`main.rs`).
-        .stack_size(16 << 20)
+        // As deep as the global pool's.
+        .stack_size(crate::threads::STACK_BYTES)
         .build();
     match pool {
         Ok(pool) => pool.install(work),
