@@ -927,13 +927,10 @@ fn the_metrics_table_compares_only_runs_measured_alike() {
     // figures do not compare.
     harness.get_by_label("Compare").click();
     harness.run();
-    harness.get_by_label("bundled-cdcgan").click();
-    harness.step();
-    harness.get_by_label("bundled-fashion-mnist-cdcgan").click();
-    harness.step();
-    wait_for(&mut harness, 120, "both grids", |app| {
-        app.state.compare.is_drawn() && app.state.compare.slots().len() == 2
-    });
+    compare_runs(
+        &mut harness,
+        &["bundled-cdcgan", "bundled-fashion-mnist-cdcgan"],
+    );
     let measured: Vec<String> = harness
         .state()
         .state
@@ -1030,6 +1027,17 @@ fn the_architecture_panel_follows_the_depth_and_measures_a_step() {
     assert!(image.height() > 600, "deep has a dozen rows");
 }
 
+/// Ticks `picks` in the Compare tab's list and waits until every grid is drawn.
+fn compare_runs(harness: &mut Harness<'static, StudioApp>, picks: &[&str]) {
+    for pick in picks {
+        harness.get_by_label(pick).click();
+        harness.step();
+    }
+    wait_for(harness, 120, "every grid", |app| {
+        app.state.compare.is_drawn() && app.state.compare.slots().len() == picks.len()
+    });
+}
+
 #[test]
 fn compare_draws_the_same_latents_in_every_run_plays_and_exports() {
     let runs = tempfile::tempdir().unwrap();
@@ -1043,13 +1051,10 @@ fn compare_draws_the_same_latents_in_every_run_plays_and_exports() {
             .is_some()
     );
     // A GAN (latent 100) and the PCA baseline (20 components, fitted on the spot).
-    harness.get_by_label("bundled cDCGAN (MNIST)").click();
-    harness.step();
-    harness.get_by_label("PCA baseline (MNIST)").click();
-    harness.step();
-    wait_for(&mut harness, 120, "both grids", |app| {
-        app.state.compare.is_drawn() && app.state.compare.slots().len() == 2
-    });
+    compare_runs(
+        &mut harness,
+        &["bundled cDCGAN (MNIST)", "PCA baseline (MNIST)"],
+    );
     let slots = harness.state().state.compare.slots();
     assert!(slots.iter().all(|s| s.error.is_none()));
     assert!(slots.iter().all(|s| s.grid.count == 60), "10 classes x 6");
