@@ -188,6 +188,8 @@ pub fn read_checked<T: serde::de::DeserializeOwned>(
 pub struct Reference {
     /// The set whose test images these are.
     pub dataset: DatasetKind,
+    /// [`Classifier::weights_sha256`] of the judge that read them, worked out once.
+    pub judge_sha256: String,
     pub side: usize,
     /// Colour channels: 1 or 3.
     pub channels: usize,
@@ -244,6 +246,7 @@ impl Reference {
         let thresholds = train.thresholds(test, device)?;
         Ok(Self {
             dataset: dataset.kind,
+            judge_sha256: classifier.weights_sha256(),
             side: test.rows,
             channels: test.channels,
             split_seed,
@@ -263,6 +266,7 @@ pub fn all_pixels(split: &Split) -> Vec<f32> {
 
 /// Evaluates `pixels` (n images in [-1, 1]); `requested` are the labels a conditional generator
 /// was asked for (for real images, their true labels: the success rate is then the accuracy).
+/// `classifier` is the judge `reference` was read by.
 pub fn evaluate(
     pixels: &[f32],
     requested: Option<&[u8]>,
@@ -368,7 +372,7 @@ pub fn evaluate(
         closest_pairs,
         reference_split_seed: Some(reference.split_seed),
         dataset: Some(reference.dataset),
-        classifier_sha256: classifier.weights_sha256(),
+        classifier_sha256: reference.judge_sha256.clone(),
         mean_confidence: confidences.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64,
         confidence_histogram,
     })

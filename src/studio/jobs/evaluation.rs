@@ -71,7 +71,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
         let real_path = crate::studio::tabs::metrics::real_eval_path(
             &request.runs_dir,
             kind,
-            &judge.weights_sha256(),
+            &reference.judge_sha256,
         );
         let current = crate::eval::report::EvalReport::read(&real_path)
             .ok()
