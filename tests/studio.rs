@@ -839,12 +839,7 @@ fn the_bundled_model_can_be_evaluated_on_a_first_launch() {
         state.metrics.samples = 500;
     });
     harness.run();
-    harness.get_by_role_and_label(Role::ComboBox, "Run").click();
-    harness.run();
-    harness
-        .get_by_label_contains("bundled cDCGAN, MNIST")
-        .click();
-    harness.run();
+    pick_metrics_run(&mut harness, "bundled cDCGAN, MNIST");
     harness.get_by_label("Evaluate").click();
     harness.step();
     wait_for(&mut harness, 120, "the evaluation", |app| {
@@ -888,10 +883,7 @@ fn the_metrics_table_compares_only_runs_measured_alike() {
     });
     harness.run();
     for bundle in ["bundled cDCGAN, MNIST", "bundled cDCGAN, Fashion-MNIST"] {
-        harness.get_by_role_and_label(Role::ComboBox, "Run").click();
-        harness.run();
-        harness.get_by_label_contains(bundle).click();
-        harness.run();
+        pick_metrics_run(&mut harness, bundle);
         let before = harness.state().state.metrics.rows.len();
         harness.get_by_label("Evaluate").click();
         harness.step();
@@ -912,10 +904,7 @@ fn the_metrics_table_compares_only_runs_measured_alike() {
     harness.get_by_label_contains("1 more evaluated run(s)");
     assert!(harness.query_by_label("bundled-cdcgan").is_none());
     // Clicking its row's name in the table would select it; the Run list does the same.
-    harness.get_by_role_and_label(Role::ComboBox, "Run").click();
-    harness.run();
-    harness.get_by_label("bundled-cdcgan").click();
-    harness.run();
+    pick_metrics_run(&mut harness, "bundled-cdcgan");
     harness.get_by_label_contains("Measured on MNIST, judge sha256");
     assert!(
         harness
@@ -1025,6 +1014,14 @@ fn the_architecture_panel_follows_the_depth_and_measures_a_step() {
     let image = image::open(&png).expect("a valid PNG");
     assert_eq!(image.width(), 1160, "two columns of 540 px and margins");
     assert!(image.height() > 600, "deep has a dozen rows");
+}
+
+/// Opens the Metrics tab's Run list and picks the first entry whose text holds `entry`.
+fn pick_metrics_run(harness: &mut Harness<'static, StudioApp>, entry: &str) {
+    harness.get_by_role_and_label(Role::ComboBox, "Run").click();
+    harness.run();
+    harness.get_by_label_contains(entry).click();
+    harness.run();
 }
 
 /// Ticks `picks` in the Compare tab's list and waits until every grid is drawn.
