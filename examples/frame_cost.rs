@@ -14,9 +14,12 @@ use gan_studio::studio::tabs::Tab;
 use gan_studio::studio::{StudioApp, StudioState};
 
 fn main() {
-    // `frame_cost render-device` runs only the sections on a device burn shares.
-    if std::env::args().nth(1).as_deref() != Some("render-device") {
-        rasterising();
+    // `frame_cost render-device` runs only the sections on a device burn shares, `frame_cost
+    // plots` only the Training tab's plots.
+    match std::env::args().nth(1).as_deref() {
+        Some("plots") => return training_tab_with_history(),
+        Some("render-device") => {}
+        _ => rasterising(),
     }
     zero_copy_against_read_back();
     explorer_on_the_render_device();
@@ -238,6 +241,7 @@ fn rasterising() {
             times[times.len() / 2]
         );
     }
+    training_tab_with_history();
     for (width, height) in [(1400.0, 900.0), (1000.0, 700.0), (700.0, 500.0)] {
         let state = StudioState {
             tab: Tab::Explorer,
@@ -272,4 +276,71 @@ fn rasterising() {
             times[times.len() - 1]
         );
     }
+}
+
+/// A run's history as the Training tab holds it after `steps` steps: noisy losses with a few
+/// spikes, and a gradient norm for each of 9 layers per network (18 curves, as a medium
+/// conditional DCGAN logs).
+fn synthetic_history(steps: usize) -> Vec<gan_studio::train::metrics::StepMetrics> {
+    use gan_studio::train::metrics::{LayerNorm, StepMetrics};
+    // A fixed pseudo-random sequence: the figures must not depend on a seed's luck.
+    let noise = |i: usize, k: usize| ((i * 7919 + k * 104_729) % 1000) as f32 / 1000.0 - 0.5;
+    let norms = |net: &str, i: usize| -> Vec<LayerNorm> {
+        (0..9)
+            .map(|k| LayerNorm {
+                layer: format!("{net}.layer{k}.weight"),
+                norm: 0.1 * (k + 1) as f32 * (1.0 + 0.3 * noise(i, k)),
+            })
+            .collect()
+    };
+    (1..=steps)
+        .map(|step| StepMetrics {
+            step,
+            epoch: 0,
+            d_loss: 1.2 + 0.2 * noise(step, 1) + if step % 997 == 0 { 3.0 } else { 0.0 },
+            g_loss: 0.9 + 0.2 * noise(step, 2),
+            d_real: 0.6 + 0.1 * noise(step, 3),
+            d_fake: 0.4 + 0.1 * noise(step, 4),
+            figures: Default::default(),
+            grad_norms_g: norms("G", step),
+            grad_norms_d: norms("D", step),
+            elapsed_secs: step as f64 * 0.04,
+        })
+        .collect()
+}
+
+/// The Training tab of a run 4,300 steps in (the default recipe's length): its three plots
+/// hold every step. Each frame is the UI build (egui_plot's layout and tessellation) and the
+/// render, timed together, since thinning the curves changes both.
+fn training_tab_with_history() {
+    let state = StudioState {
+        tab: Tab::Training,
+        runs_dir: std::path::PathBuf::from("/nonexistent"),
+        ..StudioState::default()
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .wgpu()
+        .build_ui_state(
+            |ui, app: &mut StudioApp| app.show(ui),
+            StudioApp::with_state(state, Compute::cpu_only()),
+        );
+    harness.state_mut().state.training.live.run = "frame-cost".into();
+    harness.state_mut().state.training.live.history = synthetic_history(4300);
+    let (mut builds, mut frames) = (Vec::new(), Vec::new());
+    for i in 0..20 {
+        let started = Instant::now();
+        harness.step();
+        let built = started.elapsed().as_secs_f64() * 1e3;
+        harness.render().expect("a frame");
+        if i >= 5 {
+            builds.push(built);
+            frames.push(started.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    println!(
+        "1400x900 Training tab, 4,300 steps of history: UI build median {:.1} ms, build + render median {:.1} ms",
+        median(&mut builds),
+        median(&mut frames)
+    );
 }

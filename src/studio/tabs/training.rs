@@ -65,6 +65,10 @@ pub struct TrainingTab {
     export: ExportDialog,
     #[serde(skip)]
     plot_exports: [PlotExport; 3],
+    /// The plotted curves and the history they were drawn from, worked out again only when a
+    /// step arrives rather than every frame.
+    #[serde(skip)]
+    plotted: Option<(HistoryKey, [Curves; 3])>,
     /// A Start that met a run of the same name: what to offer instead.
     #[serde(skip)]
     pub conflict: Option<NameConflict>,
@@ -707,13 +711,13 @@ impl TrainingTab {
                         "The losses, D outputs and gradient norms appear here with the first step.",
                     );
                 } else {
-                    plots_ui(
-                        ui,
-                        &live.history,
-                        plot_width,
-                        &mut self.plot_exports,
-                        shared,
-                    );
+                    let key = HistoryKey::of(&live.run, &live.history);
+                    if self.plotted.as_ref().is_none_or(|(k, _)| *k != key) {
+                        self.plotted = Some((key, curves(&live.history)));
+                    }
+                    if let Some((_, curves)) = &self.plotted {
+                        plots_ui(ui, curves, plot_width, &mut self.plot_exports, shared);
+                    }
                 }
             });
             ui.vertical(|ui| {
@@ -955,6 +959,27 @@ pub(crate) fn pick_path(
         .map(|_| rx)
 }
 
+/// What identifies a history's plotted curves: the run, how many steps it holds and its first
+/// and last (thinning the history changes the count; a step arriving, the last).
+#[derive(Clone, Debug, PartialEq)]
+struct HistoryKey {
+    run: String,
+    len: usize,
+    first: Option<usize>,
+    last: Option<(usize, u64)>,
+}
+
+impl HistoryKey {
+    fn of(run: &str, history: &[StepMetrics]) -> Self {
+        Self {
+            run: run.to_owned(),
+            len: history.len(),
+            first: history.first().map(|m| m.step),
+            last: history.last().map(|m| (m.step, m.elapsed_secs.to_bits())),
+        }
+    }
+}
+
 /// One plot of the training tab: its title, axes and named curves of (step, value).
 struct Curves {
     title: &'static str,
@@ -982,22 +1007,59 @@ pub fn thin_history(history: &mut Vec<StepMetrics>) {
     }
 }
 
-/// The three live plots from the metrics so far, thinned to about 2,000 points per line:
-/// enough for the eye, cheap to draw.
-fn curves(history: &[StepMetrics]) -> [Curves; 3] {
-    let stride = (history.len() / 2000).max(1);
-    let line = |name: &str, value: fn(&StepMetrics) -> f32| {
-        let points = history
+/// Buckets per plotted line: each keeps its lowest and highest point, so a line has at most
+/// twice this many points, enough for the eye and cheap to draw.
+const PLOT_BUCKETS: usize = 1000;
+
+/// `points` (in step order) cut into at most `buckets` runs of consecutive steps, each kept as
+/// its lowest and its highest point, in step order. Unlike keeping every k-th step, a one-step
+/// spike of a loss survives, which is what a person watching for instability looks for.
+/// Non-finite values are left out (the divergence check stops a run at the first one).
+pub fn thin_extremes(points: &[[f64; 2]], buckets: usize) -> Vec<[f64; 2]> {
+    if points.len() <= 2 * buckets.max(1) {
+        return points
             .iter()
-            .step_by(stride)
+            .copied()
+            .filter(|p| p[1].is_finite())
+            .collect();
+    }
+    let size = points.len().div_ceil(buckets.max(1));
+    let mut kept = Vec::with_capacity(2 * buckets);
+    for bucket in points.chunks(size) {
+        let mut finite = bucket.iter().enumerate().filter(|(_, p)| p[1].is_finite());
+        let Some((first, _)) = finite.next() else {
+            continue;
+        };
+        let (mut low, mut high) = (first, first);
+        for (i, p) in finite {
+            if p[1] < bucket[low][1] {
+                low = i;
+            }
+            if p[1] > bucket[high][1] {
+                high = i;
+            }
+        }
+        kept.push(bucket[low.min(high)]);
+        if low != high {
+            kept.push(bucket[low.max(high)]);
+        }
+    }
+    kept
+}
+
+/// The three live plots from the metrics so far, each line thinned by [`thin_extremes`].
+fn curves(history: &[StepMetrics]) -> [Curves; 3] {
+    let line = |name: &str, value: fn(&StepMetrics) -> f32| {
+        let points: Vec<[f64; 2]> = history
+            .iter()
             .map(|m| [m.step as f64, f64::from(value(m))])
             .collect();
-        (name.to_owned(), points)
+        (name.to_owned(), thin_extremes(&points, PLOT_BUCKETS))
     };
     // One line per (network, layer), found by name once per step rather than formatted.
     let mut norms: Vec<(String, Vec<[f64; 2]>)> = Vec::new();
     let mut slots: std::collections::HashMap<(&str, &str), usize> = Default::default();
-    for m in history.iter().step_by(stride) {
+    for m in history {
         for (net, layers) in [("G", &m.grad_norms_g), ("D", &m.grad_norms_d)] {
             for layer in layers {
                 let slot = *slots.entry((net, layer.layer.as_str())).or_insert_with(|| {
@@ -1012,16 +1074,18 @@ fn curves(history: &[StepMetrics]) -> [Curves; 3] {
             }
         }
     }
+    for (_, points) in &mut norms {
+        *points = thin_extremes(points, PLOT_BUCKETS);
+    }
     // The family's own figures (class-head accuracy, ...) are shares in [0, 1] too.
     let mut outputs = vec![line("D(x)", |m| m.d_real), line("D(G(z))", |m| m.d_fake)];
     if let Some(last) = history.last() {
         for name in last.figures.keys() {
-            let points = history
+            let points: Vec<[f64; 2]> = history
                 .iter()
-                .step_by(stride)
                 .filter_map(|m| Some([m.step as f64, f64::from(*m.figures.get(name)?)]))
                 .collect();
-            outputs.push((name.clone(), points));
+            outputs.push((name.clone(), thin_extremes(&points, PLOT_BUCKETS)));
         }
     }
     [
@@ -1054,12 +1118,11 @@ fn series_colour(index: usize) -> egui::Color32 {
 
 fn plots_ui(
     ui: &mut egui::Ui,
-    history: &[StepMetrics],
+    all: &[Curves; 3],
     width: f32,
     exports: &mut [PlotExport; 3],
     shared: &mut Shared<'_>,
 ) {
-    let all = curves(history);
     for (k, (curves, export)) in all.iter().zip(exports.iter_mut()).enumerate() {
         ui.horizontal(|ui| {
             ui.strong(curves.title);
@@ -1533,6 +1596,48 @@ mod tests {
             grad_norms_d: Vec::new(),
             elapsed_secs: 0.0,
         }
+    }
+
+    #[test]
+    fn thinned_curves_keep_every_spike_and_stay_bounded() {
+        // A loss near 1 with one-step spikes at even and odd steps: keeping every k-th step
+        // (what the plots did) loses those between the kept ones.
+        let spikes = [1994, 2991, 3988, 4300];
+        let mut history: Vec<StepMetrics> = (1..=4300).map(step).collect();
+        for m in &mut history {
+            if spikes.contains(&m.step) {
+                m.d_loss = 9.0;
+            }
+            if m.step == 1000 {
+                m.d_loss = -3.0;
+            }
+        }
+        let [losses, _, _] = curves(&history);
+        let (name, d_loss) = &losses.lines[0];
+        assert_eq!(name, "D loss");
+        assert!(d_loss.len() <= 2 * PLOT_BUCKETS, "{} points", d_loss.len());
+        for spike in spikes {
+            assert!(
+                d_loss.contains(&[spike as f64, 9.0]),
+                "the spike at step {spike} is missing"
+            );
+        }
+        assert!(d_loss.contains(&[1000.0, -3.0]), "the dip is missing");
+        assert!(
+            d_loss.windows(2).all(|w| w[0][0] < w[1][0]),
+            "points out of step order"
+        );
+
+        // Short lines are drawn whole; values that are not finite are left out.
+        let points = [
+            [1.0, 2.0],
+            [2.0, f64::NAN],
+            [3.0, f64::INFINITY],
+            [4.0, 1.0],
+        ];
+        assert_eq!(thin_extremes(&points, 10), vec![[1.0, 2.0], [4.0, 1.0]]);
+        let long: Vec<[f64; 2]> = (0..100).map(|i| [i as f64, f64::NAN]).collect();
+        assert!(thin_extremes(&long, 10).is_empty());
     }
 
     #[test]
