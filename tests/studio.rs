@@ -14,6 +14,7 @@ use gan_studio::explore::GeneratorSource;
 use gan_studio::model::{Depth, ModelKind};
 use gan_studio::studio::compute::Compute;
 use gan_studio::studio::tabs::Tab;
+use gan_studio::studio::widgets::curves::Smoothing;
 use gan_studio::studio::{StudioApp, StudioState};
 
 fn studio(runs: &Path, data: &Path) -> Harness<'static, StudioApp> {
@@ -498,11 +499,23 @@ fn training_starts_streams_and_stops_with_a_checkpoint() {
             .is_dir()
     );
 
-    // The loss plot exports as a PNG for slides.
+    // The loss plot exports as a PNG for slides, drawn as the tab draws it: smoothed by
+    // default, raw when the smoothing slider is at 0.
+    assert!(harness.get_all_by_label("Smoothing").next().is_some());
     let png = runs.path().join("figures/losses.png");
     export_first(&mut harness, &png);
     let image = image::open(&png).expect("a valid PNG of the losses");
     assert_eq!((image.width(), image.height()), (900, 700));
+    harness.state_mut().state.training.smoothing = Smoothing(0.0);
+    settle(&mut harness);
+    let raw_png = runs.path().join("figures/losses-raw.png");
+    export_first(&mut harness, &raw_png);
+    let raw = image::open(&raw_png).expect("a valid PNG of the raw losses");
+    assert_ne!(
+        raw.to_rgb8().into_raw(),
+        image.to_rgb8().into_raw(),
+        "the export ignores the smoothing"
+    );
 
     // "Continue" in the runs list resumes from the checkpoint written at Stop, and the
     // curves keep the run's history.

@@ -166,12 +166,7 @@ pub fn scatter_png(
                 .draw_series(mine(false).map(|p| Cross::new(p, 3, colour)))
                 .map_err(|e| anyhow!("{e:?}"))?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| anyhow!("{e:?}"))?;
+        draw_legend(&mut chart)?;
         root.draw(&Text::new(
             "dots: real   crosses: generated",
             (60, SIZE.1 as i32 - 25),
@@ -180,6 +175,54 @@ pub fn scatter_png(
         .map_err(|e| anyhow!("{e:?}"))?;
         Ok(())
     })
+}
+
+/// The axes of a line plot over `x` and `y` (f64 ranges), titled and labelled as in
+/// `labels` (title, x axis, y axis), its mesh drawn; `fine_grid` recolours the minor lines.
+fn line_chart<'a, 'b>(
+    root: &'a DrawingArea<BitMapBackend<'b>, plotters::coord::Shift>,
+    (title, x_label, y_label): (&str, &str, &str),
+    (x0, x1): (f32, f32),
+    (y0, y1): (f32, f32),
+    fine_grid: Option<RGBColor>,
+) -> Result<
+    ChartContext<
+        'a,
+        BitMapBackend<'b>,
+        Cartesian2d<plotters::coord::types::RangedCoordf64, plotters::coord::types::RangedCoordf64>,
+    >,
+> {
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, ("sans-serif", 24))
+        .margin(15)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(f64::from(x0)..f64::from(x1), f64::from(y0)..f64::from(y1))
+        .map_err(|e| anyhow!("{e:?}"))?;
+    let mut mesh = chart.configure_mesh();
+    if let Some(colour) = fine_grid {
+        mesh.light_line_style(colour);
+    }
+    mesh.x_desc(x_label)
+        .y_desc(y_label)
+        .x_label_formatter(&|x| tidy_number(*x))
+        .y_label_formatter(&|y| tidy_number(*y))
+        .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    Ok(chart)
+}
+
+/// The series' names and colours in a box over the plot.
+fn draw_legend<'a, 'b: 'a, Coords: plotters::coord::CoordTranslate>(
+    chart: &mut ChartContext<'a, BitMapBackend<'b>, Coords>,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(|e| anyhow!("{e:?}"))?;
+    Ok(())
 }
 
 /// A named curve of (x, y, ± error) points.
@@ -197,21 +240,8 @@ pub fn lines_png(
         let all = series.iter().flat_map(|(_, points)| points.iter());
         let (x0, x1) = bounds(all.clone().map(|p| p.0 as f32));
         let (y0, y1) = bounds(all.flat_map(|p| [(p.1 - p.2) as f32, (p.1 + p.2) as f32]));
-        let mut chart = ChartBuilder::on(&root)
-            .caption(title, ("sans-serif", 24))
-            .margin(15)
-            .x_label_area_size(40)
-            .y_label_area_size(60)
-            .build_cartesian_2d(f64::from(x0)..f64::from(x1), f64::from(y0)..f64::from(y1))
-            .map_err(|e| anyhow!("{e:?}"))?;
-        chart
-            .configure_mesh()
-            .x_desc(x_label)
-            .y_desc(y_label)
-            .x_label_formatter(&|x| tidy_number(*x))
-            .y_label_formatter(&|y| tidy_number(*y))
-            .draw()
-            .map_err(|e| anyhow!("{e:?}"))?;
+        let labels = (title, x_label, y_label);
+        let mut chart = line_chart(&root, labels, (x0, x1), (y0, y1), None)?;
         for (i, (name, points)) in series.iter().enumerate() {
             let (r, g, b) = series_rgb(i);
             let colour = RGBColor(r, g, b);
@@ -240,13 +270,76 @@ pub fn lines_png(
                 )
                 .map_err(|e| anyhow!("{e:?}"))?;
         }
-        chart
-            .configure_series_labels()
-            .background_style(WHITE.mix(0.8))
-            .border_style(BLACK)
-            .draw()
-            .map_err(|e| anyhow!("{e:?}"))?;
-        Ok(())
+        draw_legend(&mut chart)
+    })
+}
+
+/// A named curve of (x, y) points, as a training run logs it (one point per step), and the
+/// same smoothed when a moving average is drawn over it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Curve {
+    pub name: String,
+    pub points: Vec<[f64; 2]>,
+    pub smoothed: Option<Vec<[f64; 2]>>,
+}
+
+/// Dense curves over a shared x axis (losses per step): thin lines without markers, each
+/// smoothed curve in full colour over its raw values drawn faint. [`lines_png`] marks every
+/// point, which suits a few measured points, not thousands of steps.
+pub fn curves_png(
+    path: &Path,
+    title: &str,
+    x_label: &str,
+    y_label: &str,
+    curves: &[Curve],
+) -> Result<()> {
+    let finite = |p: &&[f64; 2]| p[0].is_finite() && p[1].is_finite();
+    let all = curves
+        .iter()
+        .flat_map(|c| c.points.iter().chain(c.smoothed.iter().flatten()))
+        .filter(finite);
+    if all.clone().next().is_none() {
+        anyhow::bail!("{title}: nothing to plot yet");
+    }
+    render(path, |root| {
+        let (x0, x1) = bounds(all.clone().map(|p| p[0] as f32));
+        let (y0, y1) = bounds(all.map(|p| p[1] as f32));
+        let labels = (title, x_label, y_label);
+        // A paler fine grid than the default, which competes with thousands of steps.
+        let fine_grid = Some(RGBColor(242, 242, 242));
+        let mut chart = line_chart(&root, labels, (x0, x1), (y0, y1), fine_grid)?;
+        for (i, curve) in curves.iter().enumerate() {
+            let (r, g, b) = series_rgb(i);
+            let colour = RGBColor(r, g, b);
+            let points = |line: &[[f64; 2]]| -> Vec<(f64, f64)> {
+                line.iter().filter(finite).map(|p| (p[0], p[1])).collect()
+            };
+            let shown = match &curve.smoothed {
+                Some(smoothed) => {
+                    chart
+                        .draw_series(LineSeries::new(points(&curve.points), colour.mix(0.3)))
+                        .map_err(|e| anyhow!("{e:?}"))?;
+                    smoothed
+                }
+                None => &curve.points,
+            };
+            // Two pixels wide, drawn a segment at a time: plotters joins the segments of a
+            // wide polyline with miters, which a zigzag of noisy steps turns into spikes far
+            // past the data, even out of the axes.
+            let shown = points(shown);
+            chart
+                .draw_series(
+                    shown
+                        .windows(2)
+                        .map(|pair| PathElement::new(pair.to_vec(), colour.stroke_width(2))),
+                )
+                .map_err(|e| anyhow!("{e:?}"))?
+                .label(curve.name.clone())
+                .legend(move |(x, y)| {
+                    PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
+                });
+        }
+        draw_legend(&mut chart)
     })
 }
 
@@ -425,6 +518,64 @@ mod tests {
         assert_eq!(tidy_number(200.0), "200");
         assert_eq!(tidy_number(0.25), "0.25");
         assert_eq!(tidy_number(-3.0), "-3");
+    }
+
+    #[test]
+    fn dense_curves_stay_inside_their_axes() {
+        let dir = std::env::var_os("GAN_STUDIO_KEEP_PLOTS")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::env::temp_dir().join(format!("curves-{}", std::process::id())));
+        std::fs::create_dir_all(&dir).unwrap();
+        // 2,000 noisy steps of a loss with a spike, and its running mean.
+        let noisy: Vec<[f64; 2]> = (0..2000)
+            .map(|i| {
+                let wobble = f64::from((i * 7919) % 1000) / 1000.0 - 0.5;
+                let spike = if i == 1234 { 4.0 } else { 0.0 };
+                [f64::from(i), 1.0 + wobble + spike]
+            })
+            .collect();
+        let smoothed: Vec<[f64; 2]> = noisy.iter().map(|p| [p[0], 1.0]).collect();
+        let curve = |name: &str, smoothed: Option<Vec<[f64; 2]>>| Curve {
+            name: name.into(),
+            points: noisy.clone(),
+            smoothed,
+        };
+        for (file, curves) in [
+            ("raw.png", vec![curve("D loss", None)]),
+            (
+                "smoothed.png",
+                vec![curve("G loss", Some(smoothed.clone()))],
+            ),
+        ] {
+            let path = dir.join(file);
+            curves_png(&path, "Losses", "step", "loss", &curves).unwrap();
+            let image = image::open(&path).unwrap().into_rgb8();
+            assert_eq!(image.dimensions(), SIZE);
+            // The first series' colour, full or faint, appears inside the plot area only:
+            // nowhere in the margins below the x axis's labels or beside the y axis's.
+            let (r, g, b) = series_rgb(0);
+            let tinted = |p: &image::Rgb<u8>| {
+                let [pr, pg, pb] = p.0.map(i32::from);
+                // Blue-dominant, as series 0 is, and not grey text.
+                (pb - pr) > 40 && (pb - pg) > 20
+            };
+            assert!(b > r && b > g, "series 0 is expected to be blue");
+            let (w, h) = SIZE;
+            let inside = image
+                .enumerate_pixels()
+                .filter(|(_, _, p)| tinted(p))
+                .count();
+            assert!(inside > 2_000, "{file}: only {inside} pixels of the curve");
+            let strays = image
+                .enumerate_pixels()
+                .filter(|(x, y, p)| (*y > h - 40 || *x < 60) && *x < w - 20 && tinted(p))
+                .count();
+            assert_eq!(strays, 0, "{file}: the curve is drawn outside its axes");
+        }
+        assert!(
+            curves_png(&dir.join("empty.png"), "Losses", "step", "loss", &[]).is_err(),
+            "an empty plot is refused"
+        );
     }
 
     #[test]

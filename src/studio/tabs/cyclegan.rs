@@ -4,14 +4,14 @@
 
 use std::sync::mpsc::Receiver;
 
-use egui_plot::{Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
 use super::Shared;
 use crate::cyclegan::run::GRID_COLUMNS;
 use crate::cyclegan::{CycleGanConfig, CycleStepMetrics, DomainRecord};
 use crate::studio::jobs::cyclegan::{CycleJob, Message, Request};
-use crate::studio::widgets::DigitGrid;
+use crate::studio::widgets::curves::{self, Curves, Smoothing};
+use crate::studio::widgets::{DigitGrid, PlotExport};
 
 /// Steps kept for the curves (every step; a CycleGAN run is thousands, not millions).
 const HISTORY_CAP: usize = 20_000;
@@ -30,6 +30,10 @@ pub struct CycleGanPanel {
     pub residual_output: bool,
     pub lambda_cycle: f64,
     pub lambda_identity: f64,
+    /// How much the curves are smoothed (a moving average's weight; 0: raw values).
+    pub smoothing: Smoothing,
+    #[serde(skip)]
+    plot_exports: [PlotExport; 2],
     #[serde(skip)]
     job: Option<CycleJob>,
     #[serde(skip)]
@@ -60,6 +64,8 @@ impl Default for CycleGanPanel {
             residual_output: defaults.residual_output,
             lambda_cycle: defaults.lambda_cycle,
             lambda_identity: defaults.lambda_identity,
+            smoothing: Smoothing::default(),
+            plot_exports: Default::default(),
             job: None,
             history: Vec::new(),
             grid: DigitGrid::default(),
@@ -196,7 +202,7 @@ impl CycleGanPanel {
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .id_salt("cyclegan-live")
-                    .show(ui, |ui| self.live_ui(ui));
+                    .show(ui, |ui| self.live_ui(ui, shared));
             });
     }
 
@@ -333,7 +339,52 @@ impl CycleGanPanel {
         });
     }
 
-    fn live_ui(&mut self, ui: &mut egui::Ui) {
+    /// The two plots of the run's curves, with the smoothing slider above them.
+    fn curves_ui(&mut self, ui: &mut egui::Ui, width: f32, shared: &mut Shared<'_>) {
+        curves::smoothing_ui(ui, &mut self.smoothing);
+        type Pick = fn(&CycleStepMetrics) -> f32;
+        let plots: [(&str, &str, &str, Vec<(&str, Pick)>); 2] = [
+            (
+                "Adversarial losses (least squares)",
+                "loss",
+                "cyclegan-losses.png",
+                vec![
+                    ("G: A -> B", |m| m.g_a2b),
+                    ("F: B -> A", |m| m.g_b2a),
+                    ("D_A", |m| m.d_a),
+                    ("D_B", |m| m.d_b),
+                ],
+            ),
+            (
+                "Cycle and identity errors (mean absolute, [0, 1] pixels)",
+                "mean absolute error",
+                "cyclegan-errors.png",
+                vec![
+                    ("cycle A -> B -> A", |m| m.cycle_a),
+                    ("cycle B -> A -> B", |m| m.cycle_b),
+                    ("identity: G(b) - b, F(a) - a", |m| m.identity),
+                ],
+            ),
+        ];
+        for ((title, y_label, file, lines), export) in plots.into_iter().zip(&mut self.plot_exports)
+        {
+            let lines = lines
+                .into_iter()
+                .map(|(name, pick)| {
+                    let points = self
+                        .history
+                        .iter()
+                        .map(|m| [m.step as f64, f64::from(pick(m))])
+                        .collect();
+                    (name.to_owned(), points)
+                })
+                .collect();
+            let plot = Curves::new(title, y_label, file, lines, self.smoothing.0);
+            curves::show(ui, &plot, width, &[], export, shared);
+        }
+    }
+
+    fn live_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
         ui.label(&self.status);
         if let Some(last) = self.history.last() {
             let fraction = last.step as f32 / self.total_steps.max(1) as f32;
@@ -352,44 +403,12 @@ impl CycleGanPanel {
             );
         }
         let width = ui.available_width().min(900.0);
-        type Pick = fn(&CycleStepMetrics) -> f32;
-        let plots: [(&str, Vec<(&str, Pick)>); 2] = [
-            (
-                "Adversarial losses (least squares)",
-                vec![
-                    ("G: A -> B", |m| m.g_a2b),
-                    ("F: B -> A", |m| m.g_b2a),
-                    ("D_A", |m| m.d_a),
-                    ("D_B", |m| m.d_b),
-                ],
-            ),
-            (
-                "Cycle and identity errors (mean absolute, [0, 1] pixels)",
-                vec![
-                    ("cycle A -> B -> A", |m| m.cycle_a),
-                    ("cycle B -> A -> B", |m| m.cycle_b),
-                    ("identity: G(b) - b, F(a) - a", |m| m.identity),
-                ],
-            ),
-        ];
-        for (title, lines) in plots {
-            ui.strong(title);
-            Plot::new(title)
-                .allow_scroll(false)
-                .height(170.0)
-                .width(width)
-                .x_axis_label("step")
-                .legend(Legend::default().text_style(egui::TextStyle::Small))
-                .show(ui, |plot| {
-                    for (name, pick) in lines {
-                        let points: Vec<[f64; 2]> = self
-                            .history
-                            .iter()
-                            .map(|m| [m.step as f64, f64::from(pick(m))])
-                            .collect();
-                        plot.line(Line::new(name, PlotPoints::from(points)));
-                    }
-                });
+        if self.history.is_empty() {
+            ui.weak(
+                "The losses and the cycle and identity errors appear here with the first step.",
+            );
+        } else {
+            self.curves_ui(ui, width, shared);
         }
         ui.separator();
         ui.label(format!(

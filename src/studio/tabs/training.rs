@@ -3,7 +3,6 @@
 
 use std::sync::mpsc::Receiver;
 
-use egui_plot::{HoverPosition, Legend, Line, Plot, PlotPoints};
 use serde::{Deserialize, Serialize};
 
 use super::{RunSummary, Shared, list_runs};
@@ -12,6 +11,7 @@ use crate::family::OptionField;
 use crate::model::{Depth, GanConfig, ModelKind, NormKind};
 use crate::studio::jobs::Outcome;
 use crate::studio::jobs::training::{Command, Message, Reopened, Request, TrainingJob};
+use crate::studio::widgets::curves::{self, Curves, Smoothing};
 use crate::studio::widgets::{DigitGrid, ExportDialog, PlotExport};
 use crate::train::warp::Distortion;
 use crate::train::{StepMetrics, TrainConfig};
@@ -65,6 +65,8 @@ pub struct TrainingTab {
     export: ExportDialog,
     #[serde(skip)]
     plot_exports: [PlotExport; 3],
+    /// How much the curves are smoothed (a moving average's weight; 0: raw values).
+    pub smoothing: Smoothing,
     /// The plotted curves and the history they were drawn from, worked out again only when a
     /// step arrives rather than every frame.
     #[serde(skip)]
@@ -711,12 +713,20 @@ impl TrainingTab {
                         "The losses, D outputs and gradient norms appear here with the first step.",
                     );
                 } else {
-                    let key = HistoryKey::of(&live.run, &live.history);
+                    curves::smoothing_ui(ui, &mut self.smoothing);
+                    let key = HistoryKey::of(&live.run, &live.history, self.smoothing);
                     if self.plotted.as_ref().is_none_or(|(k, _)| *k != key) {
-                        self.plotted = Some((key, curves(&live.history)));
+                        let plots = plots(&live.history, self.smoothing);
+                        self.plotted = Some((key, plots));
                     }
-                    if let Some((_, curves)) = &self.plotted {
-                        plots_ui(ui, curves, plot_width, &mut self.plot_exports, shared);
+                    if let Some((_, plots)) = &self.plotted {
+                        for (k, (plot, export)) in
+                            plots.iter().zip(&mut self.plot_exports).enumerate()
+                        {
+                            // D's outputs are probabilities: their axis always shows [0, 1].
+                            let include: &[f64] = if k == 1 { &[0.0, 1.0] } else { &[] };
+                            curves::show(ui, plot, plot_width, include, export, shared);
+                        }
                     }
                 }
             });
@@ -960,32 +970,27 @@ pub(crate) fn pick_path(
 }
 
 /// What identifies a history's plotted curves: the run, how many steps it holds and its first
-/// and last (thinning the history changes the count; a step arriving, the last).
+/// and last (thinning the history changes the count; a step arriving, the last), and the
+/// smoothing they were drawn with.
 #[derive(Clone, Debug, PartialEq)]
 struct HistoryKey {
     run: String,
     len: usize,
     first: Option<usize>,
     last: Option<(usize, u64)>,
+    smoothing: u32,
 }
 
 impl HistoryKey {
-    fn of(run: &str, history: &[StepMetrics]) -> Self {
+    fn of(run: &str, history: &[StepMetrics], smoothing: Smoothing) -> Self {
         Self {
             run: run.to_owned(),
             len: history.len(),
             first: history.first().map(|m| m.step),
             last: history.last().map(|m| (m.step, m.elapsed_secs.to_bits())),
+            smoothing: smoothing.0.to_bits(),
         }
     }
-}
-
-/// One plot of the training tab: its title, axes and named curves of (step, value).
-struct Curves {
-    title: &'static str,
-    y_label: &'static str,
-    file: &'static str,
-    lines: Vec<(String, Vec<[f64; 2]>)>,
 }
 
 /// Steps kept in a live history: an overnight run logs hundreds of thousands.
@@ -1007,54 +1012,14 @@ pub fn thin_history(history: &mut Vec<StepMetrics>) {
     }
 }
 
-/// Buckets per plotted line: each keeps its lowest and highest point, so a line has at most
-/// twice this many points, enough for the eye and cheap to draw.
-const PLOT_BUCKETS: usize = 1000;
-
-/// `points` (in step order) cut into at most `buckets` runs of consecutive steps, each kept as
-/// its lowest and its highest point, in step order. Unlike keeping every k-th step, a one-step
-/// spike of a loss survives, which is what a person watching for instability looks for.
-/// Non-finite values are left out (the divergence check stops a run at the first one).
-pub fn thin_extremes(points: &[[f64; 2]], buckets: usize) -> Vec<[f64; 2]> {
-    if points.len() <= 2 * buckets.max(1) {
-        return points
-            .iter()
-            .copied()
-            .filter(|p| p[1].is_finite())
-            .collect();
-    }
-    let size = points.len().div_ceil(buckets.max(1));
-    let mut kept = Vec::with_capacity(2 * buckets);
-    for bucket in points.chunks(size) {
-        let mut finite = bucket.iter().enumerate().filter(|(_, p)| p[1].is_finite());
-        let Some((first, _)) = finite.next() else {
-            continue;
-        };
-        let (mut low, mut high) = (first, first);
-        for (i, p) in finite {
-            if p[1] < bucket[low][1] {
-                low = i;
-            }
-            if p[1] > bucket[high][1] {
-                high = i;
-            }
-        }
-        kept.push(bucket[low.min(high)]);
-        if low != high {
-            kept.push(bucket[low.max(high)]);
-        }
-    }
-    kept
-}
-
-/// The three live plots from the metrics so far, each line thinned by [`thin_extremes`].
-fn curves(history: &[StepMetrics]) -> [Curves; 3] {
+/// The three live plots from the metrics so far, thinned and smoothed by [`Curves::new`].
+fn plots(history: &[StepMetrics], smoothing: Smoothing) -> [Curves; 3] {
     let line = |name: &str, value: fn(&StepMetrics) -> f32| {
         let points: Vec<[f64; 2]> = history
             .iter()
             .map(|m| [m.step as f64, f64::from(value(m))])
             .collect();
-        (name.to_owned(), thin_extremes(&points, PLOT_BUCKETS))
+        (name.to_owned(), points)
     };
     // One line per (network, layer), found by name once per step rather than formatted.
     let mut norms: Vec<(String, Vec<[f64; 2]>)> = Vec::new();
@@ -1074,9 +1039,6 @@ fn curves(history: &[StepMetrics]) -> [Curves; 3] {
             }
         }
     }
-    for (_, points) in &mut norms {
-        *points = thin_extremes(points, PLOT_BUCKETS);
-    }
     // The family's own figures (class-head accuracy, ...) are shares in [0, 1] too.
     let mut outputs = vec![line("D(x)", |m| m.d_real), line("D(G(z))", |m| m.d_fake)];
     if let Some(last) = history.last() {
@@ -1085,116 +1047,27 @@ fn curves(history: &[StepMetrics]) -> [Curves; 3] {
                 .iter()
                 .filter_map(|m| Some([m.step as f64, f64::from(*m.figures.get(name)?)]))
                 .collect();
-            outputs.push((name.clone(), thin_extremes(&points, PLOT_BUCKETS)));
+            outputs.push((name.clone(), points));
         }
     }
+    let losses = vec![line("D loss", |m| m.d_loss), line("G loss", |m| m.g_loss)];
     [
-        Curves {
-            title: "Losses",
-            y_label: "loss",
-            file: "losses.png",
-            lines: vec![line("D loss", |m| m.d_loss), line("G loss", |m| m.g_loss)],
-        },
-        Curves {
-            title: "Discriminator outputs",
-            y_label: "mean D output",
-            file: "d-outputs.png",
-            lines: outputs,
-        },
-        Curves {
-            title: "Gradient norms per layer (log10)",
-            y_label: "log10 gradient norm",
-            file: "gradient-norms.png",
-            lines: norms,
-        },
+        Curves::new("Losses", "loss", "losses.png", losses, smoothing.0),
+        Curves::new(
+            "Discriminator outputs",
+            "mean D output",
+            "d-outputs.png",
+            outputs,
+            smoothing.0,
+        ),
+        Curves::new(
+            "Gradient norms per layer (log10)",
+            "log10 gradient norm",
+            "gradient-norms.png",
+            norms,
+            smoothing.0,
+        ),
     ]
-}
-
-/// The colour of curve `index`, the same as in the exported PNG.
-fn series_colour(index: usize) -> egui::Color32 {
-    let (r, g, b) = crate::export::plot::series_rgb(index);
-    egui::Color32::from_rgb(r, g, b)
-}
-
-fn plots_ui(
-    ui: &mut egui::Ui,
-    all: &[Curves; 3],
-    width: f32,
-    exports: &mut [PlotExport; 3],
-    shared: &mut Shared<'_>,
-) {
-    for (k, (curves, export)) in all.iter().zip(exports.iter_mut()).enumerate() {
-        ui.horizontal(|ui| {
-            ui.strong(curves.title);
-            export.button(ui, shared.export, curves.file);
-        });
-        let many = curves.lines.len() > 4;
-        let y_label = curves.y_label;
-        let mut plot = Plot::new(curves.title)
-            // The wheel scrolls the page these plots sit in, not the plot.
-            .allow_scroll(false)
-            .height(if many { 220.0 } else { 150.0 })
-            .width(width)
-            .x_axis_label("step")
-            .y_axis_label(y_label)
-            .label_formatter(move |position| match position {
-                HoverPosition::NearDataPoint {
-                    plot_name,
-                    position,
-                    ..
-                } => Some(format!(
-                    "{plot_name}\nstep {:.0}\n{y_label} {:.4}",
-                    position.x, position.y
-                )),
-                HoverPosition::Elsewhere { position } => Some(format!(
-                    "step {:.0}\n{y_label} {:.4}",
-                    position.x, position.y
-                )),
-            });
-        // A legend of many curves would cover the plot: those get a key below it instead.
-        if !many {
-            plot = plot.legend(Legend::default().text_style(egui::TextStyle::Small));
-        }
-        if k == 1 {
-            plot = plot.include_y(0.0).include_y(1.0);
-        }
-        plot.show(ui, |plot| {
-            for (i, (name, points)) in curves.lines.iter().enumerate() {
-                plot.line(
-                    Line::new(name.clone(), PlotPoints::from(points.clone()))
-                        .color(series_colour(i)),
-                );
-            }
-        });
-        if many {
-            ui.horizontal_wrapped(|ui| {
-                ui.spacing_mut().item_spacing.x = 10.0;
-                for (i, (name, _)) in curves.lines.iter().enumerate() {
-                    ui.add(
-                        egui::Label::new(
-                            egui::RichText::new(format!("— {name}"))
-                                .small()
-                                .color(series_colour(i)),
-                        )
-                        .wrap_mode(egui::TextWrapMode::Extend),
-                    );
-                }
-            });
-        }
-        export.window(ui.ctx(), curves.title, shared.notices, |path| {
-            let series: Vec<crate::export::plot::Series> = curves
-                .lines
-                .iter()
-                .map(|(name, points)| {
-                    (
-                        name.clone(),
-                        points.iter().map(|p| (p[0], p[1], 0.0)).collect(),
-                    )
-                })
-                .collect();
-            crate::export::plot::lines_png(path, curves.title, "step", curves.y_label, &series)
-        });
-    }
 }
 
 /// "Conv.label_map.embedding" -> "label_map.embedding": the network kind adds nothing here.
@@ -1599,45 +1472,26 @@ mod tests {
     }
 
     #[test]
-    fn thinned_curves_keep_every_spike_and_stay_bounded() {
-        // A loss near 1 with one-step spikes at even and odd steps: keeping every k-th step
-        // (what the plots did) loses those between the kept ones.
-        let spikes = [1994, 2991, 3988, 4300];
+    fn the_plots_keep_a_spike_and_smooth_as_asked() {
         let mut history: Vec<StepMetrics> = (1..=4300).map(step).collect();
-        for m in &mut history {
-            if spikes.contains(&m.step) {
-                m.d_loss = 9.0;
-            }
-            if m.step == 1000 {
-                m.d_loss = -3.0;
-            }
-        }
-        let [losses, _, _] = curves(&history);
-        let (name, d_loss) = &losses.lines[0];
-        assert_eq!(name, "D loss");
-        assert!(d_loss.len() <= 2 * PLOT_BUCKETS, "{} points", d_loss.len());
-        for spike in spikes {
-            assert!(
-                d_loss.contains(&[spike as f64, 9.0]),
-                "the spike at step {spike} is missing"
-            );
-        }
-        assert!(d_loss.contains(&[1000.0, -3.0]), "the dip is missing");
-        assert!(
-            d_loss.windows(2).all(|w| w[0][0] < w[1][0]),
-            "points out of step order"
-        );
+        history[1993].d_loss = 9.0;
+        let [raw, _, _] = plots(&history, Smoothing(0.0));
+        let d_loss = &raw.lines[0];
+        assert_eq!(d_loss.name, "D loss");
+        assert!(d_loss.smoothed.is_none());
+        assert!(d_loss.points.len() <= 2 * curves::BUCKETS);
+        assert!(d_loss.points.contains(&[1994.0, 9.0]), "the spike is gone");
 
-        // Short lines are drawn whole; values that are not finite are left out.
-        let points = [
-            [1.0, 2.0],
-            [2.0, f64::NAN],
-            [3.0, f64::INFINITY],
-            [4.0, 1.0],
-        ];
-        assert_eq!(thin_extremes(&points, 10), vec![[1.0, 2.0], [4.0, 1.0]]);
-        let long: Vec<[f64; 2]> = (0..100).map(|i| [i as f64, f64::NAN]).collect();
-        assert!(thin_extremes(&long, 10).is_empty());
+        let [smoothed, outputs, _] = plots(&history, Smoothing(0.9));
+        let line = smoothed.lines[0]
+            .smoothed
+            .as_ref()
+            .expect("a smoothed line");
+        // The spike moves the average by (9 - 1) * 0.1 at its step, no more.
+        let top = line.iter().map(|p| p[1]).fold(f64::MIN, f64::max);
+        assert!((top - 1.8).abs() < 1e-6, "smoothed peak {top}");
+        assert!(smoothed.lines[0].points.contains(&[1994.0, 9.0]));
+        assert_eq!(outputs.lines.len(), 2);
     }
 
     #[test]
