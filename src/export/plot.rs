@@ -212,6 +212,17 @@ fn line_chart<'a, 'b>(
     Ok(chart)
 }
 
+/// `line` two pixels wide, drawn a segment at a time: plotters joins the segments of a wide
+/// polyline with miters, which a zigzag (noisy steps, a histogram's bins) turns into spikes far
+/// past the data, even out of the axes.
+fn wide_segments(
+    line: &[(f64, f64)],
+    colour: RGBColor,
+) -> impl Iterator<Item = PathElement<(f64, f64)>> + '_ {
+    line.windows(2)
+        .map(move |pair| PathElement::new(pair.to_vec(), colour.stroke_width(2)))
+}
+
 /// The series' names and colours in a box over the plot.
 fn draw_legend<'a, 'b: 'a, Coords: plotters::coord::CoordTranslate>(
     chart: &mut ChartContext<'a, BitMapBackend<'b>, Coords>,
@@ -245,11 +256,9 @@ pub fn lines_png(
         for (i, (name, points)) in series.iter().enumerate() {
             let (r, g, b) = series_rgb(i);
             let colour = RGBColor(r, g, b);
+            let line: Vec<(f64, f64)> = points.iter().map(|p| (p.0, p.1)).collect();
             chart
-                .draw_series(LineSeries::new(
-                    points.iter().map(|p| (p.0, p.1)),
-                    colour.stroke_width(2),
-                ))
+                .draw_series(wide_segments(&line, colour))
                 .map_err(|e| anyhow!("{e:?}"))?
                 .label(name.clone())
                 .legend(move |(x, y)| {
@@ -323,16 +332,12 @@ pub fn curves_png(
                 }
                 None => &curve.points,
             };
-            // Two pixels wide, drawn a segment at a time: plotters joins the segments of a
-            // wide polyline with miters, which a zigzag of noisy steps turns into spikes far
-            // past the data, even out of the axes.
             let shown = points(shown);
+            // A run one step in has a point and no segment yet: mark it.
+            let lone = (shown.len() == 1).then(|| Circle::new(shown[0], 3, colour.filled()));
+            chart.draw_series(lone).map_err(|e| anyhow!("{e:?}"))?;
             chart
-                .draw_series(
-                    shown
-                        .windows(2)
-                        .map(|pair| PathElement::new(pair.to_vec(), colour.stroke_width(2))),
-                )
+                .draw_series(wide_segments(&shown, colour))
                 .map_err(|e| anyhow!("{e:?}"))?
                 .label(curve.name.clone())
                 .legend(move |(x, y)| {
