@@ -28,6 +28,7 @@ pub struct AugmentArgs {
     /// Synthetic images as a share of the real ones.
     #[arg(long, value_delimiter = ',', default_value = "0,0.1,0.2,0.5,1")]
     pub ratios: Vec<f64>,
+    /// How synthetic images join the real ones (comma-separated).
     #[arg(
         long,
         value_enum,
@@ -35,6 +36,7 @@ pub struct AugmentArgs {
         default_value = "mix,pretrain,filter"
     )]
     pub strategies: Vec<Strategy>,
+    /// Classifiers trained per (strategy, ratio), each from its own seed, for the spread.
     #[arg(long, default_value_t = 3)]
     pub seeds: usize,
     /// The first seed (seeds run from it up): a study asks each of its runs for one seed.

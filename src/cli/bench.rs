@@ -13,14 +13,19 @@ pub struct BenchArgs {
     /// Models to time (repeatable).
     #[arg(long = "model", value_enum, default_values_t = [ModelKind::Dcgan, ModelKind::Cdcgan, ModelKind::TfDcgan])]
     pub models: Vec<ModelKind>,
+    /// Network depth of every model timed.
     #[arg(long, value_enum, default_value_t = Depth::Medium)]
     pub depth: Depth,
+    /// Images per step.
     #[arg(long, default_value_t = 64)]
     pub batch_size: usize,
+    /// Untimed steps first (memory pools and caches fill, kernels compile on wgpu).
     #[arg(long, default_value_t = 5)]
     pub warmup: usize,
+    /// Timed steps; the table gives their median.
     #[arg(long, default_value_t = 30)]
     pub steps: usize,
+    /// Warm-up and timed steps again this many times, pooled into one median.
     #[arg(long, default_value_t = 1)]
     pub repeats: usize,
     /// Print JSON lines instead of a table.

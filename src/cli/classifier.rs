@@ -20,6 +20,7 @@ pub struct ClassifierTrainArgs {
     /// Run name: the classifier is saved in RUNS_DIR/NAME.
     #[arg(long, value_name = "NAME")]
     pub run: String,
+    /// Passes over the training images.
     #[arg(long, default_value_t = 5)]
     pub epochs: usize,
     /// 0: LeNet-5. N > 0: N VGG stages of two 3x3 convolutions with batch norm, widths
@@ -49,11 +50,13 @@ pub struct ClassifierTrainArgs {
     /// classifier's]
     #[arg(long, value_name = "N")]
     pub shift_average: Option<usize>,
+    /// Adam's learning rate in the first epoch (see --lr-decay).
     #[arg(long, default_value_t = 1e-3)]
     pub learning_rate: f64,
     /// Use only the first N training images.
     #[arg(long)]
     pub train_limit: Option<usize>,
+    /// Seed of the initial weights, the images' order and their shifts.
     #[arg(long, default_value_t = 7)]
     pub seed: u64,
     /// The learning rate is multiplied by this after every epoch (0.6 suits MNIST's 5 epochs;

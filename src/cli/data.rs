@@ -26,11 +26,13 @@ pub struct FetchArgs {
     /// per-user data folder.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// The data set to download.
     #[arg(long, value_enum, default_value_t = DatasetKind::Mnist)]
     pub dataset: DatasetKind,
     /// Base URL to try (repeatable); default: the usual public mirrors.
     #[arg(long = "mirror", value_name = "URL")]
     pub mirrors: Vec<String>,
+    /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
 }

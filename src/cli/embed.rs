@@ -19,17 +19,23 @@ pub struct EmbedArgs {
     /// The generator's run.
     #[arg(long, value_name = "NAME")]
     pub run: String,
+    /// The classifier whose features are mapped and whose confidence is plotted (a run name
+    /// under RUNS_DIR or a path, e.g. assets/model/mnist/classifier).
     #[arg(long, value_name = "NAME")]
     pub classifier: String,
+    /// Maps to draw (comma-separated).
     #[arg(long, value_enum, value_delimiter = ',', default_value = "pca,tsne")]
     pub methods: Vec<Method>,
     /// Real and generated points each.
     #[arg(long, default_value_t = 2500)]
     pub per_set: usize,
+    /// t-SNE's perplexity: about how many neighbours each point keeps close.
     #[arg(long, default_value_t = 30.0)]
     pub perplexity: f32,
+    /// t-SNE's iterations (the first 250 with early exaggeration).
     #[arg(long, default_value_t = 1000)]
     pub epochs: usize,
+    /// Seed of the generated points, the real ones drawn and t-SNE's start.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Also write the classifier features of every point as `features.f32` (little-endian

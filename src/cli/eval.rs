@@ -38,6 +38,7 @@ pub struct EvalArgs {
     /// Samples compared pixel by pixel with every training image.
     #[arg(long, default_value_t = 1000)]
     pub memorisation_samples: usize,
+    /// Seed of the latents and labels of the generated samples.
     #[arg(long, default_value_t = 12345)]
     pub seed: u64,
     #[command(flatten)]

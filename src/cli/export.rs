@@ -21,6 +21,7 @@ pub struct ExportArgs {
     /// A generator run or a classifier run (name under RUNS_DIR or a path).
     #[arg(long, value_name = "NAME")]
     pub run: String,
+    /// File format of the weights.
     #[arg(long, value_enum, default_value_t = WeightsFormat::Safetensors)]
     pub format: WeightsFormat,
     /// Output folder (created): generator.safetensors or classifier.safetensors, config.json.

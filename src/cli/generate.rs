@@ -24,13 +24,16 @@ pub struct GenerateArgs {
     /// Only these classes (default: all the model has).
     #[arg(long, value_delimiter = ',')]
     pub classes: Vec<u16>,
+    /// How the images are written.
     #[arg(long, value_enum, default_value_t = Format::Png)]
     pub format: Format,
     /// Output folder (created).
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Seed of the latents (and labels, where they are drawn).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// No progress bar.
     #[arg(long)]
     pub quiet: bool,
     #[command(flatten)]

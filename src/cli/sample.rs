@@ -25,6 +25,7 @@ pub struct SampleArgs {
     /// Output folder: grid.png, images-idx3-ubyte and (conditional) labels-idx1-ubyte.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Seed of the latents: the same seed draws the same samples.
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// Grid columns (default 10 unconditional, at most 20 per class): a class's samples wrap

@@ -40,8 +40,10 @@ pub struct TrainArgs {
     /// Discriminator learning rate.
     #[arg(long = "lr-d", default_value_t = 2e-4)]
     pub lr_discriminator: f64,
+    /// Adam's β1, for both networks (0.5, as DCGAN found, damps oscillation).
     #[arg(long, default_value_t = 0.5)]
     pub beta1: f32,
+    /// Adam's β2, for both networks.
     #[arg(long, default_value_t = 0.999)]
     pub beta2: f32,
     /// D's target for real images; 0.9 is one-sided label smoothing.
@@ -158,6 +160,8 @@ pub struct TrainArgs {
     /// Classifier-guided: weight λ of the guiding classifier's cross-entropy in G's loss.
     #[arg(long, default_value_t = 1.0)]
     pub guide_weight: f64,
+    /// Seed of the weights, the batches' order, the latents and every random choice in a
+    /// step: the same seed and options train the same run.
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Decay of the generator weight average that samples come from; 0 turns it off.
@@ -174,8 +178,11 @@ pub struct TrainArgs {
     /// Use only the first N training images.
     #[arg(long)]
     pub train_limit: Option<usize>,
+    /// Write the fixed-noise sample grid every N steps and at the last (samples/step-*.png);
+    /// 0: at the last only.
     #[arg(long, default_value_t = 200)]
     pub sample_every: usize,
+    /// Save a checkpoint every N steps, and always at the last step or a stop; 0: only then.
     #[arg(long, default_value_t = 500)]
     pub checkpoint_every: usize,
     /// No progress bar; one summary line every 100 steps.
