@@ -256,3 +256,30 @@ impl RunArgs {
 
 pub use crate::eval::classifier::classifier_dir;
 pub use crate::train::trained::{TrainedRun, open_trained_run};
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// Every option of every command, nested ones included, says in `--help` what it does.
+    #[test]
+    fn every_option_has_help() {
+        fn missing(command: &clap::Command, path: &str, found: &mut Vec<String>) {
+            for arg in command.get_arguments() {
+                let id = arg.get_id().as_str();
+                if id == "help" || id == "version" {
+                    continue;
+                }
+                if arg.get_help().is_none() && arg.get_long_help().is_none() {
+                    found.push(format!("{path} --{id}"));
+                }
+            }
+            for sub in command.get_subcommands() {
+                missing(sub, &format!("{path} {}", sub.get_name()), found);
+            }
+        }
+        let mut found = Vec::new();
+        missing(&super::Cli::command(), "gan-studio", &mut found);
+        assert!(found.is_empty(), "options without help: {found:#?}");
+    }
+}
