@@ -997,19 +997,59 @@ impl HistoryKey {
 const HISTORY_CAP: usize = 8192;
 
 /// Keeps `history` (in step order) within [`HISTORY_CAP`] entries, so memory stays flat however
-/// long a run trains: past the cap, every other step of the older half is dropped. The newest
-/// steps stay whole, and older ones get sparser the older they are, as a plot of the whole run
-/// needs. Amortised O(1) per step.
+/// long a run trains: past the cap, the newest half stays whole and the steps before it keep one
+/// step per range of `stride` steps, the range a power of two wide enough for a quarter of the
+/// cap to span the run (ranges aligned to the step number, so a stretch thinned before keeps its
+/// steps and the whole run stays evenly spread). Each range keeps the step whose losses stand
+/// furthest from their recent level, so a one-step loss spike outlives the thinning. The first
+/// step always stays. Amortised O(1) per step: a pass every quarter of the cap.
 pub fn thin_history(history: &mut Vec<StepMetrics>) {
-    while history.len() > HISTORY_CAP {
-        let older = history.len() - HISTORY_CAP / 2;
-        let mut index = 0;
-        history.retain(|_| {
-            let keep = index >= older || index % 2 == 0;
-            index += 1;
-            keep
-        });
+    if history.len() <= HISTORY_CAP {
+        return;
     }
+    let recent = history.split_off(history.len() - HISTORY_CAP / 2);
+    let mut older = std::mem::take(history).into_iter();
+    let mut kept = Vec::with_capacity(HISTORY_CAP);
+    let Some(first) = older.next() else {
+        *history = recent;
+        return;
+    };
+    let end = recent.first().map_or(first.step, |m| m.step);
+    let mut stride = 1;
+    while end.saturating_sub(first.step).div_ceil(stride) > HISTORY_CAP / 4 {
+        stride *= 2;
+    }
+    // The losses' recent level: a moving average that one spike moves by a quarter of its
+    // height, so the steps after it are still read against the trend, not the spike.
+    let mut level = [first.d_loss, first.g_loss];
+    kept.push(first);
+    // The range being read, its best step so far and how far that step stands from the level.
+    let mut best: Option<(usize, StepMetrics, f32)> = None;
+    for m in older {
+        let [d, g] = level;
+        // A NaN compares false: the range keeps the step it had.
+        let apart = (m.d_loss - d).abs() + (m.g_loss - g).abs();
+        for (level, loss) in level.iter_mut().zip([m.d_loss, m.g_loss]) {
+            if loss.is_finite() {
+                *level = 0.75 * *level + 0.25 * loss;
+            }
+        }
+        let range = m.step / stride;
+        match &mut best {
+            Some((at, step, furthest)) if *at == range => {
+                if apart > *furthest {
+                    (*step, *furthest) = (m, apart);
+                }
+            }
+            _ => {
+                kept.extend(best.take().map(|(_, step, _)| step));
+                best = Some((range, m, apart));
+            }
+        }
+    }
+    kept.extend(best.map(|(_, step, _)| step));
+    kept.extend(recent);
+    *history = kept;
 }
 
 /// The three live plots from the metrics so far, thinned and smoothed by [`Curves::new`].
@@ -1498,13 +1538,37 @@ mod tests {
     fn a_long_run_keeps_a_bounded_history_with_its_recent_steps_whole() {
         let mut history = Vec::new();
         let mut longest = 0;
+        // Loss spikes at an odd and an even step, long before the newest steps.
+        let spikes = [12_345, 54_320];
         for s in 1..=200_000 {
-            history.push(step(s));
+            let mut metrics = step(s);
+            if spikes.contains(&s) {
+                metrics.g_loss = 7.0;
+            }
+            history.push(metrics);
             thin_history(&mut history);
             longest = longest.max(history.len());
         }
         assert!(longest <= HISTORY_CAP, "{longest}");
         let steps: Vec<usize> = history.iter().map(|m| m.step).collect();
+        for spike in spikes {
+            assert!(
+                steps.contains(&spike),
+                "the spike at step {spike} was thinned away"
+            );
+        }
+        // The whole run stays evenly spread: no stretch of it is left with a few steps (halving
+        // the older half at every pass had left steps 1 to 55,000 with three).
+        let widest = steps.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+        assert!(
+            widest <= 2 * 200_000 / (HISTORY_CAP / 4),
+            "a gap of {widest} steps"
+        );
+        assert!(
+            steps.len() >= HISTORY_CAP / 2 + HISTORY_CAP / 8,
+            "{} steps",
+            steps.len()
+        );
         assert_eq!(steps[0], 1, "the first step stays");
         assert!(steps.windows(2).all(|w| w[0] < w[1]), "in order");
         let recent = &steps[steps.len() - HISTORY_CAP / 2..];
