@@ -309,38 +309,63 @@ fn synthetic_history(steps: usize) -> Vec<gan_studio::train::metrics::StepMetric
         .collect()
 }
 
-/// The Training tab of a run 4,300 steps in (the default recipe's length): its three plots
-/// hold every step. Each frame is the UI build (egui_plot's layout and tessellation) and the
-/// render, timed together, since thinning the curves changes both.
+/// The Training tab of a run 4,300 steps in (the default recipe's length) and of one at the
+/// history's cap (8,192 steps kept): its three plots (18 gradient-norm curves among them), in
+/// frames where the curves are cached and in frames where a step has just arrived, as in
+/// training, so they are worked out again. Each figure is the UI build (layout and
+/// tessellation included) and the render, timed together.
 fn training_tab_with_history() {
-    let state = StudioState {
-        tab: Tab::Training,
-        runs_dir: std::path::PathBuf::from("/nonexistent"),
-        ..StudioState::default()
-    };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1400.0, 900.0))
-        .wgpu()
-        .build_ui_state(
-            |ui, app: &mut StudioApp| app.show(ui),
-            StudioApp::with_state(state, Compute::cpu_only()),
-        );
-    harness.state_mut().state.training.live.run = "frame-cost".into();
-    harness.state_mut().state.training.live.history = synthetic_history(4300);
-    let (mut builds, mut frames) = (Vec::new(), Vec::new());
-    for i in 0..20 {
-        let started = Instant::now();
-        harness.step();
-        let built = started.elapsed().as_secs_f64() * 1e3;
-        harness.render().expect("a frame");
-        if i >= 5 {
-            builds.push(built);
-            frames.push(started.elapsed().as_secs_f64() * 1e3);
+    let cases = [
+        (4300, false, 0.9),
+        (4300, true, 0.9),
+        (8192, false, 0.9),
+        (8192, true, 0.9),
+    ];
+    // The same with the raw curves alone, to price the smoothed ones drawn over them.
+    let raw = [(4300, false, 0.0), (8192, true, 0.0)];
+    for (steps, new_step_each_frame, smoothing) in cases.into_iter().chain(raw) {
+        {
+            let mut state = StudioState {
+                tab: Tab::Training,
+                runs_dir: std::path::PathBuf::from("/nonexistent"),
+                ..StudioState::default()
+            };
+            state.training.smoothing = gan_studio::studio::widgets::curves::Smoothing(smoothing);
+            let mut harness = Harness::builder()
+                .with_size(egui::vec2(1400.0, 900.0))
+                .wgpu()
+                .build_ui_state(
+                    |ui, app: &mut StudioApp| app.show(ui),
+                    StudioApp::with_state(state, Compute::cpu_only()),
+                );
+            let mut history = synthetic_history(steps + 20);
+            let mut arriving = history.split_off(steps).into_iter();
+            harness.state_mut().state.training.live.run = "frame-cost".into();
+            harness.state_mut().state.training.live.history = history;
+            let (mut builds, mut frames) = (Vec::new(), Vec::new());
+            for i in 0..20 {
+                if new_step_each_frame && let Some(step) = arriving.next() {
+                    harness.state_mut().state.training.live.history.push(step);
+                }
+                let started = Instant::now();
+                harness.step();
+                let built = started.elapsed().as_secs_f64() * 1e3;
+                harness.render().expect("a frame");
+                if i >= 5 {
+                    builds.push(built);
+                    frames.push(started.elapsed().as_secs_f64() * 1e3);
+                }
+            }
+            println!(
+                "1400x900 Training tab, {steps} steps of history, smoothing {smoothing}, {}: UI build median {:.1} ms, build + render median {:.1} ms",
+                if new_step_each_frame {
+                    "a new step every frame"
+                } else {
+                    "no new step"
+                },
+                median(&mut builds),
+                median(&mut frames)
+            );
         }
     }
-    println!(
-        "1400x900 Training tab, 4,300 steps of history: UI build median {:.1} ms, build + render median {:.1} ms",
-        median(&mut builds),
-        median(&mut frames)
-    );
 }
