@@ -239,6 +239,24 @@ fn train_then_sample_writes_grid_and_idx_files() {
     );
     assert!(!out.status.success());
     assert!(first_error_line(&out).contains("ghost"));
+
+    // Its training curves, as the studio draws them, into the run's figures/.
+    let listed = succeeded(&gan_studio(&["curves", "--run", "tiny"], dir.path()));
+    for file in ["losses.png", "d-outputs.png", "gradient-norms.png"] {
+        let path = dir.path().join("runs/tiny/figures").join(file);
+        assert!(listed.contains(file), "{listed}");
+        let plot = image::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert_eq!((plot.width(), plot.height()), (900, 700));
+    }
+    let line = refused(&gan_studio(
+        &["curves", "--run", "tiny", "--smoothing", "1.5"],
+        dir.path(),
+    ));
+    assert!(line.contains("--smoothing 1.5"), "{line}");
+    // A run that has logged nothing says so rather than drawing empty axes.
+    std::fs::write(dir.path().join("runs/tiny/metrics.jsonl"), "").unwrap();
+    let line = refused(&gan_studio(&["curves", "--run", "tiny"], dir.path()));
+    assert!(line.contains("has logged no steps"), "{line}");
 }
 
 #[test]

@@ -4,6 +4,7 @@ mod augment;
 mod bench;
 mod bundle;
 mod classifier;
+mod curves;
 mod cyclegan;
 mod data;
 mod embed;
@@ -78,6 +79,9 @@ pub enum Command {
     Embed(embed::EmbedArgs),
     /// One comparison table across runs (markdown and CSV).
     Report(report::ReportArgs),
+    /// A run's training curves as PNGs (losses, D's outputs, gradient norms), smoothed as in the
+    /// studio.
+    Curves(curves::CurvesArgs),
     /// Measure training throughput.
     Bench(bench::BenchArgs),
     /// Package a trained generator and classifier as the model compiled into the binary.
@@ -128,6 +132,7 @@ fn command_run(command: Command) -> Result<()> {
         Command::Augment(args) => augment::run(args),
         Command::Embed(args) => embed::run(args),
         Command::Report(args) => report::run(args),
+        Command::Curves(args) => curves::run(args),
         Command::Bench(args) => bench::run(args),
         Command::Bundle(args) => bundle::run(args),
         Command::Export(args) => export::export(args),

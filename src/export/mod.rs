@@ -1,4 +1,5 @@
 pub mod architecture;
 pub mod compare;
+pub mod curves;
 pub mod grid;
 pub mod plot;

@@ -31,9 +31,36 @@ pub struct StepMetrics {
     pub elapsed_secs: f64,
 }
 
+#[cfg(test)]
+impl StepMetrics {
+    /// A step whose losses are 1 and D's outputs 0.5, with no gradient norms: for tests.
+    pub(crate) fn flat(step: usize) -> Self {
+        Self {
+            step,
+            epoch: 0,
+            d_loss: 1.0,
+            g_loss: 1.0,
+            d_real: 0.5,
+            d_fake: 0.5,
+            figures: Default::default(),
+            grad_norms_g: Vec::new(),
+            grad_norms_d: Vec::new(),
+            elapsed_secs: 0.0,
+        }
+    }
+}
+
 /// The steps logged in a run's `metrics.jsonl`, in order. Lines that do not parse (a line cut
 /// off by a crash) are skipped: the log is a record for people, not state training needs.
 pub fn read_log(path: &std::path::Path) -> anyhow::Result<Vec<StepMetrics>> {
+    read_lines(path)
+}
+
+/// [`read_log`] for any kind of step (a CycleGAN run logs its own): each line one `T`, lines
+/// that do not parse skipped, a missing file read as no steps.
+pub fn read_lines<T: serde::de::DeserializeOwned>(
+    path: &std::path::Path,
+) -> anyhow::Result<Vec<T>> {
     use anyhow::Context;
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,

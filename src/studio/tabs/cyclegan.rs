@@ -10,7 +10,7 @@ use super::Shared;
 use crate::cyclegan::run::GRID_COLUMNS;
 use crate::cyclegan::{CycleGanConfig, CycleStepMetrics, DomainRecord};
 use crate::studio::jobs::cyclegan::{CycleJob, Message, Request};
-use crate::studio::widgets::curves::{self, Curves, Smoothing};
+use crate::studio::widgets::curves::{self, Smoothing};
 use crate::studio::widgets::{DigitGrid, PlotExport};
 
 /// Steps kept for the curves (every step; a CycleGAN run is thousands, not millions).
@@ -342,45 +342,9 @@ impl CycleGanPanel {
     /// The two plots of the run's curves, with the smoothing slider above them.
     fn curves_ui(&mut self, ui: &mut egui::Ui, width: f32, shared: &mut Shared<'_>) {
         curves::smoothing_ui(ui, &mut self.smoothing);
-        type Pick = fn(&CycleStepMetrics) -> f32;
-        let plots: [(&str, &str, &str, Vec<(&str, Pick)>); 2] = [
-            (
-                "Adversarial losses (least squares)",
-                "loss",
-                "cyclegan-losses.png",
-                vec![
-                    ("G: A -> B", |m| m.g_a2b),
-                    ("F: B -> A", |m| m.g_b2a),
-                    ("D_A", |m| m.d_a),
-                    ("D_B", |m| m.d_b),
-                ],
-            ),
-            (
-                "Cycle and identity errors (mean absolute, [0, 1] pixels)",
-                "mean absolute error",
-                "cyclegan-errors.png",
-                vec![
-                    ("cycle A -> B -> A", |m| m.cycle_a),
-                    ("cycle B -> A -> B", |m| m.cycle_b),
-                    ("identity: G(b) - b, F(a) - a", |m| m.identity),
-                ],
-            ),
-        ];
-        for ((title, y_label, file, lines), export) in plots.into_iter().zip(&mut self.plot_exports)
-        {
-            let lines = lines
-                .into_iter()
-                .map(|(name, pick)| {
-                    let points = self
-                        .history
-                        .iter()
-                        .map(|m| [m.step as f64, f64::from(pick(m))])
-                        .collect();
-                    (name.to_owned(), points)
-                })
-                .collect();
-            let plot = Curves::new(title, y_label, file, lines, self.smoothing.0);
-            curves::show(ui, &plot, width, &[], export, shared);
+        let plots = crate::export::curves::cyclegan(&self.history, self.smoothing.0);
+        for (plot, export) in plots.iter().zip(&mut self.plot_exports) {
+            curves::show(ui, plot, width, &[], export, shared);
         }
     }
 

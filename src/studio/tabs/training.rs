@@ -7,11 +7,12 @@ use serde::{Deserialize, Serialize};
 
 use super::{RunSummary, Shared, list_runs};
 use crate::data::DatasetKind;
+use crate::export::curves::Curves;
 use crate::family::OptionField;
 use crate::model::{Depth, GanConfig, ModelKind, NormKind};
 use crate::studio::jobs::Outcome;
 use crate::studio::jobs::training::{Command, Message, Reopened, Request, TrainingJob};
-use crate::studio::widgets::curves::{self, Curves, Smoothing};
+use crate::studio::widgets::curves::{self, Smoothing};
 use crate::studio::widgets::{DigitGrid, ExportDialog, PlotExport};
 use crate::train::warp::Distortion;
 use crate::train::{StepMetrics, TrainConfig};
@@ -716,7 +717,8 @@ impl TrainingTab {
                     curves::smoothing_ui(ui, &mut self.smoothing);
                     let key = HistoryKey::of(&live.run, &live.history, self.smoothing);
                     if self.plotted.as_ref().is_none_or(|(k, _)| *k != key) {
-                        let plots = plots(&live.history, self.smoothing);
+                        let plots =
+                            crate::export::curves::training(&live.history, self.smoothing.0);
                         self.plotted = Some((key, plots));
                     }
                     if let Some((_, plots)) = &self.plotted {
@@ -1050,84 +1052,6 @@ pub fn thin_history(history: &mut Vec<StepMetrics>) {
     kept.extend(best.map(|(_, step, _)| step));
     kept.extend(recent);
     *history = kept;
-}
-
-/// The three live plots from the metrics so far, thinned and smoothed by [`Curves::new`].
-fn plots(history: &[StepMetrics], smoothing: Smoothing) -> [Curves; 3] {
-    let line = |name: &str, value: fn(&StepMetrics) -> f32| {
-        let points: Vec<[f64; 2]> = history
-            .iter()
-            .map(|m| [m.step as f64, f64::from(value(m))])
-            .collect();
-        (name.to_owned(), points)
-    };
-    // One line per (network, layer). Every step lists its layers in the same order, so a
-    // layer's line is found by its position when the name there matches, and by name (hashed)
-    // only when it does not: hashing every name of every step cost ~10 ms a frame at 8,192 steps.
-    let mut norms: Vec<(String, Vec<[f64; 2]>)> = Vec::new();
-    let mut slots: std::collections::HashMap<(&str, &str), usize> = Default::default();
-    let mut by_position: [Vec<(&str, usize)>; 2] = Default::default();
-    for m in history {
-        for (n, (net, layers)) in [("G", &m.grad_norms_g), ("D", &m.grad_norms_d)]
-            .into_iter()
-            .enumerate()
-        {
-            for (k, layer) in layers.iter().enumerate() {
-                let name = layer.layer.as_str();
-                let slot = match by_position[n].get(k) {
-                    Some(&(at, slot)) if at == name => slot,
-                    _ => {
-                        let slot = *slots.entry((net, name)).or_insert_with(|| {
-                            norms.push((format!("{net} {}", short_layer_name(name)), Vec::new()));
-                            norms.len() - 1
-                        });
-                        let positions = &mut by_position[n];
-                        if positions.len() <= k {
-                            positions.resize(k + 1, ("", usize::MAX));
-                        }
-                        positions[k] = (name, slot);
-                        slot
-                    }
-                };
-                let point = [m.step as f64, f64::from(layer.norm.max(1e-12)).log10()];
-                norms[slot].1.push(point);
-            }
-        }
-    }
-    // The family's own figures (class-head accuracy, ...) are shares in [0, 1] too.
-    let mut outputs = vec![line("D(x)", |m| m.d_real), line("D(G(z))", |m| m.d_fake)];
-    if let Some(last) = history.last() {
-        for name in last.figures.keys() {
-            let points: Vec<[f64; 2]> = history
-                .iter()
-                .filter_map(|m| Some([m.step as f64, f64::from(*m.figures.get(name)?)]))
-                .collect();
-            outputs.push((name.clone(), points));
-        }
-    }
-    let losses = vec![line("D loss", |m| m.d_loss), line("G loss", |m| m.g_loss)];
-    [
-        Curves::new("Losses", "loss", "losses.png", losses, smoothing.0),
-        Curves::new(
-            "Discriminator outputs",
-            "mean D output",
-            "d-outputs.png",
-            outputs,
-            smoothing.0,
-        ),
-        Curves::new(
-            "Gradient norms per layer (log10)",
-            "log10 gradient norm",
-            "gradient-norms.png",
-            norms,
-            smoothing.0,
-        ),
-    ]
-}
-
-/// "Conv.label_map.embedding" -> "label_map.embedding": the network kind adds nothing here.
-fn short_layer_name(name: &str) -> &str {
-    name.split_once('.').map_or(name, |(_, rest)| rest)
 }
 
 /// One labelled row of an options grid; the label names the widget for screen readers and tests.
@@ -1512,41 +1436,7 @@ mod tests {
     use super::*;
 
     fn step(step: usize) -> StepMetrics {
-        StepMetrics {
-            step,
-            epoch: 0,
-            d_loss: 1.0,
-            g_loss: 1.0,
-            d_real: 0.5,
-            d_fake: 0.5,
-            figures: Default::default(),
-            grad_norms_g: Vec::new(),
-            grad_norms_d: Vec::new(),
-            elapsed_secs: 0.0,
-        }
-    }
-
-    #[test]
-    fn the_plots_keep_a_spike_and_smooth_as_asked() {
-        let mut history: Vec<StepMetrics> = (1..=4300).map(step).collect();
-        history[1993].d_loss = 9.0;
-        let [raw, _, _] = plots(&history, Smoothing(0.0));
-        let d_loss = &raw.lines[0];
-        assert_eq!(d_loss.name, "D loss");
-        assert!(d_loss.smoothed.is_none());
-        assert!(d_loss.points.len() <= 2 * curves::BUCKETS);
-        assert!(d_loss.points.contains(&[1994.0, 9.0]), "the spike is gone");
-
-        let [smoothed, outputs, _] = plots(&history, Smoothing(0.9));
-        let line = smoothed.lines[0]
-            .smoothed
-            .as_ref()
-            .expect("a smoothed line");
-        // The spike moves the average by (9 - 1) * 0.1 at its step, no more.
-        let top = line.iter().map(|p| p[1]).fold(f64::MIN, f64::max);
-        assert!((top - 1.8).abs() < 1e-6, "smoothed peak {top}");
-        assert!(smoothed.lines[0].points.contains(&[1994.0, 9.0]));
-        assert_eq!(outputs.lines.len(), 2);
+        StepMetrics::flat(step)
     }
 
     #[test]
