@@ -242,11 +242,16 @@ fn train_then_sample_writes_grid_and_idx_files() {
 
     // Its training curves, as the studio draws them, into the run's figures/.
     let listed = succeeded(&gan_studio(&["curves", "--run", "tiny"], dir.path()));
-    for file in ["losses.png", "d-outputs.png", "gradient-norms.png"] {
+    // The gradient norms' many layers are keyed in a column beside the plot.
+    for (file, width) in [
+        ("losses.png", 900),
+        ("d-outputs.png", 900),
+        ("gradient-norms.png", 1160),
+    ] {
         let path = dir.path().join("runs/tiny/figures").join(file);
         assert!(listed.contains(file), "{listed}");
         let plot = image::open(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        assert_eq!((plot.width(), plot.height()), (900, 700));
+        assert_eq!((plot.width(), plot.height()), (width, 700), "{file}");
     }
     let line = refused(&gan_studio(
         &["curves", "--run", "tiny", "--smoothing", "1.5"],

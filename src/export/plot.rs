@@ -310,7 +310,21 @@ pub fn curves_png(
     if all.clone().next().is_none() {
         anyhow::bail!("{title}: nothing to plot yet");
     }
-    render(path, |root| {
+    // More than a few curves (a network's layers) get a key in a column of their own beside
+    // the plot: a legend box inside would cover the curves.
+    let keyed = curves.len() > KEY_BESIDE_FROM;
+    let size = if keyed {
+        (SIZE.0 + KEY_WIDTH, SIZE.1)
+    } else {
+        SIZE
+    };
+    render_sized(path, size, |root| {
+        let (root, key) = if keyed {
+            let (plot, key) = root.split_horizontally(SIZE.0);
+            (plot, Some(key))
+        } else {
+            (root, None)
+        };
         let (x0, x1) = bounds(all.clone().map(|p| p[0] as f32));
         let (y0, y1) = bounds(all.map(|p| p[1] as f32));
         let labels = (title, x_label, y_label);
@@ -344,9 +358,33 @@ pub fn curves_png(
                     PathElement::new(vec![(x, y), (x + 20, y)], colour.stroke_width(2))
                 });
         }
-        draw_legend(&mut chart)
+        let Some(key) = key else {
+            return draw_legend(&mut chart);
+        };
+        // Rows close up for a deep network's many layers, so the last stays on the canvas.
+        let row = ((SIZE.1 as i32 - 100) / curves.len() as i32).clamp(16, 22);
+        for (i, curve) in curves.iter().enumerate() {
+            let (r, g, b) = series_rgb(i);
+            let y = 60 + row * i as i32;
+            key.draw(&PathElement::new(
+                vec![(8, y), (32, y)],
+                RGBColor(r, g, b).stroke_width(3),
+            ))
+            .map_err(|e| anyhow!("{e:?}"))?;
+            key.draw(&Text::new(
+                curve.name.clone(),
+                (40, y - 8),
+                ("sans-serif", 15),
+            ))
+            .map_err(|e| anyhow!("{e:?}"))?;
+        }
+        Ok(())
     })
 }
+
+/// [`curves_png`] keys more curves than this beside the plot, in a column this wide.
+const KEY_BESIDE_FROM: usize = 4;
+const KEY_WIDTH: u32 = 260;
 
 /// One bar per value, labelled 0, 1, ... (e.g. the success rate of each class).
 pub fn bars_png(
@@ -580,6 +618,24 @@ mod tests {
         assert!(
             curves_png(&dir.join("empty.png"), "Losses", "step", "loss", &[]).is_err(),
             "an empty plot is refused"
+        );
+        // Eighteen layers' curves get their key in a column beside the plot, not over it.
+        let layers: Vec<Curve> = (0..18)
+            .map(|k| curve(&format!("layer {k}"), None))
+            .collect();
+        let path = dir.join("layers.png");
+        curves_png(&path, "Gradient norms", "step", "norm", &layers).unwrap();
+        let image = image::open(&path).unwrap().into_rgb8();
+        assert_eq!(image.dimensions(), (SIZE.0 + KEY_WIDTH, SIZE.1));
+        // The key's swatch of the last layer, in its colour, in the column.
+        let (r, g, b) = series_rgb(17);
+        let swatch = image
+            .enumerate_pixels()
+            .filter(|(x, _, p)| *x > SIZE.0 && p.0 == [r, g, b])
+            .count();
+        assert!(
+            swatch >= 24,
+            "{swatch} pixels of layer 17's swatch in the key"
         );
     }
 
