@@ -25,6 +25,18 @@ fn main() {
     explorer_on_the_render_device();
 }
 
+/// The studio from `state`, `size` (width, height) big, rendered by kittest's wgpu adapter and
+/// computing on the CPU.
+fn cpu_studio(state: StudioState, (width, height): (f32, f32)) -> Harness<'static, StudioApp> {
+    Harness::builder()
+        .with_size(egui::vec2(width, height))
+        .wgpu()
+        .build_ui_state(
+            |ui, app: &mut StudioApp| app.show(ui),
+            StudioApp::with_state(state, Compute::cpu_only()),
+        )
+}
+
 fn median(times: &mut [f64]) -> f64 {
     times.sort_by(f64::total_cmp);
     times[times.len() / 2]
@@ -221,13 +233,7 @@ fn rasterising() {
             runs_dir: std::path::PathBuf::from("/nonexistent"),
             ..StudioState::default()
         };
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(1400.0, 900.0))
-            .wgpu()
-            .build_ui_state(
-                |ui, app: &mut StudioApp| app.show(ui),
-                StudioApp::with_state(state, Compute::cpu_only()),
-            );
+        let mut harness = cpu_studio(state, (1400.0, 900.0));
         let mut times = Vec::new();
         for _ in 0..15 {
             harness.step();
@@ -247,13 +253,7 @@ fn rasterising() {
             tab: Tab::Explorer,
             ..StudioState::default()
         };
-        let mut harness = Harness::builder()
-            .with_size(egui::vec2(width, height))
-            .wgpu()
-            .build_ui_state(
-                |ui, app: &mut StudioApp| app.show(ui),
-                StudioApp::with_state(state, Compute::cpu_only()),
-            );
+        let mut harness = cpu_studio(state, (width, height));
         while harness.state().state.explorer.runtime.grid.is_empty() {
             std::thread::sleep(std::time::Duration::from_millis(20));
             harness.step();
@@ -331,13 +331,7 @@ fn training_tab_with_history() {
                 ..StudioState::default()
             };
             state.training.smoothing = gan_studio::studio::widgets::curves::Smoothing(smoothing);
-            let mut harness = Harness::builder()
-                .with_size(egui::vec2(1400.0, 900.0))
-                .wgpu()
-                .build_ui_state(
-                    |ui, app: &mut StudioApp| app.show(ui),
-                    StudioApp::with_state(state, Compute::cpu_only()),
-                );
+            let mut harness = cpu_studio(state, (1400.0, 900.0));
             let mut history = synthetic_history(steps + 20);
             let mut arriving = history.split_off(steps).into_iter();
             harness.state_mut().state.training.live.run = "frame-cost".into();
