@@ -4,7 +4,7 @@
 use egui_plot::{ColorConflictHandling, HoverPosition, Legend, Line, Plot, PlotPoints};
 
 use super::PlotExport;
-pub use crate::export::curves::{Curves, DEFAULT_SMOOTHING, MAX_SMOOTHING};
+use crate::export::curves::{Curves, DEFAULT_SMOOTHING, MAX_SMOOTHING};
 use crate::export::plot::series_rgb;
 use crate::studio::tabs::Shared;
 
@@ -20,8 +20,8 @@ impl Default for Smoothing {
     }
 }
 
-/// The smoothing slider; true when it moved.
-pub fn smoothing_ui(ui: &mut egui::Ui, smoothing: &mut Smoothing) -> bool {
+/// The smoothing slider; the plots read the weight when they are next worked out.
+pub fn smoothing_ui(ui: &mut egui::Ui, smoothing: &mut Smoothing) {
     if !smoothing.0.is_finite() {
         smoothing.0 = 0.0;
     }
@@ -35,8 +35,7 @@ pub fn smoothing_ui(ui: &mut egui::Ui, smoothing: &mut Smoothing) -> bool {
         "Each curve is drawn as a moving average of its past values (TensorBoard's smoothing: \
          0.9 weighs about the last 10 steps), with every step's raw value faint behind it. 0 \
          draws the raw values alone. Exports draw the same.",
-    )
-    .changed()
+    );
 }
 
 /// The colour of curve `index`, the same as in the exported PNG.
