@@ -1167,6 +1167,43 @@ fn a_picture_folder_trains_and_resumes_from_the_folder_it_recorded() {
     assert_eq!(config["gan"]["num_classes"], 2);
     assert_eq!(config["class_names"], serde_json::json!(["cats", "dogs"]));
     assert_eq!(config["data_path"], folder);
+
+    // Scoring it needs a classifier of these classes: the errors on the way say what to do.
+    let eval = |extra: &[&str]| {
+        let mut args = vec!["eval", "--run", "mine", "--samples", "40"];
+        args.extend(["--memorisation-samples", "10", "--device", "cpu"]);
+        args.extend(extra);
+        gan_studio(&args, dir.path())
+    };
+    let line = refused(&eval(&[]));
+    assert!(line.contains("classifier train --run NAME"), "{line}");
+    let line = refused(&eval(&["--classifier", "judge"]));
+    assert!(
+        line.contains("no classifier at runs/judge") && line.contains("classifier train"),
+        "{line}"
+    );
+    let classifier = |extra: &[&str]| {
+        let mut args = vec!["classifier", "train", "--run", "judge", "--epochs", "1"];
+        args.extend(["--dataset", "folder", "--data", folder, "--device", "cpu"]);
+        args.extend(extra);
+        gan_studio(&args, dir.path())
+    };
+    // 12 pictures a class, every 10th held out: 22 to train on, fewer than the default batch.
+    let line = refused(&classifier(&[]));
+    assert!(
+        line.contains("only 22 training images, fewer than one batch of 128")
+            && line.contains("at most 22 (--batch-size)"),
+        "{line}"
+    );
+    succeeded(&classifier(&["--batch-size", "8"]));
+    let saved: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("runs/judge/config.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(saved["batch_size"], 8);
+    let stdout = succeeded(&eval(&["--classifier", "judge"]));
+    assert!(stdout.contains("success"), "{stdout}");
+
     // The resume finds the pictures through the recorded path alone.
     let out = gan_studio(
         &[

@@ -53,6 +53,10 @@ pub struct ClassifierTrainArgs {
     /// Adam's learning rate in the first epoch (see --lr-decay).
     #[arg(long, default_value_t = 1e-3)]
     pub learning_rate: f64,
+    /// Images per batch; a folder of fewer pictures than this needs a smaller one
+    /// [default: 128; with --from, that classifier's]
+    #[arg(long)]
+    pub batch_size: Option<usize>,
     /// Use only the first N training images.
     #[arg(long)]
     pub train_limit: Option<usize>,
@@ -106,8 +110,10 @@ pub fn run(command: ClassifierCommand) -> Result<()> {
     // A continued classifier that read mirror images goes on doing so.
     let mirror_average = args.mirror_average || architecture.mirror_average;
     let shift_average = args.shift_average.unwrap_or(architecture.shift_average);
+    let batch_size = args.batch_size.unwrap_or(architecture.batch_size);
     let config = architecture
         .with_epochs(args.epochs)
+        .with_batch_size(batch_size)
         .with_mirror_average(mirror_average)
         .with_shift_average(shift_average)
         .with_learning_rate(args.learning_rate)

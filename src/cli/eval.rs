@@ -54,10 +54,12 @@ pub fn run(args: EvalArgs) -> Result<()> {
         return cyclegan(&args, dir);
     }
     let started = std::time::Instant::now();
-    let classifier_name = args
-        .classifier
-        .as_deref()
-        .context("--classifier NAME is required: the classifier run that reads the samples")?;
+    let classifier_name = args.classifier.as_deref().context(
+        "--classifier NAME is required: the classifier that reads the samples, one you \
+             trained (`gan-studio classifier train --run NAME`) or a bundled one \
+             (assets/model/mnist/classifier, fashion-mnist, cifar10); a run trained against a \
+             classifier (--model guided) is scored fairly only by another",
+    )?;
     let device = args.runs.device()?;
     let classifier = classifier::load(
         &super::classifier_dir(&args.runs.runs_dir, classifier_name),

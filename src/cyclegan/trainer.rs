@@ -286,10 +286,12 @@ impl CycleTrainer {
             }
             if split.len() < config.batch_size {
                 bail!(
-                    "domain {name} ({}) has {} training pictures, fewer than one batch of {}",
+                    "domain {name} ({}) has {} training pictures, fewer than one batch of {}: \
+                     choose a batch size of at most {}",
                     record.spec,
                     split.len(),
-                    config.batch_size
+                    config.batch_size,
+                    split.len()
                 );
             }
         }

@@ -414,6 +414,14 @@ pub struct Continued {
 /// A classifier's config as saved beside its weights.
 pub fn load_config(dir: &Path) -> Result<ClassifierConfig> {
     let config_path = dir.join("config.json");
+    if !dir.is_dir() {
+        bail!(
+            "no classifier at {}: train one with `gan-studio classifier train --run NAME` \
+             (with --dataset folder --data PATH for your own pictures), or name a folder \
+             holding classifier.bpk such as assets/model/mnist/classifier",
+            dir.display()
+        );
+    }
     let text = std::fs::read_to_string(&config_path)
         .map_err(|e| anyhow!("{}: not a classifier config: {e}", config_path.display()))?;
     let config = ClassifierConfig::from_json(&text)
@@ -554,9 +562,11 @@ pub fn train_from(
     }
     if train.len() < config.batch_size {
         bail!(
-            "only {} training images, fewer than one batch of {}",
+            "only {} training images, fewer than one batch of {}: choose a batch size of at \
+             most {} (--batch-size)",
             train.len(),
-            config.batch_size
+            config.batch_size,
+            train.len()
         );
     }
     let device = device.clone().autodiff();

@@ -308,9 +308,11 @@ impl Trainer {
         check_data_shape(&data, &config.gan)?;
         if data.len() < config.batch_size {
             bail!(
-                "only {} training images, fewer than one batch of {}",
+                "only {} training images, fewer than one batch of {}: choose a batch size of \
+                 at most {}",
                 data.len(),
-                config.batch_size
+                config.batch_size,
+                data.len()
             );
         }
         let guide = if config.gan.model.family().guided() {
