@@ -171,6 +171,13 @@ pub fn row(dir: &std::path::Path) -> Result<Vec<String>> {
         value.map_or("-".to_string(), |v| format!("{v:.digits$}"))
     };
     let report = eval.as_ref().map(|e| &e.report);
+    if report.is_some_and(|r| r.memorisation_singled_out.is_none()) {
+        eprintln!(
+            "warning: {}: its memorised share was measured by distance alone, which also \
+             counted blurry averages as copies; `gan-studio eval` measures it again",
+            run.name()
+        );
+    }
     Ok(vec![
         run.name(),
         config.gan.model.name().to_string(),

@@ -69,8 +69,13 @@ pub struct EvalReport {
     pub intra_class_diversity: Vec<f64>,
     pub mean_intra_class_diversity: f64,
     /// Share of checked samples closer (in pixels) to a training image of their class than
-    /// that class's threshold: the 1st percentile of real test images' distances.
+    /// that class's threshold, the 1st percentile of real test images' distances, and closer
+    /// to it than `memorisation_singled_out` times the distance to the next training image.
     pub memorised_share: f64,
+    /// The ratio of that second test ([`memorisation::SINGLED_OUT`]); None: an evaluation
+    /// from before it, by distance alone, which also counted blurry averages as copies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memorisation_singled_out: Option<f32>,
     /// The same per class.
     #[serde(default)]
     pub memorised_per_class: Vec<f64>,
@@ -369,6 +374,7 @@ pub fn evaluate(
         memorised_per_class,
         memorisation_checked_per_class,
         memorisation_thresholds,
+        memorisation_singled_out: Some(memorisation::SINGLED_OUT),
         closest_pairs,
         reference_split_seed: Some(reference.split_seed),
         dataset: Some(reference.dataset),

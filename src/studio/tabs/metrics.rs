@@ -607,7 +607,9 @@ const COLUMNS: [(&str, &str); 10] = [
     (
         "memorised",
         "Share of checked samples closer (in pixels) to a training image of their class than \
-         99% of unseen real test images are · hover a cell for each class",
+         99% of unseen real test images are, and less than half as far from it as from the \
+         next training image (a blurry average is near all of them, a copy near one) · hover \
+         a cell for each class",
     ),
     (
         "collapse",
@@ -618,6 +620,11 @@ const COLUMNS: [(&str, &str); 10] = [
 
 fn memorised_per_class_text(report: &EvalReport) -> String {
     let mut text = String::from("memorised per class (checked samples):");
+    if report.memorisation_singled_out.is_none() {
+        text.push_str(
+            "\n(measured by distance alone, which also counted blurry averages: evaluate again)",
+        );
+    }
     for (c, (share, checked)) in report
         .memorised_per_class
         .iter()
