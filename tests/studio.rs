@@ -916,9 +916,19 @@ fn the_metrics_table_compares_only_runs_measured_alike() {
     harness.get_by_label_contains("Measured on Fashion-MNIST, judge sha256");
     harness.get_by_label_contains("1 more evaluated run(s)");
     assert!(harness.query_by_label("bundled-cdcgan").is_none());
+    // Its per-class plots number the classes; a key says which garment each number is.
+    let rows = &harness.state().state.metrics.rows;
+    let fashion = rows
+        .iter()
+        .find(|r| r.run == "bundled-fashion-mnist-cdcgan")
+        .unwrap();
+    assert_eq!(fashion.report.class_names[0], "T-shirt/top");
+    harness.get_by_label_contains("0 T-shirt/top · 1 trouser · 2 pullover");
     // Clicking its row's name in the table would select it; the Run list does the same.
     pick_metrics_run(&mut harness, "bundled-cdcgan");
     harness.get_by_label_contains("Measured on MNIST, judge sha256");
+    // Digits are their own names: no key.
+    assert!(harness.query_by_label_contains("T-shirt/top").is_none());
     assert!(
         harness
             .query_by_label("bundled-fashion-mnist-cdcgan")

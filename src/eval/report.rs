@@ -93,6 +93,10 @@ pub struct EvalReport {
     /// from before it was recorded).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<DatasetKind>,
+    /// The classes' names in label order, as the data set names them (empty: from before
+    /// they were kept; [`EvalReport::class_name`] falls back to the set's own names).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub class_names: Vec<String>,
     /// SHA-256 of the judging classifier's weights (`Classifier::weights_sha256`): figures
     /// compare only between evaluations by the same judge. Empty: from before it was kept.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -125,6 +129,7 @@ impl EvalReport {
                 false,
             ),
             ("memorised_per_class", self.memorised_per_class.len(), true),
+            ("class_names", self.class_names.len(), true),
             (
                 "memorisation_checked_per_class",
                 self.memorisation_checked_per_class.len(),
@@ -166,6 +171,22 @@ impl EvalReport {
         Ok(())
     }
 
+    /// Class `c`'s name ("dress", "cat"), or its number where no name is known.
+    pub fn class_name(&self, c: usize) -> String {
+        self.class_names
+            .get(c)
+            .cloned()
+            .or_else(|| self.dataset.and_then(|d| d.class_names().get(c).cloned()))
+            .unwrap_or_else(|| c.to_string())
+    }
+
+    /// Every class's name ([`EvalReport::class_name`]).
+    pub fn class_names(&self) -> Vec<String> {
+        (0..self.class_shares.len())
+            .map(|c| self.class_name(c))
+            .collect()
+    }
+
     /// Reads an evaluation written by [`evaluate`] (the real-data row, `real-eval.json`).
     pub fn read(path: &std::path::Path) -> anyhow::Result<Self> {
         read_checked(path, |report: &Self| report.check())
@@ -193,6 +214,8 @@ pub fn read_checked<T: serde::de::DeserializeOwned>(
 pub struct Reference {
     /// The set whose test images these are.
     pub dataset: DatasetKind,
+    /// Its classes' names in label order.
+    pub class_names: Vec<String>,
     /// [`Classifier::weights_sha256`] of the judge that read them, worked out once.
     pub judge_sha256: String,
     pub side: usize,
@@ -251,6 +274,7 @@ impl Reference {
         let thresholds = train.thresholds(test, device)?;
         Ok(Self {
             dataset: dataset.kind,
+            class_names: dataset.class_names.clone(),
             judge_sha256: classifier.weights_sha256(),
             side: test.rows,
             channels: test.channels,
@@ -378,6 +402,7 @@ pub fn evaluate(
         closest_pairs,
         reference_split_seed: Some(reference.split_seed),
         dataset: Some(reference.dataset),
+        class_names: reference.class_names.clone(),
         classifier_sha256: reference.judge_sha256.clone(),
         mean_confidence: confidences.iter().map(|&c| f64::from(c)).sum::<f64>() / n as f64,
         confidence_histogram,

@@ -386,13 +386,15 @@ pub fn curves_png(
 const KEY_BESIDE_FROM: usize = 4;
 const KEY_WIDTH: u32 = 260;
 
-/// One bar per value, labelled 0, 1, ... (e.g. the success rate of each class).
+/// One bar per value, labelled by `names` (a class's name) or else 0, 1, ... (e.g. the success
+/// rate of each class).
 pub fn bars_png(
     path: &Path,
     title: &str,
     x_label: &str,
     y_label: &str,
     values: &[f64],
+    names: &[String],
 ) -> Result<()> {
     render(path, |root| {
         let n = values.len().max(1) as f64;
@@ -409,7 +411,7 @@ pub fn bars_png(
             .x_desc(x_label)
             .y_desc(y_label)
             .x_labels(values.len())
-            .x_label_formatter(&|x| format!("{:.0}", x))
+            .x_label_formatter(&|x| index_name(*x, names))
             .draw()
             .map_err(|e| anyhow!("{e:?}"))?;
         chart
@@ -420,6 +422,17 @@ pub fn bars_png(
             .map_err(|e| anyhow!("{e:?}"))?;
         Ok(())
     })
+}
+
+/// The label of a whole-number position `x`: `names[x]`, or the number where there is no name.
+fn index_name(x: f64, names: &[String]) -> String {
+    let rounded = x.round();
+    if rounded >= 0.0
+        && let Some(name) = names.get(rounded as usize)
+    {
+        return name.clone();
+    }
+    format!("{rounded:.0}")
 }
 
 /// A named value and its interval (low, high), if it has one.
@@ -501,14 +514,17 @@ pub fn heatmap_png(
     x_label: &str,
     y_label: &str,
     counts: &[Vec<usize>],
+    names: &[String],
 ) -> Result<()> {
     render(path, |root| {
         let n = counts.len().max(1) as f64;
+        // Room for the longest row name ("T-shirt/top") beside the axis title.
+        let longest = names.iter().map(|s| s.chars().count()).max().unwrap_or(1);
         let mut chart = ChartBuilder::on(&root)
             .caption(title, ("sans-serif", 24))
             .margin(15)
             .x_label_area_size(40)
-            .y_label_area_size(60)
+            .y_label_area_size(40 + 7 * longest.max(3) as u32)
             // Cells centred on whole numbers; rows run downwards, as in a printed matrix.
             .build_cartesian_2d(-0.5..n - 0.5, n - 0.5..-0.5)
             .map_err(|e| anyhow!("{e:?}"))?;
@@ -519,8 +535,8 @@ pub fn heatmap_png(
             .y_desc(y_label)
             .x_labels(counts.len())
             .y_labels(counts.len())
-            .x_label_formatter(&|v| format!("{v:.0}"))
-            .y_label_formatter(&|v| format!("{v:.0}"))
+            .x_label_formatter(&|v| index_name(*v, names))
+            .y_label_formatter(&|v| index_name(*v, names))
             .draw()
             .map_err(|e| anyhow!("{e:?}"))?;
         for (i, row) in counts.iter().enumerate() {
@@ -652,11 +668,23 @@ mod tests {
             "class",
             "%",
             &[99.0, 84.0, 97.0, 96.0],
+            &[],
         )
         .unwrap();
         let confusion = vec![vec![90, 10, 0], vec![5, 80, 15], vec![0, 0, 100]];
         let heat = dir.join("heat.png");
-        heatmap_png(&heat, "Confusion", "read as", "requested", &confusion).unwrap();
+        let names = ["T-shirt/top", "trouser", "pullover"].map(String::from);
+        heatmap_png(
+            &heat,
+            "Confusion",
+            "read as",
+            "requested",
+            &confusion,
+            &names,
+        )
+        .unwrap();
+        assert_eq!(index_name(1.0, &names), "trouser");
+        assert_eq!(index_name(3.0, &names), "3");
         for path in [&bars, &heat] {
             let image = image::open(path).unwrap().into_rgb8();
             assert_eq!(image.dimensions(), SIZE);

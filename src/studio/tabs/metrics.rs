@@ -289,6 +289,7 @@ impl MetricsTab {
             };
             ui.separator();
             ui.heading(format!("{} at step {}", row.run, row.step));
+            class_key_ui(ui, &row.report);
             if row.scored_by_guide {
                 ui.colored_label(
                     ui.visuals().warn_fg_color,
@@ -631,7 +632,11 @@ fn memorised_per_class_text(report: &EvalReport) -> String {
         .zip(&report.memorisation_checked_per_class)
         .enumerate()
     {
-        text.push_str(&format!("\n{c}: {:.1}% of {checked}", 100.0 * share));
+        text.push_str(&format!(
+            "\n{}: {:.1}% of {checked}",
+            numbered_name(report, c),
+            100.0 * share
+        ));
     }
     text
 }
@@ -668,6 +673,7 @@ fn success_ui(
         .map(|(c, &rate)| Bar::new(c as f64, 100.0 * rate).width(0.7))
         .collect();
     heading_ui(ui, "Success rate per class", export, shared, "success.png");
+    let names = report.class_names();
     export.window(ui.ctx(), "success rates", shared.notices, |path| {
         let rates: Vec<f64> = success.per_class.iter().map(|r| 100.0 * r).collect();
         crate::export::plot::bars_png(
@@ -676,6 +682,7 @@ fn success_ui(
             "requested class",
             "success (%)",
             &rates,
+            &names,
         )
     });
     Plot::new("success-bars")
@@ -703,12 +710,33 @@ fn success_ui(
                 }),
         ])
         .label_formatter(|position| match position {
-            egui_plot::HoverPosition::NearDataPoint { position, .. } => {
-                Some(format!("class {:.0}: {:.1}%", position.x, position.y))
-            }
+            egui_plot::HoverPosition::NearDataPoint { position, .. } => Some(format!(
+                "{}: {:.1}%",
+                numbered_name(report, position.x.round().max(0.0) as usize),
+                position.y
+            )),
             egui_plot::HoverPosition::Elsewhere { .. } => None,
         })
         .show(ui, |plot| plot.bar_chart(BarChart::new("success %", bars)));
+}
+
+/// "3 dress", or "3" where the class is named by its number (digits).
+fn numbered_name(report: &EvalReport, c: usize) -> String {
+    match report.class_name(c) {
+        name if name == c.to_string() => name,
+        name => format!("{c} {name}"),
+    }
+}
+
+/// Above the per-class plots, whose axes show class numbers: which class each number is, where
+/// the classes have names (clothes, CIFAR-10, a picture folder) that do not fit an axis.
+fn class_key_ui(ui: &mut egui::Ui, report: &EvalReport) {
+    let classes = report.class_shares.len();
+    if (0..classes).all(|c| report.class_name(c) == c.to_string()) {
+        return;
+    }
+    let key: Vec<String> = (0..classes).map(|c| numbered_name(report, c)).collect();
+    ui.add(egui::Label::new(egui::RichText::new(key.join(" · ")).weak()).wrap());
 }
 
 fn confidence_ui(
@@ -812,6 +840,7 @@ fn confusion_ui(
             "read as",
             "requested",
             &success.confusion,
+            &report.class_names(),
         )
     });
     let n = success.confusion.len();
@@ -875,7 +904,9 @@ fn confusion_ui(
         if (0.0..n as f32).contains(&i) && (0.0..n as f32).contains(&j) {
             let (i, j) = (i as usize, j as usize);
             response.on_hover_text(format!(
-                "asked for {i}, read as {j}: {} samples",
+                "asked for {}, read as {}: {} samples",
+                numbered_name(report, i),
+                numbered_name(report, j),
                 success.confusion[i][j]
             ));
         }
