@@ -1676,3 +1676,96 @@ fn cyclegan_trains_from_the_training_tab_with_live_curves_and_grid() {
     // The run is there to continue, and the Translate tab lists it.
     assert!(gan_studio::studio::jobs::translate::list(&runs).contains(&"blobs".to_string()));
 }
+
+/// A run on the user's own pictures has no bundled judge: the Embedding tab offers the
+/// classifier runs, maps the folder's classes through the chosen one and names them.
+#[test]
+fn the_embedding_maps_a_picture_folder_through_a_chosen_classifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    let pictures = dir.path().join("pets");
+    common::write_picture_domain(&pictures.join("train/cats"), 24, true);
+    common::write_picture_domain(&pictures.join("train/dogs"), 24, false);
+    let folder = pictures.to_str().unwrap();
+    let runs_arg = runs.to_str().unwrap();
+    let common_args = ["--dataset", "folder", "--data", folder, "--device", "cpu"];
+    let mut train = vec![
+        "train",
+        "--run",
+        "pets",
+        "--model",
+        "cdcgan",
+        "--max-steps",
+        "2",
+    ];
+    train.extend(["--batch-size", "8", "--quiet", "--runs-dir", runs_arg]);
+    train.extend(common_args);
+    common::succeeded(&common::gan_studio(&train, dir.path()));
+    let mut judge = vec![
+        "classifier",
+        "train",
+        "--run",
+        "pets-judge",
+        "--epochs",
+        "1",
+    ];
+    judge.extend(["--batch-size", "8", "--runs-dir", runs_arg]);
+    judge.extend(common_args);
+    common::succeeded(&common::gan_studio(&judge, dir.path()));
+
+    let source = GeneratorSource::run(&runs, "pets");
+    let mut harness = studio_with(&runs, &common::data_dir(), move |state| {
+        state.tab = Tab::Explorer;
+        state.explorer.source = source;
+        state.embedding.per_set = 100;
+    });
+    harness.step();
+    // Colour pictures: the folder's run, not the bundled MNIST model of a first launch.
+    wait_for(&mut harness, 60, "the run's first picture", |app| {
+        app.state.explorer.runtime.digit.pixels.len() == 3 * 32 * 32
+    });
+    harness.get_by_label("Embedding").click();
+    harness.run();
+    // The bundled choice cannot read a folder, and says what to do.
+    harness.get_by_label("Compute").click();
+    harness.step();
+    wait_for(&mut harness, 60, "the refusal", |app| {
+        !app.state.embedding.is_computing() && app.state.embedding.problem.is_some()
+    });
+    let problem = harness.state().state.embedding.problem.clone().unwrap();
+    assert!(problem.contains("classifier train"), "{problem}");
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Classifier")
+        .click();
+    harness.run();
+    harness.get_by_label("pets-judge").click();
+    harness.run();
+    assert_eq!(
+        harness.state().state.embedding.classifier.as_deref(),
+        Some("pets-judge")
+    );
+    harness.get_by_label("Compute").click();
+    harness.step();
+    wait_for(&mut harness, 120, "the map", |app| {
+        !app.state.embedding.is_computing() && app.state.embedding.result.is_some()
+    });
+    let result = harness.state().state.embedding.result.as_ref().unwrap();
+    assert_eq!(result.class_names, ["cats", "dogs"]);
+    // Real (the 6 held-out pictures at most) and generated points, of both classes.
+    let inputs = &result.inputs;
+    for real in [true, false] {
+        for class in 0..2u8 {
+            assert!(
+                inputs
+                    .labels
+                    .iter()
+                    .zip(&inputs.real)
+                    .any(|(&l, &r)| l == class && r == real),
+                "class {class}, real {real}: {:?} {:?}",
+                inputs.labels,
+                inputs.real
+            );
+        }
+    }
+    assert!(inputs.labels.iter().all(|&l| l < 2));
+}

@@ -162,6 +162,7 @@ pub fn run(args: EmbedArgs) -> Result<()> {
             &points,
             labels,
             is_real,
+            &dataset.class_names,
         )?;
         match method {
             Method::Pca => file.pca = Some(points),

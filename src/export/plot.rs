@@ -65,11 +65,13 @@ pub(crate) fn render_onto(
     write_atomic(path, &png)
 }
 
-/// Ten distinct class colours: tab10 with its grey (class 7) swapped for a yellow, since a
-/// plot legend greys out a hidden class and the two would look alike.
+/// Twenty distinct class colours (a folder of pictures may have more than ten classes):
+/// tab20 with its greys (classes 7 and 17) swapped for yellows, since a plot legend greys out
+/// a hidden class and the two would look alike.
 pub fn class_rgb(class: usize) -> (u8, u8, u8) {
-    match class % 10 {
+    match class % 20 {
         7 => (255, 215, 0),
+        17 => (255, 236, 139),
         c => series_rgb(c),
     }
 }
@@ -125,13 +127,15 @@ fn bounds(values: impl Iterator<Item = f32> + Clone) -> (f32, f32) {
     (lo - pad, hi + pad)
 }
 
-/// 2-D points coloured by class; real points are dots, generated ones crosses.
+/// 2-D points coloured by class; real points are dots, generated ones crosses. The legend
+/// names each class by `names` (or its number), for every class up to the highest present.
 pub fn scatter_png(
     path: &Path,
     title: &str,
     points: &[[f32; 2]],
     classes: &[u8],
     real: &[bool],
+    names: &[String],
 ) -> Result<()> {
     render(path, |root| {
         let (x0, x1) = bounds(points.iter().map(|p| p[0]));
@@ -147,7 +151,12 @@ pub fn scatter_png(
             .configure_mesh()
             .draw()
             .map_err(|e| anyhow!("{e:?}"))?;
-        for class in 0..10usize {
+        let count = classes
+            .iter()
+            .map(|&c| usize::from(c) + 1)
+            .max()
+            .unwrap_or(0);
+        for class in 0..count.max(names.len()) {
             let colour = class_colour(class);
             let mine = |want_real: bool| {
                 points
@@ -160,7 +169,7 @@ pub fn scatter_png(
             chart
                 .draw_series(mine(true).map(|p| Circle::new(p, 2, colour.filled())))
                 .map_err(|e| anyhow!("{e:?}"))?
-                .label(format!("{class}"))
+                .label(index_name(class as f64, names))
                 .legend(move |(x, y)| Circle::new((x, y), 4, colour.filled()));
             chart
                 .draw_series(mine(false).map(|p| Cross::new(p, 3, colour)))
@@ -673,6 +682,21 @@ mod tests {
         .unwrap();
         let confusion = vec![vec![90, 10, 0], vec![5, 80, 15], vec![0, 0, 100]];
         let heat = dir.join("heat.png");
+        // Twelve classes, named: every one is drawn, in its own colour.
+        let scatter = dir.join("scatter.png");
+        let points: Vec<[f32; 2]> = (0..48).map(|i| [i as f32, (i % 7) as f32]).collect();
+        let classes: Vec<u8> = (0..48).map(|i| (i % 12) as u8).collect();
+        let real: Vec<bool> = (0..48).map(|i| i % 2 == 0).collect();
+        let names: Vec<String> = (0..12).map(|c| format!("class-{c}")).collect();
+        scatter_png(&scatter, "Map", &points, &classes, &real, &names).unwrap();
+        let colours: std::collections::HashSet<_> = (0..12).map(class_rgb).collect();
+        assert_eq!(colours.len(), 12);
+        let image = image::open(&scatter).unwrap().into_rgb8();
+        let (r, g, b) = class_rgb(11);
+        assert!(
+            image.pixels().any(|p| p.0 == [r, g, b]),
+            "class 11 is drawn"
+        );
         let names = ["T-shirt/top", "trouser", "pullover"].map(String::from);
         heatmap_png(
             &heat,

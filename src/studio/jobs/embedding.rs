@@ -1,4 +1,4 @@
-//! The embedding job: real and generated digits through the classifier, projected to 2-D.
+//! The embedding job: real and generated pictures through the classifier, projected to 2-D.
 
 use std::path::PathBuf;
 use std::sync::mpsc::Receiver;
@@ -11,6 +11,8 @@ use crate::explore::LoadedGenerator;
 
 pub struct Embedding {
     pub inputs: EmbeddingInputs,
+    /// Each class's name (the legend's entries), in label order.
+    pub class_names: Vec<String>,
     pub method: Method,
     pub points: Vec<[f32; 2]>,
     pub seconds: f64,
@@ -48,8 +50,13 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
             &request.device,
         )?;
         let points = inputs.project(request.method, 30.0, 1000, 1)?.points;
+        let classes = usize::from(inputs.labels.iter().copied().max().unwrap_or(0)) + 1;
+        let class_names = (0..classes.max(generator.class_names.len()))
+            .map(|c| generator.class_name(c as u8))
+            .collect();
         Ok(Embedding {
             inputs,
+            class_names,
             method: request.method,
             points,
             seconds: started.elapsed().as_secs_f64(),

@@ -32,10 +32,19 @@ pub fn spawn_once<T: Send + 'static>(
     work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
 ) -> std::sync::mpsc::Receiver<Outcome<T>> {
     let (tx, rx) = std::sync::mpsc::channel();
+    let thread = name.to_owned();
     let spawned = std::thread::Builder::new()
         .name(name.to_owned())
         .spawn(move || {
-            let outcome = work().map_err(|e| format!("{e:#}"));
+            // A panic (a bug, or a burn op refusing a shape) is an answer too: without one the
+            // tab would wait, its spinner turning, for ever.
+            let outcome = match std::panic::catch_unwind(std::panic::AssertUnwindSafe(work)) {
+                Ok(result) => result.map_err(|e| format!("{e:#}")),
+                Err(panic) => Err(format!(
+                    "the {thread} job stopped on an internal error: {}",
+                    panic_text(panic.as_ref())
+                )),
+            };
             let _ = tx.send(outcome);
             waker();
         });
@@ -44,6 +53,17 @@ pub fn spawn_once<T: Send + 'static>(
         eprintln!("cannot start the {name} thread: {e}");
     }
     rx
+}
+
+/// A panic's message: the text of `panic!` or `expect`, where it has one.
+fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_owned()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(no message)".to_owned()
+    }
 }
 
 /// Runs `work` on a worker of a thread pool of its own (one thread per core), the calling
@@ -111,5 +131,21 @@ mod tests {
             (1..=1000u64).into_par_iter().sum()
         });
         assert_eq!(sum, 500_500);
+    }
+
+    #[test]
+    fn a_job_that_panics_answers_with_an_error() {
+        let waker: super::Waker = std::sync::Arc::new(|| {});
+        let rx = super::spawn_once("test", waker, || -> anyhow::Result<()> {
+            panic!("shape mismatch {}", 3)
+        });
+        let outcome = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("an answer");
+        let error = outcome.unwrap_err();
+        assert!(
+            error.contains("the test job stopped on an internal error: shape mismatch 3"),
+            "{error}"
+        );
     }
 }

@@ -1,6 +1,6 @@
-//! The embedding tab: PCA or t-SNE of the classifier's features for real and generated digits,
-//! coloured by class, marker by real/generated; the legend toggles classes and hovering a
-//! point shows its digit.
+//! The embedding tab: PCA or t-SNE of the classifier's features for real and generated
+//! pictures, coloured by class, marker by real/generated; the legend toggles classes and
+//! hovering a point shows its picture.
 
 use std::sync::mpsc::Receiver;
 
@@ -20,6 +20,8 @@ use crate::studio::widgets::{DigitGrid, PlotExport};
 pub struct EmbeddingTab {
     pub method: Method,
     pub per_set: usize,
+    /// A classifier run to read the pictures with; None uses the bundled classifier.
+    pub classifier: Option<String>,
     #[serde(skip)]
     pub result: Option<Embedding>,
     #[serde(skip)]
@@ -40,6 +42,7 @@ impl Default for EmbeddingTab {
         Self {
             method: Method::Pca,
             per_set: 1000,
+            classifier: None,
             result: None,
             job: None,
             hovered: None,
@@ -98,7 +101,10 @@ impl EmbeddingTab {
         self.job = Some(embedding::spawn(
             Request {
                 generator: generator.clone(),
-                classifier: None,
+                classifier: self
+                    .classifier
+                    .as_ref()
+                    .map(|c| crate::eval::classifier::classifier_dir(shared.runs_dir, c)),
                 data_dir: shared.data_dir.clone(),
                 per_set: self.per_set,
                 method: self.method,
@@ -121,11 +127,21 @@ impl EmbeddingTab {
             let name = ui.label("Points per set");
             ui.add(egui::DragValue::new(&mut self.per_set).range(100..=5000))
                 .labelled_by(name.id);
+            let runs = super::list_runs(shared.runs_dir);
+            crate::studio::widgets::classifier_choice::classifier_combo(
+                ui,
+                "embedding-classifier",
+                &mut self.classifier,
+                runs.iter()
+                    .filter(|r| r.is_classifier)
+                    .map(|r| r.name.as_str()),
+            );
             let ready = generator.is_some() && !self.is_computing();
             if ui
                 .add_enabled(ready, egui::Button::new("Compute"))
                 .on_hover_text(
-                    "Real test digits and the explorer's generator, through the bundled classifier",
+                    "Real test pictures and the explorer's generator's, through the chosen \
+                     classifier's features",
                 )
                 .clicked()
                 && let Some(generator) = generator
@@ -144,7 +160,7 @@ impl EmbeddingTab {
                 self.export.button(ui, shared.export, "embedding.png");
             }
         });
-        ui.label("circles: real, crosses: generated · click a class in the legend to hide it · hover a point to see its digit");
+        ui.label("circles: real, crosses: generated · click a class in the legend to hide it · hover a point to see its picture");
         if let Some(problem) = &self.problem {
             ui.add(
                 egui::Label::new(egui::RichText::new(problem).color(ui.visuals().error_fg_color))
@@ -153,19 +169,21 @@ impl EmbeddingTab {
         }
         let Some(result) = &self.result else {
             if !self.is_computing() && self.problem.is_none() {
-                ui.label("Press Compute to map real and generated digits.");
+                ui.label("Press Compute to map real and generated pictures.");
             }
             return;
         };
         let inputs = &result.inputs;
         let [x_axis, y_axis] = result.method.axes();
         let response = Plot::new("embedding")
-            .legend(Legend::default())
+            // Classes in label order, not alphabetical.
+            .legend(Legend::default().follow_insertion_order(true))
             .data_aspect(1.0)
             .x_axis_label(x_axis)
             .y_axis_label(y_axis)
             .show(ui, |plot| {
-                for class in 0..10u8 {
+                for (class, name) in result.class_names.iter().enumerate() {
+                    let class = class as u8;
                     for real in [true, false] {
                         let points: Vec<[f64; 2]> = result
                             .points
@@ -175,7 +193,7 @@ impl EmbeddingTab {
                             .map(|(p, _)| [f64::from(p[0]), f64::from(p[1])])
                             .collect();
                         plot.points(
-                            Points::new(format!("{class}"), points)
+                            Points::new(name.as_str(), points)
                                 .color(class_colour(usize::from(class)))
                                 .shape(if real {
                                     MarkerShape::Circle
@@ -215,7 +233,10 @@ impl EmbeddingTab {
             let text = format!(
                 "{} {} · confidence {:.2}",
                 if inputs.real[i] { "real" } else { "generated" },
-                inputs.labels[i],
+                result
+                    .class_names
+                    .get(usize::from(inputs.labels[i]))
+                    .map_or("?", String::as_str),
                 inputs.confidence[i]
             );
             let digit = &mut self.hovered_digit;
@@ -234,6 +255,7 @@ impl EmbeddingTab {
                     &result.points,
                     &result.inputs.labels,
                     &result.inputs.real,
+                    &result.class_names,
                 )
             });
         }

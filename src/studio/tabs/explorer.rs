@@ -421,10 +421,20 @@ impl ExplorerTab {
                     self.runtime.device_label
                 ));
             }
+            let digits = self
+                .runtime
+                .generator
+                .as_ref()
+                .is_none_or(LoadedGenerator::draws_digits);
             for (view, ms) in &self.runtime.timings {
-                if matches!(view, View::Digit | View::Grid) {
-                    ui.weak(format!("{view:?} {ms:.1} ms"));
-                }
+                // Named as the panels are: clothes and photos are pictures.
+                let name = match view {
+                    View::Digit if digits => "Digit",
+                    View::Digit => "Picture",
+                    View::Grid => "Grid",
+                    _ => continue,
+                };
+                ui.weak(format!("{name} {ms:.1} ms"));
             }
         });
     }

@@ -348,28 +348,14 @@ impl MetricsTab {
                     }
                 });
             combo.response.labelled_by(name.id);
-            let name = ui.label("Classifier");
-            let combo = egui::ComboBox::from_id_salt("metrics-classifier")
-                .selected_text(
-                    self.classifier
-                        .clone()
-                        .unwrap_or_else(|| "bundled (the run's data set)".into()),
-                )
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut self.classifier, None, "bundled (the run's data set)")
-                        .on_hover_text(
-                            "The classifier that ships for the run's data set: LeNet-5 for MNIST, \
-                         a VGG-style net for Fashion-MNIST and CIFAR-10",
-                        );
-                    for run in runs.iter().filter(|r| r.is_classifier) {
-                        ui.selectable_value(
-                            &mut self.classifier,
-                            Some(run.name.clone()),
-                            &run.name,
-                        );
-                    }
-                });
-            combo.response.labelled_by(name.id);
+            crate::studio::widgets::classifier_choice::classifier_combo(
+                ui,
+                "metrics-classifier",
+                &mut self.classifier,
+                runs.iter()
+                    .filter(|r| r.is_classifier)
+                    .map(|r| r.name.as_str()),
+            );
             let name = ui.label("Samples");
             if self.samples == 0 {
                 self.samples = 10_000;

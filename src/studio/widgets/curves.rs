@@ -88,6 +88,8 @@ pub fn show(
         plot = plot.legend(
             Legend::default()
                 .text_style(egui::TextStyle::Small)
+                // In the order the curves are drawn, as the exported PNG lists them.
+                .follow_insertion_order(true)
                 .color_conflict_handling(ColorConflictHandling::PickLast),
         );
     }

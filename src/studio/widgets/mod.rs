@@ -1,5 +1,6 @@
 //! Reusable pieces of the studio's UI.
 
+pub mod classifier_choice;
 pub mod curves;
 pub mod digits;
 pub mod export;
