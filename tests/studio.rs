@@ -1484,6 +1484,30 @@ fn a_missing_cifar10_is_offered_for_download_and_your_pictures_ask_for_a_path() 
             .query_by_label_contains("is not a tarball or a folder with train/")
             .is_some()
     );
+
+    // A folder of pictures is read at once: what it holds, and networks drawn for it.
+    let pets = empty.path().join("pets");
+    common::write_picture_domain(&pets.join("train/cats"), 12, true);
+    common::write_picture_domain(&pets.join("train/dogs"), 12, false);
+    harness.state_mut().state.training.form.config.data_path = Some(pets);
+    harness.step();
+    wait_for(&mut harness, 30, "the folder's summary", |app| {
+        app.state.training.folder_summary.is_some()
+    });
+    harness.run();
+    harness.get_by_label("22 training and 2 test pictures, colour 32x32, 2 classes: cats, dogs");
+    let gan = &harness.state().state.training.form.config.gan;
+    assert_eq!((gan.channels, gan.image_size, gan.num_classes), (3, 32, 2));
+    assert!(
+        harness
+            .query_by_label_contains("Embedding(2, 50)")
+            .is_some()
+    );
+    // 22 pictures cannot fill a batch of 64: the form says so, until the batch fits.
+    harness.get_by_label_contains("set Batch size to at most 22");
+    harness.state_mut().state.training.form.config.batch_size = 16;
+    harness.run();
+    assert!(harness.query_by_label_contains("set Batch size").is_none());
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub mod embedding;
 pub mod evaluation;
 pub mod export;
 pub mod fetch;
+pub mod picture_scan;
 pub mod render;
 pub mod retraining;
 pub mod study;

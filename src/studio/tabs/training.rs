@@ -11,6 +11,7 @@ use crate::export::curves::Curves;
 use crate::family::OptionField;
 use crate::model::{Depth, GanConfig, ModelKind, NormKind};
 use crate::studio::jobs::Outcome;
+use crate::studio::jobs::picture_scan::FolderSummary;
 use crate::studio::jobs::training::{Command, Message, Reopened, Request, TrainingJob};
 use crate::studio::widgets::curves::{self, Smoothing};
 use crate::studio::widgets::{DigitGrid, ExportDialog, PlotExport};
@@ -101,6 +102,12 @@ pub struct TrainingTab {
     /// A file dialog choosing the picture folder, open on its own thread.
     #[serde(skip)]
     picking: Option<Receiver<Option<std::path::PathBuf>>>,
+    /// The picture folder being read, to say what it holds before Start.
+    #[serde(skip)]
+    folder_scan: Option<(std::path::PathBuf, Receiver<Outcome<FolderSummary>>)>,
+    /// What the last folder read found, and which folder it was.
+    #[serde(skip)]
+    pub folder_summary: Option<(std::path::PathBuf, Outcome<FolderSummary>)>,
     /// The tab trains CycleGAN (two sets of pictures) instead of a GAN family.
     pub cyclegan_mode: bool,
     pub cyclegan: super::cyclegan::CycleGanPanel,
@@ -762,8 +769,10 @@ impl TrainingTab {
 
 impl TrainingTab {
     /// The picture folder a run trains on: a path field, folder and tarball pickers, and what
-    /// is wrong with the path when it does not hold pictures.
-    fn picture_folder_ui(&mut self, ui: &mut egui::Ui) {
+    /// the path holds (read on a worker as soon as it looks like pictures) or what is wrong
+    /// with it. What it holds sets the form's picture shape and classes, so the architecture
+    /// panel draws the networks that will train.
+    fn picture_folder_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
         if let Some(rx) = &self.picking
             && let Ok(choice) = rx.try_recv()
         {
@@ -801,11 +810,11 @@ impl TrainingTab {
                     self.picking = pick_path(ui.ctx(), true);
                 }
             });
-            match &self.form.config.data_path {
+            match self.form.config.data_path.clone() {
                 None => {
                     ui.weak("Choose where your pictures are.");
                 }
-                Some(path) if !crate::data::DatasetKind::Folder.present_in(path) => {
+                Some(path) if !crate::data::DatasetKind::Folder.present_in(&path) => {
                     ui.colored_label(
                         ui.visuals().warn_fg_color,
                         format!(
@@ -814,11 +823,77 @@ impl TrainingTab {
                         ),
                     );
                 }
-                Some(_) => {
-                    ui.weak("Pictures are scaled by their shorter side and centre-cropped to 32x32 (64x64 when they are larger).");
-                }
+                Some(path) => self.folder_summary_ui(ui, shared, path),
             }
         });
+    }
+
+    /// What the picture folder at `path` holds: read once per path, on a worker.
+    fn folder_summary_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        shared: &mut Shared<'_>,
+        path: std::path::PathBuf,
+    ) {
+        if let Some((scanned, rx)) = &self.folder_scan
+            && let Ok(outcome) = rx.try_recv()
+        {
+            self.folder_summary = Some((scanned.clone(), outcome));
+            self.folder_scan = None;
+        }
+        let known = self
+            .folder_summary
+            .as_ref()
+            .is_some_and(|(p, _)| *p == path);
+        let reading = self.folder_scan.as_ref().is_some_and(|(p, _)| *p == path);
+        if !known && !reading {
+            let rx = crate::studio::jobs::picture_scan::spawn(path.clone(), shared.waker.clone());
+            self.folder_scan = Some((path.clone(), rx));
+        }
+        match &self.folder_summary {
+            Some((scanned, Ok(summary))) if *scanned == path => {
+                ui.label(summary.describe());
+                for note in &summary.notes {
+                    ui.add(egui::Label::new(egui::RichText::new(note).weak()).wrap());
+                }
+                // The limit counts too: it takes the first N pictures.
+                let usable = match self.form.train_limit {
+                    0 => summary.train,
+                    limit => summary.train.min(limit),
+                };
+                if usable < self.form.config.batch_size {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!(
+                            "Fewer pictures to train on than one batch of {}: set Batch size \
+                             to at most {usable}.",
+                            self.form.config.batch_size
+                        ),
+                    );
+                }
+                let gan = &mut self.form.config.gan;
+                (gan.channels, gan.image_size, gan.num_classes) =
+                    (summary.channels, summary.side, summary.class_names.len());
+            }
+            Some((scanned, Err(problem))) if *scanned == path => {
+                ui.add(
+                    egui::Label::new(
+                        egui::RichText::new(problem).color(ui.visuals().warn_fg_color),
+                    )
+                    .wrap(),
+                );
+            }
+            _ => {
+                ui.horizontal(|ui| {
+                    crate::studio::widgets::spinner(ui);
+                    ui.weak("reading the pictures...");
+                });
+            }
+        }
+        ui.weak(
+            "Pictures are scaled by their shorter side and centre-cropped to 32x32 (64x64 \
+             when they are larger).",
+        );
     }
 
     /// When the chosen data set is not in the data folder: say so in the window and offer the
@@ -828,7 +903,7 @@ impl TrainingTab {
         use crate::data::dataset::resolve_data_dir;
         let kind = self.form.config.dataset;
         if kind == DatasetKind::Folder {
-            return self.picture_folder_ui(ui);
+            return self.picture_folder_ui(ui, shared);
         }
         let target = shared.data_dir.join(kind.folder());
         if let Some(job) = &self.fetching
