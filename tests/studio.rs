@@ -1792,4 +1792,27 @@ fn the_embedding_maps_a_picture_folder_through_a_chosen_classifier() {
         }
     }
     assert!(inputs.labels.iter().all(|&l| l < 2));
+    // A t-SNE of so few points uses the perplexity they allow, and says so.
+    harness.state_mut().state.embedding.method = gan_studio::eval::embedding::Method::Tsne;
+    harness.get_by_label("Compute").click();
+    harness.step();
+    wait_for(&mut harness, 120, "the t-SNE map", |app| {
+        !app.state.embedding.is_computing()
+            && app
+                .state
+                .embedding
+                .result
+                .as_ref()
+                .is_some_and(|r| r.perplexity.is_some())
+    });
+    let used = harness
+        .state()
+        .state
+        .embedding
+        .result
+        .as_ref()
+        .unwrap()
+        .perplexity;
+    assert!(used.unwrap() < 30.0, "{used:?}");
+    assert!(notices(harness.state()).contains("too few points for 30"));
 }

@@ -141,6 +141,17 @@ pub fn run(args: EmbedArgs) -> Result<()> {
         let projection = inputs.project(*method, args.perplexity, args.epochs, args.seed)?;
         let secs = started.elapsed().as_secs_f64();
         let name = format!("{method:?}").to_lowercase();
+        if let Some(used) = projection.perplexity
+            && used < args.perplexity
+        {
+            eprintln!(
+                "warning: {} points allow a t-SNE perplexity of at most {used:.1}, not {}: \
+                 mapped with {used:.1}",
+                labels.len(),
+                args.perplexity
+            );
+            file.perplexity = used;
+        }
         match projection.kl_divergence {
             Some(kl) => println!(
                 "{name} of {} points in {secs:.1} s, KL {kl:.3}",

@@ -65,6 +65,8 @@ pub struct Projection {
     pub kl_divergence: Option<f32>,
     pub learning_rate: Option<f32>,
     pub epochs: Option<usize>,
+    /// t-SNE's perplexity as used: the one asked for, or less for a set too small for it.
+    pub perplexity: Option<f32>,
 }
 
 /// Barnes-Hut t-SNE (θ = 0.5, [`super::tsne`]) from a seeded random start.
@@ -75,6 +77,13 @@ pub fn tsne_2d(
     epochs: usize,
     seed: u64,
 ) -> Result<Projection> {
+    // A few hundred points (a small picture folder's test split) cannot keep 3 x 30
+    // neighbours each; the largest perplexity they can is used instead, as the user sees.
+    let n = features.len() / dim.max(1);
+    let perplexity = perplexity.min(super::tsne::largest_perplexity(n));
+    if perplexity < 1.0 {
+        anyhow::bail!("t-SNE needs at least 5 points to map, got {n}");
+    }
     let map = tsne(
         features,
         dim,
@@ -90,6 +99,7 @@ pub fn tsne_2d(
         kl_divergence: Some(map.kl_divergence),
         learning_rate: Some(map.learning_rate),
         epochs: Some(epochs),
+        perplexity: Some(perplexity),
     })
 }
 
@@ -204,6 +214,7 @@ impl EmbeddingInputs {
                 kl_divergence: None,
                 learning_rate: None,
                 epochs: None,
+                perplexity: None,
             }),
             Method::Tsne => tsne_2d(&self.features, self.feature_dim, perplexity, epochs, seed),
         }
@@ -246,6 +257,23 @@ mod tests {
             labels.push(class);
         }
         (features, labels)
+    }
+
+    #[test]
+    fn a_small_set_is_mapped_with_the_perplexity_it_allows() {
+        let (features, labels) = blobs();
+        // 20 points cannot keep 90 neighbours each: perplexity 6 instead of 30.
+        let map = tsne_2d(&features[..20 * 5], 5, 30.0, 500, 1).unwrap();
+        assert_eq!(map.perplexity, Some(6.0));
+        assert_eq!(map.points.len(), 20);
+        assert!(separated(&map.points, &labels[..20]));
+        // 200 points keep the perplexity asked for; 4 are too few for any map.
+        assert_eq!(
+            tsne_2d(&features, 5, 30.0, 250, 1).unwrap().perplexity,
+            Some(30.0)
+        );
+        let few = tsne_2d(&features[..4 * 5], 5, 30.0, 250, 1).unwrap_err();
+        assert!(few.to_string().contains("at least 5 points"), "{few}");
     }
 
     fn separated(points: &[[f32; 2]], labels: &[u8]) -> bool {

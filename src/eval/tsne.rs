@@ -49,6 +49,12 @@ const MOMENTUM: f32 = 0.5;
 const FINAL_MOMENTUM: f32 = 0.8;
 const MIN_GAIN: f32 = 0.01;
 
+/// The largest perplexity `n` points allow: each keeps 3 x perplexity neighbours, which must
+/// leave at least one other point out. Below 1 for fewer than 5 points.
+pub fn largest_perplexity(n: usize) -> f32 {
+    n.saturating_sub(2) as f32 / 3.0
+}
+
 /// Maps rows of `dim` features to 2-D.
 pub fn tsne(features: &[f32], dim: usize, options: &TsneOptions) -> Result<TsneMap> {
     let n = features.len() / dim.max(1);

@@ -13,10 +13,15 @@ pub struct Embedding {
     pub inputs: EmbeddingInputs,
     /// Each class's name (the legend's entries), in label order.
     pub class_names: Vec<String>,
+    /// t-SNE's perplexity as used (lowered for a small set).
+    pub perplexity: Option<f32>,
     pub method: Method,
     pub points: Vec<[f32; 2]>,
     pub seconds: f64,
 }
+
+/// t-SNE's perplexity, as `gan-studio embed` uses by default.
+pub const PERPLEXITY: f32 = 30.0;
 
 pub struct Request {
     pub generator: LoadedGenerator,
@@ -49,7 +54,8 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
             1,
             &request.device,
         )?;
-        let points = inputs.project(request.method, 30.0, 1000, 1)?.points;
+        let projection = inputs.project(request.method, PERPLEXITY, 1000, 1)?;
+        let (points, perplexity) = (projection.points, projection.perplexity);
         let classes = usize::from(inputs.labels.iter().copied().max().unwrap_or(0)) + 1;
         let class_names = (0..classes.max(generator.class_names.len()))
             .map(|c| generator.class_name(c as u8))
@@ -57,6 +63,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Outcome<Embedding>> {
         Ok(Embedding {
             inputs,
             class_names,
+            perplexity,
             method: request.method,
             points,
             seconds: started.elapsed().as_secs_f64(),

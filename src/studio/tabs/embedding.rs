@@ -72,10 +72,17 @@ impl EmbeddingTab {
             self.job = None;
             match outcome {
                 Ok(result) => {
+                    let lowered = match result.perplexity {
+                        Some(used) if used < embedding::PERPLEXITY => format!(
+                            " (perplexity {used:.1}: too few points for {})",
+                            embedding::PERPLEXITY
+                        ),
+                        _ => String::new(),
+                    };
                     shared.notices.info(
                         "embedding",
                         format!(
-                            "{} of {} points in {:.1} s",
+                            "{} of {} points in {:.1} s{lowered}",
                             result.method.title(),
                             result.points.len(),
                             result.seconds

@@ -624,6 +624,9 @@ impl TrainingTab {
                             "no checkpoint yet".to_owned()
                         } else if run.total_steps > 0 && run.step >= run.total_steps {
                             "finished".to_owned()
+                        } else if run.total_steps == 0 && run.model == ModelKind::Pca.name() {
+                            // PCA is fitted in one go: it has no steps to count.
+                            "fitted".to_owned()
                         } else {
                             format!("{}/{}", run.step, run.total_steps)
                         };
