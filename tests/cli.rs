@@ -645,13 +645,21 @@ fn report_leaves_out_a_damaged_run_with_a_warning_and_shows_the_rest() {
     let broken = runs.join("broken");
     std::fs::create_dir_all(&broken).unwrap();
     std::fs::write(broken.join("config.json"), "{\"gan\": {\"model\": ").unwrap();
+    // `bundle --unpack` also wrote the classifier run bundled-lenet: a judge, not a row (it
+    // read as a "dcgan medium" run with no steps).
     let out = gan_studio(
-        &["report", "runs/broken", "runs/bundled-cdcgan"],
+        &[
+            "report",
+            "runs/broken",
+            "runs/bundled-cdcgan",
+            "runs/bundled-lenet",
+        ],
         dir.path(),
     );
     let stdout = succeeded(&out);
     assert!(stdout.contains("| bundled-cdcgan |"), "{stdout}");
     assert!(!stdout.contains("broken"), "{stdout}");
+    assert!(!stdout.contains("bundled-lenet"), "{stdout}");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
         stderr.contains("warning: left out runs/broken") && stderr.contains("config.json"),
@@ -824,6 +832,62 @@ fn cifar10_trains_in_colour_and_samples_write_rgb_grids_and_hwc_idx() {
             .is_some()
     );
     assert!(!samples.join("images-idx3-ubyte").exists());
+
+    // A synthetic colour data set, as PNGs and as IDX, and the retraining that reads it: both
+    // once indexed colour images as grey ones and panicked.
+    for format in ["png", "idx"] {
+        let out = dir.path().join(format!("synthetic-{format}"));
+        let args = [
+            "generate",
+            "--run",
+            "c",
+            "--per-class",
+            "3",
+            "--format",
+            format,
+        ];
+        let mut args = args.to_vec();
+        args.extend(["--out", out.to_str().unwrap(), "--device", "cpu", "--quiet"]);
+        assert!(succeeded(&gan_studio(&args, dir.path())).contains("30 images"));
+        let out = gan_studio(
+            &[
+                "augment",
+                "--run",
+                "c",
+                "--classifier",
+                concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/assets/model/cifar10/classifier"
+                ),
+                "--synthetic",
+                out.to_str().unwrap(),
+                "--per-class",
+                "4",
+                "--ratios",
+                "0,0.5",
+                "--strategies",
+                "mix",
+                "--steps",
+                "3",
+                "--seeds",
+                "1",
+                "--data",
+                &data,
+                "--device",
+                "cpu",
+                "--quiet",
+            ],
+            dir.path(),
+        );
+        succeeded(&out);
+    }
+    let png = image::open(dir.path().join("synthetic-png/9/9-000029.png")).unwrap();
+    assert!(png.as_rgb8().is_some(), "{:?}", png.color());
+    assert_eq!((png.width(), png.height()), (32, 32));
+    let idx = std::fs::read(dir.path().join("synthetic-idx/images-idx4-ubyte")).unwrap();
+    assert_eq!(idx.len(), 20 + 30 * 32 * 32 * 3);
+    let table = std::fs::read_to_string(dir.path().join("runs/c/augment.md")).unwrap();
+    assert!(table.contains("images from a folder"), "{table}");
 }
 
 /// `train` options for a run of one step on a few images: enough to have a checkpoint.

@@ -128,6 +128,21 @@ pub fn run(args: AugmentArgs) -> Result<()> {
         )?),
         None => None,
     };
+    if let Some(pool) = &pool {
+        let real = &dataset.train;
+        if (pool.channels, pool.rows, pool.cols) != (real.channels, real.rows, real.cols) {
+            bail!(
+                "the synthetic images are {}x{} with {} channel(s), {}'s are {}x{} with {}",
+                pool.cols,
+                pool.rows,
+                pool.channels,
+                config.dataset.title(),
+                real.cols,
+                real.rows,
+                real.channels
+            );
+        }
+    }
     let images = match &pool {
         Some(pool) => SyntheticImages::Folder(pool),
         None => SyntheticImages::Generator {

@@ -123,11 +123,19 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         let chunk_labels = labels.as_ref().map(|l| &l[start..end]);
         let pixels = generate_pixels(&generator, gan, &latents, chunk_labels, &device.device)?;
         match args.format {
-            Format::Png => write_pngs(&args.out, &pixels, chunk_labels, side, start, &mut |n| {
-                if let Some(bar) = &bar {
-                    bar.set_position((start + n) as u64);
-                }
-            })?,
+            Format::Png => write_pngs(
+                &args.out,
+                &pixels,
+                chunk_labels,
+                gan.channels,
+                side,
+                start,
+                &mut |n| {
+                    if let Some(bar) = &bar {
+                        bar.set_position((start + n) as u64);
+                    }
+                },
+            )?,
             Format::Idx => {
                 all.extend(pixels);
                 if let Some(bar) = &bar {
@@ -137,7 +145,7 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         }
     }
     if args.format == Format::Idx {
-        write_idx(&args.out, &all, labels.as_deref(), side)?;
+        write_idx(&args.out, &all, labels.as_deref(), gan.channels, side)?;
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();

@@ -11,7 +11,8 @@ use crate::train::{RunDir, TrainConfig, checkpoint};
 
 #[derive(Args, Debug)]
 pub struct ReportArgs {
-    /// Run folders (e.g. runs/*); folders without a config.json are skipped.
+    /// Run folders (e.g. runs/*); folders without a config.json, and classifier runs, are
+    /// skipped.
     #[arg(required = true, value_name = "RUN")]
     pub runs: Vec<PathBuf>,
     /// Write the table here as markdown (FILE.md) and CSV (FILE.csv).
@@ -43,7 +44,8 @@ pub fn run(args: ReportArgs) -> Result<()> {
     let mut rows: Vec<Vec<String>> = Vec::new();
     let mut unreadable = 0;
     for dir in &args.runs {
-        if !dir.join("config.json").is_file() {
+        // A classifier run (runs/* holds them too) is a judge, not a row.
+        if !dir.join("config.json").is_file() || dir.join("classifier.bpk").is_file() {
             continue;
         }
         // One damaged run (an edited config, a truncated checkpoint) must not hide the others.

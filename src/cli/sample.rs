@@ -171,19 +171,8 @@ pub fn run(args: SampleArgs) -> Result<()> {
         write_images(&args.out.join("images-idx3-ubyte"), &images)?;
     } else {
         // Planar (C, H, W) per image, as the model makes them, to (H, W, C) as files hold them.
-        let planar = to_u8_pixels(&pixels);
-        let (c, plane) = (gan.channels, side * side);
-        let mut interleaved = vec![0u8; planar.len()];
-        for (image, out) in planar
-            .chunks_exact(c * plane)
-            .zip(interleaved.chunks_exact_mut(c * plane))
-        {
-            for p in 0..plane {
-                for k in 0..c {
-                    out[p * c + k] = image[k * plane + p];
-                }
-            }
-        }
+        let c = gan.channels;
+        let interleaved = crate::export::grid::interleave(&to_u8_pixels(&pixels), c, side * side);
         write_colour_images(
             &args.out.join("images-idx4-ubyte"),
             [batch.count, side, side, c],

@@ -262,6 +262,38 @@ pub fn write_colour_images(
     })
 }
 
+/// Reads colour images written by [`write_colour_images`]: (count, rows, cols, channels) and the
+/// pixels, channels together.
+pub fn read_colour_images(path: &Path) -> Result<([usize; 4], Vec<u8>), IdxError> {
+    let name = path.display().to_string();
+    let bytes = read_file(path, &name)?;
+    if bytes.len() < 20 {
+        return Err(short_header(&name, 20, bytes.len()));
+    }
+    check_magic(&name, &bytes, COLOUR_MAGIC, "IDX colour images of u8")?;
+    let dim = |i: usize| {
+        let at = 4 + 4 * i;
+        u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
+    };
+    let dims = [dim(0), dim(1), dim(2), dim(3)];
+    let expected = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
+    if expected != Some(bytes.len() - 20) {
+        return Err(header(
+            &name,
+            format!(
+                "{}x{}x{}x{} images need {} bytes of pixels, the file holds {}",
+                dims[0],
+                dims[1],
+                dims[2],
+                dims[3],
+                expected.map_or("too many".to_owned(), |n| n.to_string()),
+                bytes.len() - 20
+            ),
+        ));
+    }
+    Ok((dims, bytes[20..].to_vec()))
+}
+
 /// Writes labels as a raw (uncompressed) IDX file, atomically like
 /// [`write_images`].
 pub fn write_labels(path: &Path, labels: &[u8]) -> Result<(), IdxError> {

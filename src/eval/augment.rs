@@ -297,7 +297,13 @@ pub fn run_plan(
                     for (slot_index, seed) in seeds.clone().enumerate() {
                         let real = &reals[slot_index];
                         let count = (ratio * real.len() as f64).round() as usize;
-                        let config = ClassifierConfig::new().with_seed(seed).with_batch_size(64);
+                        // LeNet, sized for the data set's pictures and classes.
+                        let config = ClassifierConfig::new()
+                            .with_classes(classes)
+                            .with_channels(real.channels)
+                            .with_image_size(real.rows)
+                            .with_seed(seed)
+                            .with_batch_size(64);
                         let fit = |split: &Split,
                                    start: Option<Classifier>,
                                    on_event: &mut dyn FnMut(AugmentEvent<'_>)| {

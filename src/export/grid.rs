@@ -55,6 +55,40 @@ pub fn to_u8_pixels(images: &[f32]) -> Vec<u8> {
     images.iter().copied().map(to_u8).collect()
 }
 
+/// Images of `channels` planes of `plane` values each (count x C x H x W, as the models make
+/// them) to pixels with their channels together (count x H x W x C, as PNG and IDX files and
+/// NumPy hold them).
+pub fn interleave(planar: &[u8], channels: usize, plane: usize) -> Vec<u8> {
+    let mut interleaved = vec![0u8; planar.len()];
+    for (image, out) in planar
+        .chunks_exact(channels * plane)
+        .zip(interleaved.chunks_exact_mut(channels * plane))
+    {
+        for p in 0..plane {
+            for k in 0..channels {
+                out[p * channels + k] = image[k * plane + p];
+            }
+        }
+    }
+    interleaved
+}
+
+/// The inverse of [`interleave`]: (count, H, W, C) pixels to planes per channel.
+pub fn deinterleave(interleaved: &[u8], channels: usize, plane: usize) -> Vec<u8> {
+    let mut planar = vec![0u8; interleaved.len()];
+    for (image, out) in interleaved
+        .chunks_exact(channels * plane)
+        .zip(planar.chunks_exact_mut(channels * plane))
+    {
+        for p in 0..plane {
+            for k in 0..channels {
+                out[k * plane + p] = image[p * channels + k];
+            }
+        }
+    }
+    planar
+}
+
 /// Lays out `count` images of `height` x `width` (floats in [-1, 1], image after image, each
 /// one row-major plane per channel) in a grid of `layout.cols` tiles per row. The channels,
 /// 1 (grey) or 3 (RGB), follow from the length of `images`; the image is grey or RGB to match.

@@ -6,10 +6,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::data::Split;
-use crate::data::idx::{IdxImages, read_images, read_labels, write_images, write_labels};
-use crate::export::grid::to_u8_pixels;
+use crate::data::idx::{
+    IdxImages, read_colour_images, read_images, read_labels, write_colour_images, write_images,
+    write_labels,
+};
+use crate::export::grid::{deinterleave, interleave, to_u8_pixels};
 
 pub const IDX_IMAGES: &str = "images-idx3-ubyte";
+/// Colour images: (N, H, W, 3), as `sample` writes them.
+pub const IDX_COLOUR_IMAGES: &str = "images-idx4-ubyte";
 pub const IDX_LABELS: &str = "labels-idx1-ubyte";
 
 /// How `generate` writes images.
@@ -17,7 +22,8 @@ pub const IDX_LABELS: &str = "labels-idx1-ubyte";
 pub enum Format {
     /// One PNG per image: `DIR/<class>/<class>-<n>.png` (unconditional: `DIR/<n>.png`).
     Png,
-    /// `DIR/images-idx3-ubyte` and, for conditional models, `DIR/labels-idx1-ubyte`.
+    /// `DIR/images-idx3-ubyte` (colour: `images-idx4-ubyte`, (N, H, W, 3)) and, for
+    /// conditional models, `DIR/labels-idx1-ubyte`.
     Idx,
 }
 
@@ -29,26 +35,37 @@ pub fn png_path(out: &Path, label: Option<u8>, index: usize) -> PathBuf {
     }
 }
 
-/// Writes images (`side`² values in [-1, 1] each) as grey PNGs, calling `written(n)` as it goes.
+/// Writes images (`channels` planes of `side`² values in [-1, 1] each, as the models make
+/// them) as grey or RGB PNGs, calling `written(n)` as it goes.
 pub fn write_pngs(
     out: &Path,
     pixels: &[f32],
     labels: Option<&[u8]>,
+    channels: usize,
     side: usize,
     first_index: usize,
     written: &mut dyn FnMut(usize),
 ) -> Result<()> {
-    let per = side * side;
-    for (k, image) in pixels.chunks(per).enumerate() {
+    let per = channels * side * side;
+    for (k, image) in pixels.chunks_exact(per).enumerate() {
         let path = png_path(out, labels.map(|l| l[k]), first_index + k);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create {}", parent.display()))?;
         }
-        let grey = image::GrayImage::from_raw(side as u32, side as u32, to_u8_pixels(image))
-            .context("image buffer size")?;
+        let bytes = interleave(&to_u8_pixels(image), channels, side * side);
+        let picture: image::DynamicImage = if channels == 3 {
+            image::RgbImage::from_raw(side as u32, side as u32, bytes)
+                .context("image buffer size")?
+                .into()
+        } else {
+            image::GrayImage::from_raw(side as u32, side as u32, bytes)
+                .context("image buffer size")?
+                .into()
+        };
         let mut png = Vec::new();
-        grey.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+        picture
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
             .context("cannot encode PNG")?;
         crate::fsutil::write_atomic(&path, &png)?;
         written(k + 1);
@@ -56,16 +73,33 @@ pub fn write_pngs(
     Ok(())
 }
 
-/// Writes images and labels as IDX files.
-pub fn write_idx(out: &Path, pixels: &[f32], labels: Option<&[u8]>, side: usize) -> Result<()> {
+/// Writes images (as [`write_pngs`] takes them) and labels as IDX files: grey images as
+/// (N, H, W) in `images-idx3-ubyte`, colour ones as (N, H, W, 3) in `images-idx4-ubyte`.
+pub fn write_idx(
+    out: &Path,
+    pixels: &[f32],
+    labels: Option<&[u8]>,
+    channels: usize,
+    side: usize,
+) -> Result<()> {
     std::fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
-    let images = IdxImages {
-        count: pixels.len() / (side * side),
-        rows: side,
-        cols: side,
-        pixels: to_u8_pixels(pixels),
-    };
-    write_images(&out.join(IDX_IMAGES), &images)?;
+    let count = pixels.len() / (channels * side * side);
+    if channels == 3 {
+        let bytes = interleave(&to_u8_pixels(pixels), channels, side * side);
+        write_colour_images(
+            &out.join(IDX_COLOUR_IMAGES),
+            [count, side, side, channels],
+            &bytes,
+        )?;
+    } else {
+        let images = IdxImages {
+            count,
+            rows: side,
+            cols: side,
+            pixels: to_u8_pixels(pixels),
+        };
+        write_images(&out.join(IDX_IMAGES), &images)?;
+    }
     if let Some(labels) = labels {
         write_labels(&out.join(IDX_LABELS), labels)?;
     }
@@ -73,13 +107,40 @@ pub fn write_idx(out: &Path, pixels: &[f32], labels: Option<&[u8]>, side: usize)
 }
 
 /// Reads a folder `generate` wrote (IDX files, or a subfolder of PNGs per class named by its
-/// class number) as a labelled split of `classes` classes.
+/// class number) as a labelled split of `classes` classes, grey or colour as written.
 pub fn read_folder(dir: &Path, classes: u8) -> Result<Split> {
     if !dir.is_dir() {
         bail!("{}: no such folder", dir.display());
     }
-    if dir.join(IDX_IMAGES).is_file() {
-        let images = read_images(&dir.join(IDX_IMAGES))?;
+    let grey_idx = dir.join(IDX_IMAGES);
+    let colour_idx = dir.join(IDX_COLOUR_IMAGES);
+    if grey_idx.is_file() || colour_idx.is_file() {
+        let split = if grey_idx.is_file() {
+            let images = read_images(&grey_idx)?;
+            Split {
+                images: images.pixels,
+                labels: Vec::new(),
+                channels: 1,
+                rows: images.rows,
+                cols: images.cols,
+            }
+        } else {
+            let ([_, rows, cols, channels], bytes) = read_colour_images(&colour_idx)?;
+            if channels != 3 {
+                bail!(
+                    "{}: {channels} channels per pixel; colour images have 3",
+                    colour_idx.display()
+                );
+            }
+            Split {
+                images: deinterleave(&bytes, channels, rows * cols),
+                labels: Vec::new(),
+                channels,
+                rows,
+                cols,
+            }
+        };
+        let count = split.images.len() / (split.channels * split.rows * split.cols).max(1);
         let labels_path = dir.join(IDX_LABELS);
         if !labels_path.is_file() {
             bail!(
@@ -88,20 +149,17 @@ pub fn read_folder(dir: &Path, classes: u8) -> Result<Split> {
             );
         }
         let labels = read_labels(&labels_path, classes)?;
-        if labels.labels.len() != images.count {
+        if labels.labels.len() != count {
             bail!(
                 "{}: {} images but {} labels",
                 dir.display(),
-                images.count,
+                count,
                 labels.labels.len()
             );
         }
         return Ok(Split {
-            images: images.pixels,
             labels: labels.labels,
-            channels: 1,
-            rows: images.rows,
-            cols: images.cols,
+            ..split
         });
     }
     let mut split = Split {
@@ -123,11 +181,13 @@ pub fn read_folder(dir: &Path, classes: u8) -> Result<Split> {
         files.sort();
         for file in files {
             let image = image::open(&file)
-                .with_context(|| format!("{}: not a readable image", file.display()))?
-                .into_luma8();
+                .with_context(|| format!("{}: not a readable image", file.display()))?;
+            // The first picture sets the folder's kind: grey, or colour (3 channels).
+            let colour = image.color().has_color();
             let (w, h) = (image.width() as usize, image.height() as usize);
             if split.labels.is_empty() {
                 (split.rows, split.cols) = (h, w);
+                split.channels = if colour { 3 } else { 1 };
             } else if (h, w) != (split.rows, split.cols) {
                 bail!(
                     "{}: {w}x{h}, but the folder's other images are {}x{}",
@@ -135,14 +195,26 @@ pub fn read_folder(dir: &Path, classes: u8) -> Result<Split> {
                     split.cols,
                     split.rows
                 );
+            } else if colour != (split.channels == 3) {
+                bail!(
+                    "{}: {}, but the folder's other images are {}",
+                    file.display(),
+                    if colour { "colour" } else { "grey" },
+                    if colour { "grey" } else { "colour" }
+                );
             }
-            split.images.extend_from_slice(image.as_raw());
+            if colour {
+                let rgb = image.into_rgb8();
+                split.images.extend(deinterleave(rgb.as_raw(), 3, h * w));
+            } else {
+                split.images.extend_from_slice(image.into_luma8().as_raw());
+            }
             split.labels.push(class);
         }
     }
     if split.labels.is_empty() {
         bail!(
-            "{}: no images: expected {IDX_IMAGES} + {IDX_LABELS}, or PNGs in class folders 0/ .. {}/",
+            "{}: no images: expected {IDX_IMAGES} (or {IDX_COLOUR_IMAGES}) + {IDX_LABELS}, or PNGs in class folders 0/ .. {}/",
             dir.display(),
             classes.saturating_sub(1)
         );
@@ -166,10 +238,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let (png, idx) = (dir.path().join("png"), dir.path().join("idx"));
         let mut count = 0;
-        write_pngs(&png, &pixels, Some(&labels), 4, 0, &mut |n| count = n).unwrap();
+        write_pngs(&png, &pixels, Some(&labels), 1, 4, 0, &mut |n| count = n).unwrap();
         assert_eq!(count, 6);
         assert!(png_path(&png, Some(2), 5).is_file());
-        write_idx(&idx, &pixels, Some(&labels), 4).unwrap();
+        write_idx(&idx, &pixels, Some(&labels), 1, 4).unwrap();
         let from_png = read_folder(&png, 3).unwrap();
         let from_idx = read_folder(&idx, 3).unwrap();
         assert_eq!(from_idx.labels, labels);
@@ -187,6 +259,33 @@ mod tests {
             };
             assert_eq!(pick(&from_png), pick(&from_idx));
         }
+    }
+
+    #[test]
+    fn colour_images_read_back_as_written_from_pngs_and_idx() {
+        // 4 colour images of 3 planes of 2x2, each plane a different value.
+        let pixels: Vec<f32> = (0..4 * 12).map(|i| (i % 12) as f32 / 6.0 - 1.0).collect();
+        let labels = [0u8, 1, 1, 0];
+        let dir = tempfile::tempdir().unwrap();
+        let (png, idx) = (dir.path().join("png"), dir.path().join("idx"));
+        write_pngs(&png, &pixels, Some(&labels), 3, 2, 0, &mut |_| {}).unwrap();
+        write_idx(&idx, &pixels, Some(&labels), 3, 2).unwrap();
+        let planar = to_u8_pixels(&pixels);
+        for split in [read_folder(&idx, 2).unwrap(), read_folder(&png, 2).unwrap()] {
+            assert_eq!((split.channels, split.rows, split.cols), (3, 2, 2));
+            assert_eq!(split.len(), 4);
+            // Planes as the models make them: every image is the same here.
+            assert_eq!(&split.images[..12], &planar[..12]);
+        }
+        // A grey picture among colour ones is named.
+        image::GrayImage::new(2, 2)
+            .save(png.join("1").join("1-000009.png"))
+            .unwrap();
+        let err = read_folder(&png, 2).unwrap_err().to_string();
+        assert!(
+            err.contains("grey, but the folder's other images are colour"),
+            "{err}"
+        );
     }
 
     #[test]
