@@ -439,6 +439,22 @@ impl Kind {
     /// The layer's sizes from the input's and the weight's shapes.
     fn layer(&self, x: &[usize], weight: &[usize]) -> Layer {
         let (batch, [kh, kw]) = (x[0], [weight[2], weight[3]]);
+        // A network fed pictures of another shape (a colour set to a grey model) must stop here
+        // with the shapes named, as burn's own op does, not index past a buffer in a kernel.
+        let reads = match self {
+            Kind::Conv(_) => weight[1],
+            Kind::Transposed(_) => weight[0],
+        };
+        assert_eq!(
+            x[1],
+            reads,
+            "{}: the input {x:?} has {} channels, the weight {weight:?} reads {reads}",
+            match self {
+                Kind::Conv(_) => "conv2d",
+                Kind::Transposed(_) => "conv_transpose2d",
+            },
+            x[1]
+        );
         match self {
             Kind::Conv(o) => {
                 let out = |axis: usize, size: usize, k: usize| {
@@ -1171,5 +1187,13 @@ mod tests {
             values(reference),
             "conv then transposed conv",
         );
+    }
+
+    #[test]
+    #[should_panic(expected = "conv2d: the input [2, 3, 28, 28] has 3 channels, the weight")]
+    fn pictures_of_another_shape_are_named_not_indexed_past() {
+        let device = Device::flex();
+        let grey = Conv2dConfig::new([1, 6], [5, 5]).init(&device);
+        fused_conv2d(&grey, input([2, 3, 28, 28], false, &device));
     }
 }
