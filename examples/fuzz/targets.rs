@@ -591,7 +591,7 @@ pub fn seeds(target: &str, ws: &Workspace, fixtures: &Path) -> Result<Vec<(Strin
                 .map(|&p| gan_studio::data::dataset::scale_pixel(p))
                 .collect();
             let dir = ws.scratch("png-seeds")?;
-            gan_studio::interop::generated::write_pngs(&dir, &pixels, None, 28, 0, &mut |_| {})?;
+            gan_studio::interop::generated::write_pngs(&dir, &pixels, None, 1, 28, 0, &mut |_| {})?;
             for k in 0..4 {
                 seeds.push(read(gan_studio::interop::generated::png_path(
                     &dir, None, k,
