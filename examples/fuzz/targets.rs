@@ -386,6 +386,27 @@ pub fn targets() -> Vec<Target> {
                 Ok(())
             },
         },
+        Target {
+            name: "generated-idx-colour",
+            reads: "images-idx4-ubyte of a colour synthetic set (generate --format idx, augment --synthetic)",
+            dictionary: &["\x00\x00\x08\x04", "\x00\x00\x00\x20", "\x00\x00\x00\x03"],
+            also_gzip: false,
+            run: |ws, bytes| {
+                let dir = ws.scratch("idx-colour")?;
+                std::fs::write(dir.join("images-idx4-ubyte"), bytes)?;
+                // Labels for as many images as the header claims, where it can be read.
+                let count = bytes
+                    .get(4..8)
+                    .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                    .min(1 << 16);
+                gan_studio::data::idx::write_labels(
+                    &dir.join("labels-idx1-ubyte"),
+                    &vec![1u8; count],
+                )?;
+                gan_studio::interop::generated::read_folder(&dir, 10)?;
+                Ok(())
+            },
+        },
     ]
 }
 
@@ -597,6 +618,33 @@ pub fn seeds(target: &str, ws: &Workspace, fixtures: &Path) -> Result<Vec<(Strin
                     &dir, None, k,
                 ))?);
             }
+            // Colour pictures too, as a colour run's `generate` writes them.
+            let colour = ws.scratch("png-colour-seeds")?;
+            let pixels: Vec<f32> = (0..2 * 3 * 32 * 32)
+                .map(|i| (i % 255) as f32 / 127.5 - 1.0)
+                .collect();
+            gan_studio::interop::generated::write_pngs(
+                &colour,
+                &pixels,
+                None,
+                3,
+                32,
+                0,
+                &mut |_| {},
+            )?;
+            for k in 0..2 {
+                seeds.push(read(gan_studio::interop::generated::png_path(
+                    &colour, None, k,
+                ))?);
+            }
+        }
+        "generated-idx-colour" => {
+            let dir = ws.scratch("idx-colour-seeds")?;
+            let pixels: Vec<f32> = (0..3 * 3 * 32 * 32)
+                .map(|i| (i % 255) as f32 / 127.5 - 1.0)
+                .collect();
+            gan_studio::interop::generated::write_idx(&dir, &pixels, Some(&[0, 1, 2]), 3, 32)?;
+            seeds.push(read(dir.join("images-idx4-ubyte"))?);
         }
         other => anyhow::bail!("no target {other}"),
     }

@@ -276,6 +276,15 @@ pub fn read_colour_images(path: &Path) -> Result<([usize; 4], Vec<u8>), IdxError
         u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
     };
     let dims = [dim(0), dim(1), dim(2), dim(3)];
+    if dims[1..].contains(&0) {
+        return Err(header(
+            &name,
+            format!(
+                "images of {}x{} with {} channels hold no pixels",
+                dims[1], dims[2], dims[3]
+            ),
+        ));
+    }
     let expected = dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d));
     if expected != Some(bytes.len() - 20) {
         return Err(header(
