@@ -1816,3 +1816,63 @@ fn the_embedding_maps_a_picture_folder_through_a_chosen_classifier() {
     assert!(used.unwrap() < 30.0, "{used:?}");
     assert!(notices(harness.state()).contains("too few points for 30"));
 }
+
+/// The retraining plot shows the newest results: a quick retraining pressed in the tab, not an
+/// older `augment` of the CLI beside it (which hid what the button had just computed).
+#[test]
+fn the_retraining_plot_shows_the_newest_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let runs = dir.path().join("runs");
+    gan_studio::explore::bundle::unpack_run(&runs, "bundled-cdcgan").unwrap();
+    gan_studio::explore::bundle::unpack_classifier(&runs, "lenet").unwrap();
+    let data = common::data_dir();
+    let common_args = [
+        "--run",
+        "bundled-cdcgan",
+        "--classifier",
+        "lenet",
+        "--runs-dir",
+        runs.to_str().unwrap(),
+        "--data",
+        data.to_str().unwrap(),
+        "--device",
+        "cpu",
+    ];
+    let mut eval = vec!["eval", "--samples", "200", "--memorisation-samples", "20"];
+    eval.extend(common_args);
+    common::succeeded(&common::gan_studio(&eval, dir.path()));
+    let mut augment = vec!["augment", "--per-class", "5", "--ratios", "0,0.5"];
+    augment.extend([
+        "--strategies",
+        "mix",
+        "--steps",
+        "2",
+        "--seeds",
+        "1",
+        "--quiet",
+    ]);
+    augment.extend(common_args);
+    common::succeeded(&common::gan_studio(&augment, dir.path()));
+    let run = runs.join("bundled-cdcgan");
+    // A later quick retraining (same figures, another file).
+    std::thread::sleep(Duration::from_millis(20));
+    std::fs::copy(run.join("augment.json"), run.join("augment-quick.json")).unwrap();
+
+    let mut harness = studio_with(&runs, &data, |state| {
+        state.tab = Tab::Metrics;
+    });
+    harness.run();
+    // The only evaluated run: selected from the start.
+    assert_eq!(
+        harness.state().state.metrics.selected.as_deref(),
+        Some("bundled-cdcgan")
+    );
+    harness.get_by_label("from augment-quick.json");
+    // A newer CLI study takes the plot back.
+    std::thread::sleep(Duration::from_millis(20));
+    let text = std::fs::read(run.join("augment.json")).unwrap();
+    std::fs::write(run.join("augment.json"), text).unwrap();
+    harness.get_by_label("Refresh").click();
+    harness.run();
+    harness.get_by_label("from augment.json");
+}

@@ -119,7 +119,17 @@ impl MetricsTab {
             .into_iter()
             .filter(|r| r.has_eval)
             .filter_map(|r| {
-                let eval = RunEval::read(&runs_dir.join(&r.name).join("eval.json")).ok()?;
+                let root = runs_dir.join(&r.name);
+                let mut eval = RunEval::read(&root.join("eval.json")).ok()?;
+                // An evaluation from before class names were kept: a picture folder's names
+                // are in the run's config (the named sets' are known anyway).
+                if eval.report.class_names.is_empty()
+                    && let Ok(config) =
+                        crate::train::TrainConfig::load_run(&root.join("config.json"))
+                    && config.class_names.len() == eval.report.class_shares.len()
+                {
+                    eval.report.class_names = config.class_names;
+                }
                 Some((r.model, eval))
             })
             .unzip();
@@ -136,10 +146,20 @@ impl MetricsTab {
         if self.selected.is_none() {
             self.selected = self.rows.first().map(|r| r.run.clone());
         }
-        // The CLI's full study when there is one, else the studio's quick one.
+        // The newer of the CLI's full study and the studio's quick one: a retraining the user
+        // just ran from this tab shows, rather than an older `augment` beside it.
         self.augment = Vec::new();
         if let Some(run) = &self.selected {
-            for file in ["augment.json", retraining::QUICK_FILE] {
+            let modified = |file: &str| {
+                std::fs::metadata(runs_dir.join(run).join(file))
+                    .and_then(|m| m.modified())
+                    .ok()
+            };
+            let mut files = ["augment.json", retraining::QUICK_FILE];
+            if modified(files[1]) > modified(files[0]) {
+                files.reverse();
+            }
+            for file in files {
                 if let Some(results) = read_json(&runs_dir.join(run).join(file)) {
                     self.augment = results;
                     self.augment_source = file;
