@@ -73,20 +73,10 @@ pub fn interleave(planar: &[u8], channels: usize, plane: usize) -> Vec<u8> {
     interleaved
 }
 
-/// The inverse of [`interleave`]: (count, H, W, C) pixels to planes per channel.
+/// The inverse of [`interleave`]: (count, H, W, C) pixels to planes per channel. Each image is
+/// a (pixels x channels) matrix to transpose, which is [`interleave`] with the two swapped.
 pub fn deinterleave(interleaved: &[u8], channels: usize, plane: usize) -> Vec<u8> {
-    let mut planar = vec![0u8; interleaved.len()];
-    for (image, out) in interleaved
-        .chunks_exact(channels * plane)
-        .zip(planar.chunks_exact_mut(channels * plane))
-    {
-        for p in 0..plane {
-            for k in 0..channels {
-                out[k * plane + p] = image[p * channels + k];
-            }
-        }
-    }
-    planar
+    interleave(interleaved, plane, channels)
 }
 
 /// Lays out `count` images of `height` x `width` (floats in [-1, 1], image after image, each
