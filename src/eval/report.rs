@@ -180,10 +180,14 @@ impl EvalReport {
             .unwrap_or_else(|| c.to_string())
     }
 
-    /// Every class's name ([`EvalReport::class_name`]).
+    /// Every class's name ([`EvalReport::class_name`]), the set's own names looked up once.
     pub fn class_names(&self) -> Vec<String> {
+        let known = match (&self.class_names[..], self.dataset) {
+            ([], Some(dataset)) => dataset.class_names(),
+            (names, _) => names.to_vec(),
+        };
         (0..self.class_shares.len())
-            .map(|c| self.class_name(c))
+            .map(|c| known.get(c).cloned().unwrap_or_else(|| c.to_string()))
             .collect()
     }
 

@@ -139,9 +139,7 @@ impl EmbeddingTab {
                 ui,
                 "embedding-classifier",
                 &mut self.classifier,
-                runs.iter()
-                    .filter(|r| r.is_classifier)
-                    .map(|r| r.name.as_str()),
+                super::classifier_names(&runs),
             );
             let ready = generator.is_some() && !self.is_computing();
             if ui

@@ -372,9 +372,7 @@ impl MetricsTab {
                 ui,
                 "metrics-classifier",
                 &mut self.classifier,
-                runs.iter()
-                    .filter(|r| r.is_classifier)
-                    .map(|r| r.name.as_str()),
+                super::classifier_names(&runs),
             );
             let name = ui.label("Samples");
             if self.samples == 0 {
@@ -737,11 +735,19 @@ fn numbered_name(report: &EvalReport, c: usize) -> String {
 /// Above the per-class plots, whose axes show class numbers: which class each number is, where
 /// the classes have names (clothes, CIFAR-10, a picture folder) that do not fit an axis.
 fn class_key_ui(ui: &mut egui::Ui, report: &EvalReport) {
-    let classes = report.class_shares.len();
-    if (0..classes).all(|c| report.class_name(c) == c.to_string()) {
+    let names = report.class_names();
+    if names
+        .iter()
+        .enumerate()
+        .all(|(c, name)| *name == c.to_string())
+    {
         return;
     }
-    let key: Vec<String> = (0..classes).map(|c| numbered_name(report, c)).collect();
+    let key: Vec<String> = names
+        .iter()
+        .enumerate()
+        .map(|(c, name)| format!("{c} {name}"))
+        .collect();
     ui.add(egui::Label::new(egui::RichText::new(key.join(" · ")).weak()).wrap());
 }
 

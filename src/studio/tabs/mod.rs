@@ -85,6 +85,13 @@ pub struct RunSummary {
     pub problem: Option<String>,
 }
 
+/// The names of the classifier runs among `runs`: the judges a tab can offer.
+pub fn classifier_names(runs: &[RunSummary]) -> impl Iterator<Item = &str> {
+    runs.iter()
+        .filter(|r| r.is_classifier)
+        .map(|r| r.name.as_str())
+}
+
 /// The runs under `runs_dir`, sorted by name; folders that are not runs are skipped.
 pub fn list_runs(runs_dir: &std::path::Path) -> Vec<RunSummary> {
     let Ok(entries) = std::fs::read_dir(runs_dir) else {

@@ -383,11 +383,8 @@ impl TrainingTab {
                     self.runs_ui(ui, shared);
                     ui.separator();
                     ui.add_enabled_ui(!self.live.is_running(), |ui| {
-                        let classifiers: Vec<String> = self
-                            .runs
-                            .iter()
-                            .filter(|r| r.is_classifier)
-                            .map(|r| r.name.clone())
+                        let classifiers: Vec<String> = super::classifier_names(&self.runs)
+                            .map(str::to_owned)
                             .collect();
                         options_ui(ui, &mut self.form, &classifiers, shared.runs_dir);
                     });
