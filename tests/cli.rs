@@ -1206,8 +1206,9 @@ fn a_picture_folder_trains_and_resumes_from_the_folder_it_recorded() {
             "cpu",
             "--dataset",
             "folder",
+            // Relative to the working folder: the run records where that is.
             "--data",
-            folder,
+            "my pictures",
             "--max-steps",
             "2",
             "--batch-size",
@@ -1266,6 +1267,30 @@ fn a_picture_folder_trains_and_resumes_from_the_folder_it_recorded() {
     .unwrap();
     assert_eq!(saved["batch_size"], 8);
     let stdout = succeeded(&eval(&["--classifier", "judge"]));
+    assert!(stdout.contains("success"), "{stdout}");
+    // From another folder, the run still finds its pictures (it recorded them by an
+    // absolute path; a relative one failed with "which are no longer there").
+    let elsewhere = dir.path().join("elsewhere");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let runs = dir.path().join("runs");
+    let stdout = succeeded(&gan_studio(
+        &[
+            "eval",
+            "--run",
+            "mine",
+            "--classifier",
+            "judge",
+            "--runs-dir",
+            runs.to_str().unwrap(),
+            "--samples",
+            "40",
+            "--memorisation-samples",
+            "10",
+            "--device",
+            "cpu",
+        ],
+        &elsewhere,
+    ));
     assert!(stdout.contains("success"), "{stdout}");
 
     // The resume finds the pictures through the recorded path alone.

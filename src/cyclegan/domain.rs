@@ -99,7 +99,9 @@ impl Spec {
                 grey,
             });
         }
-        Ok(Spec::Pictures(PathBuf::from(text)))
+        // Absolute: the run records it, and resuming or evaluating may start in another folder.
+        let path = PathBuf::from(text);
+        Ok(Spec::Pictures(std::path::absolute(&path).unwrap_or(path)))
     }
 
     /// Whether two domains could share pictures (same set, and a class in common).
@@ -211,7 +213,7 @@ fn read_raw(
     cache: &mut Option<Dataset>,
 ) -> Result<Raw> {
     match spec {
-        Spec::Pictures(path) => read_pictures(path, text, side),
+        Spec::Pictures(path) => read_pictures(path, side),
         Spec::Set { kind, class, grey } => {
             if cache.as_ref().is_none_or(|d| d.kind != *kind) {
                 *cache = Some(Dataset::load(
@@ -268,7 +270,7 @@ fn read_raw(
 /// A picture as [`crate::data::images::decode_picture`] gives it, or why it did not decode.
 type Decoded = Result<(Vec<u8>, bool), String>;
 
-fn read_pictures(path: &Path, text: &str, side: usize) -> Result<Raw> {
+fn read_pictures(path: &Path, side: usize) -> Result<Raw> {
     let files = crate::data::images::picture_files(path)?;
     if files.is_empty() {
         bail!(
@@ -343,7 +345,7 @@ fn read_pictures(path: &Path, text: &str, side: usize) -> Result<Raw> {
     let train = split(train);
     Ok(Raw {
         record: DomainRecord {
-            spec: text.trim().to_string(),
+            spec: path.display().to_string(),
             source: path.to_path_buf(),
             train_count: train.len(),
             held_out: held_names,
@@ -463,9 +465,14 @@ mod tests {
                 grey: true
             }
         );
+        // A relative folder becomes absolute: the run records it for resuming from anywhere.
         assert_eq!(
             Spec::parse("pictures/bears").unwrap(),
-            Spec::Pictures(PathBuf::from("pictures/bears"))
+            Spec::Pictures(std::env::current_dir().unwrap().join("pictures/bears"))
+        );
+        assert_eq!(
+            Spec::parse("/data/bears").unwrap(),
+            Spec::Pictures(PathBuf::from("/data/bears"))
         );
         assert!(
             Spec::parse("cifar10:grey")

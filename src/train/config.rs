@@ -120,8 +120,9 @@ impl TrainConfig {
         self.gan.channels = dataset.train.channels;
         self.gan.num_classes = dataset.class_names.len().max(1);
         self.class_names = dataset.class_names.clone();
-        self.data_path =
-            (dataset.kind == crate::data::DatasetKind::Folder).then(|| dataset.dir.clone());
+        // Absolute, so that `eval`, `sample` and resuming find the pictures from any folder.
+        self.data_path = (dataset.kind == crate::data::DatasetKind::Folder)
+            .then(|| std::path::absolute(&dataset.dir).unwrap_or_else(|_| dataset.dir.clone()));
     }
 
     /// Reads a run's `config.json`, also one written before later options existed: a missing
