@@ -367,6 +367,62 @@ fn pca_fits_a_run_that_draws_each_class_mean_at_zero() {
     );
 }
 
+/// Colour pictures and small classes, as in a folder of one's own pictures: PCA fits every
+/// channel (it panicked on colour) and as many components as the smallest class allows
+/// (it refused a 45-picture class with 100 components), saying so.
+#[test]
+fn pca_fits_colour_pictures_and_as_many_components_as_a_small_class_allows() {
+    let (side, per_class) = (8, 6);
+    let plane = side * side;
+    let mut images = Vec::new();
+    let mut labels = Vec::new();
+    for class in 0..2u8 {
+        for i in 0..per_class {
+            // Class 0 is reddish, class 1 bluish; each picture a little brighter.
+            let (red, blue) = if class == 0 { (200, 20) } else { (20, 200) };
+            images.extend(std::iter::repeat_n(red + i as u8 * 5, plane));
+            images.extend(std::iter::repeat_n(100u8, plane));
+            images.extend(std::iter::repeat_n(blue + i as u8 * 3, plane));
+            labels.push(class);
+        }
+    }
+    let data = gan_studio::data::Split {
+        images,
+        labels,
+        channels: 3,
+        rows: side,
+        cols: side,
+    };
+    let runs = tempfile::tempdir().unwrap();
+    let run = RunDir::new(runs.path(), "pets-pca").unwrap();
+    let device = Device::flex();
+    let gan = GanConfig::new(ModelKind::Pca)
+        .with_channels(3)
+        .with_image_size(side)
+        .with_num_classes(2);
+    let mut config = TrainConfig::new(gan).with_max_steps(None);
+    config.class_names = vec!["cat".into(), "dog".into()];
+    let fitted = gan_studio::train::fit::fit_closed_form(&config, &run, data, &device).unwrap();
+    let note = fitted.note.expect("a note: fewer components than asked");
+    assert!(
+        note.contains("fitted 5 principal components per class, not 100")
+            && note.contains("class cat has 6"),
+        "{note}"
+    );
+    let saved = TrainConfig::load_run(&run.config()).unwrap();
+    assert_eq!(saved.gan.latent_dim, 5);
+    let latest = checkpoint::latest(&run).unwrap().expect("a checkpoint");
+    let generator = checkpoint::load_sampling_generator(&saved.gan, &latest, &device).unwrap();
+    let means =
+        generate_pixels(&generator, &saved.gan, &[0.0; 10], Some(&[0, 1]), &device).unwrap();
+    assert_eq!(means.len(), 2 * 3 * plane);
+    // At z = 0, each class's mean colour in every channel: red (200 + 12.5) / 127.5 - 1.
+    let at = |class: usize, channel: usize| means[class * 3 * plane + channel * plane + 5];
+    let close = |got: f32, byte: f32| (got - (byte / 127.5 - 1.0)).abs() < 1e-4;
+    assert!(close(at(0, 0), 212.5) && close(at(0, 1), 100.0) && close(at(0, 2), 27.5));
+    assert!(close(at(1, 0), 32.5) && close(at(1, 2), 207.5));
+}
+
 /// Trains a new run of `config` in `run` on the CPU, stopping after step `stop_at` if given.
 fn train_until(
     config: &TrainConfig,

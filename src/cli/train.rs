@@ -324,6 +324,9 @@ pub fn run(args: TrainArgs) -> Result<()> {
         let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
         if !model.family().adversarial() {
             let fitted = crate::train::fit::fit_closed_form(&config, &run, data, &device.device)?;
+            if let Some(note) = &fitted.note {
+                eprintln!("warning: {note}");
+            }
             println!(
                 "fitted {} in {:.1} s into {}; samples in {}",
                 model.name(),

@@ -6,6 +6,7 @@ use anyhow::{Result, ensure};
 use nalgebra::{DMatrix, SymmetricEigen};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
+use rayon::prelude::*;
 
 use crate::data::Split;
 
@@ -13,10 +14,12 @@ use crate::data::Split;
 #[derive(Clone, Debug)]
 pub struct PcaModel {
     pub side: usize,
+    /// Colour channels: a colour picture is one vector of channels x side² values.
+    pub channels: usize,
     pub components: usize,
     /// Per class: the mean image, in [-1, 1].
     means: Vec<Vec<f32>>,
-    /// Per class: `components` rows of `side²`, each a principal direction scaled by its
+    /// Per class: `components` rows of channels x side², each a principal direction scaled by its
     /// standard deviation, so a coefficient of 1 is one standard deviation.
     basis: Vec<Vec<f32>>,
 }
@@ -25,12 +28,13 @@ impl PcaModel {
     /// Fits `components` components per class on up to `per_class` images of each class
     /// (a seeded random subset).
     pub fn fit(split: &Split, classes: usize, components: usize, per_class: usize) -> Result<Self> {
-        let dim = split.rows * split.cols;
+        let dim = split.channels * split.rows * split.cols;
         ensure!(split.rows == split.cols, "PCA expects square images");
         ensure!(components >= 1, "PCA needs at least one component");
         let mut rng = rand::rngs::StdRng::seed_from_u64(17);
-        let mut means = Vec::with_capacity(classes);
-        let mut basis = Vec::with_capacity(classes);
+        // The subsets first, in class order from one generator (as before the classes were
+        // fitted in parallel, so a refit gives the same model), then the classes in parallel.
+        let mut subsets = Vec::with_capacity(classes);
         for class in 0..classes {
             let mut rows: Vec<usize> = (0..split.len())
                 .filter(|&i| usize::from(split.labels[i]) == class)
@@ -42,32 +46,38 @@ impl PcaModel {
             );
             rows.shuffle(&mut rng);
             rows.truncate(per_class.max(components + 1));
-            let n = rows.len();
-            // X (n, dim) in [-1, 1], then centred.
-            let x = DMatrix::<f64>::from_fn(n, dim, |r, c| {
-                f64::from(split.images[rows[r] * dim + c]) / 127.5 - 1.0
-            });
-            let mean = x.row_mean();
-            let centred = DMatrix::from_fn(n, dim, |r, c| x[(r, c)] - mean[c]);
-            // With fewer images than pixels, the eigenvectors of the small Gram matrix X Xᵀ
-            // give the principal directions: v = Xᵀ u / |Xᵀ u|, variance λ / (n - 1). The
-            // scaled direction v·sqrt(λ / (n - 1)) is then simply Xᵀ u / sqrt(n - 1).
-            let gram = &centred * centred.transpose();
-            let eigen = SymmetricEigen::new(gram);
-            let mut order: Vec<usize> = (0..n).collect();
-            order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
-            let scale = 1.0 / ((n - 1) as f64).sqrt();
-            let mut rows_out = Vec::with_capacity(components * dim);
-            for &k in order.iter().take(components) {
-                let u = eigen.eigenvectors.column(k);
-                let direction = centred.transpose() * u;
-                rows_out.extend(direction.iter().map(|v| (v * scale) as f32));
-            }
-            means.push(mean.iter().map(|&m| m as f32).collect());
-            basis.push(rows_out);
+            subsets.push(rows);
         }
+        let (means, basis): (Vec<Vec<f32>>, Vec<Vec<f32>>) = subsets
+            .par_iter()
+            .map(|rows| {
+                let n = rows.len();
+                // X (n, dim) in [-1, 1], then centred.
+                let x = DMatrix::<f64>::from_fn(n, dim, |r, c| {
+                    f64::from(split.images[rows[r] * dim + c]) / 127.5 - 1.0
+                });
+                let mean = x.row_mean();
+                let centred = DMatrix::from_fn(n, dim, |r, c| x[(r, c)] - mean[c]);
+                // With fewer images than pixels, the eigenvectors of the small Gram matrix
+                // X Xᵀ give the principal directions: v = Xᵀ u / |Xᵀ u|, variance λ / (n - 1).
+                // The scaled direction v·sqrt(λ / (n - 1)) is then simply Xᵀ u / sqrt(n - 1).
+                let gram = &centred * centred.transpose();
+                let eigen = SymmetricEigen::new(gram);
+                let mut order: Vec<usize> = (0..n).collect();
+                order.sort_by(|&a, &b| eigen.eigenvalues[b].total_cmp(&eigen.eigenvalues[a]));
+                let scale = 1.0 / ((n - 1) as f64).sqrt();
+                let mut rows_out = Vec::with_capacity(components * dim);
+                for &k in order.iter().take(components) {
+                    let u = eigen.eigenvectors.column(k);
+                    let direction = centred.transpose() * u;
+                    rows_out.extend(direction.iter().map(|v| (v * scale) as f32));
+                }
+                (mean.iter().map(|&m| m as f32).collect(), rows_out)
+            })
+            .unzip();
         Ok(Self {
             side: split.rows,
+            channels: split.channels,
             components,
             means,
             basis,
@@ -78,21 +88,26 @@ impl PcaModel {
         self.means.len()
     }
 
-    /// Class `class`'s mean image (side² values in [-1, 1]).
+    /// Values in one image: channels x side².
+    pub fn dim(&self) -> usize {
+        self.channels * self.side * self.side
+    }
+
+    /// Class `class`'s mean image (channels x side² values in [-1, 1]).
     pub fn mean(&self, class: usize) -> &[f32] {
         &self.means[class]
     }
 
     /// Class `class`'s `component`-th principal direction, scaled by its standard deviation.
     pub fn direction(&self, class: usize, component: usize) -> &[f32] {
-        let dim = self.side * self.side;
+        let dim = self.dim();
         &self.basis[class][component * dim..(component + 1) * dim]
     }
 
     /// Images in [-1, 1]: row i is class `labels[i]`'s mean plus `latents` row i (the first
     /// `components` values of each row of `latent_dim`) on its scaled components.
     pub fn generate(&self, latents: &[f32], latent_dim: usize, labels: &[u8]) -> Vec<f32> {
-        let dim = self.side * self.side;
+        let dim = self.dim();
         let used = self.components.min(latent_dim);
         let mut out = Vec::with_capacity(labels.len() * dim);
         for (z, &label) in latents.chunks(latent_dim).zip(labels) {

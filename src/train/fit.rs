@@ -21,6 +21,48 @@ pub struct Fitted {
     pub pixels: Vec<f32>,
     /// Seconds the fit itself took.
     pub seconds: f64,
+    /// What was fitted other than asked, for the user (fewer components than the latent
+    /// size when a class has few pictures).
+    pub note: Option<String>,
+}
+
+/// PCA fits at most one component fewer than its smallest class has images: a folder of 45
+/// cats cannot give 100 principal directions. The run's latent size (its explorer sliders)
+/// shrinks to match, and the note says so; None when the latent size fits.
+fn principal_components_that_fit(
+    config: &TrainConfig,
+    data: &Split,
+) -> Result<Option<(usize, String)>> {
+    let gan = &config.gan;
+    let mut counts = vec![0usize; gan.num_classes.max(1)];
+    for &label in &data.labels {
+        if let Some(count) = counts.get_mut(usize::from(label)) {
+            *count += 1;
+        }
+    }
+    let (smallest, count) = counts
+        .iter()
+        .copied()
+        .enumerate()
+        .min_by_key(|&(_, n)| n)
+        .unwrap_or((0, 0));
+    let name = config
+        .class_names
+        .get(smallest)
+        .cloned()
+        .unwrap_or_else(|| smallest.to_string());
+    if count < 2 {
+        bail!("class {name} has {count} training image(s); PCA needs at least 2 of every class");
+    }
+    Ok((gan.latent_dim >= count).then(|| {
+        let note = format!(
+            "fitted {} principal components per class, not {}: class {name} has {count} \
+             training images",
+            count - 1,
+            gan.latent_dim
+        );
+        (count - 1, note)
+    }))
 }
 
 /// Fits `config`'s closed-form family on `data` into the new run `run`.
@@ -42,8 +84,16 @@ pub fn fit_closed_form(
         Some(n) => data.truncate(n),
         None => data,
     };
-    let gan = &config.gan;
-    crate::train::trainer::check_data_shape(&data, gan)?;
+    crate::train::trainer::check_data_shape(&data, &config.gan)?;
+    let mut config = config.clone();
+    let mut note = None;
+    if config.gan.model.family().latent_is_principal()
+        && let Some((components, why)) = principal_components_that_fit(&config, &data)?
+    {
+        config.gan.latent_dim = components;
+        note = Some(why);
+    }
+    let (config, gan) = (&config, &config.gan);
     let started = Instant::now();
     let generator = gan
         .model
@@ -58,5 +108,6 @@ pub fn fit_closed_form(
         grid,
         pixels,
         seconds,
+        note,
     })
 }

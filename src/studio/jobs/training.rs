@@ -47,6 +47,9 @@ pub enum Message {
         step: usize,
     },
     Paused(bool),
+    /// Something the user should know that is not a failure (a PCA fitted with fewer
+    /// components than asked).
+    Note(String),
     Finished {
         stopped: bool,
         step: usize,
@@ -184,6 +187,9 @@ fn fit(
     send: &impl Fn(Message),
 ) -> Result<()> {
     let fitted = crate::train::fit::fit_closed_form(&request.config, run, data, &request.device)?;
+    if let Some(note) = fitted.note {
+        send(Message::Note(note));
+    }
     send(Message::Started {
         run: run.name(),
         first_step: 0,

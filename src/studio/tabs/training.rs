@@ -258,6 +258,7 @@ impl TrainingTab {
                     live.status = format!("training {}: checkpoint at step {step}", live.run)
                 }
                 Message::Paused(paused) => live.paused = paused,
+                Message::Note(note) => shared.notices.info(SOURCE, note),
                 Message::Finished { stopped, step } => {
                     live.status = format!(
                         "{}: {} at step {step}{}",
