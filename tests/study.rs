@@ -270,3 +270,100 @@ fn adding_retraining_to_a_finished_study_retrains_the_classifier_only() {
     );
     assert!(dir.path().join("s/figures/mnist-retraining.png").is_file());
 }
+
+/// A study on a folder of one's own pictures: it records the folder, copies the classifier
+/// it is told to judge with into itself, runs every family on the pictures (PCA too, with as
+/// many components as the small classes allow), and refuses to go on with other weights
+/// under the same judge's name.
+#[test]
+fn a_study_runs_on_a_picture_folder_judged_by_the_users_classifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = dir.path().join("my pictures/train");
+    common::write_picture_domain(&pictures.join("cats"), 12, true);
+    common::write_picture_domain(&pictures.join("dogs"), 12, false);
+    let run = |args: &[&str]| common::gan_studio(args, dir.path());
+    common::succeeded(&run(&[
+        "classifier",
+        "train",
+        "--run",
+        "judge",
+        "--dataset",
+        "folder",
+        "--data",
+        "my pictures",
+        "--epochs",
+        "1",
+        "--batch-size",
+        "8",
+        "--device",
+        "cpu",
+    ]));
+    let study = r#"
+name = "pets"
+datasets = ["folder"]
+families = ["cdcgan", "pca"]
+seeds = 1
+steps = 3
+batch_size = 8
+eval_samples = 100
+common = { depth = "shallow" }
+"#;
+    std::fs::write(dir.path().join("pets.toml"), study).unwrap();
+    let study_run = |extra: &[&str]| {
+        let mut args = vec!["study", "run", "pets.toml", "--out", "s"];
+        args.extend(extra);
+        run(&args)
+    };
+    // Without a classifier, and without the folder, it says what is missing.
+    let line = common::refused(&study_run(&[]));
+    assert!(line.contains("pictures = \"DIR\""), "{line}");
+    let line = common::refused(&study_run(&["--data", "my pictures"]));
+    assert!(
+        line.contains("no classifier ships for your own pictures"),
+        "{line}"
+    );
+    let out = study_run(&["--data", "my pictures", "--classifier", "judge"]);
+    let stdout = common::succeeded(&out);
+    assert!(stdout.contains("2 of 2 runs finished"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("fitted 10 principal components per class, not 100"),
+        "{stderr}"
+    );
+    // The study carries its judge and its folder, by an absolute path.
+    let copied = dir.path().join("s/runs/judge/classifier.bpk");
+    assert_eq!(
+        std::fs::read(&copied).unwrap(),
+        std::fs::read(dir.path().join("runs/judge/classifier.bpk")).unwrap()
+    );
+    let saved = std::fs::read_to_string(dir.path().join("s/study.toml")).unwrap();
+    let folder = dir.path().join("my pictures");
+    assert!(
+        saved.contains(&format!("pictures = \"{}\"", folder.display())),
+        "{saved}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("s/report.md")).unwrap();
+    assert!(
+        report.contains(&format!("data sets pictures ({})", folder.display()))
+            && report.contains("scored by the judge classifier"),
+        "{report}"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("s/results.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 3, "{csv}");
+    assert!(!csv.contains("failed"), "{csv}");
+
+    // Run again, it has nothing left to do; with the judge retrained, it refuses.
+    let stdout = common::succeeded(&run(&["study", "run", "--out", "s", "s/study.toml"]));
+    assert!(stdout.contains("2 of 2 runs finished"), "{stdout}");
+    let mut weights = std::fs::read(dir.path().join("runs/judge/classifier.bpk")).unwrap();
+    let last = weights.len() - 1;
+    weights[last] ^= 1;
+    std::fs::write(dir.path().join("runs/judge/classifier.bpk"), weights).unwrap();
+    let line = common::refused(&study_run(&[
+        "--data",
+        "my pictures",
+        "--classifier",
+        "judge",
+    ]));
+    assert!(line.contains("whose weights differ"), "{line}");
+}

@@ -23,7 +23,7 @@ pub struct CurvesArgs {
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// Folder holding the runs.
-    #[arg(long, value_name = "DIR", default_value = "runs")]
+    #[arg(long, value_name = "DIR", default_value = super::DEFAULT_RUNS_DIR)]
     pub runs_dir: PathBuf,
 }
 

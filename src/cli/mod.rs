@@ -242,11 +242,14 @@ impl DataArgs {
     }
 }
 
+/// The runs folder when none is given: `runs` in the working folder.
+pub const DEFAULT_RUNS_DIR: &str = "runs";
+
 /// Where runs live and which device computes.
 #[derive(Args, Debug, Clone)]
 pub struct RunArgs {
     /// Folder holding the runs.
-    #[arg(long, value_name = "DIR", default_value = "runs")]
+    #[arg(long, value_name = "DIR", default_value = DEFAULT_RUNS_DIR)]
     pub runs_dir: PathBuf,
     /// cpu (burn flex), wgpu, or auto (wgpu only on a real GPU).
     #[arg(long, value_enum, default_value_t = DeviceChoice::Auto)]

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use clap::{Args, Subcommand};
 
 use crate::data::DatasetKind;
-use crate::study::presets::{PRESETS, preset};
+use crate::study::presets::{PRESETS, preset_text};
 use crate::study::{Study, plan, report, runner};
 
 #[derive(Subcommand, Debug)]
@@ -54,17 +54,35 @@ pub struct StudyArgs {
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
     /// Data folder for every run (default: $GAN_STUDIO_DATA, then the per-user data folder).
+    /// With --dataset folder: the picture folder (train/<class>/*.png|jpg) or a tarball of one.
     #[arg(long, value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// The classifier that scores every run instead of the study's: a classifier run's name
+    /// under ./runs or its folder, copied into the study. A study on your own pictures needs
+    /// one (`gan-studio classifier train --dataset folder --data DIR --run NAME`).
+    #[arg(long, value_name = "NAME")]
+    pub classifier: Option<String>,
 }
 
 impl StudyArgs {
     fn study(&self) -> Result<Study> {
-        let mut study = match (&self.file, &self.preset) {
-            (Some(file), _) => Study::read(file)?,
-            (None, Some(name)) => preset(name)?,
+        // The file as written, checked only once the options beside it are applied: they
+        // may complete it (`--data` names the pictures of `datasets = ["folder"]`).
+        let (text, origin) = match (&self.file, &self.preset) {
+            (Some(file), _) => (
+                std::fs::read_to_string(file).map_err(|e| {
+                    anyhow::anyhow!("cannot read the study file {}: {e}", file.display())
+                })?,
+                Some(file),
+            ),
+            (None, Some(name)) => (preset_text(name)?.to_owned(), None),
             (None, None) => bail!("give a study file or --preset NAME"),
         };
+        let in_file = |e: anyhow::Error| match origin {
+            Some(file) => anyhow::anyhow!("{}: {e:#}", file.display()),
+            None => e,
+        };
+        let mut study = Study::parse_unchecked(&text).map_err(in_file)?;
         if let Some(dataset) = self.dataset {
             study.datasets = vec![dataset];
         }
@@ -74,8 +92,20 @@ impl StudyArgs {
         if let Some(steps) = self.steps {
             study.steps = steps;
         }
-        // The overrides must leave a valid study too.
-        Study::parse(&study.to_toml()?)
+        if let Some(classifier) = &self.classifier {
+            study.classifier = classifier.clone();
+        }
+        // A picture folder is the study's data set itself, so the study file records it.
+        if study.datasets.contains(&DatasetKind::Folder)
+            && let Some(data) = &self.data
+        {
+            study.pictures = Some(std::path::absolute(data).unwrap_or_else(|_| data.clone()));
+        }
+        study.find_classifier(Path::new(super::DEFAULT_RUNS_DIR));
+        // Errors name lines of the user's file; a preset's lines mean nothing to them.
+        let lines = if origin.is_some() { text.as_str() } else { "" };
+        study.validate(lines).map_err(in_file)?;
+        Ok(study)
     }
 }
 

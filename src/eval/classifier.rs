@@ -611,10 +611,13 @@ pub fn train_from(
     Ok(model)
 }
 
+/// The weights' file in a classifier's folder.
+pub const WEIGHTS_FILE: &str = "classifier.bpk";
+
 /// A classifier given as a folder holding `classifier.bpk`, else as a run name under `runs_dir`.
 pub fn classifier_dir(runs_dir: &Path, name: &str) -> std::path::PathBuf {
     let path = std::path::PathBuf::from(name);
-    if path.join("classifier.bpk").is_file() {
+    if path.join(WEIGHTS_FILE).is_file() {
         path
     } else {
         runs_dir.join(name)
@@ -629,7 +632,7 @@ pub fn load(dir: &Path, device: &Device) -> Result<Classifier> {
 
 /// The weights in `dir` for a classifier of `config` (read by [`load_config`]).
 pub fn load_weights(dir: &Path, config: &ClassifierConfig, device: &Device) -> Result<Classifier> {
-    load_module(config.init(device), &dir.join("classifier.bpk"))
+    load_module(config.init(device), &dir.join(WEIGHTS_FILE))
         .with_context(|| format!("cannot load the classifier in {}", dir.display()))
 }
 

@@ -75,25 +75,35 @@ pub fn runs_dir(out: &Path) -> PathBuf {
 }
 
 /// The scoring classifier's run name for a data set: a bundled one is unpacked into the
-/// study's runs/ under its bundle name.
+/// study's runs/ under its bundle name, and one given as a folder is copied there under the
+/// folder's name (`runner::prepare`), so the study carries the judge of all its runs.
 pub fn classifier_for(study: &Study, dataset: DatasetKind) -> String {
     if study.classifier == "bundled" {
         crate::explore::bundle::Bundled::of(dataset)
             .map(|b| b.classifier_name.to_owned())
             .unwrap_or_else(|| "bundled".into())
     } else {
-        study.classifier.clone()
+        Path::new(&study.classifier)
+            .file_name()
+            .map(|name| name.to_string_lossy().into_owned())
+            .unwrap_or_else(|| study.classifier.clone())
     }
 }
 
 /// Every run, in the order `study run` trains them: seed-major, so that a study stopped early
 /// has every cell at the same number of seeds.
-/// `data` (a data folder) is passed to every command but is not part of a run's identity.
+/// `data` (a data folder) is passed to every command but is not part of a run's identity;
+/// a picture folder is (other pictures, other runs).
 pub fn expand(study: &Study, out: &Path, data: Option<&Path>) -> Vec<PlannedRun> {
     let runs = runs_dir(out).display().to_string();
-    let data_words: Vec<String> = match data {
-        Some(dir) => vec!["--data".to_owned(), dir.display().to_string()],
-        None => Vec::new(),
+    let data_words = |dataset: DatasetKind| -> Vec<String> {
+        match (dataset, &study.pictures, data) {
+            (DatasetKind::Folder, Some(pictures), _) => {
+                vec!["--data".to_owned(), pictures.display().to_string()]
+            }
+            (_, _, Some(dir)) => vec!["--data".to_owned(), dir.display().to_string()],
+            _ => Vec::new(),
+        }
     };
     let mut plans = Vec::new();
     for seed in study.seeds.values() {
@@ -117,6 +127,10 @@ pub fn expand(study: &Study, out: &Path, data: Option<&Path>) -> Vec<PlannedRun>
                         study.batch_size.to_string(),
                     ];
                     identity.extend(options);
+                    let data_words = data_words(dataset);
+                    if dataset == DatasetKind::Folder {
+                        identity.extend(data_words.iter().cloned());
+                    }
                     let hash = Sha256::digest(identity.join(" ").as_bytes());
                     let name = format!(
                         "{}-{}-{}-s{seed}-{:02x}{:02x}{:02x}",
@@ -134,7 +148,9 @@ pub fn expand(study: &Study, out: &Path, data: Option<&Path>) -> Vec<PlannedRun>
                         "--runs-dir".to_owned(),
                         runs.clone(),
                     ]);
-                    train_args.extend(data_words.iter().cloned());
+                    if dataset != DatasetKind::Folder {
+                        train_args.extend(data_words.iter().cloned());
+                    }
                     let eval_args: Vec<String> = vec![
                         "eval".to_owned(),
                         "--run".to_owned(),

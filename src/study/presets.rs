@@ -37,8 +37,13 @@ pub const PRESETS: [(&str, &str, &str); 5] = [
 ];
 
 pub fn preset(name: &str) -> Result<Study> {
+    Study::parse(preset_text(name)?)
+}
+
+/// A built-in study's file.
+pub fn preset_text(name: &str) -> Result<&'static str> {
     match PRESETS.iter().find(|(n, _, _)| *n == name) {
-        Some((_, _, text)) => Study::parse(text),
+        Some((_, _, text)) => Ok(text),
         None => bail!(
             "no preset named {name}; the presets are {}",
             PRESETS.iter().map(|p| p.0).collect::<Vec<_>>().join(", ")

@@ -226,7 +226,7 @@ fn against(cell: &CellSummary, baseline: &CellSummary) -> Option<String> {
             continue;
         };
         let detail = format!("{} ({} vs {})", m.title, a.show(m.digits), b.show(m.digits));
-        match compare(a, b, m.better) {
+        match judged(a, b, m) {
             Verdict::FirstBetter => better.push(detail),
             Verdict::SecondBetter => worse.push(detail),
             Verdict::NoDifference => same.push(m.title),
@@ -258,6 +258,20 @@ fn against(cell: &CellSummary, baseline: &CellSummary) -> Option<String> {
     ))
 }
 
+/// [`compare`], except that means equal at the digits the table shows are no difference:
+/// seeds that agree exactly give intervals of no width, which would call 1.0001 "better" than
+/// 1.0000 and print "better (1.00 ± 0.00 vs 1.00 ± 0.00)".
+fn judged(a: &Summary, b: &Summary, m: &crate::study::results::Metric) -> Verdict {
+    let digits = m.digits;
+    if format!("{:.digits$}", a.mean) == format!("{:.digits$}", b.mean) {
+        return match compare(a, b, m.better) {
+            Verdict::TooFewSeeds => Verdict::TooFewSeeds,
+            _ => Verdict::NoDifference,
+        };
+    }
+    compare(a, b, m.better)
+}
+
 fn best_on(group: &[&CellSummary], key: &str) -> Option<String> {
     let m = metric(key)?;
     let scored: Vec<(&CellSummary, &Summary)> = group
@@ -269,7 +283,7 @@ fn best_on(group: &[&CellSummary], key: &str) -> Option<String> {
     }
     scored.iter().find_map(|(cell, summary)| {
         let clear = scored.iter().all(|(other, s)| {
-            std::ptr::eq(*other, *cell) || compare(summary, s, m.better) == Verdict::FirstBetter
+            std::ptr::eq(*other, *cell) || judged(summary, s, &m) == Verdict::FirstBetter
         });
         clear.then(|| {
             format!(
@@ -624,7 +638,11 @@ fn intro(report: &StudyReport) -> String {
         finished,
         s.datasets
             .iter()
-            .map(|d| d.folder())
+            .map(|d| match (d, &s.pictures) {
+                (crate::data::DatasetKind::Folder, Some(p)) =>
+                    format!("pictures ({})", p.display()),
+                _ => d.folder().to_owned(),
+            })
             .collect::<Vec<_>>()
             .join(", "),
         s.families
@@ -637,7 +655,11 @@ fn intro(report: &StudyReport) -> String {
         s.steps,
         s.batch_size,
         s.eval_samples,
-        s.classifier,
+        // A copied classifier by the name it has in the study's runs/.
+        match s.datasets.first() {
+            Some(&d) if s.classifier != "bundled" => super::plan::classifier_for(s, d),
+            _ => s.classifier.clone(),
+        },
         judges(report)
     )
 }
@@ -1009,6 +1031,23 @@ mod tests {
             "{text}"
         );
         assert!(!text.contains("best on success rate"), "{text}");
+    }
+
+    #[test]
+    fn a_difference_the_table_cannot_show_is_no_difference() {
+        // Seeds that agree exactly: intervals of no width, FID 1.0001 against 1.0000.
+        let a = cell("a", &[0.5, 0.5], &[1.0001, 1.0001]);
+        let b = cell("b", &[0.5, 0.5], &[1.0000, 1.0000]);
+        let c = cell("c", &[0.5, 0.5], &[1.0000, 1.0000]);
+        let text = conclude(&study(), &[a, b, c])["mnist"].join("\n");
+        assert!(
+            !text.contains("better on") && !text.contains("best on"),
+            "{text}"
+        );
+        assert!(
+            text.contains("no difference we can tell with 2 seeds"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -48,7 +48,9 @@ pub fn prepare(study: &Study, out: &Path, data: Option<&Path>) -> Result<Vec<Pla
     let runs = plan::runs_dir(out);
     std::fs::create_dir_all(&runs).with_context(|| format!("cannot create {}", runs.display()))?;
     write_atomic(&out.join(STUDY_FILE), study.to_toml()?.as_bytes())?;
-    if study.classifier == "bundled" {
+    if study.classifier != "bundled" {
+        install_classifier(study, &runs)?;
+    } else {
         for &dataset in &study.datasets {
             let bundle = crate::explore::bundle::Bundled::of(dataset)
                 .with_context(|| format!("no classifier ships for {}", dataset.title()))?;
@@ -62,6 +64,56 @@ pub fn prepare(study: &Study, out: &Path, data: Option<&Path>) -> Result<Vec<Pla
         }
     }
     Ok(plan::expand(study, out, data))
+}
+
+/// Copies a classifier the study names by its folder into the study's runs/, where every
+/// evaluation reads it: the study folder then carries its judge, and retraining the original
+/// later cannot change the judge halfway through. A copy already there must be the same
+/// weights.
+fn install_classifier(study: &Study, runs: &Path) -> Result<()> {
+    let source = Path::new(&study.classifier);
+    let name = plan::classifier_for(study, study.datasets[0]);
+    let target = runs.join(&name);
+    let weights = |dir: &Path| dir.join(crate::eval::classifier::WEIGHTS_FILE);
+    if !weights(source).is_file() {
+        if weights(&target).is_file() {
+            return Ok(());
+        }
+        anyhow::bail!(
+            "no classifier {}: give a classifier run's folder (holding {}) or the name of one \
+             under {}; train one with `gan-studio classifier train --run NAME`",
+            study.classifier,
+            crate::eval::classifier::WEIGHTS_FILE,
+            runs.display()
+        );
+    }
+    let same_place = std::fs::canonicalize(source).ok() == std::fs::canonicalize(&target).ok();
+    if same_place {
+        return Ok(());
+    }
+    let read = |path: &Path| {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+    };
+    let wanted = read(&weights(source))?;
+    if weights(&target).is_file() {
+        if read(&weights(&target))? != wanted {
+            anyhow::bail!(
+                "this study judges with the classifier {}, whose weights differ from those in \
+                 {}: continue it with that classifier, or start a new study folder",
+                target.display(),
+                source.display()
+            );
+        }
+        return Ok(());
+    }
+    std::fs::create_dir_all(&target)
+        .with_context(|| format!("cannot create {}", target.display()))?;
+    // The config first: a folder with weights is taken as complete.
+    write_atomic(
+        &target.join("config.json"),
+        &read(&source.join("config.json"))?,
+    )?;
+    write_atomic(&weights(&target), &wanted)
 }
 
 /// Whether a run needs no more work: evaluated (and retrained with, when the study asks), or

@@ -49,9 +49,13 @@ pub struct Study {
     #[serde(default = "default_samples")]
     pub eval_samples: usize,
     /// The scoring classifier: "bundled" (the one that ships for each data set) or a
-    /// classifier run's name or folder.
+    /// classifier run's name or folder. A study on a picture folder names its own.
     #[serde(default = "default_classifier")]
     pub classifier: String,
+    /// The picture folder (or .tar / .tar.gz of one) that `datasets = ["folder"]` means:
+    /// `train/<class>/*.png|jpg`, optionally `test/<class>/`. Made absolute when read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pictures: Option<std::path::PathBuf>,
     /// `train` flags every run shares.
     #[serde(default)]
     pub common: toml::Table,
@@ -135,8 +139,23 @@ const RESERVED: [&str; 8] = [
 impl Study {
     /// Parses a study file; errors name the line (and for syntax errors the column).
     pub fn parse(text: &str) -> Result<Self> {
-        let study: Self = toml::from_str(text).map_err(|e| anyhow!("{}", e.to_string().trim()))?;
+        let study = Self::parse_unchecked(text)?;
         study.validate(text)?;
+        Ok(study)
+    }
+
+    /// The study a file describes, not yet checked: for options given beside the file
+    /// (`study run FILE --data DIR`), which may complete it. [`Self::validate`] next.
+    pub fn parse_unchecked(text: &str) -> Result<Self> {
+        let mut study: Self =
+            toml::from_str(text).map_err(|e| anyhow!("{}", e.to_string().trim()))?;
+        // Absolute, so the runs (which record it) and their hashes do not depend on the
+        // folder a study was started from.
+        if let Some(pictures) = &mut study.pictures
+            && let Ok(absolute) = std::path::absolute(&*pictures)
+        {
+            *pictures = absolute;
+        }
         Ok(study)
     }
 
@@ -150,7 +169,9 @@ impl Study {
         Ok(toml::to_string_pretty(self)?)
     }
 
-    fn validate(&self, text: &str) -> Result<()> {
+    /// Checks the study; errors name the line of `text` (the file it came from) where
+    /// there is one, and no line when `text` is empty.
+    pub fn validate(&self, text: &str) -> Result<()> {
         let line_of = |needle: &str| {
             text.lines()
                 .position(|l| l.contains(needle))
@@ -164,9 +185,41 @@ impl Study {
             );
         }
         if self.datasets.contains(&DatasetKind::Folder) {
+            // Its classifier knows the folder's classes and no other set's.
+            if self.datasets.len() > 1 {
+                bail!(
+                    "{}a study on a picture folder runs on that folder alone: its classifier \
+                     judges no other data set",
+                    line_of("datasets")
+                );
+            }
+            if self.pictures.is_none() {
+                bail!(
+                    "{}a study on a picture folder needs the folder: pictures = \"DIR\" (or \
+                     `study run --data DIR`)",
+                    line_of("datasets")
+                );
+            }
+            if self.classifier == "bundled" {
+                bail!(
+                    "{}no classifier ships for your own pictures: set classifier = \"NAME\" (or \
+                     `study run --classifier NAME`), a classifier trained with `gan-studio \
+                     classifier train --dataset folder --data DIR --run NAME`",
+                    match line_of("classifier") {
+                        at if at.is_empty() => line_of("datasets"),
+                        at => at,
+                    }
+                );
+            }
+        } else if self.pictures.is_some() {
             bail!(
-                "{}studies run on the named data sets (mnist, fashion-mnist, cifar10)",
-                line_of("datasets")
+                "{}pictures names the folder of datasets = [\"folder\"]; this study runs on {}",
+                line_of("pictures"),
+                self.datasets
+                    .iter()
+                    .map(|d| d.folder_or_flag())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             );
         }
         let seeds = self.seeds.values();
@@ -269,6 +322,27 @@ impl Study {
         Ok(())
     }
 
+    /// A classifier named as a run of `runs_dir` (the user's runs, not the study's) becomes
+    /// that run's folder, which `study run` copies into the study. A folder path, "bundled"
+    /// and names found nowhere are left as they are.
+    pub fn find_classifier(&mut self, runs_dir: &std::path::Path) {
+        let weights = crate::eval::classifier::WEIGHTS_FILE;
+        if self.classifier == "bundled"
+            || std::path::Path::new(&self.classifier)
+                .join(weights)
+                .is_file()
+        {
+            return;
+        }
+        let run = runs_dir.join(&self.classifier);
+        if run.join(weights).is_file() {
+            self.classifier = std::path::absolute(&run)
+                .unwrap_or(run)
+                .display()
+                .to_string();
+        }
+    }
+
     /// Runs in the study.
     pub fn run_count(&self) -> usize {
         self.datasets.len()
@@ -347,6 +421,41 @@ flags = { real-target = 0.9, mismatch = true }
 
     fn error(text: &str) -> String {
         format!("{:#}", Study::parse(text).unwrap_err())
+    }
+
+    #[test]
+    fn a_study_on_a_picture_folder_names_the_folder_and_its_classifier() {
+        let folder = GOOD.replace("[\"mnist\"]", "[\"folder\"]");
+        let e = error(&folder);
+        assert!(
+            e.contains("line 3") && e.contains("pictures = \"DIR\""),
+            "{e}"
+        );
+        let with_pictures = folder.replace("steps = 10", "steps = 10\npictures = \"my pets\"");
+        let e = error(&with_pictures);
+        assert!(
+            e.contains("no classifier ships for your own pictures")
+                && e.contains("classifier train --dataset folder"),
+            "{e}"
+        );
+        let study =
+            Study::parse(&with_pictures.replace("seeds = 2", "seeds = 2\nclassifier = \"pets\""))
+                .unwrap();
+        // Made absolute, so it means the same folder wherever the study is run from.
+        let expected = std::env::current_dir().unwrap().join("my pets");
+        assert_eq!(study.pictures.as_deref(), Some(expected.as_path()));
+        assert_eq!(Study::parse(&study.to_toml().unwrap()).unwrap(), study);
+        // One folder alone: its classifier knows no other set's classes.
+        let mixed = with_pictures.replace("[\"folder\"]", "[\"folder\", \"mnist\"]");
+        assert!(
+            error(&mixed).contains("that folder alone"),
+            "{}",
+            error(&mixed)
+        );
+        // And pictures mean nothing to a named set.
+        let stray = GOOD.replace("steps = 10", "steps = 10\npictures = \"x\"");
+        let e = error(&stray);
+        assert!(e.contains("line 7") && e.contains("runs on mnist"), "{e}");
     }
 
     #[test]

@@ -137,13 +137,15 @@ impl StudiesTab {
 
     fn start(&mut self, shared: &mut Shared<'_>) {
         self.runtime.error = None;
-        let study = match Study::parse(&self.text) {
+        let mut study = match Study::parse(&self.text) {
             Ok(study) => study,
             Err(e) => {
                 self.runtime.error = Some(format!("{e:#}"));
                 return;
             }
         };
+        // A classifier named as one of the studio's runs is copied into the study.
+        study.find_classifier(&shared.runs_dir);
         let out = Self::folder(shared, &study);
         self.show(study.clone(), out.clone());
         let stop = Arc::new(AtomicBool::new(false));
