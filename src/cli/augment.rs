@@ -107,7 +107,7 @@ pub fn run(args: AugmentArgs) -> Result<()> {
     )?;
     judge.check_reads(config.dataset)?;
     let dataset = args.data.for_run(&args.run, &config)?.load()?;
-    let plan = AugmentPlan {
+    let mut plan = AugmentPlan {
         per_class,
         ratios: args.ratios.clone(),
         strategies: args.strategies.clone(),
@@ -121,6 +121,9 @@ pub fn run(args: AugmentArgs) -> Result<()> {
                 .with_train_limit(None)
         }),
     };
+    if let Some(note) = plan.fit_to(&dataset.train, &dataset.class_names) {
+        eprintln!("warning: {note}");
+    }
     let pool = match &args.synthetic {
         Some(dir) => Some(crate::interop::generated::read_folder(
             dir,

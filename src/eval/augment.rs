@@ -101,6 +101,54 @@ pub struct AugmentPlan {
 }
 
 impl AugmentPlan {
+    /// Caps each count of real images per class at the smallest class's training images, so
+    /// that a row says how many a class really got (a folder of 45 cats asked for 100 a class
+    /// trained on 45 and reported 100). "all" (usize::MAX) stays. Returns what was changed.
+    pub fn fit_to(&mut self, train: &Split, class_names: &[String]) -> Option<String> {
+        let classes = class_names.len().max(1);
+        let mut counts = vec![0usize; classes];
+        for &label in &train.labels {
+            if let Some(count) = counts.get_mut(usize::from(label)) {
+                *count += 1;
+            }
+        }
+        let (smallest, fewest) = counts.iter().copied().enumerate().min_by_key(|&(_, n)| n)?;
+        let asked: Vec<usize> = self
+            .per_class
+            .iter()
+            .copied()
+            .filter(|&p| p != usize::MAX && p > fewest)
+            .collect();
+        if asked.is_empty() {
+            return None;
+        }
+        let mut capped: Vec<usize> = Vec::new();
+        for p in &self.per_class {
+            let p = if *p == usize::MAX {
+                *p
+            } else {
+                (*p).min(fewest)
+            };
+            if !capped.contains(&p) {
+                capped.push(p);
+            }
+        }
+        self.per_class = capped;
+        let name = class_names
+            .get(smallest)
+            .cloned()
+            .unwrap_or_else(|| smallest.to_string());
+        Some(format!(
+            "{} real images per class asked for, but class {name} has {fewest} training \
+             images: {fewest} per class used instead",
+            asked
+                .iter()
+                .map(|p| p.to_string())
+                .collect::<Vec<_>>()
+                .join(" and ")
+        ))
+    }
+
     /// Classifier trainings the plan runs (for progress bars).
     pub fn trainings(&self) -> usize {
         let sources = 1 + usize::from(self.few_real_generator.is_some());
@@ -463,4 +511,48 @@ pub fn markdown(results: &[AugmentResult], train_images: Option<usize>) -> Strin
     out.push_str(&provenance_note(results, train_images));
     out.push('\n');
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(per_class: Vec<usize>) -> AugmentPlan {
+        AugmentPlan {
+            per_class,
+            ratios: vec![0.0, 1.0],
+            strategies: vec![Strategy::Mix],
+            seeds: 1,
+            first_seed: 0,
+            steps: 1,
+            few_real_generator: None,
+        }
+    }
+
+    #[test]
+    fn counts_above_the_smallest_class_are_capped_and_said() {
+        // 45 cats, 60 dogs.
+        let labels: Vec<u8> = std::iter::repeat_n(0, 45)
+            .chain(std::iter::repeat_n(1, 60))
+            .collect();
+        let train = Split {
+            images: vec![0; labels.len() * 4],
+            labels,
+            channels: 1,
+            rows: 2,
+            cols: 2,
+        };
+        let names = ["cat".to_owned(), "dog".to_owned()];
+        let mut asked = plan(vec![10, 50, 100, usize::MAX]);
+        let note = asked.fit_to(&train, &names).expect("a note");
+        assert_eq!(asked.per_class, vec![10, 45, usize::MAX]);
+        assert!(
+            note.contains("50 and 100 real images per class asked for")
+                && note.contains("class cat has 45"),
+            "{note}"
+        );
+        let mut fits = plan(vec![10, 45]);
+        assert!(fits.fit_to(&train, &names).is_none());
+        assert_eq!(fits.per_class, vec![10, 45]);
+    }
 }

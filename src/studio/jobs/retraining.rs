@@ -27,6 +27,8 @@ pub struct Request {
 pub enum Message {
     /// What is running, and the share of the whole job done.
     Progress(String, f32),
+    /// Done other than asked (fewer real images per class than the plan's 10).
+    Note(String),
     Done(Outcome<Vec<AugmentResult>>),
 }
 
@@ -47,8 +49,7 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
     let progress_tx = tx.clone();
     let progress_waker = waker.clone();
     let done = super::spawn_once("retraining", waker.clone(), move || {
-        let plan = quick_plan();
-        let total = plan.trainings();
+        let mut plan = quick_plan();
         let send = |line: String, done: f32| {
             let _ = progress_tx.send(Message::Progress(line, done));
             progress_waker();
@@ -69,6 +70,11 @@ pub fn spawn(request: Request, waker: Waker) -> Receiver<Message> {
         )?;
         let root = trained.config.data_root(&request.data_dir);
         let dataset = super::open_dataset(&root, trained.config.dataset)?;
+        // A folder with fewer than 10 pictures in a class: as many as it has, said so.
+        if let Some(note) = plan.fit_to(&dataset.train, &dataset.class_names) {
+            let _ = progress_tx.send(Message::Note(note));
+        }
+        let total = plan.trainings();
         let mut done = 0;
         let mut last = String::from("real images only");
         let mut last_sent = std::time::Instant::now();

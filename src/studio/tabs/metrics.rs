@@ -222,6 +222,7 @@ impl MetricsTab {
                 retraining::Message::Progress(line, share) => {
                     self.retraining_progress = Some((line, share));
                 }
+                retraining::Message::Note(note) => shared.notices.info("retraining", note),
                 retraining::Message::Done(outcome) => {
                     self.retraining = None;
                     self.retraining_progress = None;
