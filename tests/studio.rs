@@ -1568,6 +1568,74 @@ flags = { real-target = 0.9 }
     }
 }
 
+/// A study on one's own pictures from the tab: the editor says what a folder study needs,
+/// and a classifier named as one of the studio's runs judges it (copied into the study).
+#[test]
+fn a_study_on_a_picture_folder_runs_from_its_tab_judged_by_a_studio_classifier() {
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = dir.path().join("pets");
+    common::write_picture_domain(&pictures.join("train/cats"), 12, true);
+    common::write_picture_domain(&pictures.join("train/dogs"), 12, false);
+    let runs = dir.path().join("runs");
+    let runs_arg = runs.display().to_string();
+    let folder = pictures.display().to_string();
+    common::succeeded(&common::gan_studio(
+        &[
+            "classifier",
+            "train",
+            "--run",
+            "judge",
+            "--dataset",
+            "folder",
+            "--data",
+            &folder,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--runs-dir",
+            &runs_arg,
+        ],
+        dir.path(),
+    ));
+    let study = format!(
+        "name = \"pets\"\ndatasets = [\"folder\"]\npictures = \"{folder}\"\n\
+         families = [\"pca\"]\nseeds = 1\nsteps = 1\nbatch_size = 8\neval_samples = 100\n"
+    );
+    let text = study.clone();
+    let mut harness = studio_with(&runs, &common::data_dir(), move |state| {
+        state.tab = Tab::Studies;
+        state.studies.text = text;
+    });
+    harness.run();
+    harness.get_by_label_contains("no classifier ships for your own pictures");
+    harness.state_mut().state.studies.text = format!("{study}classifier = \"judge\"\n");
+    harness.run();
+    assert!(
+        harness
+            .query_by_label_contains("1 runs of 1 steps")
+            .is_some()
+    );
+    harness.get_by_label("Start study").click();
+    harness.step();
+    wait_for(&mut harness, 120, "the study", |app| {
+        !app.state.studies.is_running() && app.state.studies.progress() == (1, 1)
+    });
+    assert!(harness.query_by_label("1 of 1 runs done").is_some());
+    let copied = runs.join("studies/pets/runs/judge/classifier.bpk");
+    assert_eq!(
+        std::fs::read(copied).unwrap(),
+        std::fs::read(runs.join("judge/classifier.bpk")).unwrap()
+    );
+    let report = std::fs::read_to_string(runs.join("studies/pets/report.md")).unwrap();
+    assert!(
+        report.contains("scored by the judge classifier"),
+        "{report}"
+    );
+}
+
 #[test]
 fn the_guided_family_offers_its_guide_classifier_and_weight() {
     let runs = tempfile::tempdir().unwrap();

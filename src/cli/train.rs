@@ -321,6 +321,15 @@ pub fn run(args: TrainArgs) -> Result<()> {
         config.fit_to(&dataset);
         config.validate()?;
         let data = dataset.train;
+        if let Some(limit) = config.train_limit
+            && limit >= data.len()
+        {
+            // A study's "G saw 1,000 images" cell on a small folder is the full-set cell.
+            eprintln!(
+                "warning: --train-limit {limit} is not below the {} training images: all are used",
+                data.len()
+            );
+        }
         let run = RunDir::new(&args.runs.runs_dir, &args.run)?;
         if !model.family().adversarial() {
             let fitted = crate::train::fit::fit_closed_form(&config, &run, data, &device.device)?;
