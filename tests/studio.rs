@@ -1058,6 +1058,55 @@ fn compare_runs(harness: &mut Harness<'static, StudioApp>, picks: &[&str]) {
     });
 }
 
+/// A run of two classes beside one of ten: it draws its two rows (asked for label 2, its
+/// generator panicked in the render thread and the grid's spinner turned for ever).
+#[test]
+fn compare_draws_only_the_classes_a_run_has() {
+    let dir = tempfile::tempdir().unwrap();
+    let pictures = dir.path().join("pets");
+    common::write_picture_domain(&pictures.join("train/cats"), 12, true);
+    common::write_picture_domain(&pictures.join("train/dogs"), 12, false);
+    let runs = dir.path().join("runs");
+    common::succeeded(&common::gan_studio(
+        &[
+            "train",
+            "--model",
+            "cdcgan",
+            "--depth",
+            "shallow",
+            "--run",
+            "pets",
+            "--dataset",
+            "folder",
+            "--data",
+            &pictures.display().to_string(),
+            "--max-steps",
+            "1",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--quiet",
+            "--runs-dir",
+            &runs.display().to_string(),
+        ],
+        dir.path(),
+    ));
+    let mut harness = studio(&runs, &common::data_dir());
+    harness.get_by_label("Compare").click();
+    harness.run();
+    compare_runs(&mut harness, &["bundled cDCGAN (MNIST)", "pets"]);
+    let slots = harness.state().state.compare.slots();
+    assert!(slots.iter().all(|s| s.error.is_none()));
+    assert_eq!(slots[0].grid.count, 60, "10 classes x 6");
+    assert_eq!(slots[1].grid.count, 12, "2 classes x 6");
+    assert!(
+        harness
+            .query_by_label_contains("Runs with fewer classes draw the first rows only")
+            .is_some()
+    );
+}
+
 #[test]
 fn compare_draws_the_same_latents_in_every_run_plays_and_exports() {
     let runs = tempfile::tempdir().unwrap();

@@ -57,7 +57,7 @@ pub fn spawn_once<T: Send + 'static>(
 }
 
 /// A panic's message: the text of `panic!` or `expect`, where it has one.
-fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
+pub(crate) fn panic_text(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = panic.downcast_ref::<&str>() {
         (*text).to_owned()
     } else if let Some(text) = panic.downcast_ref::<String>() {

@@ -124,7 +124,18 @@ fn serve(
         }
         for request in pending {
             let started = Instant::now();
-            let answer = match render(generator, display, &request) {
+            // A generator that panics (labels it has no class for, say) answers with an error
+            // instead of leaving its view waiting for ever.
+            let rendered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                render(generator, display, &request)
+            }))
+            .unwrap_or_else(|panic| {
+                Err(anyhow::anyhow!(
+                    "the generator stopped on an internal error: {}",
+                    super::panic_text(panic.as_ref())
+                ))
+            });
+            let answer = match rendered {
                 Ok((pixels, gpu)) => Answer::Rendered(Rendered {
                     view: request.view,
                     count: gpu

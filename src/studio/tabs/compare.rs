@@ -97,6 +97,9 @@ pub struct Slot {
     drawer: Option<Drawer>,
     pub latent_dim: usize,
     pub conditional: bool,
+    /// Classes of a conditional run: it draws rows for these only (a folder of cats and dogs
+    /// has two; asked for label 2, its generator cannot answer).
+    pub classes: usize,
     /// The family and size, once loaded ("cdcgan shallow").
     pub family: String,
     pub grid: DigitGrid,
@@ -115,6 +118,18 @@ struct Runtime {
     requested: Option<(u64, u32, usize)>,
     played_from: Option<(Instant, f32)>,
     export: PlotExport,
+}
+
+impl Slot {
+    /// Rows of its grid: one per class it has (at most [`ROWS`]); an unconditional run fills
+    /// every row.
+    fn rows(&self) -> usize {
+        if self.conditional {
+            self.classes.clamp(1, ROWS)
+        } else {
+            ROWS
+        }
+    }
 }
 
 impl CompareTab {
@@ -150,6 +165,7 @@ impl CompareTab {
                         .to_lowercase();
                         slot.latent_dim = generator.latent_dim();
                         slot.conditional = generator.is_conditional();
+                        slot.classes = generator.config.num_classes;
                         // Host images: the comparison also scores and exports them.
                         slot.drawer = Some(Drawer::Gan(RenderWorker::spawn(
                             generator,
@@ -162,6 +178,7 @@ impl CompareTab {
                         slot.family = format!("pca, {} components", model.components);
                         slot.latent_dim = model.components;
                         slot.conditional = true;
+                        slot.classes = model.classes();
                         slot.drawer = Some(Drawer::Pca(std::sync::Arc::new(model)));
                         loaded_any = true;
                     }
@@ -224,6 +241,7 @@ impl CompareTab {
                 drawer: None,
                 latent_dim: 0,
                 conditional: false,
+                classes: ROWS,
                 family: String::new(),
                 grid: DigitGrid::default(),
                 error: None,
@@ -281,22 +299,26 @@ impl CompareTab {
                 all_posted = false;
                 continue;
             };
-            // Every run takes the first coordinates of the same noise.
+            // Every run takes the first coordinates of the same noise, and the rows of the
+            // classes it has.
+            let count = slot.rows() * self.per_class;
             let own: Vec<f32> = latents
                 .chunks(*dim)
+                .take(count)
                 .flat_map(|row| row[..slot.latent_dim].iter().copied())
                 .collect();
+            let labels = &labels[..count];
             match drawer {
                 Drawer::Gan(worker) => worker.post(Request {
                     view: View::Grid,
                     latents: own,
-                    labels: slot.conditional.then(|| labels.clone()),
+                    labels: slot.conditional.then(|| labels.to_vec()),
                     blend: None,
                     sweep: None,
                 }),
                 Drawer::Pca(model) => {
-                    let pixels = model.generate(&own, slot.latent_dim, &labels);
-                    slot.grid.set(pixels, rows, model.side, self.per_class);
+                    let pixels = model.generate(&own, slot.latent_dim, labels);
+                    slot.grid.set(pixels, count, model.side, self.per_class);
                 }
             }
         }
@@ -441,9 +463,14 @@ impl CompareTab {
             .collect();
         let measures: Vec<&Measure> = slots.iter().filter_map(|s| s.measure.as_ref()).collect();
         let footer = format!(
-            "Same noise for every run (seed {}, t = {:.2}), one row per class 0-9.{}{}",
+            "Same noise for every run (seed {}, t = {:.2}), one row per class 0-9.{}{}{}",
             self.seed,
             self.t,
+            if slots.iter().any(|s| s.rows() < ROWS) {
+                " Runs with fewer classes draw the first rows only."
+            } else {
+                ""
+            },
             if slots.iter().any(|s| s.latent_dim < widest) {
                 " Latent sizes differ: smaller ones take the first coordinates of the same noise."
             } else {
@@ -506,7 +533,10 @@ impl CompareTab {
                                 .show(
                                     ui,
                                     &format!("compare-{}", slot.pick.name),
-                                    egui::vec2(block, block * ROWS as f32 / self.per_class as f32),
+                                    egui::vec2(
+                                        block,
+                                        block * slot.rows() as f32 / self.per_class as f32,
+                                    ),
                                 )
                                 .is_none()
                             {
