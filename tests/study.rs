@@ -322,6 +322,17 @@ common = { depth = "shallow" }
         line.contains("no classifier ships for your own pictures"),
         "{line}"
     );
+    let line = common::refused(&study_run(&[
+        "--data",
+        "no pictures",
+        "--classifier",
+        "judge",
+    ]));
+    assert!(line.contains("no pictures does not exist"), "{line}");
+    assert!(
+        !dir.path().join("s").exists(),
+        "nothing written for a study that cannot start"
+    );
     let out = study_run(&["--data", "my pictures", "--classifier", "judge"]);
     let stdout = common::succeeded(&out);
     assert!(stdout.contains("2 of 2 runs finished"), "{stdout}");

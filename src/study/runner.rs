@@ -45,6 +45,15 @@ pub enum Event {
 /// Writes the study file and the classifiers its evaluations need into `out`, and returns the
 /// plan. `study plan` and `study run` both start here.
 pub fn prepare(study: &Study, out: &Path, data: Option<&Path>) -> Result<Vec<PlannedRun>> {
+    // Every run would fail on its own, one after another, for want of the pictures.
+    if let Some(pictures) = &study.pictures
+        && !pictures.exists()
+    {
+        anyhow::bail!(
+            "the study's picture folder {} does not exist",
+            pictures.display()
+        );
+    }
     let runs = plan::runs_dir(out);
     std::fs::create_dir_all(&runs).with_context(|| format!("cannot create {}", runs.display()))?;
     write_atomic(&out.join(STUDY_FILE), study.to_toml()?.as_bytes())?;
@@ -80,8 +89,8 @@ fn install_classifier(study: &Study, runs: &Path) -> Result<()> {
             return Ok(());
         }
         anyhow::bail!(
-            "no classifier {}: give a classifier run's folder (holding {}) or the name of one \
-             under {}; train one with `gan-studio classifier train --run NAME`",
+            "no classifier {}: it is neither a folder holding {} nor a classifier run in your \
+             runs folder (or in {}); train one with `gan-studio classifier train --run NAME`",
             study.classifier,
             crate::eval::classifier::WEIGHTS_FILE,
             runs.display()
