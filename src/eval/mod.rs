@@ -6,6 +6,7 @@ pub mod embedding;
 pub mod matching;
 pub mod memorisation;
 pub mod neighbours;
+pub mod readout_cache;
 pub mod report;
 pub mod run_eval;
 pub mod scores;

@@ -272,7 +272,13 @@ impl Reference {
         let (reference, held_out) = stratified_halves(&test.labels, split_seed);
         let reference = test.select(&reference);
         let held_out = test.select(&held_out);
-        let readout = read_out(classifier, &all_pixels(&reference), test.rows, device)?;
+        // The same images and judge at every evaluation: read once, then from the cache.
+        let readout = super::readout_cache::read_out_cached(
+            classifier,
+            &all_pixels(&reference),
+            test.rows,
+            device,
+        )?;
         let classes = readout.classes;
         let train = TrainByClass::new(&dataset.train, classes);
         let thresholds = train.thresholds(test, device)?;
