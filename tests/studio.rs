@@ -355,6 +355,8 @@ fn pca_is_fitted_from_the_training_tab_and_explored_by_component() {
     });
     assert!(runs.path().join("pca/samples/latest.png").is_file());
     assert_eq!(harness.state().state.training.live.samples.count, 100);
+    // Not "finished at step 0": it had no steps.
+    assert_eq!(harness.state().state.training.live.status, "pca: fitted");
 
     harness.state_mut().state.explorer.source = GeneratorSource::run(runs.path(), "pca");
     open_explorer(&mut harness);

@@ -147,6 +147,8 @@ pub struct Live {
     pub status: String,
     pub samples: DigitGrid,
     pub samples_step: usize,
+    /// What the job did other than asked (a PCA with fewer components), kept for the status.
+    pub note: Option<String>,
 }
 
 impl Live {
@@ -258,18 +260,26 @@ impl TrainingTab {
                     live.status = format!("training {}: checkpoint at step {step}", live.run)
                 }
                 Message::Paused(paused) => live.paused = paused,
-                Message::Note(note) => shared.notices.info(SOURCE, note),
+                Message::Note(note) => live.note = Some(note),
                 Message::Finished { stopped, step } => {
-                    live.status = format!(
-                        "{}: {} at step {step}{}",
-                        live.run,
-                        if stopped { "stopped" } else { "finished" },
-                        if stopped {
-                            " (Continue resumes it)"
-                        } else {
-                            ""
-                        }
-                    );
+                    live.status = if live.total_steps == 0 && !stopped {
+                        // Fitted in closed form (PCA): there were no steps.
+                        format!("{}: fitted", live.run)
+                    } else {
+                        format!(
+                            "{}: {} at step {step}{}",
+                            live.run,
+                            if stopped { "stopped" } else { "finished" },
+                            if stopped {
+                                " (Continue resumes it)"
+                            } else {
+                                ""
+                            }
+                        )
+                    };
+                    if let Some(note) = &live.note {
+                        live.status = format!("{}; {note}", live.status);
+                    }
                     shared.notices.info(SOURCE, live.status.clone());
                     finished = true;
                 }
