@@ -263,8 +263,12 @@ impl TrainingTab {
                 Message::Note(note) => live.note = Some(note),
                 Message::Finished { stopped, step } => {
                     live.status = if live.total_steps == 0 && !stopped {
-                        // Fitted in closed form (PCA): there were no steps.
-                        format!("{}: fitted", live.run)
+                        // Fitted in closed form (PCA): there were no steps; the note, when
+                        // there is one, says what was fitted.
+                        match live.note.take() {
+                            Some(note) => format!("{}: {note}", live.run),
+                            None => format!("{}: fitted", live.run),
+                        }
                     } else {
                         format!(
                             "{}: {} at step {step}{}",
