@@ -347,6 +347,20 @@ fn pca_is_fitted_from_the_training_tab_and_explored_by_component() {
     harness.run();
     harness.get_by_label("pca").click();
     harness.run();
+    // Only what a fit reads: no optimiser, discriminator or step options.
+    assert!(harness.query_by_label("Principal components").is_some());
+    for gone in [
+        "Learning rate D",
+        "Dropout (D)",
+        "Steps",
+        "Depth",
+        "Matching-aware D",
+    ] {
+        assert!(
+            harness.query_by_label(gone).is_none(),
+            "{gone} shown for PCA"
+        );
+    }
     harness.get_by_label("Start training").click();
     harness.step();
     wait_for(&mut harness, 120, "the PCA fit", |app| {

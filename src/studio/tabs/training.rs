@@ -311,10 +311,14 @@ impl TrainingTab {
         match outcome {
             Ok(run) => {
                 let mut live = Live {
-                    status: format!(
-                        "{}: step {} of {} (not training)",
-                        run.run, run.step, run.total_steps
-                    ),
+                    status: if run.total_steps == 0 {
+                        format!("{}: fitted", run.run)
+                    } else {
+                        format!(
+                            "{}: step {} of {} (not training)",
+                            run.run, run.step, run.total_steps
+                        )
+                    },
                     run: run.run,
                     first_step: run.step,
                     total_steps: run.total_steps,
@@ -1316,6 +1320,26 @@ fn options_ui(
                     }
                 });
             }
+            if !gan.model.family().adversarial() {
+                // Fitted in closed form (PCA): no networks to size, no optimiser, no steps.
+                row(
+                    ui,
+                    "Principal components",
+                    "Components per class, each a slider in the explorer; at most one fewer \
+                     than the smallest class has training images (fewer are fitted, and said)",
+                    |ui| ui.add(egui::DragValue::new(&mut gan.latent_dim).range(1..=512)),
+                );
+                row(
+                    ui,
+                    "Training images",
+                    "Fit on the first N images only; 0 uses them all",
+                    |ui| ui.add(egui::DragValue::new(train_limit).range(0..=60_000)),
+                );
+                ui.label("");
+                ui.weak("Fitted in closed form: no steps, optimiser or discriminator");
+                ui.end_row();
+                return;
+            }
             row(
                 ui,
                 "Depth",
@@ -1468,6 +1492,9 @@ fn options_ui(
                 |ui| ui.add(egui::DragValue::new(&mut config.loss_limit).range(1.0..=1e6)),
             );
         });
+    if !config.gan.model.family().adversarial() {
+        return; // the training switches below mean nothing to a fit
+    }
     let reads_labels = config.gan.model.family().discriminator_reads_labels();
     ui.add_enabled(
         reads_labels,
