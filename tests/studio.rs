@@ -371,6 +371,7 @@ fn pca_is_fitted_from_the_training_tab_and_explored_by_component() {
     assert_eq!(harness.state().state.training.live.samples.count, 100);
     // Not "finished at step 0": it had no steps.
     assert_eq!(harness.state().state.training.live.status, "pca: fitted");
+    harness.get_by_label_contains("Fitted in closed form: no training curves");
 
     harness.state_mut().state.explorer.source = GeneratorSource::run(runs.path(), "pca");
     open_explorer(&mut harness);

@@ -736,8 +736,15 @@ impl TrainingTab {
                 ui.set_width(plot_width);
                 if live.history.is_empty() {
                     ui.add_space(8.0);
+                    // A fitted model (PCA) shown: it had no steps, so it has no curves.
                     ui.weak(
-                        "The losses, D outputs and gradient norms appear here with the first step.",
+                        if live.total_steps == 0 && !live.is_running() && !live.samples.is_empty() {
+                            "Fitted in closed form: no training curves. Its samples are on the \
+                             right, its components in the explorer."
+                        } else {
+                            "The losses, D outputs and gradient norms appear here with the first \
+                             step."
+                        },
                     );
                 } else {
                     curves::smoothing_ui(ui, &mut self.smoothing);
