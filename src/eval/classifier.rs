@@ -329,6 +329,37 @@ impl Classifier {
     }
 
     /// Colour channels it reads: 1 or 3.
+    /// Whether the classifier's layers fit pictures of `side` x `side`: its first dense layer
+    /// reads the trunk's output, whose size the side fixes. None for a classifier with no trunk.
+    fn reads_side(&self, side: usize) -> Option<bool> {
+        let inputs = self.fc1.weight.dims()[0];
+        let (width, out) = match (&self.conv2, self.stages.last()) {
+            // LeNet: 5x5 padded conv, pool, 5x5 conv, pool.
+            (Some(conv2), _) => (conv2.weight.dims()[0], (side / 2).saturating_sub(4) / 2),
+            // VGG-style: each stage halves the side.
+            (None, Some(stage)) => (stage.conv_b.weight.dims()[0], side >> self.stages.len()),
+            (None, None) => return None,
+        };
+        Some(width * out * out == inputs)
+    }
+
+    /// An error unless the classifier reads pictures of `side` x `side` (which it would
+    /// otherwise refuse deep inside its first dense layer).
+    pub fn check_side(&self, side: usize) -> Result<()> {
+        if self.reads_side(side) != Some(false) {
+            return Ok(());
+        }
+        let built = [28, 32, 64]
+            .into_iter()
+            .chain(8..=256)
+            .find(|&s| self.reads_side(s) == Some(true))
+            .map_or_else(|| "other".to_owned(), |s| format!("{s}x{s}"));
+        bail!(
+            "the classifier reads {built} pictures; these are {side}x{side}: train one on them \
+             (`gan-studio classifier train`)"
+        )
+    }
+
     pub fn input_channels(&self) -> usize {
         match (&self.conv1, self.stages.first()) {
             (Some(conv), _) => conv.weight.dims()[1],
@@ -707,6 +738,30 @@ mod tests {
             ..again
         };
         assert_eq!(digest, mirrored.weights_sha256());
+    }
+
+    #[test]
+    fn a_classifier_knows_the_picture_side_it_reads() {
+        let device = Device::flex();
+        let lenet = ClassifierConfig::new().init(&device);
+        assert!(lenet.check_side(28).is_ok());
+        let vgg = |side| {
+            ClassifierConfig::new()
+                .with_stages(3)
+                .with_conv1(8)
+                .with_channels(3)
+                .with_image_size(side)
+                .init(&device)
+        };
+        assert!(vgg(32).check_side(32).is_ok() && vgg(64).check_side(64).is_ok());
+        // Given other pictures, it says so instead of failing in its first dense layer.
+        let error = vgg(32).check_side(64).unwrap_err().to_string();
+        assert!(
+            error.contains("reads 32x32 pictures; these are 64x64"),
+            "{error}"
+        );
+        let error = lenet.check_side(32).unwrap_err().to_string();
+        assert!(error.contains("reads 28x28 pictures"), "{error}");
     }
 
     #[test]

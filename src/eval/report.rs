@@ -269,6 +269,7 @@ impl Reference {
             );
         }
         classifier.check_reads(dataset.kind)?;
+        classifier.check_side(test.rows)?;
         let (reference, held_out) = stratified_halves(&test.labels, split_seed);
         let reference = test.select(&reference);
         let held_out = test.select(&held_out);

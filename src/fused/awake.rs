@@ -81,10 +81,21 @@ pub fn while_awake<R: Send>(work: impl FnOnce() -> R + Send) -> R {
             #[cfg(test)]
             tests::KEEPING.set(false);
         });
-        let result = work();
-        done.store(true, Ordering::Release);
-        result
+        // Set on the way out however `work` leaves, a panic included: the scope waits for
+        // every keeper before it passes the panic on, and a keeper never told to stop spun
+        // for ever (a guided run given a guide for other picture sizes hung, not failed).
+        let _release = Release(done);
+        work()
     })
+}
+
+/// Tells the keepers to stop when dropped.
+struct Release(Arc<AtomicBool>);
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Release);
+    }
 }
 
 #[cfg(test)]
@@ -159,6 +170,22 @@ mod tests {
             idle >= 25.0,
             "counted {idle:.1} ms idle of a 50 ms serial stretch"
         );
+    }
+
+    #[test]
+    fn a_step_that_panics_lets_the_keepers_go_and_the_panic_through() {
+        // On a thread of its own, so a regression (a hang) fails here instead of stalling.
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let outcome = std::panic::catch_unwind(|| {
+                pool(2).install(|| while_awake(|| panic!("a shape the op refuses")))
+            });
+            let _ = tx.send(outcome.is_err());
+        });
+        let panicked = rx
+            .recv_timeout(std::time::Duration::from_secs(20))
+            .expect("while_awake returned within 20 s of the panic");
+        assert!(panicked, "the panic reached the caller");
     }
 
     #[test]

@@ -59,6 +59,9 @@ fn check_fits(guide: &Classifier, config: &TrainConfig) -> Result<()> {
         .check_reads(config.dataset)
         .context("the guiding classifier cannot guide this run")?;
     let gan = &config.gan;
+    guide
+        .check_side(gan.image_size)
+        .context("the guiding classifier cannot guide this run")?;
     let classes = guide.head.weight.dims()[1];
     if guide.input_channels() != gan.channels || classes != gan.num_classes {
         bail!(
