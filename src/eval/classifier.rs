@@ -509,6 +509,8 @@ pub fn read_out(
     device: &Device,
 ) -> Result<Readout> {
     const CHUNK: usize = 1000;
+    // Every command that reads pictures comes here: a judge of other sizes is an error.
+    classifier.check_side(side)?;
     let channels = classifier.input_channels();
     let per = channels * side * side;
     let n = pixels.len() / per;
