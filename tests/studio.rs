@@ -1081,8 +1081,7 @@ fn compare_runs(harness: &mut Harness<'static, StudioApp>, picks: &[&str]) {
 fn compare_draws_only_the_classes_a_run_has() {
     let dir = tempfile::tempdir().unwrap();
     let pictures = dir.path().join("pets");
-    common::write_picture_domain(&pictures.join("train/cats"), 12, true);
-    common::write_picture_domain(&pictures.join("train/dogs"), 12, false);
+    common::write_pets(&pictures);
     let runs = dir.path().join("runs");
     common::succeeded(&common::gan_studio(
         &[
@@ -1553,8 +1552,7 @@ fn a_missing_cifar10_is_offered_for_download_and_your_pictures_ask_for_a_path() 
 
     // A folder of pictures is read at once: what it holds, and networks drawn for it.
     let pets = empty.path().join("pets");
-    common::write_picture_domain(&pets.join("train/cats"), 12, true);
-    common::write_picture_domain(&pets.join("train/dogs"), 12, false);
+    common::write_pets(&pets);
     harness.state_mut().state.training.form.config.data_path = Some(pets);
     harness.step();
     wait_for(&mut harness, 30, "the folder's summary", |app| {
@@ -1640,32 +1638,10 @@ flags = { real-target = 0.9 }
 fn a_study_on_a_picture_folder_runs_from_its_tab_judged_by_a_studio_classifier() {
     let dir = tempfile::tempdir().unwrap();
     let pictures = dir.path().join("pets");
-    common::write_picture_domain(&pictures.join("train/cats"), 12, true);
-    common::write_picture_domain(&pictures.join("train/dogs"), 12, false);
+    common::write_pets(&pictures);
     let runs = dir.path().join("runs");
-    let runs_arg = runs.display().to_string();
+    common::train_folder_judge(&pictures, &runs, "judge");
     let folder = pictures.display().to_string();
-    common::succeeded(&common::gan_studio(
-        &[
-            "classifier",
-            "train",
-            "--run",
-            "judge",
-            "--dataset",
-            "folder",
-            "--data",
-            &folder,
-            "--epochs",
-            "1",
-            "--batch-size",
-            "8",
-            "--device",
-            "cpu",
-            "--runs-dir",
-            &runs_arg,
-        ],
-        dir.path(),
-    ));
     let study = format!(
         "name = \"pets\"\ndatasets = [\"folder\"]\npictures = \"{folder}\"\n\
          families = [\"pca\"]\nseeds = 1\nsteps = 1\nbatch_size = 8\neval_samples = 100\n"

@@ -278,26 +278,13 @@ fn adding_retraining_to_a_finished_study_retrains_the_classifier_only() {
 #[test]
 fn a_study_runs_on_a_picture_folder_judged_by_the_users_classifier() {
     let dir = tempfile::tempdir().unwrap();
-    let pictures = dir.path().join("my pictures/train");
-    common::write_picture_domain(&pictures.join("cats"), 12, true);
-    common::write_picture_domain(&pictures.join("dogs"), 12, false);
+    common::write_pets(&dir.path().join("my pictures"));
     let run = |args: &[&str]| common::gan_studio(args, dir.path());
-    common::succeeded(&run(&[
-        "classifier",
-        "train",
-        "--run",
+    common::train_folder_judge(
+        &dir.path().join("my pictures"),
+        &dir.path().join("runs"),
         "judge",
-        "--dataset",
-        "folder",
-        "--data",
-        "my pictures",
-        "--epochs",
-        "1",
-        "--batch-size",
-        "8",
-        "--device",
-        "cpu",
-    ]));
+    );
     let study = r#"
 name = "pets"
 datasets = ["folder"]

@@ -92,6 +92,40 @@ pub fn write_picture_domain(dir: &Path, count: usize, warm: bool) {
     }
 }
 
+/// A folder of one's own pictures at `dir`: `train/cats` (12 warm blobs) and `train/dogs`
+/// (12 cool ones), 32x32; every 10th is held out, so 22 train.
+pub fn write_pets(dir: &Path) {
+    write_picture_domain(&dir.join("train/cats"), 12, true);
+    write_picture_domain(&dir.join("train/dogs"), 12, false);
+}
+
+/// Trains the classifier run `runs/name` on the picture folder `folder` (one epoch, batches
+/// of 8: the 22 pictures of [`write_pets`] cannot fill the default batch).
+pub fn train_folder_judge(folder: &Path, runs: &Path, name: &str) {
+    let (folder, runs) = (folder.display().to_string(), runs.display().to_string());
+    succeeded(&gan_studio(
+        &[
+            "classifier",
+            "train",
+            "--run",
+            name,
+            "--dataset",
+            "folder",
+            "--data",
+            &folder,
+            "--epochs",
+            "1",
+            "--batch-size",
+            "8",
+            "--device",
+            "cpu",
+            "--runs-dir",
+            &runs,
+        ],
+        Path::new("."),
+    ));
+}
+
 /// A tiny CycleGAN (width 8, one residual block, `steps` steps) between folders of `count`
 /// warm and cool blobs written under `root`: its config and both domains, not yet trained.
 pub fn tiny_cyclegan_setup(
