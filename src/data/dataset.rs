@@ -267,6 +267,15 @@ impl Split {
         counts
     }
 
+    /// The class with the fewest examples and their count (the first such class on a tie);
+    /// None for no classes.
+    pub fn smallest_class(&self, classes: usize) -> Option<(usize, usize)> {
+        self.class_counts(classes)
+            .into_iter()
+            .enumerate()
+            .min_by_key(|&(_, n)| n)
+    }
+
     /// Pixels of the examples at `indices`, scaled to [-1, 1]; with `augment`, each image is
     /// shifted by up to 2 pixels in x and y (the border filled with background) and, for colour
     /// pictures (photos, whose classes do not depend on handedness as digits do), mirrored

@@ -106,13 +106,7 @@ impl AugmentPlan {
     /// trained on 45 and reported 100). "all" (usize::MAX) stays. Returns what was changed.
     pub fn fit_to(&mut self, train: &Split, class_names: &[String]) -> Option<String> {
         let classes = class_names.len().max(1);
-        let mut counts = vec![0usize; classes];
-        for &label in &train.labels {
-            if let Some(count) = counts.get_mut(usize::from(label)) {
-                *count += 1;
-            }
-        }
-        let (smallest, fewest) = counts.iter().copied().enumerate().min_by_key(|&(_, n)| n)?;
+        let (smallest, fewest) = train.smallest_class(classes)?;
         let asked: Vec<usize> = self
             .per_class
             .iter()

@@ -34,17 +34,8 @@ fn principal_components_that_fit(
     data: &Split,
 ) -> Result<Option<(usize, String)>> {
     let gan = &config.gan;
-    let mut counts = vec![0usize; gan.num_classes.max(1)];
-    for &label in &data.labels {
-        if let Some(count) = counts.get_mut(usize::from(label)) {
-            *count += 1;
-        }
-    }
-    let (smallest, count) = counts
-        .iter()
-        .copied()
-        .enumerate()
-        .min_by_key(|&(_, n)| n)
+    let (smallest, count) = data
+        .smallest_class(gan.num_classes.max(1))
         .unwrap_or((0, 0));
     let name = config
         .class_names
