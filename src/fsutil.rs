@@ -1,7 +1,8 @@
-//! File writes that never leave a half-written file under the final name.
+//! File writes that never leave a half-written file under the final name, and where an output
+//! path would land.
 
 use std::io::{self, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
@@ -45,4 +46,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// leaves no half-written config.json, which would make a run unreadable.
 pub fn save_config<C: burn::config::Config>(config: &C, path: &Path) -> Result<()> {
     write_atomic(path, burn::config::config_to_json(config).as_bytes())
+}
+
+/// Where `path` is or would be once created: its longest existing prefix with links and `..`
+/// resolved, then the rest. Two paths naming the same place resolve to the same value, so an
+/// output can be checked against an input before anything is written.
+pub fn resolved(path: &Path) -> PathBuf {
+    let absolute = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+    let mut rest = Vec::new();
+    let mut prefix = absolute.as_path();
+    loop {
+        if let Ok(found) = prefix.canonicalize() {
+            return rest.iter().rev().fold(found, |p, part| p.join(part));
+        }
+        match (prefix.parent(), prefix.file_name()) {
+            (Some(parent), Some(name)) => {
+                rest.push(name.to_os_string());
+                prefix = parent;
+            }
+            _ => return absolute,
+        }
+    }
 }

@@ -240,6 +240,55 @@ fn translate_reads_a_folder_and_a_tarball_and_sample_writes_the_slides_grid() {
     }
     assert!(eval["colourisation"].is_null());
 
+    // Output that would overwrite its input, or two pictures sharing one PNG: refused before
+    // anything is written, and the pictures are untouched.
+    let before = std::fs::read(root.join("input/nested/000.png")).unwrap();
+    for output in ["input", "input/nested", "input/../input/translated"] {
+        let out = run(&[
+            &["translate", "--input", "input", "--output", output],
+            &base[..],
+        ]
+        .concat());
+        let error = common::first_error_line(&out);
+        assert!(
+            error.contains("inside the input folder"),
+            "{output}: {error}"
+        );
+    }
+    let out = run(&[
+        &[
+            "translate",
+            "--input",
+            "input/nested/000.png",
+            "--output",
+            "input/nested",
+        ],
+        &base[..],
+    ]
+    .concat());
+    assert!(common::first_error_line(&out).contains("would be written over it"));
+    assert_eq!(
+        std::fs::read(root.join("input/nested/000.png")).unwrap(),
+        before
+    );
+    assert!(!root.join("input/translated").exists());
+    std::fs::copy(
+        root.join("input/nested/001.png"),
+        root.join("input/nested/001.jpg"),
+    )
+    .unwrap();
+    let out = run(&[
+        &["translate", "--input", "input", "--output", "clash-out"],
+        &base[..],
+    ]
+    .concat());
+    let error = common::first_error_line(&out);
+    assert!(
+        error.contains("nested/001.jpg and nested/001.png would both be written"),
+        "{error}"
+    );
+    assert!(!root.join("clash-out").exists());
+
     // A GAN run or no run: one clear error each.
     let out = run(&[
         "translate",

@@ -56,6 +56,7 @@ pub fn run(args: TranslateArgs) -> Result<()> {
     if files.is_empty() {
         bail!("{}: no PNG or JPEG pictures in it", args.input.display());
     }
+    let targets = output_paths(&args.input, &files, &args.output)?;
     let device = args.runs.device()?;
     let TrainedCycleGan {
         config, generators, ..
@@ -99,7 +100,7 @@ pub fn run(args: TranslateArgs) -> Result<()> {
         )?;
         let per = channels * side * side;
         for (name, picture) in names.iter().zip(out.chunks_exact(per)) {
-            let path = args.output.join(Path::new(name).with_extension("png"));
+            let path = &targets[*name];
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -111,7 +112,7 @@ pub fn run(args: TranslateArgs) -> Result<()> {
                 background: 0,
                 block: 0,
             };
-            save_grid_png(&path, picture, 1, side, side, &single)
+            save_grid_png(path, picture, 1, side, side, &single)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             written += 1;
         }
@@ -137,6 +138,46 @@ pub fn run(args: TranslateArgs) -> Result<()> {
         args.output.display()
     );
     Ok(())
+}
+
+/// The PNG each input picture (by its name under `input`) is written to, refused before
+/// anything is written when two pictures would share one file (`a.jpg` and `a.png`) or when the
+/// output would overwrite the input: inside an input folder, the PNGs would also be read as
+/// input by the next translation of it.
+fn output_paths(
+    input: &Path,
+    files: &[(String, Vec<u8>)],
+    output: &Path,
+) -> Result<std::collections::HashMap<String, PathBuf>> {
+    let output_at = crate::fsutil::resolved(output);
+    let input_at = crate::fsutil::resolved(input);
+    if input.is_dir() && output_at.starts_with(&input_at) {
+        bail!(
+            "the output folder {} is inside the input folder {}: its PNGs could overwrite the \
+             pictures and would be read as input next time; choose a folder outside it",
+            output.display(),
+            input.display()
+        );
+    }
+    let mut targets = std::collections::HashMap::new();
+    let mut by_path: std::collections::HashMap<PathBuf, &str> = Default::default();
+    for (name, _) in files {
+        let path = output.join(Path::new(name).with_extension("png"));
+        if crate::fsutil::resolved(&path) == input_at {
+            bail!(
+                "the translation of {} would be written over it; choose another output folder",
+                input.display()
+            );
+        }
+        if let Some(first) = by_path.insert(path.clone(), name) {
+            bail!(
+                "{first} and {name} would both be written as {}; rename one of them",
+                path.display()
+            );
+        }
+        targets.insert(name.clone(), path);
+    }
+    Ok(targets)
 }
 
 /// `sample --run R` on a CycleGAN run: `grid.png` in `out`, one row per held-out picture
