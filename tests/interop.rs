@@ -246,6 +246,47 @@ fn export_import_generate_and_augment_from_the_command_line() {
     }
     let png = image::open(cwd.join("synthetic/7/7-000022.png")).unwrap();
     assert_eq!((png.width(), png.height()), (28, 28));
+    // A second set into the same folder would mix with the first: refused, unless --replace,
+    // which removes the first set and nothing else.
+    let again = |per_class: &str, extra: &[&str]| {
+        let args = [
+            &[
+                "generate",
+                "--run",
+                "bundled-cdcgan",
+                "--per-class",
+                per_class,
+                "--out",
+                "synthetic",
+                "--device",
+                "cpu",
+                "--quiet",
+            ],
+            extra,
+        ]
+        .concat();
+        gan_studio(&args, cwd)
+    };
+    let error = first_error_line(&again("1", &[]));
+    assert!(
+        error.contains("already holds an earlier generated set"),
+        "{error}"
+    );
+    assert!(cwd.join("synthetic/7/7-000022.png").is_file());
+    common::succeeded(&again("1", &["--replace"]));
+    for class in 0..10 {
+        let files = std::fs::read_dir(cwd.join(format!("synthetic/{class}")))
+            .unwrap()
+            .count();
+        assert_eq!(files, 1, "class {class} after --replace");
+    }
+    std::fs::write(cwd.join("synthetic/notes.txt"), "mine").unwrap();
+    let error = first_error_line(&again("1", &["--replace"]));
+    assert!(error.contains("did not write"), "{error}");
+    assert!(error.contains("notes.txt"), "{error}");
+    assert!(cwd.join("synthetic/0/0-000000.png").is_file());
+    std::fs::remove_file(cwd.join("synthetic/notes.txt")).unwrap();
+    common::succeeded(&again("3", &["--replace"]));
     ok(
         &[
             "generate",

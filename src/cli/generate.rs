@@ -7,7 +7,9 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::{RunArgs, TrainedRun};
-use crate::interop::generated::{Format, write_idx, write_pngs};
+use crate::interop::generated::{
+    Format, previous_output, remove_previous_output, write_idx, write_pngs,
+};
 use crate::sampling::{generate_pixels, normal_latents_host};
 
 #[derive(Args, Debug)]
@@ -27,9 +29,14 @@ pub struct GenerateArgs {
     /// How the images are written.
     #[arg(long, value_enum, default_value_t = Format::Png)]
     pub format: Format,
-    /// Output folder (created).
+    /// Output folder (created). It must be new or empty, so a new set never mixes with
+    /// another: see --replace.
     #[arg(long, value_name = "DIR")]
     pub out: PathBuf,
+    /// Remove what an earlier `generate` wrote in the output folder first (only its files:
+    /// a folder holding anything else is refused).
+    #[arg(long)]
+    pub replace: bool,
     /// Seed of the latents (and labels, where they are drawn).
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -103,6 +110,18 @@ pub fn run(args: GenerateArgs) -> Result<()> {
     if total == 0 {
         bail!("nothing to generate: --per-class/--count must be at least 1");
     }
+    let previous = previous_output(&args.out)?;
+    if let Some(first) = previous.first() {
+        if !args.replace {
+            bail!(
+                "{} already holds an earlier generated set (e.g. {}): a new one would mix with \
+                 it; pass --replace to remove it first, or choose a new folder",
+                args.out.display(),
+                first.display()
+            );
+        }
+        remove_previous_output(&previous)?;
+    }
     let side = gan.image_size;
     let bar = (!args.quiet).then(|| {
         let bar = ProgressBar::new(total as u64);
@@ -151,5 +170,12 @@ pub fn run(args: GenerateArgs) -> Result<()> {
         bar.finish_and_clear();
     }
     println!("{total} images -> {}", args.out.display());
+    if conditional && !gan.model.family().labels_are_classes() {
+        eprintln!(
+            "note: {} found its category codes without labels: the folders and labels are codes, \
+             not classes (`eval` matches them to classes as category_accuracy)",
+            gan.model.name()
+        );
+    }
     Ok(())
 }

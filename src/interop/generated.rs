@@ -35,6 +35,76 @@ pub fn png_path(out: &Path, label: Option<u8>, index: usize) -> PathBuf {
     }
 }
 
+/// The files an earlier `generate` left in `out` (its IDX files, its `NNNNNN.png` and its
+/// class folders of `C-NNNNNN.png`), for `generate --replace` to remove. Anything else there is
+/// an error naming it: a new set must not mix with other files, and a folder of the user's own
+/// is never emptied.
+pub fn previous_output(out: &Path) -> Result<Vec<PathBuf>> {
+    fn numbered(name: &str, prefix: &str) -> bool {
+        name.strip_prefix(prefix)
+            .and_then(|rest| rest.strip_suffix(".png"))
+            .is_some_and(|digits| digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_digit()))
+    }
+    let entries = |dir: &Path| -> Result<Vec<(PathBuf, String)>> {
+        let mut found = Vec::new();
+        for entry in
+            std::fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))?
+        {
+            let entry = entry.with_context(|| format!("cannot read {}", dir.display()))?;
+            found.push((
+                entry.path(),
+                entry.file_name().to_string_lossy().into_owned(),
+            ));
+        }
+        found.sort();
+        Ok(found)
+    };
+    let foreign = |path: &Path| {
+        anyhow::anyhow!(
+            "{} holds files `generate` did not write (e.g. {}): choose a new or empty folder",
+            out.display(),
+            path.display()
+        )
+    };
+    let mut previous = Vec::new();
+    if !out.exists() {
+        return Ok(previous);
+    }
+    if !out.is_dir() {
+        bail!("{} is a file, not a folder", out.display());
+    }
+    for (path, name) in entries(out)? {
+        if path.is_dir() && name.parse::<u8>().is_ok_and(|c| c.to_string() == name) {
+            for (file, file_name) in entries(&path)? {
+                if !(file.is_file() && numbered(&file_name, &format!("{name}-"))) {
+                    return Err(foreign(&file));
+                }
+                previous.push(file);
+            }
+            previous.push(path);
+        } else if path.is_file()
+            && ([IDX_IMAGES, IDX_COLOUR_IMAGES, IDX_LABELS].contains(&name.as_str())
+                || numbered(&name, ""))
+        {
+            previous.push(path);
+        } else {
+            return Err(foreign(&path));
+        }
+    }
+    Ok(previous)
+}
+
+/// Removes what [`previous_output`] found: the files, then their emptied class folders.
+pub fn remove_previous_output(previous: &[PathBuf]) -> Result<()> {
+    for path in previous.iter().filter(|p| !p.is_dir()) {
+        std::fs::remove_file(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    for path in previous.iter().filter(|p| p.is_dir()) {
+        std::fs::remove_dir(path).with_context(|| format!("cannot remove {}", path.display()))?;
+    }
+    Ok(())
+}
+
 /// Writes images (`channels` planes of `side`² values in [-1, 1] each, as the models make
 /// them) as grey or RGB PNGs, calling `written(n)` as it goes.
 pub fn write_pngs(
