@@ -314,3 +314,36 @@ fn every_bundled_classifier_reads_its_data_and_its_generator() {
         assert!(success >= fake_floor, "{name}: success rate {success}");
     }
 }
+
+/// `augment` trains on an InfoGAN's images under classes, not under its category codes: each
+/// code is named by the judge's reading, one class per code, as well as any naming could.
+#[test]
+fn augment_names_infogans_codes_by_the_judges_best_matching() {
+    use gan_studio::eval::augment::synthetic;
+    use gan_studio::model::{Depth, GanConfig, ModelKind};
+    let device = Device::flex();
+    let gan = GanConfig::new(ModelKind::Infogan).with_depth(Depth::Shallow);
+    let generator = gan.init_generator(&device);
+    let judge = ClassifierConfig::new().with_seed(5).init(&device);
+    // 20 per code; the split interleaves the codes, so image k has code k % 10.
+    let split = synthetic(&generator, &gan, &judge, 200, 3, &device).unwrap();
+    assert_eq!(split.len(), 200);
+    let pixels = split.batch_pixels(&(0..split.len()).collect::<Vec<_>>(), None);
+    let read = read_out(&judge, &pixels, 28, &device)
+        .unwrap()
+        .predictions();
+    let mut class_of_code = [None; 10];
+    for (k, &label) in split.labels.iter().enumerate() {
+        let named = class_of_code[k % 10].get_or_insert(label);
+        assert_eq!(*named, label, "code {} named twice", k % 10);
+    }
+    let mut classes: Vec<u8> = class_of_code.iter().map(|c| c.unwrap()).collect();
+    classes.sort();
+    assert_eq!(classes, (0..10).collect::<Vec<u8>>(), "one class per code");
+    let agree = |label: &dyn Fn(usize) -> usize| (0..200).filter(|&k| read[k] == label(k)).count();
+    let named = agree(&|k| usize::from(split.labels[k]));
+    // No naming beats the best matching: not the codes as they are, nor any rotation of them.
+    for shift in 0..10 {
+        assert!(named >= agree(&|k| (k + shift) % 10), "shift {shift}");
+    }
+}

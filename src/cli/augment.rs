@@ -199,7 +199,16 @@ pub fn run(args: AugmentArgs) -> Result<()> {
             )),
         },
     )?;
-    let table = markdown(&results, train_images);
+    let mut table = markdown(&results, train_images);
+    if pool.is_none() && !gan.model.family().labels_are_classes() {
+        table.push_str(&format!(
+            "{} saw no labels: each of its category codes was named by the class the judge ({}) \
+             reads most among its images, under the best one-to-one matching of codes to \
+             classes, so the synthetic labels come from the judge's labelled training.\n",
+            gan.model.name(),
+            args.classifier
+        ));
+    }
     let out = args.out.clone().unwrap_or_else(|| run.root.join("augment"));
     write_atomic(&out.with_extension("md"), table.as_bytes())?;
     write_atomic(

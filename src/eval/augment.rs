@@ -15,6 +15,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::classifier::{Classifier, ClassifierConfig, accuracy, read_out, train_steps_with};
+use super::matching::{best_matching, code_class_counts};
 use super::scores::{MeanStd, mean_std};
 use crate::data::Split;
 use crate::export::grid::to_u8_pixels;
@@ -232,17 +233,35 @@ fn concat(a: &Split, b: &Split) -> Split {
     out
 }
 
-/// `count` generated digits with balanced labels, as a split.
+/// `count` generated digits with balanced labels, as a split. An InfoGAN's labels are category
+/// codes it found itself, not classes: each code is named by the class `judge` reads most
+/// under the best one-to-one matching of codes to classes (as `eval`'s category_accuracy
+/// scores it), and images of codes matched to no class of the judge's are left out.
 pub fn synthetic(
     generator: &Generator,
     gan: &GanConfig,
+    judge: &Classifier,
     count: usize,
     seed: u64,
     device: &Device,
 ) -> Result<Split> {
     let per_class = count.div_ceil(gan.num_classes);
     let (pixels, labels) = generate_set(generator, gan, per_class, seed, device)?;
-    let labels = labels.context("synthetic training data needs a conditional generator")?;
+    let mut labels = labels.context("synthetic training data needs a conditional generator")?;
+    let mut unmatched = vec![false; labels.len()];
+    if !gan.model.family().labels_are_classes() {
+        let readout = read_out(judge, &pixels, gan.image_size, device)?;
+        let n = gan.num_classes.max(readout.classes);
+        let counts = code_class_counts(&labels, &readout.predictions(), n);
+        let (_, map) = best_matching(&counts)?;
+        for (i, label) in labels.iter_mut().enumerate() {
+            let class = map[usize::from(*label)];
+            if class >= readout.classes {
+                unmatched[i] = true;
+            }
+            *label = class as u8;
+        }
+    }
     let all = Split {
         images: to_u8_pixels(&pixels),
         labels,
@@ -253,6 +272,7 @@ pub fn synthetic(
     // Interleave classes so truncating to `count` keeps them balanced.
     let order: Vec<usize> = (0..per_class)
         .flat_map(|i| (0..gan.num_classes).map(move |c| c * per_class + i))
+        .filter(|&i| !unmatched[i])
         .take(count)
         .collect();
     Ok(all.select(&order))
@@ -362,9 +382,14 @@ pub fn run_plan(
                         let (fake, judge) = match source {
                             GeneratorData::AllLabelled | GeneratorData::Folder => {
                                 let fake = match &pretrained.images {
-                                    SyntheticImages::Generator { generator, gan } => {
-                                        synthetic(generator, gan, count, 2000 + seed, device)?
-                                    }
+                                    SyntheticImages::Generator { generator, gan } => synthetic(
+                                        generator,
+                                        gan,
+                                        pretrained.judge,
+                                        count,
+                                        2000 + seed,
+                                        device,
+                                    )?,
                                     SyntheticImages::Folder(pool) => {
                                         from_pool(pool, count, classes, 2000 + seed)?
                                     }
@@ -402,7 +427,14 @@ pub fn run_plan(
                                 let (generator, judge) =
                                     slot.as_ref().context("few-real generator missing")?;
                                 (
-                                    synthetic(generator, &recipe.gan, count, 2000 + seed, device)?,
+                                    synthetic(
+                                        generator,
+                                        &recipe.gan,
+                                        judge,
+                                        count,
+                                        2000 + seed,
+                                        device,
+                                    )?,
                                     judge,
                                 )
                             }

@@ -13,6 +13,12 @@ pub const MAX_CODES: usize = 20;
 /// Accuracy under the best assignment of codes (rows) to distinct classes (columns):
 /// max over one-to-one maps m of Σ_code confusion[code][m(code)] / Σ all.
 pub fn best_matching_accuracy(confusion: &[Vec<usize>]) -> Result<f64> {
+    best_matching(confusion).map(|(accuracy, _)| accuracy)
+}
+
+/// The best one-to-one map of codes to classes (`map[code]` is its class) and its accuracy,
+/// as [`best_matching_accuracy`] scores it.
+pub fn best_matching(confusion: &[Vec<usize>]) -> Result<(f64, Vec<usize>)> {
     let n = confusion.len();
     ensure!(
         (1..=MAX_CODES).contains(&n),
@@ -22,10 +28,6 @@ pub fn best_matching_accuracy(confusion: &[Vec<usize>]) -> Result<f64> {
         confusion.iter().all(|row| row.len() == n),
         "the code-by-class counts are not square"
     );
-    let total: usize = confusion.iter().flatten().sum();
-    if total == 0 {
-        return Ok(0.0);
-    }
     // best[mask]: the most hits assigning the first popcount(mask) codes to the classes in mask.
     let mut best = vec![0usize; 1 << n];
     for mask in 1usize..(1 << n) {
@@ -36,7 +38,24 @@ pub fn best_matching_accuracy(confusion: &[Vec<usize>]) -> Result<f64> {
             .max()
             .unwrap_or(0);
     }
-    Ok(best[(1 << n) - 1] as f64 / total as f64)
+    // Back from the full set: the last code took a class whose removal left the best of the rest.
+    let mut map = vec![0; n];
+    let mut mask = (1usize << n) - 1;
+    for code in (0..n).rev() {
+        let class = (0..n)
+            .filter(|class| mask & (1 << class) != 0)
+            .find(|&class| best[mask ^ (1 << class)] + confusion[code][class] == best[mask])
+            .unwrap_or(0);
+        map[code] = class;
+        mask ^= 1 << class;
+    }
+    let total: usize = confusion.iter().flatten().sum();
+    let accuracy = if total == 0 {
+        0.0
+    } else {
+        best[(1 << n) - 1] as f64 / total as f64
+    };
+    Ok((accuracy, map))
 }
 
 /// Counts of (code, class) pairs: rows are codes, columns the classes the classifier read.
@@ -84,6 +103,11 @@ mod tests {
         let collapsed = vec![vec![5, 0], vec![5, 0]];
         assert_eq!(best_matching_accuracy(&collapsed).unwrap(), 0.5);
         assert!(best_matching_accuracy(&[vec![1, 2]]).is_err());
+        // The map itself: each code's class, one class per code.
+        assert_eq!(best_matching(&permuted).unwrap().1, vec![2, 0, 1]);
+        assert_eq!(best_matching(&greedy_trap).unwrap().1, vec![1, 0]);
+        let (_, map) = best_matching(&collapsed).unwrap();
+        assert!(map == vec![0, 1] || map == vec![1, 0], "{map:?}");
         let counts = code_class_counts(&[0, 0, 1, 1], &[1, 1, 0, 1], 2);
         assert_eq!(counts, vec![vec![0, 2], vec![1, 1]]);
     }
