@@ -409,8 +409,21 @@ fn the_explorer_shows_infogans_code_sweep() {
     });
     open_explorer(&mut harness);
     harness.get_by_label("Category code");
+    // The codes under the category picker, not after the 62 noise sliders.
+    harness.get_by_label("Continuous codes");
     harness.get_by_role_and_label(Role::Slider, "c1");
     harness.get_by_role_and_label(Role::Slider, "c2");
+    let noise = harness.state().state.explorer.latent.len() - 2;
+    harness.get_by_label(&format!("Noise coordinates (all {noise}; scroll for more)"));
+    harness.get_by_role_and_label(Role::Slider, &format!("z{}", noise - 1));
+    assert!(harness.query_by_label(&format!("z{noise}")).is_none());
+    let top = |label: &str| {
+        harness
+            .get_by_role_and_label(Role::Slider, label)
+            .rect()
+            .top()
+    };
+    assert!(top("c2") < top("z0"), "c2 is drawn above the noise");
     assert_eq!(harness.state().state.explorer.runtime.grid.count, 100);
     harness
         .get_by_role_and_label(Role::RadioButton, "c2")

@@ -527,12 +527,30 @@ impl ExplorerTab {
                 )
                 .changed();
         }
+        // InfoGAN's continuous codes sit at the end of z; they are shown first, under the
+        // category picker, not after 62 noise sliders.
+        let noise = self.latent.len() - codes.min(self.latent.len());
+        if codes > 0 {
+            ui.strong("Continuous codes").on_hover_text(
+                "InfoGAN's continuous codes: it found its own meaning for each (the paper's \
+                 digits: slant and width)",
+            );
+            for i in noise..self.latent.len() {
+                latent_changed |= self.latent_row(ui, i, format!("c{}", i - noise + 1), true);
+            }
+        }
         let (heading, tip, name) = if pca {
             (
                 "Principal components of the class",
                 "Coefficient on each of the class's principal components, in standard \
                  deviations, largest variance first. Lock one to keep it when randomising",
                 "PC",
+            )
+        } else if codes > 0 {
+            (
+                "Noise coordinates",
+                "Lock a coordinate to keep it when randomising",
+                "z",
             )
         } else {
             (
@@ -541,32 +559,15 @@ impl ExplorerTab {
                 "z",
             )
         };
-        ui.strong(format!(
-            "{heading} (all {}; scroll for more)",
-            self.latent.len()
-        ))
-        .on_hover_text(tip);
-        for i in 0..self.latent.len() {
-            ui.horizontal(|ui| {
-                ui.checkbox(&mut self.locked[i], "lock")
-                    .on_hover_text("Keep this coordinate when randomising");
-                let code = (i + codes).checked_sub(self.latent.len());
-                let label = match code {
-                    Some(c) => format!("c{}", c + 1),
-                    None if pca => format!("{name}{}", i + 1),
-                    None => format!("{name}{i}"),
-                };
-                let slider = ui.add(egui::Slider::new(&mut self.latent[i], -3.0..=3.0).text(label));
-                latent_changed |= if code.is_some() {
-                    slider.on_hover_text(
-                        "Continuous code, set here as z ~ N(0, 1); the generator sees \
-                         erf(z / √2), uniform on (-1, 1). The grid sweeps it from -2 to 2.",
-                    )
-                } else {
-                    slider
-                }
-                .changed();
-            });
+        ui.strong(format!("{heading} (all {noise}; scroll for more)"))
+            .on_hover_text(tip);
+        for i in 0..noise {
+            let label = if pca {
+                format!("{name}{}", i + 1)
+            } else {
+                format!("{name}{i}")
+            };
+            latent_changed |= self.latent_row(ui, i, label, false);
         }
         if latent_changed {
             self.mark(View::Digit);
@@ -576,6 +577,25 @@ impl ExplorerTab {
                 self.mark(View::Frame);
             }
         }
+    }
+
+    /// One latent coordinate's lock and slider; whether its value changed.
+    fn latent_row(&mut self, ui: &mut egui::Ui, i: usize, label: String, code: bool) -> bool {
+        ui.horizontal(|ui| {
+            ui.checkbox(&mut self.locked[i], "lock")
+                .on_hover_text("Keep this coordinate when randomising");
+            let slider = ui.add(egui::Slider::new(&mut self.latent[i], -3.0..=3.0).text(label));
+            if code {
+                slider.on_hover_text(
+                    "Continuous code, set here as z ~ N(0, 1); the generator sees \
+                     erf(z / √2), uniform on (-1, 1). The grid sweeps it from -2 to 2.",
+                )
+            } else {
+                slider
+            }
+            .changed()
+        })
+        .inner
     }
 
     fn images_ui(&mut self, ui: &mut egui::Ui, shared: &mut Shared<'_>) {
