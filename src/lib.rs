@@ -1,4 +1,5 @@
-//! GAN Studio: train GANs on handwritten digits, explore them, measure them, export figures.
+//! GAN Studio: train GANs on digits, clothes, CIFAR-10 or your own pictures, explore them, measure
+//! them, export figures.
 //!
 //! The library holds everything; the binary's subcommands and the studio GUI are thin faces over it.
 
