@@ -316,6 +316,13 @@ common = { depth = "shallow" }
         "judge",
     ]));
     assert!(line.contains("no pictures does not exist"), "{line}");
+    let line = common::refused(&study_run(&[
+        "--data",
+        "my pictures",
+        "--classifier",
+        "nobody",
+    ]));
+    assert!(line.contains("no classifier nobody"), "{line}");
     assert!(
         !dir.path().join("s").exists(),
         "nothing written for a study that cannot start"

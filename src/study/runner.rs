@@ -55,6 +55,10 @@ pub fn prepare(study: &Study, out: &Path, data: Option<&Path>) -> Result<Vec<Pla
         );
     }
     let runs = plan::runs_dir(out);
+    // A study whose judge is nowhere is refused before its folder is written.
+    if study.classifier != "bundled" {
+        classifier_source(study, &runs)?;
+    }
     std::fs::create_dir_all(&runs).with_context(|| format!("cannot create {}", runs.display()))?;
     write_atomic(&out.join(STUDY_FILE), study.to_toml()?.as_bytes())?;
     if study.classifier != "bundled" {
@@ -80,22 +84,12 @@ pub fn prepare(study: &Study, out: &Path, data: Option<&Path>) -> Result<Vec<Pla
 /// later cannot change the judge halfway through. A copy already there must be the same
 /// weights.
 fn install_classifier(study: &Study, runs: &Path) -> Result<()> {
-    let source = Path::new(&study.classifier);
-    let name = plan::classifier_for(study, study.datasets[0]);
-    let target = runs.join(&name);
+    let Some(source) = classifier_source(study, runs)? else {
+        return Ok(());
+    };
+    let source = source.as_path();
+    let target = runs.join(plan::classifier_for(study, study.datasets[0]));
     let weights = |dir: &Path| dir.join(crate::eval::classifier::WEIGHTS_FILE);
-    if !weights(source).is_file() {
-        if weights(&target).is_file() {
-            return Ok(());
-        }
-        anyhow::bail!(
-            "no classifier {}: it is neither a folder holding {} nor a classifier run in your \
-             runs folder (or in {}); train one with `gan-studio classifier train --run NAME`",
-            study.classifier,
-            crate::eval::classifier::WEIGHTS_FILE,
-            runs.display()
-        );
-    }
     let same_place = std::fs::canonicalize(source).ok() == std::fs::canonicalize(&target).ok();
     if same_place {
         return Ok(());
@@ -123,6 +117,26 @@ fn install_classifier(study: &Study, runs: &Path) -> Result<()> {
         &read(&source.join("config.json"))?,
     )?;
     write_atomic(&weights(&target), &wanted)
+}
+
+/// The folder of the classifier a study names, or None when only the study's own copy in
+/// `runs` is left; an error saying so when it is in neither place.
+fn classifier_source(study: &Study, runs: &Path) -> Result<Option<std::path::PathBuf>> {
+    let source = Path::new(&study.classifier);
+    let weights = |dir: &Path| dir.join(crate::eval::classifier::WEIGHTS_FILE);
+    if weights(source).is_file() {
+        return Ok(Some(source.to_path_buf()));
+    }
+    if weights(&runs.join(plan::classifier_for(study, study.datasets[0]))).is_file() {
+        return Ok(None);
+    }
+    anyhow::bail!(
+        "no classifier {}: it is neither a folder holding {} nor a classifier run in your runs \
+         folder (or in {}); train one with `gan-studio classifier train --run NAME`",
+        study.classifier,
+        crate::eval::classifier::WEIGHTS_FILE,
+        runs.display()
+    )
 }
 
 /// Whether a run needs no more work: evaluated (and retrained with, when the study asks), or
