@@ -196,6 +196,7 @@ fn discriminator_loss(
                 real: d.forward(real.clone(), shown.clone()),
                 real_labels: cycle_labels(real.dims()[0], config.num_classes, &device),
                 fake: d.forward(fake.clone(), shown),
+                fake_unwarped: None,
                 fake_labels: labels.clone(),
                 fake_latents: latents.clone(),
                 wrong: None,
@@ -243,6 +244,7 @@ fn one_optimiser_step_lowers_each_familys_own_losses() {
                 &config,
                 GeneratorBatch {
                     fake: frozen.forward(images, shown.clone()),
+                    fake_unwarped: None,
                     labels: labels.clone(),
                     latents: z.clone(),
                     guide_logits: None,

@@ -523,3 +523,27 @@ fn a_run_pairing_neighbours_resumes_step_for_step_and_differs_from_pairing_itsel
         "pairing with neighbours changed nothing Q read"
     );
 }
+
+/// Reading InfoGAN's continuous codes from the unwarped fakes (`info_codes_unwarped`) is one
+/// more D pass in each update: stopped and resumed, the run logs the same losses, bit for bit,
+/// as one that never stopped, and from the first step they differ from those of the same run
+/// reading the codes through the warp.
+#[test]
+fn codes_read_unwarped_resume_step_for_step_and_differ_from_codes_read_through_the_warp() {
+    let data = common::mnist().train;
+    let runs = tempfile::tempdir().unwrap();
+    let through = small_config(ModelKind::Infogan)
+        .with_max_steps(Some(4))
+        .with_sample_every(0)
+        .with_checkpoint_every(0)
+        .with_warp_degrees(15.0)
+        .with_warp_shear(0.3);
+    let mut unwarped = through.clone();
+    unwarped.gan = unwarped.gan.clone().with_info_codes_unwarped(true);
+    let through_the_warp = losses_of(&through, runs.path(), "through", &data);
+    let whole = whole_equals_resumed(&unwarped, runs.path(), &data);
+    assert_ne!(
+        whole[0], through_the_warp[0],
+        "reading the codes unwarped changed nothing"
+    );
+}

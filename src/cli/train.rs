@@ -130,6 +130,11 @@ pub struct TrainArgs {
     /// same digit in other slants [default: the family's: infogan true, else false]
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     pub info_pair_deskew: Option<bool>,
+    /// InfoGAN with D's inputs warped: Q reads the continuous codes from the generated images
+    /// as drawn, not warped, so c1 and c2 can take the styles the warp hides (slant, width);
+    /// one more D pass per update [default: the family's: infogan true, else false]
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    pub info_codes_unwarped: Option<bool>,
     /// InfoGAN: weight of Q's reconstruction of the noise beside the codes (ClusterGAN's β_n;
     /// with --info-noise-scale 0.1 and 1 here, ClusterGAN's recipe); 0: Q predicts the codes
     /// only, as in the paper.
@@ -251,6 +256,7 @@ impl TrainArgs {
             .with_info_pair_weight(self.info_pair_weight.unwrap_or(recipe.pairs.0))
             .with_info_pair_neighbours(self.info_pair_neighbours.unwrap_or(recipe.pairs.1))
             .with_info_pair_deskew(self.info_pair_deskew.unwrap_or(recipe.pair_deskew))
+            .with_info_codes_unwarped(self.info_codes_unwarped.unwrap_or(recipe.codes_unwarped))
             .with_info_noise_weight(self.info_noise_weight)
             .with_guide_weight(self.guide_weight);
         TrainConfig::new(gan)
@@ -510,6 +516,11 @@ mod tests {
         assert!(
             told.gan.info_pair_deskew && !config_of(&["--model", "cdcgan"]).gan.info_pair_deskew
         );
+        // Its continuous codes are read unwarped unless told otherwise.
+        assert!(infogan.gan.info_codes_unwarped);
+        let through = config_of(&["--model", "infogan", "--info-codes-unwarped", "false"]);
+        assert!(!through.gan.info_codes_unwarped);
+        assert!(!config_of(&["--model", "cdcgan"]).gan.info_codes_unwarped);
         assert_eq!(infogan.gan.info_noise_weight, 0.0);
         let noise = config_of(&["--model", "infogan", "--info-noise-weight", "1"]);
         assert_eq!(noise.gan.info_noise_weight, 1.0);

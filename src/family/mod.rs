@@ -35,6 +35,9 @@ pub struct DiscriminatorBatch {
     pub real_view: Option<Tensor<2>>,
     /// D's outputs on generated images (B, outputs).
     pub fake: Tensor<2>,
+    /// D's outputs on the same generated images without the warp (B, outputs), when D's
+    /// inputs are warped and the family asks for them ([`Family::reads_unwarped_fakes`]).
+    pub fake_unwarped: Option<Tensor<2>>,
     /// The labels the generator was asked for (conditional families).
     pub fake_labels: Option<Tensor<1, Int>>,
     /// The latents the generated images came from (B, L), as drawn: N(0, 1).
@@ -61,6 +64,8 @@ pub fn real_source_loss(logits: Tensor<2>, target: f32, targets: Option<&Tensor<
 pub struct GeneratorBatch {
     /// D's outputs on the generated images (B, outputs).
     pub fake: Tensor<2>,
+    /// D's outputs on them without the warp, as in [`DiscriminatorBatch::fake_unwarped`].
+    pub fake_unwarped: Option<Tensor<2>>,
     pub labels: Option<Tensor<1, Int>>,
     /// The latents (B, L), as drawn: N(0, 1).
     pub latents: Tensor<2>,
@@ -136,6 +141,9 @@ pub struct Recipe {
     /// InfoGAN: whether those neighbours are found among deskewed pictures
     /// (`GanConfig::info_pair_deskew`).
     pub pair_deskew: bool,
+    /// InfoGAN: whether Q reads the continuous codes from unwarped images
+    /// (`GanConfig::info_codes_unwarped`).
+    pub codes_unwarped: bool,
 }
 
 /// DCGAN's rate and noise: Adam 2e-4 for G as for D, z of 100 values (Radford et al. 2016).
@@ -152,6 +160,7 @@ pub const DCGAN_RECIPE: Recipe = Recipe {
     warp: Distortion::NONE,
     pairs: (0.0, 0),
     pair_deskew: false,
+    codes_unwarped: false,
 };
 
 /// One GAN family.
@@ -192,6 +201,11 @@ pub trait Family: Sync {
     /// Whether D's loss needs D's outputs on a second, independently warped view of the real
     /// batch (`DiscriminatorBatch::real_view`); it costs one more D pass.
     fn second_real_view(&self, _config: &GanConfig) -> bool {
+        false
+    }
+    /// Whether its losses need D's outputs on the generated images without the warp as well
+    /// (`DiscriminatorBatch::fake_unwarped`), when D's inputs are warped; one more D pass.
+    fn reads_unwarped_fakes(&self, _config: &GanConfig) -> bool {
         false
     }
     /// Whether the discriminator takes the label as an input (rather than predicting it).

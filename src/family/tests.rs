@@ -30,6 +30,7 @@ fn batch(real: [[f32; 4]; 2], fake: [[f32; 4]; 2], real_target: f32) -> Discrimi
         real: Tensor::from_floats(real, &device),
         real_labels: Tensor::from_ints([0i64, 1], &device),
         fake: Tensor::from_floats(fake, &device),
+        fake_unwarped: None,
         fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
         fake_latents: Tensor::zeros([2, 4], &device),
         wrong: None,
@@ -79,6 +80,7 @@ fn acgan_adds_class_cross_entropy_to_both_losses() {
             &config(),
             GeneratorBatch {
                 fake: Tensor::from_floats(FAKE, &device),
+                fake_unwarped: None,
                 labels: Some(labels),
                 latents: Tensor::zeros([2, 4], &device),
                 guide_logits: None,
@@ -113,6 +115,7 @@ fn two_n_gan_classifies_real_and_generated_classes() {
             &config(),
             GeneratorBatch {
                 fake: Tensor::from_floats(FAKE, &device),
+                fake_unwarped: None,
                 labels: Some(labels),
                 latents: Tensor::zeros([2, 4], &device),
                 guide_logits: None,
@@ -135,6 +138,7 @@ fn the_binary_families_keep_the_original_objective() {
             real: Tensor::from_floats(real, &device),
             real_labels: Tensor::from_ints([0i64, 1], &device),
             fake: Tensor::from_floats(fake, &device),
+            fake_unwarped: None,
             fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
             fake_latents: Tensor::zeros([2, 4], &device),
             wrong: None,
@@ -212,6 +216,7 @@ fn infogan_adds_the_information_terms_for_its_codes() {
             real: Tensor::from_floats(real, &device),
             real_labels: Tensor::from_ints([1i64, 0], &device),
             fake: Tensor::from_floats(fake, &device),
+            fake_unwarped: None,
             fake_labels: Some(Tensor::from_ints([0i64, 0], &device)),
             fake_latents: Tensor::from_floats(z, &device),
             wrong: None,
@@ -242,6 +247,7 @@ fn infogan_adds_the_information_terms_for_its_codes() {
             &config,
             GeneratorBatch {
                 fake: Tensor::from_floats(fake, &device),
+                fake_unwarped: None,
                 labels: Some(Tensor::from_ints([0i64, 0], &device)),
                 latents: Tensor::from_floats(z, &device),
                 guide_logits: None,
@@ -268,6 +274,7 @@ fn infogan_loss_with_real(real: [[f32; 3]; 2], weight: f64) -> f32 {
             real: Tensor::from_floats(real, &device),
             real_labels: Tensor::from_ints([0i64, 1], &device),
             fake: Tensor::from_floats([[0.5f32, 1.0, -1.0], [-0.5, 0.2, 0.3]], &device),
+            fake_unwarped: None,
             fake_labels: Some(Tensor::from_ints([0i64, 1], &device)),
             fake_latents: Tensor::from_floats([[0.1f32, 0.2], [0.3, 0.4]], &device),
             wrong: None,
@@ -332,6 +339,7 @@ fn infogan_loss_with_views(first: [[f32; 2]; 4], second: [[f32; 2]; 4], weight: 
             real_labels: Tensor::from_ints([0i64, 1, 0, 1], &device),
             real_view: (weight > 0.0).then(|| outputs(second)),
             fake: Tensor::from_floats(fake, &device),
+            fake_unwarped: None,
             fake_labels: Some(Tensor::from_ints([0i64, 1, 1, 0], &device)),
             fake_latents: Tensor::from_floats(
                 [[0.1f32, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]],
@@ -422,6 +430,7 @@ fn infogan_noise_reconstruction_adds_q_outputs_and_their_squared_error() {
                     .narrow(1, 0, columns),
                 real_labels: Tensor::from_ints([0i64, 1], &device),
                 fake: Tensor::from_data(TensorData::new(rows, [2, columns]), &device),
+                fake_unwarped: None,
                 fake_labels: Some(Tensor::from_ints([0i64, 1], &device)),
                 fake_latents: Tensor::from_floats(z, &device),
                 wrong: None,
@@ -454,6 +463,7 @@ fn soft_real_labels_give_each_real_image_its_own_target() {
             real: Tensor::from_floats(real, &device),
             real_labels: Tensor::from_ints([0i64, 1], &device),
             fake: Tensor::from_floats(fake, &device),
+            fake_unwarped: None,
             fake_labels: Some(Tensor::from_ints([1i64, 0], &device)),
             fake_latents: Tensor::zeros([2, 4], &device),
             wrong: None,
@@ -476,6 +486,7 @@ fn the_guided_family_adds_the_classifiers_cross_entropy_to_gs_loss() {
     let guide = [[0.2f32, 1.5, -0.3, 0.0], [2.0, 0.1, 0.4, -1.0]];
     let batch = |guide_logits: Option<Tensor<2>>| GeneratorBatch {
         fake: Tensor::from_floats(fake, &device),
+        fake_unwarped: None,
         labels: Some(Tensor::from_ints([1i64, 0], &device)),
         latents: Tensor::zeros([2, 4], &device),
         guide_logits,
@@ -490,4 +501,85 @@ fn the_guided_family_adds_the_classifiers_cross_entropy_to_gs_loss() {
     // Without the guide's logits it is the conditional DCGAN's loss.
     let plain: f32 = family.generator_loss(&config, batch(None)).into_scalar();
     assert!((plain - adversarial).abs() < 1e-5);
+}
+
+/// InfoGAN's losses with two categories and one continuous code (its latent value 0, so the
+/// code is 0), D's outputs on the warped fakes having continuous estimates 1 and -1, and on
+/// the unwarped ones (other source and category logits, estimates 0) when given.
+fn infogan_losses_reading_codes(unwarped: bool) -> (f32, f32) {
+    let device = Device::flex();
+    let config = GanConfig::new(ModelKind::Infogan)
+        .with_num_classes(2)
+        .with_continuous_codes(1)
+        .with_latent_dim(2)
+        .with_info_codes_unwarped(unwarped);
+    let family = of(ModelKind::Infogan);
+    assert_eq!(family.discriminator_outputs(&config), 4);
+    let warped =
+        || Tensor::<2>::from_floats([[0.5f32, 1.0, -1.0, 1.0], [-0.5, 0.2, 0.3, -1.0]], &device);
+    let plain = || {
+        unwarped.then(|| {
+            Tensor::<2>::from_floats([[3.0f32, -2.0, 2.0, 0.0], [1.0, 0.7, -0.7, 0.0]], &device)
+        })
+    };
+    let latents = || Tensor::<2>::from_floats([[0.4f32, 0.0], [-0.2, 0.0]], &device);
+    let labels = || Some(Tensor::<1, Int>::from_ints([0i64, 1], &device));
+    let d = family.discriminator_loss(
+        &config,
+        DiscriminatorBatch {
+            real: Tensor::from_floats([[0.3f32, 0.1, 0.2, 0.0], [0.2, 0.4, -0.1, 0.5]], &device),
+            real_labels: Tensor::from_ints([0i64, 1], &device),
+            real_view: None,
+            fake: warped(),
+            fake_unwarped: plain(),
+            fake_labels: labels(),
+            fake_latents: latents(),
+            wrong: None,
+            real_target: 1.0,
+            real_targets: None,
+        },
+    );
+    let g = family.generator_loss(
+        &config,
+        GeneratorBatch {
+            fake: warped(),
+            fake_unwarped: plain(),
+            labels: labels(),
+            latents: latents(),
+            guide_logits: None,
+        },
+    );
+    (d.loss.into_scalar(), g.into_scalar())
+}
+
+#[test]
+fn infogan_can_read_its_continuous_codes_from_the_unwarped_fakes() {
+    let (d_through, g_through) = infogan_losses_reading_codes(false);
+    let (d_unwarped, g_unwarped) = infogan_losses_reading_codes(true);
+    // Through the warp the estimates miss by 1 each: λ_cont (0.1) * (1 + 1) / (2 * 2) = 0.05.
+    // Unwarped they are exact, and only the continuous term is taken from that reading: the
+    // source and category logits of the unwarped fakes change nothing.
+    assert!(
+        (d_through - d_unwarped - 0.05).abs() < 1e-5,
+        "{d_through} {d_unwarped}"
+    );
+    assert!(
+        (g_through - g_unwarped - 0.05).abs() < 1e-5,
+        "{g_through} {g_unwarped}"
+    );
+    let family = of(ModelKind::Infogan);
+    let config = GanConfig::new(ModelKind::Infogan);
+    assert!(
+        !family.reads_unwarped_fakes(&config),
+        "off unless asked for"
+    );
+    assert!(family.reads_unwarped_fakes(&config.clone().with_info_codes_unwarped(true)));
+    assert!(
+        !family.reads_unwarped_fakes(
+            &config
+                .with_info_codes_unwarped(true)
+                .with_continuous_codes(0)
+        )
+    );
+    assert!(!of(ModelKind::Acgan).reads_unwarped_fakes(&GanConfig::new(ModelKind::Acgan)));
 }

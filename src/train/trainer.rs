@@ -462,6 +462,7 @@ impl Trainer {
             Warp::random(rng, n, bound, &device).apply(images)
         };
         let mut warp = |images: Tensor<4>| warp_with(&mut warp_rng, images);
+        let unwarped_too = !bound.is_none() && family.reads_unwarped_fakes(gan);
         let fresh_fake = |generator: &Generator, rng: &mut rand::rngs::StdRng| {
             let z = normal_latents(rng, bs, gan.latent_dim, &device);
             let labels = conditional.then(|| random_labels(rng, bs, gan.num_classes, &device));
@@ -509,6 +510,10 @@ impl Trainer {
                 self.discriminator
                     .forward(images, reads_labels.then(|| real_labels.clone()))
             });
+            let logits_unwarped = unwarped_too.then(|| {
+                self.discriminator
+                    .forward(fake_d.clone(), labels_d.clone().filter(|_| reads_labels))
+            });
             let logits_fake = self
                 .discriminator
                 .forward(warp(fake_d), labels_d.clone().filter(|_| reads_labels));
@@ -521,6 +526,7 @@ impl Trainer {
                     real_labels,
                     real_view: logits_view,
                     fake: logits_fake,
+                    fake_unwarped: logits_unwarped,
                     fake_labels: labels_d,
                     fake_latents: latents_d,
                     wrong,
@@ -562,11 +568,15 @@ impl Trainer {
                 None => fresh_fake(&self.generator, &mut rng),
             };
             let guide_logits = self.guide.as_ref().map(|c| c.forward(fake_g.clone()));
+            let unwarped = unwarped_too.then(|| {
+                frozen_d.forward(fake_g.clone(), labels_g.clone().filter(|_| reads_labels))
+            });
             let judged = frozen_d.forward(warp(fake_g), labels_g.clone().filter(|_| reads_labels));
             let loss = family.generator_loss(
                 gan,
                 GeneratorBatch {
                     fake: judged,
+                    fake_unwarped: unwarped,
                     labels: labels_g,
                     latents: latents_g,
                     guide_logits,

@@ -1285,6 +1285,9 @@ fn options_ui(
                 if gan.info_pair_deskew == old.pair_deskew {
                     gan.info_pair_deskew = new.pair_deskew;
                 }
+                if gan.info_codes_unwarped == old.codes_unwarped {
+                    gan.info_codes_unwarped = new.codes_unwarped;
+                }
             }
             let gan = &mut config.gan;
             if gan.model.family().guided() {
