@@ -372,6 +372,9 @@ fn pca_is_fitted_from_the_training_tab_and_explored_by_component() {
     // Not "finished at step 0": it had no steps.
     assert_eq!(harness.state().state.training.live.status, "pca: fitted");
     harness.get_by_label_contains("Fitted in closed form: no training curves");
+    // The architecture panel times no step: a PCA has none (timing one fitted PCA instead).
+    harness.get_by_label("No training steps: fitted in closed form");
+    assert!(harness.query_by_label_contains("Time per step").is_none());
 
     harness.state_mut().state.explorer.source = GeneratorSource::run(runs.path(), "pca");
     open_explorer(&mut harness);

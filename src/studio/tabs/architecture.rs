@@ -110,6 +110,24 @@ impl ArchitecturePanel {
         busy: bool,
     ) -> Vec<String> {
         let (g, d) = (&summary.generator, &summary.discriminator);
+        let params = format!(
+            "Parameters: G {} + D {} = {}",
+            format_count(g.params() as u64),
+            format_count(d.params() as u64),
+            format_count(summary.params() as u64)
+        );
+        let macs = format!(
+            "Multiply-adds per image: G {}, D {}",
+            format_count(g.macs()),
+            format_count(d.macs())
+        );
+        if !config.gan.model.family().adversarial() {
+            return vec![
+                params,
+                macs,
+                "No training steps: fitted in closed form".to_owned(),
+            ];
+        }
         let step = match (&self.timing, &self.measuring, &self.timing_error) {
             (Some(t), None, _) if t.key == timing_key(config, device) => format!(
                 "Time per step: {:.0} ms on {} (measured, batch {})",
@@ -121,17 +139,8 @@ impl ArchitecturePanel {
             _ => "Time per step: measuring soon...".to_owned(),
         };
         vec![
-            format!(
-                "Parameters: G {} + D {} = {}",
-                format_count(g.params() as u64),
-                format_count(d.params() as u64),
-                format_count(summary.params() as u64)
-            ),
-            format!(
-                "Multiply-adds per image: G {}, D {}",
-                format_count(g.macs()),
-                format_count(d.macs())
-            ),
+            params,
+            macs,
             format!(
                 "Memory of a batch of {}: about {}",
                 config.batch_size,
@@ -175,7 +184,10 @@ impl ArchitecturePanel {
             self.timing_error = None;
         }
         let measured = self.timing.as_ref().is_some_and(|t| t.key == key);
-        if measured || self.measuring.is_some() || busy || self.summary.is_none() {
+        // A family fitted in closed form has no step to time (timing one fitted PCA on
+        // stand-in pictures, at 100% of a core for minutes).
+        let steps = config.gan.model.family().adversarial();
+        if measured || self.measuring.is_some() || busy || self.summary.is_none() || !steps {
             return;
         }
         let settled_for = self.changed_at.map_or(SETTLE, |t| t.elapsed());
