@@ -191,12 +191,10 @@ pub fn targets() -> Vec<Target> {
             also_gzip: false,
             run: |ws, bytes| {
                 let text = std::str::from_utf8(bytes).context("not UTF-8")?;
-                let storage = OneValue(Some(text.to_string()));
-                // As StudioApp::new reads it: a state that does not parse is replaced by the
-                // default one (eframe logs why).
-                let mut state: gan_studio::studio::StudioState =
-                    eframe::get_value(&storage, gan_studio::studio::app::STORAGE_KEY)
-                        .context("the saved state does not parse")?;
+                // As StudioApp::new reads it: missing config fields take their defaults, and a
+                // state that still does not parse is replaced by the default one.
+                let mut state = gan_studio::studio::saved_state::from_ron(text)
+                    .context("the saved state does not parse")?;
                 // Hermetic: the paths in the state are not followed outside the scratch folder.
                 let dir = ws.scratch("studio")?;
                 state.runs_dir = dir.join("runs");

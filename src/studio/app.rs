@@ -174,8 +174,10 @@ impl StudioApp {
     }
 
     fn saved_state(cc: &eframe::CreationContext<'_>) -> StudioState {
+        // Not eframe::get_value: a state saved before an option existed would be dropped.
         cc.storage
-            .and_then(|storage| eframe::get_value(storage, STORAGE_KEY))
+            .and_then(|storage| storage.get_string(STORAGE_KEY))
+            .and_then(|text| super::saved_state::from_ron(&text))
             .unwrap_or_default()
     }
 

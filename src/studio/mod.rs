@@ -6,6 +6,7 @@ pub mod compute;
 pub mod gpu_grid;
 pub mod jobs;
 pub mod pacing;
+pub mod saved_state;
 pub mod tabs;
 pub mod widgets;
 
