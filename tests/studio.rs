@@ -1725,6 +1725,8 @@ fn the_translate_tab_translates_held_out_pictures_both_ways_and_exports_the_grid
         state.tab = Tab::Translate;
     });
     harness.run();
+    // Before a run is chosen, what the tab does and where whole folders are translated.
+    harness.get_by_label_contains("Choose a run: it translates its held-out pictures");
     harness
         .get_by_role_and_label(Role::ComboBox, "CycleGAN run")
         .click();

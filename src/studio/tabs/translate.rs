@@ -175,8 +175,15 @@ impl TranslateTab {
         });
         if runs.is_empty() {
             ui.label(
-                "No CycleGAN runs in the runs folder yet. Train one: gan-studio train --model \
-                 cyclegan --domain-a cifar10:grey --domain-b cifar10 --run grey2colour",
+                "No CycleGAN runs in the runs folder yet. Train one in Training > CycleGAN, or: \
+                 gan-studio train --model cyclegan --domain-a cifar10:grey --domain-b cifar10 \
+                 --run grey2colour",
+            );
+        } else if self.run.is_none() {
+            ui.weak(
+                "Choose a run: it translates its held-out pictures, or a picture you open, from \
+                 one of its domains to the other and back. A whole folder: gan-studio \
+                 translate --run NAME --input DIR --output DIR",
             );
         }
         if let Some(problem) = &self.problem {
