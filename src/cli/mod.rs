@@ -53,10 +53,11 @@ pub enum Command {
     ///            medium (dense 256-512)
     ///   cdcgan   4,300 steps, matching-aware D   7.6 min  success 96.3%, IS 9.29
     ///   acgan    3,000 steps                     1.5 min  success 95.8%, IS 9.22
-    ///   infogan  3,000 steps, G rate 1e-3,       6.7 min  its codes match the digits
+    ///   infogan  3,000 steps, G rate 1e-3,       8.0 min  its codes match the digits
     ///            62 noise values + 2 codes,               99.3-100% over six seeds
-    ///            D's inputs warped, real digits           (mean 99.9%; no labels seen)
-    ///            paired with deskewed neighbours
+    ///            D's inputs warped, real digits           (mean 99.9%; no labels seen);
+    ///            paired with deskewed neighbours,         c1 and c2 take slant and width
+    ///            c1 and c2 read unwarped
     ///   dcgan    4,500 steps                     3.3 min  IS 5.91 (unconditional)
     ///   pca      fitted, no training             seconds  success 97.1%, IS 8.46
     ///

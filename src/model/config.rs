@@ -219,8 +219,9 @@ pub struct GanConfig {
     /// from the generated images as G drew them, not warped. The warp turns, slants and
     /// re-strokes every image D sees so that the category cannot be a style, but it also hides
     /// the styles the continuous codes are meant to take (the paper's slant and width): read
-    /// through it, c1 and c2 moved the digits 2.5-4x less. The category and D's real/fake
-    /// judgement still see warped images. false: Q reads every code through the warp.
+    /// through it, c1 and c2 moved the digits about half as much (BENCHMARKS.md, six seeds).
+    /// The category and D's real/fake judgement still see warped images. false: Q reads every
+    /// code through the warp.
     #[config(default = false)]
     pub info_codes_unwarped: bool,
     /// InfoGAN: weight β of the noise's reconstruction, Q also predicting the noise values
