@@ -243,30 +243,23 @@ fn translate_reads_a_folder_and_a_tarball_and_sample_writes_the_slides_grid() {
     // Output that would overwrite its input, or two pictures sharing one PNG: refused before
     // anything is written, and the pictures are untouched.
     let before = std::fs::read(root.join("input/nested/000.png")).unwrap();
-    for output in ["input", "input/nested", "input/../input/translated"] {
+    let refused = |input: &str, output: &str| {
         let out = run(&[
-            &["translate", "--input", "input", "--output", output],
+            &["translate", "--input", input, "--output", output],
             &base[..],
         ]
         .concat());
-        let error = common::first_error_line(&out);
+        common::first_error_line(&out)
+    };
+    for output in ["input", "input/nested", "input/../input/translated"] {
+        let error = refused("input", output);
         assert!(
             error.contains("inside the input folder"),
             "{output}: {error}"
         );
     }
-    let out = run(&[
-        &[
-            "translate",
-            "--input",
-            "input/nested/000.png",
-            "--output",
-            "input/nested",
-        ],
-        &base[..],
-    ]
-    .concat());
-    assert!(common::first_error_line(&out).contains("would be written over it"));
+    let error = refused("input/nested/000.png", "input/nested");
+    assert!(error.contains("would be written over it"), "{error}");
     assert_eq!(
         std::fs::read(root.join("input/nested/000.png")).unwrap(),
         before
@@ -277,12 +270,7 @@ fn translate_reads_a_folder_and_a_tarball_and_sample_writes_the_slides_grid() {
         root.join("input/nested/001.jpg"),
     )
     .unwrap();
-    let out = run(&[
-        &["translate", "--input", "input", "--output", "clash-out"],
-        &base[..],
-    ]
-    .concat());
-    let error = common::first_error_line(&out);
+    let error = refused("input", "clash-out");
     assert!(
         error.contains("nested/001.jpg and nested/001.png would both be written"),
         "{error}"
