@@ -15,7 +15,7 @@ use rand::seq::SliceRandom;
 use serde::{Deserialize, Serialize};
 
 use super::classifier::{Classifier, ClassifierConfig, accuracy, read_out, train_steps_with};
-use super::matching::{best_matching, code_class_counts};
+use super::matching::match_codes;
 use super::scores::{MeanStd, mean_std};
 use crate::data::Split;
 use crate::export::grid::to_u8_pixels;
@@ -251,9 +251,8 @@ pub fn synthetic(
     let mut unmatched = vec![false; labels.len()];
     if !gan.model.family().labels_are_classes() {
         let readout = read_out(judge, &pixels, gan.image_size, device)?;
-        let n = gan.num_classes.max(readout.classes);
-        let counts = code_class_counts(&labels, &readout.predictions(), n);
-        let (_, map) = best_matching(&counts)?;
+        let predicted = readout.predictions();
+        let (_, map) = match_codes(&labels, &predicted, gan.num_classes, readout.classes)?;
         for (i, label) in labels.iter_mut().enumerate() {
             let class = map[usize::from(*label)];
             if class >= readout.classes {

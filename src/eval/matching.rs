@@ -58,6 +58,18 @@ pub fn best_matching(confusion: &[Vec<usize>]) -> Result<(f64, Vec<usize>)> {
     Ok((accuracy, map))
 }
 
+/// The best one-to-one matching of `codes` (taking `n_codes` values) to the classes read for
+/// the same images (`classes`, of `n_classes`): its accuracy and each code's class. The counts
+/// are square, with room for every code and every class, so an unmatched one scores nothing.
+pub fn match_codes(
+    codes: &[u8],
+    classes: &[usize],
+    n_codes: usize,
+    n_classes: usize,
+) -> Result<(f64, Vec<usize>)> {
+    best_matching(&code_class_counts(codes, classes, n_codes.max(n_classes)))
+}
+
 /// Counts of (code, class) pairs: rows are codes, columns the classes the classifier read.
 pub fn code_class_counts(codes: &[u8], predicted: &[usize], n: usize) -> Vec<Vec<usize>> {
     let mut counts = vec![vec![0usize; n]; n];

@@ -9,7 +9,7 @@ use burn::prelude::Device;
 use serde::{Deserialize, Serialize};
 
 use super::classifier::{Classifier, read_out};
-use super::matching::{best_matching_accuracy, code_class_counts, neighbour_agreement};
+use super::matching::{match_codes, neighbour_agreement};
 use super::neighbours::k_nearest_others;
 use super::report::{EvalOptions, EvalReport, Reference, evaluate, markdown_table};
 use crate::export::grid::{GridLayout, save_grid_png};
@@ -98,10 +98,9 @@ pub fn evaluate_run(
     let mut report = evaluate(&pixels, requested, reference, classifier, options, device)?;
     if let (false, Some(codes)) = (labels_are_classes, labels.as_deref()) {
         let readout = read_out(classifier, &pixels, reference.side, device)?;
-        // Square, with room for every code and every class (an unmatched one scores nothing).
-        let n = gan.num_classes.max(readout.classes);
-        let counts = code_class_counts(codes, &readout.predictions(), n);
-        report.category_accuracy = Some(best_matching_accuracy(&counts)?);
+        let predicted = readout.predictions();
+        let (accuracy, _) = match_codes(codes, &predicted, gan.num_classes, readout.classes)?;
+        report.category_accuracy = Some(accuracy);
         progress("reading the held-out digits with Q");
         let (accuracy, agreement) = q_on_real(&trained, reference, device)?;
         report.q_accuracy_on_real = Some(accuracy);
@@ -154,10 +153,8 @@ fn q_on_real(
         .iter()
         .map(|&c| c.into())
         .collect();
-    let n = gan
-        .num_classes
-        .max(classes.iter().max().map_or(0, |m| m + 1));
-    let accuracy = best_matching_accuracy(&code_class_counts(&categories, &classes, n))?;
+    let n_classes = classes.iter().max().map_or(0, |m| m + 1);
+    let (accuracy, _) = match_codes(&categories, &classes, gan.num_classes, n_classes)?;
     let nearest = k_nearest_others(&reference.held_out_pixels, reference.per_image(), 1, device)?;
     Ok((accuracy, neighbour_agreement(&categories, &nearest)))
 }
