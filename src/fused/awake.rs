@@ -10,8 +10,8 @@
 //! the pool's pending work as it appears (`rayon::yield_now`) instead of sleeping. The shares
 //! of every fused op are fixed, so which thread runs them changes no value.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use burn::prelude::Device;
@@ -20,6 +20,47 @@ use burn::prelude::Device;
 /// the process started (ns). The process's CPU time counts it as busy; `bench` subtracts it to
 /// say how much of that CPU time did work.
 static IDLE_NANOS: AtomicU64 = AtomicU64::new(0);
+
+/// Work that can wait: a kept-awake worker that finds the pool empty runs one small piece of
+/// it, and whoever needs the result finishes what is left. It fills the gaps a step leaves
+/// between its ops (the weight average, `super::blend::Deferred`), which otherwise cost a
+/// phase of their own with one core often idle.
+pub trait Filler: Send + Sync {
+    /// Runs one piece (a few microseconds, so pool work waits on it no longer than that);
+    /// false when no piece is left.
+    fn run_piece(&self) -> bool;
+}
+
+/// The fillers on offer, oldest first.
+static FILLERS: Mutex<Vec<Arc<dyn Filler>>> = Mutex::new(Vec::new());
+
+fn fillers() -> std::sync::MutexGuard<'static, Vec<Arc<dyn Filler>>> {
+    // A panic while the list was held leaves it as it was: nothing to repair.
+    FILLERS
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Offers `filler`'s pieces to the kept-awake workers until [`withdraw`] is called.
+pub fn offer(filler: Arc<dyn Filler>) {
+    fillers().push(filler);
+}
+
+/// Takes `filler` off offer; a piece already started still runs to its end.
+pub fn withdraw(filler: &Arc<dyn Filler>) {
+    let target = Arc::as_ptr(filler) as *const ();
+    fillers().retain(|f| Arc::as_ptr(f) as *const () != target);
+}
+
+/// Runs one piece of the oldest filler on offer that has one left; false when none had (or
+/// another worker holds the list this instant).
+fn fill_piece() -> bool {
+    let offered: Vec<Arc<dyn Filler>> = match FILLERS.try_lock() {
+        Ok(list) => list.clone(),
+        Err(_) => return false,
+    };
+    offered.iter().any(|filler| filler.run_piece())
+}
 
 /// [`IDLE_NANOS`] so far, in ms.
 pub fn idle_ms() -> f64 {
@@ -68,8 +109,13 @@ pub fn while_awake<R: Send>(work: impl FnOnce() -> R + Send) -> R {
                 let looked = Instant::now();
                 match rayon::yield_now() {
                     Some(rayon::Yield::Executed) => streak.take().into_iter().for_each(count),
-                    // Nothing pending: let the OS run something else for a moment, if it
-                    // has anything (a window's thread); no sleep, which is what costs.
+                    // Nothing pending: a piece of work that can wait, if any, counted as
+                    // work.
+                    Some(rayon::Yield::Idle) if fill_piece() => {
+                        streak.take().into_iter().for_each(count)
+                    }
+                    // Nor that: let the OS run something else for a moment, if it has
+                    // anything (a window's thread); no sleep, which is what costs.
                     Some(rayon::Yield::Idle) => {
                         std::thread::yield_now();
                         streak = Some((streak.map_or(looked, |(from, _)| from), Instant::now()));

@@ -266,11 +266,7 @@ impl Trainer {
             Some(decay) => {
                 let plain = device.clone().without_autodiff();
                 match checkpoint::load_generator_ema(&config.gan, &checkpoint, &plain)? {
-                    Some(model) => Some(Ema {
-                        decay,
-                        updates: state.step,
-                        model,
-                    }),
+                    Some(model) => Some(Ema::resumed(decay, state.step, model)),
                     None => Some(Ema::new(&config.gan, &generator, decay, &plain)),
                 }
             }
@@ -380,7 +376,7 @@ impl Trainer {
     /// (in inference mode, without autodiff).
     pub fn sampling_generator(&self) -> Generator {
         match &self.ema {
-            Some(ema) => ema.model.clone(),
+            Some(ema) => ema.model(),
             None => self.generator.valid(),
         }
     }
@@ -714,6 +710,7 @@ impl Trainer {
             total_steps: self.total_steps,
             elapsed_secs: self.elapsed_before_secs,
         };
+        let average = self.ema.as_ref().map(Ema::model);
         checkpoint::save(
             &self.run,
             &state,
@@ -721,7 +718,7 @@ impl Trainer {
             &self.discriminator,
             &self.optim_g,
             &self.optim_d,
-            self.ema.as_ref().map(|ema| &ema.model),
+            average.as_ref(),
         )
     }
 
