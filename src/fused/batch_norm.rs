@@ -185,22 +185,24 @@ pub fn forward(
         .map(|ch| gamma[ch] / (f64::from(var[ch]) + epsilon).sqrt() as f32)
         .collect();
     let shift: Vec<f32> = (0..c).map(|ch| beta[ch] - mean[ch] * scale[ch]).collect();
-    let mut out = super::zeros(x.len());
     // One task per sample: (C, spatial) each, so dense layers' 1-element planes are not
     // scheduled one by one.
-    out.par_chunks_mut(c * plane)
-        .zip(x.par_chunks(c * plane))
-        .for_each(|(o, xs)| {
+    // SAFETY: a task's slice is one sample, C planes of `plane` values, and the loops below
+    // write every plane's every value (x holds whole samples).
+    let out = unsafe {
+        super::filled(x.len(), c * plane, |first, o| {
+            let xs = &x[first..first + o.len()];
             for ((o, xs), (&scale, &shift)) in o
                 .chunks_mut(plane)
                 .zip(xs.chunks(plane))
                 .zip(scale.iter().zip(&shift))
             {
                 for (o, &v) in o.iter_mut().zip(xs) {
-                    *o = act(v * scale + shift, slope);
+                    o.write(act(v * scale + shift, slope));
                 }
             }
-        });
+        })
+    };
     (out, mean, var)
 }
 
@@ -315,11 +317,11 @@ pub fn backward(
             ]
         })
         .collect();
-    let mut x_grad = super::zeros(x.len());
-    x_grad
-        .par_chunks_mut(c * plane)
-        .zip(x.par_chunks(c * plane).zip(grad.par_chunks(c * plane)))
-        .for_each(|(row, (xs, gs))| {
+    // SAFETY: as in the forward pass, a task is one whole sample and every value is written.
+    let x_grad = unsafe {
+        super::filled(x.len(), c * plane, |first, row| {
+            let span = first..first + row.len();
+            let (xs, gs) = (&x[span.clone()], &grad[span]);
             for (ch, ((out, xs), gs)) in row
                 .chunks_mut(plane)
                 .zip(xs.chunks(plane))
@@ -329,10 +331,11 @@ pub fn backward(
                 let (k, [scale, mean_g, mean_gx]) = (channels[ch], terms[ch]);
                 for ((o, &v), &g) in out.iter_mut().zip(xs).zip(gs) {
                     let (xhat, g) = k.pre_grad(v, g);
-                    *o = scale * (g - mean_g - xhat * mean_gx);
+                    o.write(scale * (g - mean_g - xhat * mean_gx));
                 }
             }
-        });
+        })
+    };
     (x_grad, gamma_grad, beta_grad)
 }
 

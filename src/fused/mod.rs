@@ -95,32 +95,52 @@ pub struct Grads {
     pub bias: Option<Vec<f32>>,
 }
 
+/// A buffer of `len` values written by `fill` in one parallel pass, `chunk` values a task
+/// (the last fewer), each task given the index of its first value. Not cleared first: an
+/// output every value of which the op writes anyway would otherwise take one more pass over
+/// memory, and one more parallel region whose end a core waits at.
+///
+/// # Safety
+/// `fill` must write every value of the slice it is given.
+unsafe fn filled(
+    len: usize,
+    chunk: usize,
+    fill: impl Fn(usize, &mut [std::mem::MaybeUninit<f32>]) + Sync,
+) -> Vec<f32> {
+    use rayon::prelude::*;
+    let mut out: Vec<f32> = Vec::with_capacity(len);
+    out.spare_capacity_mut()[..len]
+        .par_chunks_mut(chunk.max(1))
+        .enumerate()
+        .for_each(|(task, values)| fill(task * chunk.max(1), values));
+    // SAFETY: the tasks cover 0..len, and the caller's `fill` wrote each of their values.
+    unsafe { out.set_len(len) };
+    out
+}
+
 /// `f` of every value, in one parallel pass of `chunk` values a task (the element-wise ops).
 fn map(x: &[f32], chunk: usize, f: impl Fn(f32) -> f32 + Sync) -> Vec<f32> {
-    use rayon::prelude::*;
-    let mut out = zeros(x.len());
-    out.par_chunks_mut(chunk)
-        .zip(x.par_chunks(chunk))
-        .for_each(|(out, x)| {
-            for (o, &v) in out.iter_mut().zip(x) {
-                *o = f(v);
+    // SAFETY: `x[first..]` is at least as long as each task's slice, so the zip writes all.
+    unsafe {
+        filled(x.len(), chunk, |first, out| {
+            for (o, &v) in out.iter_mut().zip(&x[first..]) {
+                o.write(f(v));
             }
-        });
-    out
+        })
+    }
 }
 
 /// `f` of each value of `a` and the value of `b` beside it (their backward passes), as [`map`].
 fn map2(a: &[f32], b: &[f32], chunk: usize, f: impl Fn(f32, f32) -> f32 + Sync) -> Vec<f32> {
-    use rayon::prelude::*;
-    let mut out = zeros(a.len());
-    out.par_chunks_mut(chunk)
-        .zip(a.par_chunks(chunk).zip(b.par_chunks(chunk)))
-        .for_each(|(out, (a, b))| {
-            for ((o, &u), &v) in out.iter_mut().zip(a).zip(b) {
-                *o = f(u, v);
+    assert_eq!(a.len(), b.len(), "an element-wise op of different sizes");
+    // SAFETY: as in `map`, both inputs as long as the output.
+    unsafe {
+        filled(a.len(), chunk, |first, out| {
+            for ((o, &u), &v) in out.iter_mut().zip(&a[first..]).zip(&b[first..]) {
+                o.write(f(u, v));
             }
-        });
-    out
+        })
+    }
 }
 
 fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
