@@ -414,18 +414,27 @@ fn gemm_into(
         return;
     }
     // Bands of columns, one gemm each on one core, when each core gets a band wide enough
-    // to fill gemm's kernel; gemm's own split otherwise. gemm's split of a dense layer's
+    // to fill gemm's kernel; bands of rows for a product too narrow for that (a
+    // discriminator's heads); gemm's own split otherwise. gemm's split of a dense layer's
     // product (64 rows) packs and synchronises per block of k, and a profile of the dense
     // CGAN found the other core idle through a quarter of it; bands took 64 x 6,272 x 1,024
-    // from 9.5 to 6.0 ms and 64 x 512 x 784 from 0.34 to 0.30 ms on two cores
+    // from 7.1-9.5 to 5.7 ms and 64 x 512 x 784 from 0.34 to 0.30 ms on two cores, and row
+    // bands ACGAN's heads, 64 x 6,272 x 11, from 0.144 ms (gemm ran it on one core) to 0.085
     // (`examples/gemm_split.rs`). Each output is still one gemm's sum over the same k values
     // in the same blocks: the values are the same bit for bit (tested).
-    let bands = if threads > 1 && n >= threads * MIN_BAND {
-        threads
+    let split = if threads < 2 {
+        None
+    } else if n >= threads * MIN_BAND {
+        Some((Axis::Columns, bands(n, threads)))
+    } else if n > 1 && m >= threads * BAND_ALIGN && (n > 64 || m <= 64 || m / threads >= MIN_BAND) {
+        // n = 1 is gemm's matrix-vector path, whose sums may follow the rows it is given.
+        // Bands of a product of more than 64 rows and at most 64 columns keep more than 64
+        // rows each, for the reason in MIN_BAND.
+        Some((Axis::Rows, bands(m, threads)))
     } else {
-        1
+        None
     };
-    if bands == 1 {
+    let Some((axis, (count, size))) = split else {
         let parallelism = if threads > 1 {
             gemm::Parallelism::Rayon(threads)
         } else {
@@ -438,41 +447,54 @@ fn gemm_into(
             gemm_raw(
                 out.as_mut_ptr(),
                 (row_stride, col_stride),
-                lhs,
-                rhs,
-                (0, n),
+                (lhs, rhs),
+                (0..m, 0..n),
                 accumulate,
                 parallelism,
             )
         };
         return;
-    }
+    };
     use rayon::prelude::*;
-    // Whole multiples of the kernel's columns, the last band taking what is left over, so
-    // every band is at least MIN_BAND wide.
-    let width = (n / bands) / BAND_ALIGN * BAND_ALIGN;
     let dst = SharedOut(out.as_mut_ptr());
-    (0..bands).into_par_iter().for_each(|band| {
-        let end = if band + 1 == bands {
-            n
+    let total = if axis == Axis::Columns { n } else { m };
+    (0..count).into_par_iter().for_each(|band| {
+        // The last band takes what is left over.
+        let end = if band + 1 == count {
+            total
         } else {
-            (band + 1) * width
+            (band + 1) * size
         };
-        let columns = band * width..end;
-        // SAFETY: as above for the whole product; the bands' columns are disjoint, so no two
-        // tasks write the same output element, and `out` stays borrowed until every task ends.
+        let part = band * size..end;
+        let block = match axis {
+            Axis::Columns => (0..m, part),
+            Axis::Rows => (part, 0..n),
+        };
+        // SAFETY: as above for the whole product; the bands are disjoint, so no two tasks
+        // write the same output element, and `out` stays borrowed until every task ends.
         unsafe {
             gemm_raw(
                 dst.get(),
                 (row_stride, col_stride),
-                lhs,
-                rhs,
-                (columns.start, columns.end),
+                (lhs, rhs),
+                block,
                 accumulate,
                 gemm::Parallelism::None,
             )
         };
     });
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Axis {
+    Rows,
+    Columns,
+}
+
+/// `threads` bands of `len`: their count and size, whole multiples of [`BAND_ALIGN`] so that
+/// every band but the last fills gemm's kernel (the last takes the rest).
+fn bands(len: usize, threads: usize) -> (usize, usize) {
+    (threads, (len / threads) / BAND_ALIGN * BAND_ALIGN)
 }
 
 /// Columns from which a band of its own is worth a core, and at which every band sums over k
@@ -482,8 +504,8 @@ fn gemm_into(
 /// from here on are all above 64.
 const MIN_BAND: usize = 80;
 
-/// Band widths are whole multiples of this, so every band but the last fills gemm's kernel
-/// columns (at most 16 for f32 on AVX-512, fewer on AVX2).
+/// Band sizes are whole multiples of this, so every band but the last fills gemm's kernel
+/// (at most 16 rows or columns for f32 on AVX-512, fewer on AVX2).
 const BAND_ALIGN: usize = 16;
 
 /// The output's pointer, handed to the band tasks (raw pointers are not `Send`).
@@ -500,34 +522,35 @@ impl SharedOut {
     }
 }
 
-/// gemm on output columns `columns.0..columns.1` of `lhs x rhs`.
+/// gemm on one block of `lhs x rhs`: output rows `rows` and columns `columns`.
 ///
 /// # Safety
-/// `out` must hold every element (i, j) of those columns at `i * strides.0 + j * strides.1`,
-/// no other thread may touch them meanwhile, and the views must be in bounds.
+/// `out` must hold every element (i, j) of that block at `i * strides.0 + j * strides.1`,
+/// no other thread may touch them meanwhile, and the views must be in bounds. The block must
+/// not be empty.
 unsafe fn gemm_raw(
     out: *mut f32,
     (row_stride, col_stride): (usize, usize),
-    lhs: View,
-    rhs: View,
-    (first, end): (usize, usize),
+    (lhs, rhs): (View, View),
+    (rows, columns): (std::ops::Range<usize>, std::ops::Range<usize>),
     accumulate: bool,
     parallelism: gemm::Parallelism,
 ) {
-    // SAFETY: the caller's promise; the offsets stay inside `out` and `rhs.data`.
+    // SAFETY: the caller's promise; the offsets name the block's first row and column, inside
+    // `out`, `lhs.data` and `rhs.data` because the block is not empty.
     unsafe {
         gemm::gemm(
-            lhs.rows,
-            end - first,
+            rows.len(),
+            columns.len(),
             lhs.cols,
-            out.add(first * col_stride),
+            out.add(rows.start * row_stride + columns.start * col_stride),
             col_stride as isize,
             row_stride as isize,
             accumulate,
-            lhs.data.as_ptr(),
+            lhs.data.as_ptr().add(rows.start * lhs.row_stride),
             lhs.col_stride as isize,
             lhs.row_stride as isize,
-            rhs.data.as_ptr().add(first * rhs.col_stride),
+            rhs.data.as_ptr().add(columns.start * rhs.col_stride),
             rhs.col_stride as isize,
             rhs.row_stride as isize,
             1.0,
@@ -701,7 +724,7 @@ mod tests {
         assert_eq!(out, vec![-4.0, 11.0, -4.0, 32.0]);
     }
 
-    /// Products split in bands of columns give one core's values bit for bit: row-major,
+    /// Products split in bands of columns or rows give one core's values bit for bit: row-major,
     /// column-major and strided outputs, transposed inputs, accumulating, widths that leave a
     /// short last band.
     #[test]
@@ -719,6 +742,12 @@ mod tests {
             (1, 33, 200),
             (64, 1024, 331),
             (70, 530, 250),
+            // Too narrow for column bands: bands of rows, or gemm's own split.
+            (64, 700, 11),
+            (300, 64, 11),
+            (400, 600, 11),
+            (200, 530, 40),
+            (64, 600, 1),
         ] {
             let (a, b) = (wave(m * k, 0.37), wave(k * n, 0.11));
             let a_t = transposed(&a, m, k); // (k, m)
