@@ -108,11 +108,12 @@ unsafe fn filled(
     fill: impl Fn(usize, &mut [std::mem::MaybeUninit<f32>]) + Sync,
 ) -> Vec<f32> {
     use rayon::prelude::*;
+    let chunk = chunk.max(1);
     let mut out: Vec<f32> = Vec::with_capacity(len);
     out.spare_capacity_mut()[..len]
-        .par_chunks_mut(chunk.max(1))
+        .par_chunks_mut(chunk)
         .enumerate()
-        .for_each(|(task, values)| fill(task * chunk.max(1), values));
+        .for_each(|(task, values)| fill(task * chunk, values));
     // SAFETY: the tasks cover 0..len, and the caller's `fill` wrote each of their values.
     unsafe { out.set_len(len) };
     out

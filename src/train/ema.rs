@@ -31,9 +31,10 @@ impl Averaged {
         let Some((paths, blend)) = self.pending.take() else {
             return;
         };
-        let mut replace = Replace {
+        let mut replace = ByPath {
             path: Vec::new(),
             values: paths.into_iter().zip(blend.finish()).collect(),
+            decay: None,
         };
         self.model = self.model.clone().map(&mut replace);
     }
@@ -110,10 +111,10 @@ pub(crate) fn blend_into<M: Module>(average: &mut M, current: &M, decay: f64) {
     let mut collect = Collect::default();
     // `valid()` folds in pending running-statistics updates, which a visit alone would miss.
     current.valid().visit(&mut collect);
-    let mut blend = Blend {
+    let mut blend = ByPath {
         path: Vec::new(),
         values: collect.values,
-        decay,
+        decay: Some(decay),
     };
     *average = average.clone().map(&mut blend);
 }
@@ -132,29 +133,6 @@ fn defer_blend(average: &Generator, current: &Generator, decay: f64) -> (Vec<Str
         .filter_map(|path| Some((kept.values.remove(path)?, now.values.remove(path)?)))
         .collect();
     (paths, Deferred::new(pairs, decay))
-}
-
-/// Puts blended values in place of each parameter named by its path.
-struct Replace {
-    path: Vec<String>,
-    values: HashMap<String, Tensor<1>>,
-}
-
-impl ModuleMapper for Replace {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let Some(blended) = self.values.remove(&self.path.join(".")) else {
-            return param;
-        };
-        param.map(|average| blended.reshape(average.dims()))
-    }
 }
 
 /// Current weights by module path, flattened, without autodiff.
@@ -180,13 +158,16 @@ impl ModuleVisitor for Collect {
     }
 }
 
-struct Blend {
+/// New values for each parameter named by its path: blended in with `decay` when given (as
+/// `average * decay + value * (1 - decay)`), else put in place as they are (a blend finished
+/// elsewhere).
+struct ByPath {
     path: Vec<String>,
     values: HashMap<String, Tensor<1>>,
-    decay: f64,
+    decay: Option<f64>,
 }
 
-impl ModuleMapper for Blend {
+impl ModuleMapper for ByPath {
     fn enter_module(&mut self, name: &str, _container_type: &str) {
         self.path.push(name.to_string());
     }
@@ -196,13 +177,16 @@ impl ModuleMapper for Blend {
     }
 
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        let Some(current) = self.values.remove(&self.path.join(".")) else {
+        let Some(value) = self.values.remove(&self.path.join(".")) else {
             return param;
         };
         let decay = self.decay;
         param.map(|average| {
-            let current: Tensor<D> = current.reshape(average.dims());
-            crate::fused::blend(average, current, decay)
+            let value: Tensor<D> = value.reshape(average.dims());
+            match decay {
+                Some(decay) => crate::fused::blend(average, value, decay),
+                None => value,
+            }
         })
     }
 }
