@@ -62,6 +62,11 @@ fn fill_piece() -> bool {
     offered.iter().any(|filler| filler.run_piece())
 }
 
+/// Counts `waited` as time a core looked for work and found none ([`super::shares`]' waits).
+pub(super) fn add_idle(waited: std::time::Duration) {
+    IDLE_NANOS.fetch_add(waited.as_nanos() as u64, Ordering::Relaxed);
+}
+
 /// [`IDLE_NANOS`] so far, in ms.
 pub fn idle_ms() -> f64 {
     IDLE_NANOS.load(Ordering::Relaxed) as f64 / 1e6

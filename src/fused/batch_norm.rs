@@ -17,7 +17,6 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, ExtensionType, Flex, backend_extension};
-use rayon::prelude::*;
 
 use super::{FlexTensor, contiguous, slice, tensor};
 
@@ -80,23 +79,30 @@ pub fn channel_moments(x: &[f32], shape: &[usize]) -> (Vec<f32>, Vec<f32>) {
         return dense_moments(x, n, c);
     }
     let count = (n * plane) as f64;
-    (0..c)
-        .into_par_iter()
-        .map(|ch| {
-            let planes = || (0..n).map(move |b| &x[(b * c + ch) * plane..][..plane]);
-            let mean = planes().map(|p| lane_sum(p.len(), |i| p[i])).sum::<f64>() / count;
-            let m = mean as f32;
-            let var = planes()
-                .map(|p| lane_sum(p.len(), |i| (p[i] - m) * (p[i] - m)))
-                .sum::<f64>()
-                / count;
-            (mean as f32, var as f32)
-        })
-        .unzip()
+    super::shares::map_collect(c, |ch| {
+        let planes = || (0..n).map(move |b| &x[(b * c + ch) * plane..][..plane]);
+        let mean = planes().map(|p| lane_sum(p.len(), |i| p[i])).sum::<f64>() / count;
+        let m = mean as f32;
+        let var = planes()
+            .map(|p| lane_sum(p.len(), |i| (p[i] - m) * (p[i] - m)))
+            .sum::<f64>()
+            / count;
+        (mean as f32, var as f32)
+    })
+    .into_iter()
+    .unzip()
 }
 
-/// Channels a task takes in a dense layer's batch norm (one value per channel and sample).
+/// Most channels a task takes in a dense layer's batch norm (one value per channel and sample).
 const DENSE_BLOCK: usize = 512;
+
+/// Channels a task takes of `c`: up to [`DENSE_BLOCK`], but fewer so that every core gets
+/// some (the dense CGAN's 256 and 512 channels were one task, on one core), in whole runs of
+/// 16 for the vector loops. Each channel's sums are its own, so the split changes no value.
+fn dense_block(c: usize) -> usize {
+    let per_core = c.div_ceil(rayon::current_num_threads().max(1));
+    per_core.next_multiple_of(16).clamp(16, DENSE_BLOCK)
+}
 
 /// The blocks' two per-channel vectors, each joined in channel order.
 fn joined(blocks: Vec<(Vec<f32>, Vec<f32>)>) -> (Vec<f32>, Vec<f32>) {
@@ -110,28 +116,26 @@ fn joined(blocks: Vec<(Vec<f32>, Vec<f32>)>) -> (Vec<f32>, Vec<f32>) {
 /// row apart, one at a time.
 fn dense_moments(x: &[f32], n: usize, c: usize) -> (Vec<f32>, Vec<f32>) {
     let count = n as f64;
-    let blocks: Vec<(Vec<f32>, Vec<f32>)> = (0..c.div_ceil(DENSE_BLOCK))
-        .into_par_iter()
-        .map(|block| {
-            let first = block * DENSE_BLOCK;
-            let width = DENSE_BLOCK.min(c - first);
-            let rows = || x.chunks_exact(c).take(n).map(|row| &row[first..][..width]);
-            let mut sums = vec![0.0f64; width];
-            for row in rows() {
-                sums.iter_mut()
-                    .zip(row)
-                    .for_each(|(s, &v)| *s += f64::from(v));
+    let size = dense_block(c);
+    let blocks: Vec<(Vec<f32>, Vec<f32>)> = super::shares::map_collect(c.div_ceil(size), |block| {
+        let first = block * size;
+        let width = size.min(c - first);
+        let rows = || x.chunks_exact(c).take(n).map(|row| &row[first..][..width]);
+        let mut sums = vec![0.0f64; width];
+        for row in rows() {
+            sums.iter_mut()
+                .zip(row)
+                .for_each(|(s, &v)| *s += f64::from(v));
+        }
+        let mean: Vec<f32> = sums.iter().map(|s| (s / count) as f32).collect();
+        let mut squares = vec![0.0f64; width];
+        for row in rows() {
+            for ((s, &v), &m) in squares.iter_mut().zip(row).zip(&mean) {
+                *s += f64::from((v - m) * (v - m));
             }
-            let mean: Vec<f32> = sums.iter().map(|s| (s / count) as f32).collect();
-            let mut squares = vec![0.0f64; width];
-            for row in rows() {
-                for ((s, &v), &m) in squares.iter_mut().zip(row).zip(&mean) {
-                    *s += f64::from((v - m) * (v - m));
-                }
-            }
-            (mean, squares.iter().map(|s| (s / count) as f32).collect())
-        })
-        .collect();
+        }
+        (mean, squares.iter().map(|s| (s / count) as f32).collect())
+    });
     joined(blocks)
 }
 
@@ -145,27 +149,24 @@ fn dense_grad_sums(
     n: usize,
 ) -> (Vec<f32>, Vec<f32>) {
     let c = channels.len();
-    let blocks: Vec<(Vec<f32>, Vec<f32>)> = (0..c.div_ceil(DENSE_BLOCK))
-        .into_par_iter()
-        .map(|block| {
-            let first = block * DENSE_BLOCK;
-            let width = DENSE_BLOCK.min(c - first);
-            let ks = &channels[first..][..width];
-            let (mut sums, mut sums_x) = (vec![0.0f64; width], vec![0.0f64; width]);
-            for (xs, gs) in x.chunks_exact(c).zip(grad.chunks_exact(c)).take(n) {
-                let (xs, gs) = (&xs[first..][..width], &gs[first..][..width]);
-                for ((((s, sx), k), &v), &g) in
-                    sums.iter_mut().zip(&mut sums_x).zip(ks).zip(xs).zip(gs)
-                {
-                    let (xhat, g) = k.pre_grad(v, g);
-                    *s += f64::from(g);
-                    *sx += f64::from(g * xhat);
-                }
+    let size = dense_block(c);
+    let blocks: Vec<(Vec<f32>, Vec<f32>)> = super::shares::map_collect(c.div_ceil(size), |block| {
+        let first = block * size;
+        let width = size.min(c - first);
+        let ks = &channels[first..][..width];
+        let (mut sums, mut sums_x) = (vec![0.0f64; width], vec![0.0f64; width]);
+        for (xs, gs) in x.chunks_exact(c).zip(grad.chunks_exact(c)).take(n) {
+            let (xs, gs) = (&xs[first..][..width], &gs[first..][..width]);
+            for ((((s, sx), k), &v), &g) in sums.iter_mut().zip(&mut sums_x).zip(ks).zip(xs).zip(gs)
+            {
+                let (xhat, g) = k.pre_grad(v, g);
+                *s += f64::from(g);
+                *sx += f64::from(g * xhat);
             }
-            let to_f32 = |v: Vec<f64>| v.into_iter().map(|s| s as f32).collect();
-            (to_f32(sums), to_f32(sums_x))
-        })
-        .collect();
+        }
+        let to_f32 = |v: Vec<f64>| v.into_iter().map(|s| s as f32).collect();
+        (to_f32(sums), to_f32(sums_x))
+    });
     joined(blocks)
 }
 
@@ -288,20 +289,19 @@ pub fn backward(
     let (beta_grad, gamma_grad): (Vec<f32>, Vec<f32>) = if plane == 1 {
         dense_grad_sums(x, grad, &channels, n)
     } else {
-        (0..c)
-            .into_par_iter()
-            .map(|ch| {
-                let k = channels[ch];
-                let (mut sum, mut sum_xhat) = (0.0f64, 0.0f64);
-                for b in 0..n {
-                    let at = (b * c + ch) * plane;
-                    let (s, sx) = k.plane_sums(&x[at..at + plane], &grad[at..at + plane]);
-                    sum += s;
-                    sum_xhat += sx;
-                }
-                (sum as f32, sum_xhat as f32)
-            })
-            .unzip()
+        super::shares::map_collect(c, |ch| {
+            let k = channels[ch];
+            let (mut sum, mut sum_xhat) = (0.0f64, 0.0f64);
+            for b in 0..n {
+                let at = (b * c + ch) * plane;
+                let (s, sx) = k.plane_sums(&x[at..at + plane], &grad[at..at + plane]);
+                sum += s;
+                sum_xhat += sx;
+            }
+            (sum as f32, sum_xhat as f32)
+        })
+        .into_iter()
+        .unzip()
     };
     // Pass 2, per plane: the input's gradient.
     let count = (n * plane) as f32;

@@ -21,8 +21,7 @@ use burn::backend::ops::{ConvOptions, ConvTransposeOptions};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
 use std::ops::Range;
-
-use rayon::prelude::*;
+use std::sync::Mutex;
 
 use super::batch_norm::lane_sum;
 use super::im2col::{Geometry, View, col2im, im2col, matmul, transposed};
@@ -77,14 +76,18 @@ pub(super) fn by_part<R: Send>(
 ) -> Vec<R> {
     let per = images_per_part(batch);
     let parts = batch.div_ceil(per);
-    let outs: Vec<Option<&mut [f32]>> = match out {
-        Some(out) => out.chunks_mut(per * len).map(Some).collect(),
-        None => (0..parts).map(|_| None).collect(),
+    let outs: Vec<Mutex<Option<&mut [f32]>>> = match out {
+        Some(out) => out
+            .chunks_mut(per * len)
+            .map(|o| Mutex::new(Some(o)))
+            .collect(),
+        None => (0..parts).map(|_| Mutex::new(None)).collect(),
     };
-    outs.into_par_iter()
-        .enumerate()
-        .map(|(part, out)| work(part * per..((part + 1) * per).min(batch), out))
-        .collect()
+    super::shares::map_collect(parts, |part| {
+        // Each part takes its own slice once; the lock is never contended.
+        let out = outs[part].lock().unwrap_or_else(|p| p.into_inner()).take();
+        work(part * per..((part + 1) * per).min(batch), out)
+    })
 }
 
 /// The share's images in blocks of about [`BLOCK_COLUMNS`] columns.
@@ -198,15 +201,12 @@ pub(super) fn sum_parts(mut parts: Vec<(Vec<f32>, Vec<f32>)>) -> (Vec<f32>, Vec<
         return (Vec::new(), Vec::new());
     }
     let (mut weight, mut bias) = parts.remove(0);
-    weight
-        .par_chunks_mut(1 << 14)
-        .enumerate()
-        .for_each(|(chunk, sums)| {
-            for (w, _) in &parts {
-                let part = &w[chunk << 14..][..sums.len()];
-                sums.iter_mut().zip(part).for_each(|(s, v)| *s += v);
-            }
-        });
+    super::shares::for_each_chunk_mut(&mut weight, 1 << 14, |chunk, sums| {
+        for (w, _) in &parts {
+            let part = &w[chunk << 14..][..sums.len()];
+            sums.iter_mut().zip(part).for_each(|(s, v)| *s += v);
+        }
+    });
     for (_, b) in &parts {
         bias.iter_mut().zip(b).for_each(|(s, v)| *s += v);
     }

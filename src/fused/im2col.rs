@@ -328,7 +328,6 @@ impl<'a> View<'a> {
 /// copy, one core's product for TF DCGAN's 256->128 layer took 3-25% less time depending on the
 /// sitting (`examples/conv_kernels.rs`, first line), and one copy serves every share.
 pub fn transposed(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    use rayon::prelude::*;
     assert_eq!(m.len(), rows * cols, "transposed: matrix size");
     // Output rows in bands of 64: each band reads its 64 values of every input row in one run.
     const BAND: usize = 64;
@@ -336,17 +335,15 @@ pub fn transposed(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
     if rows == 0 {
         return out;
     }
-    out.par_chunks_mut(BAND * rows)
-        .enumerate()
-        .for_each(|(band, out)| {
-            let first = band * BAND;
-            let width = out.len() / rows;
-            for (i, row) in m.chunks_exact(cols).enumerate() {
-                for (j, &v) in row[first..first + width].iter().enumerate() {
-                    out[j * rows + i] = v;
-                }
+    super::shares::for_each_chunk_mut(&mut out, BAND * rows, |band, out| {
+        let first = band * BAND;
+        let width = out.len() / rows;
+        for (i, row) in m.chunks_exact(cols).enumerate() {
+            for (j, &v) in row[first..first + width].iter().enumerate() {
+                out[j * rows + i] = v;
             }
-        });
+        }
+    });
     out
 }
 
@@ -455,10 +452,9 @@ fn gemm_into(
         };
         return;
     };
-    use rayon::prelude::*;
     let dst = SharedOut(out.as_mut_ptr());
     let total = if axis == Axis::Columns { n } else { m };
-    (0..count).into_par_iter().for_each(|band| {
+    super::shares::for_each_share(count, |band| {
         // The last band takes what is left over.
         let end = if band + 1 == count {
             total

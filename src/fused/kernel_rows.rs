@@ -16,8 +16,6 @@
 
 use std::ops::Range;
 
-use rayon::prelude::*;
-
 use super::conv::{Layer, add_channel_sums, by_part, each_block_sized, inner_threads, sum_parts};
 use super::im2col::{Geometry, View, by_width, matmul_strided};
 
@@ -103,14 +101,12 @@ pub fn by_kernel_row(weight: &[f32], shape: [usize; 4], o: Orientation) -> Vec<f
     let (no, ni) = o.channels(shape);
     let kw = shape[3];
     let mut rows = vec![0.0; weight.len()];
-    rows.par_chunks_mut(ni * kw)
-        .enumerate()
-        .for_each(|(r, row)| {
-            let (y, out) = (r / no, r % no);
-            for (at, v) in row.iter_mut().enumerate() {
-                *v = weight[o.stored(shape, [y, out, at / kw, at % kw])];
-            }
-        });
+    super::shares::for_each_chunk_mut(&mut rows, ni * kw, |r, row| {
+        let (y, out) = (r / no, r % no);
+        for (at, v) in row.iter_mut().enumerate() {
+            *v = weight[o.stored(shape, [y, out, at / kw, at % kw])];
+        }
+    });
     rows
 }
 
@@ -120,16 +116,13 @@ fn stored_from_rows_t(rows_t: &[f32], shape: [usize; 4], o: Orientation) -> Vec<
     let (no, ni) = o.channels(shape);
     let [_, nb, kh, kw] = shape;
     let mut weight = vec![0.0; rows_t.len()];
-    weight
-        .par_chunks_mut(nb * kh * kw)
-        .enumerate()
-        .for_each(|(a, part)| {
-            for (at, v) in part.iter_mut().enumerate() {
-                let (b, ky, kx) = (at / (kh * kw), at / kw % kh, at % kw);
-                let [out, inp, y, x] = o.map([kh, kw], [a, b, ky, kx]);
-                *v = rows_t[((y * ni + inp) * kw + x) * no + out];
-            }
-        });
+    super::shares::for_each_chunk_mut(&mut weight, nb * kh * kw, |a, part| {
+        for (at, v) in part.iter_mut().enumerate() {
+            let (b, ky, kx) = (at / (kh * kw), at / kw % kh, at % kw);
+            let [out, inp, y, x] = o.map([kh, kw], [a, b, ky, kx]);
+            *v = rows_t[((y * ni + inp) * kw + x) * no + out];
+        }
+    });
     weight
 }
 

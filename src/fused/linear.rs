@@ -17,7 +17,6 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
-use rayon::prelude::*;
 
 use super::im2col::{View, matmul, matmul_column_major};
 use super::{FlexTensor, Grads, contiguous, slice, tensor};
@@ -86,17 +85,15 @@ impl Dims {
         }
         let n = rhs.cols;
         let rows = SPLIT_BLOCK.div_ceil(n.max(1));
-        out.par_chunks_mut(rows * n)
-            .enumerate()
-            .for_each(|(block, out)| {
-                let first = block * rows;
-                let lhs = View {
-                    data: &lhs.data[first * lhs.row_stride..],
-                    rows: out.len() / n,
-                    ..lhs
-                };
-                matmul(out, lhs, rhs, false, 1);
-            });
+        super::shares::for_each_chunk_mut(out, rows * n, |block, out| {
+            let first = block * rows;
+            let lhs = View {
+                data: &lhs.data[first * lhs.row_stride..],
+                rows: out.len() / n,
+                ..lhs
+            };
+            matmul(out, lhs, rhs, false, 1);
+        });
     }
 }
 
@@ -133,8 +130,11 @@ pub fn forward(d: Dims, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<
             }
         };
         if d.parallel() {
-            out.par_chunks_mut(rows_per_task(d.outputs) * d.outputs)
-                .for_each(add);
+            super::shares::for_each_chunk_mut(
+                &mut out,
+                rows_per_task(d.outputs) * d.outputs,
+                |_, rows| add(rows),
+            );
         } else {
             add(&mut out);
         }
@@ -167,7 +167,7 @@ pub fn backward(d: Dims, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3])
     };
     let bias_grad = || want[2].then(|| column_sums(dy, d.rows, d.outputs, d.parallel()));
     let (x, (weight, bias)) = if d.parallel() {
-        rayon::join(input_grad, || rayon::join(weight_grad, bias_grad))
+        super::shares::join(input_grad, || super::shares::join(weight_grad, bias_grad))
     } else {
         (input_grad(), (weight_grad(), bias_grad()))
     };
@@ -188,17 +188,15 @@ fn input_grad_by_columns(d: Dims, dy: View, weight_t: View) -> Vec<f32> {
     // `columns` holds dx's column i at [i * rows..]: back to rows, a band of rows a task.
     let mut dx = super::zeros(d.rows * d.inputs);
     const BAND: usize = 8;
-    dx.par_chunks_mut(BAND * d.inputs)
-        .enumerate()
-        .for_each(|(band, dx)| {
-            let first = band * BAND;
-            let height = dx.len() / d.inputs;
-            for (i, column) in columns.chunks_exact(d.rows).enumerate() {
-                for (r, &v) in column[first..first + height].iter().enumerate() {
-                    dx[r * d.inputs + i] = v;
-                }
+    super::shares::for_each_chunk_mut(&mut dx, BAND * d.inputs, |band, dx| {
+        let first = band * BAND;
+        let height = dx.len() / d.inputs;
+        for (i, column) in columns.chunks_exact(d.rows).enumerate() {
+            for (r, &v) in column[first..first + height].iter().enumerate() {
+                dx[r * d.inputs + i] = v;
             }
-        });
+        }
+    });
     dx
 }
 
@@ -216,9 +214,7 @@ pub fn column_sums(m: &[f32], rows: usize, columns: usize, parallel: bool) -> Ve
     if parallel {
         // Columns per task: about CHUNK values read each.
         let width = (CHUNK / rows.max(1)).clamp(1, columns.max(1));
-        sums.par_chunks_mut(width)
-            .enumerate()
-            .for_each(|(block, sums)| add(block * width, sums));
+        super::shares::for_each_chunk_mut(&mut sums, width, |block, sums| add(block * width, sums));
     } else {
         add(0, &mut sums);
     }

@@ -13,6 +13,7 @@ pub mod leaky_relu;
 pub mod linear;
 pub mod max_pool;
 pub mod resample;
+pub mod shares;
 pub mod square_sum;
 pub mod tanh;
 
@@ -107,13 +108,13 @@ unsafe fn filled(
     chunk: usize,
     fill: impl Fn(usize, &mut [std::mem::MaybeUninit<f32>]) + Sync,
 ) -> Vec<f32> {
-    use rayon::prelude::*;
     let chunk = chunk.max(1);
     let mut out: Vec<f32> = Vec::with_capacity(len);
-    out.spare_capacity_mut()[..len]
-        .par_chunks_mut(chunk)
-        .enumerate()
-        .for_each(|(task, values)| fill(task * chunk, values));
+    shares::for_each_chunk_mut(
+        &mut out.spare_capacity_mut()[..len],
+        chunk,
+        |task, values| fill(task * chunk, values),
+    );
     // SAFETY: the tasks cover 0..len, and the caller's `fill` wrote each of their values.
     unsafe { out.set_len(len) };
     out
