@@ -150,11 +150,12 @@ impl Drop for Release {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::while_awake;
     use rayon::prelude::*;
 
-    fn pool(threads: usize) -> rayon::ThreadPool {
+    /// A pool of its own for a test, `threads` workers.
+    pub(crate) fn pool(threads: usize) -> rayon::ThreadPool {
         rayon::ThreadPoolBuilder::new()
             .num_threads(threads)
             .build()

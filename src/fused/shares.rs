@@ -189,13 +189,7 @@ mod tests {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::{for_each_share, join};
-
-    fn pool(threads: usize) -> rayon::ThreadPool {
-        rayon::ThreadPoolBuilder::new()
-            .num_threads(threads)
-            .build()
-            .expect("a test pool")
-    }
+    use crate::fused::awake::tests::pool;
 
     #[test]
     fn every_share_runs_once_on_any_pool_and_outside_one() {
