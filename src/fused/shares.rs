@@ -7,7 +7,7 @@
 //! CGAN the training thread went to sleep about 15 times a step that way, in the band
 //! products and the dense layers' backward pass (`perf record -e sched:sched_switch`, 2-core
 //! Xeon), each time leaving the other core idle from the end of its share until the training
-//! thread ran again (40 µs median from the wake-up to running). OpenMP runtimes spin for a
+//! thread ran again (40 µs on average from the wake-up to running). OpenMP runtimes spin for a
 //! while before they sleep for this reason; rayon has no such setting. Here the caller runs
 //! shares until none is left unclaimed and then waits for the others' to end, running the
 //! pool's pending jobs meanwhile (nested shares), and never sleeping. Its empty-handed wait
