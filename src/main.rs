@@ -7,9 +7,42 @@ use clap::Parser;
 /// (measured ~30% of a DCGAN step on flex; BENCHMARKS.md, "Allocator").
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Where mimalloc numbers its `purge_delay` option in `mi_option_e` (v2 and v3, the two that
+/// libmimalloc-sys 0.1 builds); the crate names no constant for it, and the C functions are
+/// declared here rather than through its `extended` feature, which needs one more crate.
+const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
+
+unsafe extern "C" {
+    fn mi_option_get(option: std::ffi::c_int) -> std::ffi::c_long;
+    fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
+}
+
+/// Tells mimalloc to keep freed memory instead of handing it back to the kernel a second
+/// later (10 ms in mimalloc v2).
+/// A training step frees and allocates the same megabyte-sized tensors every few ms; purged,
+/// they came back as fresh transparent huge pages that the kernel zeroed on the first touch:
+/// 10,000-16,000 page faults and 0.8-1.0 s of system time in 60 InfoGAN steps (18 s of CPU),
+/// 1,500 and 0.25-0.45 s kept, at a lower peak (469 against 497 MB; BENCHMARKS.md,
+/// "Freed memory kept"). A user's own MIMALLOC_PURGE_DELAY wins; the option is set only
+/// where it holds one of mimalloc's documented defaults (1,000 ms in v3, 10 in v2), so a
+/// mimalloc whose options are numbered otherwise is left alone.
+fn keep_freed_memory() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: plain reads and writes of mimalloc's option table, before any other thread
+    // exists (the C functions are not thread-safe).
+    unsafe {
+        if matches!(mi_option_get(MI_OPTION_PURGE_DELAY), 10 | 1000) {
+            mi_option_set(MI_OPTION_PURGE_DELAY, -1);
+        }
+    }
+}
 use gan_studio::cli::{Cli, run};
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     // SAFETY: first thing in main, before any thread exists.
     unsafe { gan_studio::device::quiet_headless_vulkan() };
     if let Err(error) = gan_studio::threads::build_global_pool() {
