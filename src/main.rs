@@ -22,9 +22,8 @@ unsafe extern "C" {
 /// later (10 ms in mimalloc v2).
 /// A training step frees and allocates the same megabyte-sized tensors every few ms; purged,
 /// they came back as fresh transparent huge pages that the kernel zeroed on the first touch:
-/// 10,000-16,000 page faults and 0.8-1.0 s of system time in 60 InfoGAN steps (18 s of CPU),
-/// 1,500 and 0.25-0.45 s kept, at a lower peak (469 against 497 MB; BENCHMARKS.md,
-/// "Freed memory kept"). A user's own MIMALLOC_PURGE_DELAY wins; the option is set only
+/// 54,000-59,000 page faults and 1.3-2.3 s of system time in 60 InfoGAN steps (19 s of CPU),
+/// 1,600 and 0.2-0.5 s kept, for a peak 5-14% higher (BENCHMARKS.md, "Freed memory kept"). A user's own MIMALLOC_PURGE_DELAY wins; the option is set only
 /// where it holds one of mimalloc's documented defaults (1,000 ms in v3, 10 in v2), so a
 /// mimalloc whose options are numbered otherwise is left alone.
 fn keep_freed_memory() {
