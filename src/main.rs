@@ -1,6 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
+use gan_studio::cli::{Cli, run};
 
 /// mimalloc keeps freed memory for reuse: under glibc's allocator every step's megabyte-sized
 /// tensors came back from the kernel as fresh pages, page faults and zeroing included
@@ -18,14 +19,14 @@ unsafe extern "C" {
     fn mi_option_set(option: std::ffi::c_int, value: std::ffi::c_long);
 }
 
-/// Tells mimalloc to keep freed memory instead of handing it back to the kernel a second
-/// later (10 ms in mimalloc v2).
-/// A training step frees and allocates the same megabyte-sized tensors every few ms; purged,
-/// they came back as fresh transparent huge pages that the kernel zeroed on the first touch:
-/// 54,000-59,000 page faults and 1.3-2.3 s of system time in 60 InfoGAN steps (19 s of CPU),
-/// 1,600 and 0.2-0.5 s kept, for a peak 5-14% higher (BENCHMARKS.md, "Freed memory kept"). A user's own MIMALLOC_PURGE_DELAY wins; the option is set only
-/// where it holds one of mimalloc's documented defaults (1,000 ms in v3, 10 in v2), so a
-/// mimalloc whose options are numbered otherwise is left alone.
+/// Tells mimalloc to keep freed memory instead of handing it back to the kernel (a second
+/// after it is freed in mimalloc v3, 10 ms in v2). A training step frees and allocates the
+/// same megabyte-sized tensors every few ms; purged, they came back as fresh transparent huge
+/// pages that the kernel zeroed on the first touch: 54,000-59,000 page faults and 1.3-2.3 s of
+/// system time in 60 InfoGAN steps (19 s of CPU), against 1,600 and 0.2-0.5 s kept, for a peak
+/// 5-14% higher (BENCHMARKS.md, "Freed memory kept"). A user's own MIMALLOC_PURGE_DELAY wins;
+/// the option is set only where it holds one of mimalloc's documented defaults (1,000 ms in
+/// v3, 10 in v2), so a mimalloc whose options are numbered otherwise is left alone.
 fn keep_freed_memory() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
         return;
@@ -38,7 +39,6 @@ fn keep_freed_memory() {
         }
     }
 }
-use gan_studio::cli::{Cli, run};
 
 fn main() -> ExitCode {
     keep_freed_memory();

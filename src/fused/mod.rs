@@ -81,7 +81,7 @@ fn own_values(t: &mut FlexTensor) -> Option<&mut [f32]> {
 /// A buffer of `len` zeros, cleared by all cores: a step's outputs and gradients are
 /// megabytes that one core would otherwise clear while the other waits (`vec![0.0; len]`).
 /// In shares of [`ZERO_CHUNK`] values, not rayon's `par_extend`, whose waiting core sleeps
-/// (see `shares`): it was the last of the fused ops' passes on rayon's own loops.
+/// (see `shares`).
 fn zeros(len: usize) -> Vec<f32> {
     // SAFETY: each task writes every value of its slice.
     unsafe {
