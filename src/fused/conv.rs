@@ -90,9 +90,81 @@ pub(super) fn by_part<R: Send>(
     })
 }
 
+/// Runs `work` on each block of the batch (see [`blocks`]; `positions` output positions an
+/// image) with its slice of `out`, `len` values an image, the cores claiming one block at a
+/// time. Only for passes with no sum across images (a forward pass, an input gradient): each
+/// output image is computed alone, so any split gives the same values, and the core that ends
+/// first takes the next block instead of waiting on the other's last fixed part.
+pub(super) fn by_block(
+    batch: usize,
+    positions: usize,
+    out: &mut [f32],
+    len: usize,
+    work: impl Fn(Range<usize>, &mut [f32]) + Sync,
+) {
+    use super::shares::{Claim, for_each_chunk_mut_claimed};
+    let size = block_images(positions);
+    for_each_chunk_mut_claimed(&mut out[..batch * len], size * len, Claim::One, |i, out| {
+        work(i * size..((i + 1) * size).min(batch), out)
+    });
+}
+
+/// A backward pass's two kinds of work as one op: `part` on each of the batch's fixed parts
+/// (see [`by_part`]; its results in part order), then `block` on each block with its slice of
+/// `out`, `len` values an image (see [`by_block`]), claimed one at a time, the parts first. The
+/// blocks, shorter and free of any sum across images, fill the end where one core would wait
+/// for the other's last part.
+pub(super) fn parts_then_blocks<R: Send>(
+    batch: usize,
+    positions: usize,
+    out: Option<&mut [f32]>,
+    len: usize,
+    part: impl Fn(Range<usize>) -> R + Sync,
+    block: impl Fn(Range<usize>, &mut [f32]) + Sync,
+) -> Vec<R> {
+    use super::shares::{Claim, for_each_share_claimed};
+    let (per, size) = (images_per_part(batch), block_images(positions));
+    let parts = batch.div_ceil(per);
+    // Each block takes its own slice once and each part sets its own result: no lock is
+    // ever contended.
+    let outs: Vec<Mutex<Option<&mut [f32]>>> = out.map_or_else(Vec::new, |out| {
+        out[..batch * len]
+            .chunks_mut(size * len)
+            .map(|o| Mutex::new(Some(o)))
+            .collect()
+    });
+    let results: Vec<Mutex<Option<R>>> = (0..parts).map(|_| Mutex::new(None)).collect();
+    for_each_share_claimed(parts + outs.len(), Claim::One, |i| {
+        if i < parts {
+            let r = part(i * per..((i + 1) * per).min(batch));
+            *results[i].lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+        } else if let Some(out) = outs[i - parts]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+        {
+            let b = i - parts;
+            block(b * size..((b + 1) * size).min(batch), out)
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner()
+                .unwrap_or_else(|p| p.into_inner())
+                .expect("each part ran once")
+        })
+        .collect()
+}
+
+/// Images in a block of about [`BLOCK_COLUMNS`] columns, `positions` columns an image.
+fn block_images(positions: usize) -> usize {
+    BLOCK_COLUMNS.div_ceil(positions.max(1)).max(1)
+}
+
 /// The share's images in blocks of about [`BLOCK_COLUMNS`] columns.
 fn blocks(images: Range<usize>, positions: usize) -> impl Iterator<Item = Range<usize>> {
-    let size = BLOCK_COLUMNS.div_ceil(positions.max(1)).max(1);
+    let size = block_images(positions);
     let end = images.end;
     images
         .step_by(size)
@@ -230,17 +302,14 @@ pub fn conv_forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) 
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let mut y = super::zeros(l.batch * other);
-    by_part(l.batch, Some(&mut y), other, |images, y| {
-        let Some(y) = y else { return };
-        let first = images.start;
+    by_block(l.batch, positions, &mut y, other, |images, y| {
         each_block(l, images, |block, wide, cols, out| {
             let span = block.start * image..block.end * image;
             im2col(g, &x[span], cols, wide);
             // out (C_out, wide) = W (C_out, rows) x cols (rows, wide)
             let w = View::new(weight, l.channels, rows);
             matmul(out, w, View::new(cols, rows, wide), false, threads);
-            for (j, n) in block.enumerate() {
-                let y = &mut y[(n - first) * other..][..other];
+            for (j, y) in y.chunks_exact_mut(other).enumerate() {
                 scatter(out, y, positions, wide, j * positions, bias);
             }
         });
@@ -274,36 +343,58 @@ pub fn conv_backward(l: &Layer, x: &[f32], weight: &[f32], dy: &[f32], want: [bo
     } else {
         Vec::new()
     };
-    let sums = by_part(l.batch, dx.as_deref_mut(), image, |images, mut dx| {
-        let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
-        let mut db = vec![0.0f32; if want[2] { l.channels } else { 0 }];
-        let first = images.start;
-        each_block(l, images, |block, wide, cols, dyb| {
-            for (j, n) in block.clone().enumerate() {
-                let dy = &dy[n * other..][..other];
-                gather(dyb, dy, positions, wide, j * positions);
-                if want[2] {
-                    add_channel_sums(&mut db, dy, positions);
+    let sums = parts_then_blocks(
+        l.batch,
+        positions,
+        dx.as_deref_mut(),
+        image,
+        |images| {
+            let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
+            let mut db = vec![0.0f32; if want[2] { l.channels } else { 0 }];
+            each_block(l, images, |block, wide, cols, dyb| {
+                for (j, n) in block.clone().enumerate() {
+                    let dy = &dy[n * other..][..other];
+                    if want[1] {
+                        gather(dyb, dy, positions, wide, j * positions);
+                    }
+                    if want[2] {
+                        add_channel_sums(&mut db, dy, positions);
+                    }
                 }
-            }
-            let dy_view = View::new(dyb, l.channels, wide);
-            if want[1] {
-                let span = block.start * image..block.end * image;
-                im2col(g, &x[span], cols, wide);
-                // dW (C_out, rows) += dy (C_out, wide) x cols^T (wide, rows)
-                let cols_t = View::new(cols, rows, wide).t();
-                matmul(&mut dw, dy_view, cols_t, true, threads);
-            }
-            if let Some(dx) = dx.as_deref_mut() {
+                if want[1] {
+                    let span = block.start * image..block.end * image;
+                    im2col(g, &x[span], cols, wide);
+                    // dW (C_out, rows) += dy (C_out, wide) x cols^T (wide, rows)
+                    let cols_t = View::new(cols, rows, wide).t();
+                    matmul(
+                        &mut dw,
+                        View::new(dyb, l.channels, wide),
+                        cols_t,
+                        true,
+                        threads,
+                    );
+                }
+            });
+            (dw, db)
+        },
+        |images, dx| {
+            each_block(l, images, |block, wide, cols, dyb| {
+                for (j, n) in block.enumerate() {
+                    gather(
+                        dyb,
+                        &dy[n * other..][..other],
+                        positions,
+                        wide,
+                        j * positions,
+                    );
+                }
                 // dcols (rows, wide) = W^T (rows, C_out) x dy (C_out, wide), added back as dx.
                 let w_t = View::new(&weight_t, rows, l.channels);
-                matmul(cols, w_t, dy_view, false, threads);
-                let span = (block.start - first) * image..(block.end - first) * image;
-                col2im(g, cols, wide, &mut dx[span]);
-            }
-        });
-        (dw, db)
-    });
+                matmul(cols, w_t, View::new(dyb, l.channels, wide), false, threads);
+                col2im(g, cols, wide, dx);
+            });
+        },
+    );
     let (dw, db) = sum_parts(sums);
     Grads {
         x: dx,
@@ -330,9 +421,7 @@ pub fn conv_transpose_forward(
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let weight_t = transposed(weight, l.channels, rows);
     let mut y = super::zeros(l.batch * image);
-    by_part(l.batch, Some(&mut y), image, |images, y| {
-        let Some(y) = y else { return };
-        let first = images.start;
+    by_block(l.batch, positions, &mut y, image, |images, y| {
         each_block(l, images, |block, wide, cols, xb| {
             for (j, n) in block.clone().enumerate() {
                 gather(xb, &x[n * other..][..other], positions, wide, j * positions);
@@ -340,7 +429,6 @@ pub fn conv_transpose_forward(
             // cols (rows, wide) = W^T (rows, C_in) x x (C_in, wide), added into y's windows.
             let w_t = View::new(&weight_t, rows, l.channels);
             matmul(cols, w_t, View::new(xb, l.channels, wide), false, threads);
-            let y = &mut y[(block.start - first) * image..(block.end - first) * image];
             col2im(g, cols, wide, y);
             for y in y.chunks_exact_mut(image) {
                 add_bias(y, bias, g.height * g.width);
@@ -378,48 +466,54 @@ pub fn conv_transpose_backward(
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let mut dx = want[0].then(|| super::zeros(x.len()));
-    let sums = by_part(l.batch, dx.as_deref_mut(), other, |images, mut dx| {
-        let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
-        let mut db = vec![0.0f32; if want[2] { g.channels } else { 0 }];
-        let first = images.start;
-        each_block(l, images, |block, wide, cols, side| {
-            for n in block.clone() {
-                if want[2] {
-                    add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
+    let sums = parts_then_blocks(
+        l.batch,
+        positions,
+        dx.as_deref_mut(),
+        other,
+        |images| {
+            let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
+            let mut db = vec![0.0f32; if want[2] { g.channels } else { 0 }];
+            each_block(l, images, |block, wide, cols, side| {
+                for n in block.clone() {
+                    if want[2] {
+                        add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
+                    }
                 }
-            }
-            if !(want[0] || want[1]) {
-                return;
-            }
-            let span = block.start * image..block.end * image;
-            im2col(g, &dy[span], cols, wide);
-            let cols_view = View::new(cols, rows, wide);
-            if want[1] {
+                if !want[1] {
+                    return;
+                }
+                let span = block.start * image..block.end * image;
+                im2col(g, &dy[span], cols, wide);
                 // dW (C_in, rows) += x (C_in, wide) x cols^T (wide, rows)
                 for (j, n) in block.clone().enumerate() {
-                    gather(
-                        side,
-                        &x[n * other..][..other],
-                        positions,
-                        wide,
-                        j * positions,
-                    );
+                    let x = &x[n * other..][..other];
+                    gather(side, x, positions, wide, j * positions);
                 }
                 let x_view = View::new(side, l.channels, wide);
-                matmul(&mut dw, x_view, cols_view.t(), true, threads);
-            }
-            if let Some(dx) = dx.as_deref_mut() {
+                matmul(
+                    &mut dw,
+                    x_view,
+                    View::new(cols, rows, wide).t(),
+                    true,
+                    threads,
+                );
+            });
+            (dw, db)
+        },
+        |images, dx| {
+            each_block(l, images, |block, wide, cols, side| {
+                let span = block.start * image..block.end * image;
+                im2col(g, &dy[span], cols, wide);
                 // dx (C_in, wide) = W (C_in, rows) x cols (rows, wide)
                 let w = View::new(weight, l.channels, rows);
-                matmul(side, w, cols_view, false, threads);
-                for (j, n) in block.enumerate() {
-                    let dx = &mut dx[(n - first) * other..][..other];
+                matmul(side, w, View::new(cols, rows, wide), false, threads);
+                for (j, dx) in dx.chunks_exact_mut(other).enumerate() {
                     scatter(side, dx, positions, wide, j * positions, None);
                 }
-            }
-        });
-        (dw, db)
-    });
+            });
+        },
+    );
     let (dw, db) = sum_parts(sums);
     Grads {
         x: dx,
@@ -1166,6 +1260,41 @@ mod tests {
             })
         };
         assert!(run(1) == run(3), "gradients differ between 1 and 3 threads");
+    }
+
+    /// Every image's slice reaches one block once, and the parts' results come back in part
+    /// order, on one core and two (a batch that fills neither its last part nor its last block).
+    #[test]
+    fn parts_and_blocks_cover_the_batch_once_and_keep_part_order() {
+        for threads in [1, 2] {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(threads)
+                .build()
+                .expect("pool");
+            // 30 positions an image: blocks of 13 images, parts of 5 (batch 37).
+            let (batch, positions, len) = (37, 30, 3);
+            let mut out = vec![0.0f32; batch * len];
+            let parts = pool.install(|| {
+                super::parts_then_blocks(
+                    batch,
+                    positions,
+                    Some(&mut out),
+                    len,
+                    |images| images,
+                    |images, out| {
+                        assert_eq!(out.len(), images.len() * len);
+                        for (n, image) in images.zip(out.chunks_exact_mut(len)) {
+                            image.iter_mut().for_each(|v| *v += n as f32 + 1.0);
+                        }
+                    },
+                )
+            });
+            let expected: Vec<f32> = (0..batch).flat_map(|n| [n as f32 + 1.0; 3]).collect();
+            assert_eq!(out, expected, "{threads} threads");
+            let starts: Vec<usize> = parts.iter().map(|p| p.start).collect();
+            assert_eq!(starts, [0, 5, 10, 15, 20, 25, 30, 35], "{threads} threads");
+            assert_eq!(parts.last().map(|p| p.end), Some(batch));
+        }
     }
 
     #[test]

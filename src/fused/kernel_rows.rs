@@ -16,7 +16,9 @@
 
 use std::ops::Range;
 
-use super::conv::{Layer, add_channel_sums, by_part, each_block_sized, inner_threads, sum_parts};
+use super::conv::{
+    Layer, add_channel_sums, by_block, by_part, each_block_sized, inner_threads, sum_parts,
+};
 use super::im2col::{Geometry, View, by_width, matmul_strided};
 
 /// Whether a conv of this geometry runs by kernel rows: stride 1, no dilation, and padding
@@ -256,9 +258,7 @@ pub fn forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Ve
     let threads = inner_threads(l.batch);
     let mut y = super::zeros(l.batch * other);
     let per_image = [inner * g.height * wo, other];
-    by_part(l.batch, Some(&mut y), other, |images, y| {
-        let Some(y) = y else { return };
-        let first = images.start;
+    by_block(l.batch, ho * wo, &mut y, other, |images, y| {
         each_block_sized(images, ho * wo, per_image, |block, cols, out| {
             let count = block.len();
             kernel_columns(g, &x[block.start * image..block.end * image], count, cols);
@@ -275,7 +275,6 @@ pub fn forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Ve
                 let out = &mut out[reach.start * span..];
                 matmul_strided(out, ho * span, w, window, true, threads);
             }
-            let y = &mut y[(block.start - first) * other..(block.end - first) * other];
             deinterleave(out, count, [l.channels, ho, wo], bias, y);
         });
     });
