@@ -2,7 +2,9 @@
 //! (input, weight and bias gradients), each one im2col / col2im and one `gemm` product per
 //! block of images, images split across the cores with a weight-gradient accumulator per
 //! share. Stride-1 layers go by kernel rows instead (`kernel_rows.rs`), which skips the
-//! padding's rows.
+//! padding's rows. Passes with no sum across images (outputs, input gradients) claim blocks
+//! of images one at a time, so a core that runs slower takes fewer ([`by_block`],
+//! [`parts_then_blocks`]); the weight gradient keeps fixed parts and summation order.
 //!
 //! Written by hand because flex overrides no convolution backward: burn's defaults run the
 //! input gradient as a transposed conv and the weight gradient as a conv over swapped axes with
@@ -324,11 +326,16 @@ pub fn conv_backward(l: &Layer, x: &[f32], weight: &[f32], dy: &[f32], want: [bo
     if kernel_rows::applies(g) {
         let shape = weight_shape(l);
         // The input gradient is the conv of dy by the kernel turned half a turn.
-        let dx = want[0].then(|| {
-            let rows = by_kernel_row(weight, shape, Orientation::TURNED);
-            kernel_rows::forward(&kernel_rows::input_side(l), dy, &rows, None)
-        });
-        let (dw, db) = kernel_rows::weight_grad(l, x, dy, [want[1], want[2]], Orientation::AS_IS);
+        let rows = want[0].then(|| by_kernel_row(weight, shape, Orientation::TURNED));
+        let side = kernel_rows::input_side(l);
+        let (dx, dw, db) = kernel_rows::backward(
+            l,
+            x,
+            dy,
+            [want[1], want[2]],
+            Orientation::AS_IS,
+            rows.as_deref().map(|rows| (&side, rows)),
+        );
         return Grads {
             x: dx,
             weight: want[1].then_some(dw),
@@ -450,13 +457,16 @@ pub fn conv_transpose_backward(
     if kernel_rows::applies(g) {
         let shape = weight_shape(l);
         // The input gradient is the conv of dy by the weight as it is (C_in's side its output).
-        let dx = want[0].then(|| {
-            let rows = by_kernel_row(weight, shape, Orientation::AS_IS);
-            kernel_rows::forward(l, dy, &rows, None)
-        });
+        let rows = want[0].then(|| by_kernel_row(weight, shape, Orientation::AS_IS));
         let forward = kernel_rows::input_side(l);
-        let (dw, db) =
-            kernel_rows::weight_grad(&forward, x, dy, [want[1], want[2]], Orientation::TURNED);
+        let (dx, dw, db) = kernel_rows::backward(
+            &forward,
+            x,
+            dy,
+            [want[1], want[2]],
+            Orientation::TURNED,
+            rows.as_deref().map(|rows| (l, rows)),
+        );
         return Grads {
             x: dx,
             weight: want[1].then_some(dw),
@@ -466,54 +476,51 @@ pub fn conv_transpose_backward(
     let (rows, positions, image) = (g.rows(), g.positions(), g.image_len());
     let (threads, other) = (inner_threads(l.batch), l.other_len());
     let mut dx = want[0].then(|| super::zeros(x.len()));
-    let sums = parts_then_blocks(
-        l.batch,
-        positions,
-        dx.as_deref_mut(),
-        other,
-        |images| {
-            let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
-            let mut db = vec![0.0f32; if want[2] { g.channels } else { 0 }];
-            each_block(l, images, |block, wide, cols, side| {
-                for n in block.clone() {
-                    if want[2] {
-                        add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
-                    }
+    // Input and weight gradients in the same fixed parts, unlike `conv_backward`: both read
+    // each block's im2col of dy, which apart would be built twice (its blocks of 4x4 or 5x5
+    // windows at stride 2 are 4-6x dy's size); that version ran DCGAN's step slower.
+    let sums = by_part(l.batch, dx.as_deref_mut(), other, |images, mut dx| {
+        let mut dw = vec![0.0f32; if want[1] { l.channels * rows } else { 0 }];
+        let mut db = vec![0.0f32; if want[2] { g.channels } else { 0 }];
+        let first = images.start;
+        each_block(l, images, |block, wide, cols, side| {
+            for n in block.clone() {
+                if want[2] {
+                    add_channel_sums(&mut db, &dy[n * image..][..image], g.height * g.width);
                 }
-                if !want[1] {
-                    return;
-                }
-                let span = block.start * image..block.end * image;
-                im2col(g, &dy[span], cols, wide);
+            }
+            if !(want[0] || want[1]) {
+                return;
+            }
+            let span = block.start * image..block.end * image;
+            im2col(g, &dy[span], cols, wide);
+            let cols_view = View::new(cols, rows, wide);
+            if want[1] {
                 // dW (C_in, rows) += x (C_in, wide) x cols^T (wide, rows)
                 for (j, n) in block.clone().enumerate() {
-                    let x = &x[n * other..][..other];
-                    gather(side, x, positions, wide, j * positions);
+                    gather(
+                        side,
+                        &x[n * other..][..other],
+                        positions,
+                        wide,
+                        j * positions,
+                    );
                 }
                 let x_view = View::new(side, l.channels, wide);
-                matmul(
-                    &mut dw,
-                    x_view,
-                    View::new(cols, rows, wide).t(),
-                    true,
-                    threads,
-                );
-            });
-            (dw, db)
-        },
-        |images, dx| {
-            each_block(l, images, |block, wide, cols, side| {
-                let span = block.start * image..block.end * image;
-                im2col(g, &dy[span], cols, wide);
+                matmul(&mut dw, x_view, cols_view.t(), true, threads);
+            }
+            if let Some(dx) = dx.as_deref_mut() {
                 // dx (C_in, wide) = W (C_in, rows) x cols (rows, wide)
                 let w = View::new(weight, l.channels, rows);
-                matmul(side, w, View::new(cols, rows, wide), false, threads);
-                for (j, dx) in dx.chunks_exact_mut(other).enumerate() {
+                matmul(side, w, cols_view, false, threads);
+                for (j, n) in block.enumerate() {
+                    let dx = &mut dx[(n - first) * other..][..other];
                     scatter(side, dx, positions, wide, j * positions, None);
                 }
-            });
-        },
-    );
+            }
+        });
+        (dw, db)
+    });
     let (dw, db) = sum_parts(sums);
     Grads {
         x: dx,

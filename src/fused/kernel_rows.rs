@@ -17,7 +17,8 @@
 use std::ops::Range;
 
 use super::conv::{
-    Layer, add_channel_sums, by_block, by_part, each_block_sized, inner_threads, sum_parts,
+    Layer, add_channel_sums, by_block, by_part, each_block_sized, inner_threads, parts_then_blocks,
+    sum_parts,
 };
 use super::im2col::{Geometry, View, by_width, matmul_strided};
 
@@ -252,13 +253,33 @@ fn deinterleave_runs<const N: usize>(
 
 /// The conv's output (N, C_out, H_out, W_out) of x (N, C_in, H, W), `weight` by kernel row.
 pub fn forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+    let [ho, wo] = l.geometry.out;
+    let other = l.channels * ho * wo;
+    let mut y = super::zeros(l.batch * other);
+    by_block(
+        l.batch,
+        ho * wo,
+        &mut y,
+        other,
+        forward_blocks(l, x, weight, bias),
+    );
+    y
+}
+
+/// [`forward`]'s work on a run of images: their outputs into `y`, their slice of the output.
+fn forward_blocks<'a>(
+    l: &'a Layer,
+    x: &'a [f32],
+    weight: &'a [f32],
+    bias: Option<&'a [f32]>,
+) -> impl Fn(Range<usize>, &mut [f32]) + Sync + 'a {
     let g = &l.geometry;
     let (kw, [ho, wo], image) = (g.kernel[1], g.out, g.image_len());
     let (inner, other) = (g.channels * kw, l.channels * ho * wo);
     let threads = inner_threads(l.batch);
-    let mut y = super::zeros(l.batch * other);
     let per_image = [inner * g.height * wo, other];
-    by_block(l.batch, ho * wo, &mut y, other, |images, y| {
+    move |images, y| {
+        let first = images.start;
         each_block_sized(images, ho * wo, per_image, |block, cols, out| {
             let count = block.len();
             kernel_columns(g, &x[block.start * image..block.end * image], count, cols);
@@ -275,29 +296,70 @@ pub fn forward(l: &Layer, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Ve
                 let out = &mut out[reach.start * span..];
                 matmul_strided(out, ho * span, w, window, true, threads);
             }
+            let y = &mut y[(block.start - first) * other..(block.end - first) * other];
             deinterleave(out, count, [l.channels, ho, wo], bias, y);
         });
-    });
-    y
+    }
 }
 
 /// The conv's weight gradient, stored as a `(a, b, kh, kw)` weight read as `o` says (see
 /// [`by_kernel_row`]), and its bias gradient, from x (N, C_in, H, W) and the output's gradient
-/// `dy`; `want` names which ([weight, bias]), the other comes back empty.
-pub fn weight_grad(
+/// `dy`; `want` names which ([weight, bias]), the other comes back empty. With `dx`, a layer
+/// and its weight by kernel row, also the input gradient: that layer's [`forward`] of `dy`,
+/// its blocks run in the same op after the weight gradient's fixed parts
+/// ([`parts_then_blocks`]), so they fill the end where one core would wait for the other's
+/// last part.
+pub fn backward(
     l: &Layer,
     x: &[f32],
     dy: &[f32],
     want: [bool; 2],
     o: Orientation,
-) -> (Vec<f32>, Vec<f32>) {
+    dx: Option<(&Layer, &[f32])>,
+) -> (Option<Vec<f32>>, Vec<f32>, Vec<f32>) {
+    let part = weight_grad_part(l, x, dy, want);
+    let (parts, dx) = match dx {
+        Some((side, rows)) => {
+            let [ho, wo] = side.geometry.out;
+            let other = side.channels * ho * wo;
+            let mut out = super::zeros(side.batch * other);
+            let blocks = forward_blocks(side, dy, rows, None);
+            let parts = parts_then_blocks(l.batch, ho * wo, Some(&mut out), other, part, blocks);
+            (parts, Some(out))
+        }
+        None => (by_part(l.batch, None, 0, |images, _| part(images)), None),
+    };
+    let [weight, _] = want;
+    let g = &l.geometry;
+    let (dw_t, db) = sum_parts(parts);
+    let [kh, kw] = g.kernel;
+    let shape = if o.swap {
+        [g.channels, l.channels, kh, kw]
+    } else {
+        [l.channels, g.channels, kh, kw]
+    };
+    let dw = if weight {
+        stored_from_rows_t(&dw_t, shape, o)
+    } else {
+        dw_t
+    };
+    (dx, dw, db)
+}
+
+/// [`backward`]'s weight and bias gradients over a fixed part of the batch, rows transposed.
+fn weight_grad_part<'a>(
+    l: &'a Layer,
+    x: &'a [f32],
+    dy: &'a [f32],
+    want: [bool; 2],
+) -> impl Fn(Range<usize>) -> (Vec<f32>, Vec<f32>) + Sync + 'a {
     let [weight, bias] = want;
     let g = &l.geometry;
     let ([kh, kw], [ho, wo], image) = (g.kernel, g.out, g.image_len());
     let (inner, other) = (g.channels * kw, l.channels * ho * wo);
     let threads = inner_threads(l.batch);
     let per_image = [inner * g.height * wo, other];
-    let parts = by_part(l.batch, None, 0, |images, _| {
+    move |images| {
         let mut dw = vec![0.0f32; if weight { kh * l.channels * inner } else { 0 }];
         let mut db = vec![0.0f32; if bias { l.channels } else { 0 }];
         each_block_sized(images, ho * wo, per_image, |block, cols, dyb| {
@@ -328,19 +390,7 @@ pub fn weight_grad(
             }
         });
         (dw, db)
-    });
-    let (dw_t, db) = sum_parts(parts);
-    let shape = if o.swap {
-        [g.channels, l.channels, kh, kw]
-    } else {
-        [l.channels, g.channels, kh, kw]
-    };
-    let dw = if weight {
-        stored_from_rows_t(&dw_t, shape, o)
-    } else {
-        dw_t
-    };
-    (dw, db)
+    }
 }
 
 #[cfg(test)]
