@@ -113,7 +113,7 @@ pub fn by_kernel_row(weight: &[f32], shape: [usize; 4], o: Orientation) -> Vec<f
     rows
 }
 
-/// A weight gradient by transposed kernel row, `(kh, C_in kw, C_out)` as [`weight_grad`]
+/// A weight gradient by transposed kernel row, `(kh, C_in kw, C_out)` as [`backward`]
 /// sums it, stored back as `(a, b, kh, kw)`, read as `o` says.
 fn stored_from_rows_t(rows_t: &[f32], shape: [usize; 4], o: Orientation) -> Vec<f32> {
     let (no, ni) = o.channels(shape);
@@ -397,7 +397,7 @@ fn weight_grad_part<'a>(
 mod tests {
     use super::*;
 
-    /// Every orientation: by kernel row, each row transposed (as `weight_grad` sums them), and
+    /// Every orientation: by kernel row, each row transposed (as `backward` sums them), and
     /// stored back gives the weight itself; and the turned kernel is the stored one's
     /// (a, b) swapped and (ky, kx) mirrored.
     #[test]
