@@ -75,8 +75,8 @@ pub enum Claim {
     Few,
     /// One share a claim, for shares long enough (a conv's block of images, 0.1-1.5 ms) that
     /// the atomic costs nothing: the core that ends first takes the next, so the two end
-    /// together even when one runs slower than the other (a VM's core beside a busy neighbour
-    /// ran 10-25% slower for a whole run, 2-core Xeon).
+    /// together even when one runs slower than the other (on the 2-core Xeon VM one core ran
+    /// 10-25% slower than the other for whole runs, which of them varying from run to run).
     One,
 }
 
