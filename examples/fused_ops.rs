@@ -19,6 +19,7 @@ fn median_ms(run: impl FnMut()) -> f64 {
 
 fn main() {
     convs();
+    tanhs();
     let device = Device::flex().autodiff();
     println!("| batch norm + activation, forward + backward | burn ms | fused ms | speed-up |");
     println!("|---|---:|---:|---:|");
@@ -139,4 +140,40 @@ fn convs() {
             bb / fb
         );
     }
+}
+
+/// The generators' output tanh on one core, per value: libm's `tanhf` (what flex calls)
+/// against the rational form the fused op uses, on a grey and a colour batch of outputs.
+fn tanhs() {
+    println!("| tanh on one core | values | libm ms | rational ms | speed-up |");
+    println!("|---|---:|---:|---:|---:|");
+    for (what, len) in [
+        ("(64, 1, 28, 28)", 64 * 784),
+        ("(64, 3, 32, 32)", 64 * 3 * 1024),
+    ] {
+        // Pre-activations as a generator's last layer makes them: mostly within +-3.
+        let x: Vec<f32> = (0..len)
+            .map(|i| ((i * 7_919) % 6_001) as f32 / 1_000.0 - 3.0)
+            .collect();
+        let (libm, rational) = (
+            map_ms(&x, |v| v.tanh()),
+            map_ms(&x, gan_studio::fused::tanh::tanh),
+        );
+        println!(
+            "| {what} | {len} | {libm:.3} | {rational:.3} | {:.1}x |",
+            libm / rational
+        );
+    }
+}
+
+/// Milliseconds one pass of `f` over `x` takes on one core (`f` inlined, as the fused op's
+/// loop inlines it).
+fn map_ms(x: &[f32], f: impl Fn(f32) -> f32) -> f64 {
+    let mut out = vec![0f32; x.len()];
+    median_ms(|| {
+        for (o, &v) in out.iter_mut().zip(x) {
+            *o = f(v);
+        }
+        std::hint::black_box(&mut out);
+    })
 }
