@@ -16,6 +16,9 @@ use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::Checkpoi
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops};
 use burn::backend::tensor::FloatTensor;
+use std::ops::Range;
+
+use burn::backend::ops::FloatTensorOps;
 use burn::backend::{Backend, Flex, backend_extension};
 
 use super::im2col::{View, matmul, matmul_column_major};
@@ -34,6 +37,15 @@ pub trait FusedLinear: Backend {
     /// burn's `linear` with an (outputs) bias.
     fn linear_bias_fused(
         x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self>;
+
+    /// burn's `linear` with a bias of `cat([a, b], 1)`, a's columns first. Its backward forms
+    /// the input gradient only for whichever of a and b wants one.
+    fn linear_joined_fused(
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
     ) -> FloatTensor<Self>;
@@ -145,33 +157,67 @@ pub fn forward(d: Dims, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<
 /// `dx = dy Wᵀ`, `dW = xᵀ dy`, `db = Σ_rows dy`, each only when `want` says so; the three run
 /// side by side, each split further where it is large enough.
 pub fn backward(d: Dims, x: &[f32], weight: &[f32], dy: &[f32], want: [bool; 3]) -> Grads {
+    let columns: &[Range<usize>] = if want[0] { &[0..d.inputs] } else { &[] };
+    let (mut inputs, weight, bias) = backward_parts(d, x, weight, dy, columns, want[1], want[2]);
+    Grads {
+        x: inputs.pop(),
+        weight,
+        bias,
+    }
+}
+
+/// [`backward`] with the input gradient formed for x's columns in each of `columns` alone,
+/// one (rows, range length) gradient each: for an x joined from parts of which only some
+/// want a gradient. D's first dense layer reads 784 pixels beside a 10-value label
+/// embedding, and in D's update only the embedding wants one: the pixels' part was three
+/// quarters of the dense CGAN's D backward products.
+pub fn backward_parts(
+    d: Dims,
+    x: &[f32],
+    weight: &[f32],
+    dy: &[f32],
+    columns: &[Range<usize>],
+    want_weight: bool,
+    want_bias: bool,
+) -> (Vec<Vec<f32>>, Option<Vec<f32>>, Option<Vec<f32>>) {
     let dy_view = View::new(dy, d.rows, d.outputs);
-    let input_grad = || {
-        want[0].then(|| {
-            let weight_t = View::new(weight, d.inputs, d.outputs).t();
-            if d.parallel() {
-                return input_grad_by_columns(d, dy_view, weight_t);
-            }
-            let mut dx = d.zeros(d.rows * d.inputs);
-            d.product(&mut dx, dy_view, weight_t);
-            dx
-        })
+    let input_grads = || -> Vec<Vec<f32>> {
+        columns
+            .iter()
+            .map(|range| input_grad(d, weight, dy_view, range.clone()))
+            .collect()
     };
     let weight_grad = || {
-        want[1].then(|| {
+        want_weight.then(|| {
             let mut dw = d.zeros(d.inputs * d.outputs);
             let x_t = View::new(x, d.rows, d.inputs).t();
             d.product(&mut dw, x_t, dy_view);
             dw
         })
     };
-    let bias_grad = || want[2].then(|| column_sums(dy, d.rows, d.outputs, d.parallel()));
-    let (x, (weight, bias)) = if d.parallel() {
-        super::shares::join(input_grad, || super::shares::join(weight_grad, bias_grad))
+    let bias_grad = || want_bias.then(|| column_sums(dy, d.rows, d.outputs, d.parallel()));
+    let (inputs, (weight, bias)) = if d.parallel() {
+        super::shares::join(input_grads, || super::shares::join(weight_grad, bias_grad))
     } else {
-        (input_grad(), (weight_grad(), bias_grad()))
+        (input_grads(), (weight_grad(), bias_grad()))
     };
-    Grads { x, weight, bias }
+    (inputs, weight, bias)
+}
+
+/// `dy Wᵀ` for x's columns `columns`: (rows, columns length), from W's rows of those inputs.
+fn input_grad(d: Dims, weight: &[f32], dy: View, columns: Range<usize>) -> Vec<f32> {
+    let part = Dims {
+        inputs: columns.len(),
+        ..d
+    };
+    let rows_of_w = &weight[columns.start * d.outputs..columns.end * d.outputs];
+    let weight_t = View::new(rows_of_w, part.inputs, d.outputs).t();
+    if part.parallel() {
+        return input_grad_by_columns(part, dy, weight_t);
+    }
+    let mut dx = part.zeros(part.rows * part.inputs);
+    part.product(&mut dx, dy, weight_t);
+    dx
 }
 
 /// A large layer's `dx = dy Wᵀ`, formed column by column and turned back to rows. Asked for a
@@ -252,6 +298,20 @@ impl FusedLinear for Flex {
     fn linear_bias_fused(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
         forward_tensors(&x, &weight, Some(&bias))
     }
+
+    fn linear_joined_fused(
+        a: FlexTensor,
+        b: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+    ) -> FlexTensor {
+        forward_tensors(&joined(a, b), &weight, Some(&bias))
+    }
+}
+
+/// `cat([a, b], 1)` by flex's own cat, contiguous.
+fn joined(a: FlexTensor, b: FlexTensor) -> FlexTensor {
+    contiguous(&Flex::float_cat(vec![a, b], 1))
 }
 
 /// What the backward keeps from the forward: x and the weight (shared, not copied).
@@ -315,6 +375,66 @@ fn tracked<C: CheckpointStrategy>(
     }
 }
 
+/// The joined layer's backward: x = cat([a, b], 1), a's `split` columns first.
+#[derive(Debug)]
+struct JoinedBackward;
+
+impl Backward<Flex, 4> for JoinedBackward {
+    type State = (Saved, usize);
+
+    fn backward(self, ops: Ops<Self::State, 4>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let dy = contiguous(&grads.consume::<Flex>(&ops.node));
+        let (Saved { x, weight }, split) = ops.state;
+        let d = dims(&x, &weight);
+        let [a, b, w, bias] = ops.parents;
+        let parts = [(a, 0..split), (b, split..d.inputs)];
+        let wanted: Vec<_> = parts
+            .into_iter()
+            .filter(|(node, _)| node.is_some())
+            .collect();
+        let columns: Vec<Range<usize>> = wanted.iter().map(|(_, range)| range.clone()).collect();
+        let (inputs, dw, db) = backward_parts(
+            d,
+            slice(&x),
+            slice(&weight),
+            slice(&dy),
+            &columns,
+            w.is_some(),
+            bias.is_some(),
+        );
+        for ((node, range), grad) in wanted.into_iter().zip(inputs) {
+            if let Some(node) = node {
+                grads.register::<Flex>(node.id, tensor(grad, vec![d.rows, range.len()]));
+            }
+        }
+        if let (Some(node), Some(grad)) = (w, dw) {
+            grads.register::<Flex>(node.id, tensor(grad, vec![d.inputs, d.outputs]));
+        }
+        if let (Some(node), Some(grad)) = (bias, db) {
+            grads.register::<Flex>(node.id, tensor(grad, vec![d.outputs]));
+        }
+    }
+}
+
+/// The joined autodiff op: a and b joined, the flex forward, recorded with the backward above.
+fn tracked_joined<C: CheckpointStrategy>(
+    a: FloatTensor<Autodiff<Flex, C>>,
+    b: FloatTensor<Autodiff<Flex, C>>,
+    weight: FloatTensor<Autodiff<Flex, C>>,
+    bias: FloatTensor<Autodiff<Flex, C>>,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let split = a.primitive().layout().shape()[1];
+    let x = joined(a.primitive().clone(), b.primitive().clone());
+    let (wp, bp) = (contiguous(weight.primitive()), contiguous(bias.primitive()));
+    let output = forward_tensors(&x, &wp, Some(&bp));
+    super::record::<C, _, 4>(
+        JoinedBackward,
+        [a.node(), b.node(), weight.node(), bias.node()],
+        (Saved { x, weight: wp }, split),
+        output,
+    )
+}
+
 impl<C: CheckpointStrategy> FusedLinear for Autodiff<Flex, C> {
     fn linear_fused(x: FloatTensor<Self>, weight: FloatTensor<Self>) -> FloatTensor<Self> {
         tracked::<C>(x, weight, None)
@@ -327,6 +447,15 @@ impl<C: CheckpointStrategy> FusedLinear for Autodiff<Flex, C> {
     ) -> FloatTensor<Self> {
         tracked::<C>(x, weight, Some(bias))
     }
+
+    fn linear_joined_fused(
+        a: FloatTensor<Self>,
+        b: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        tracked_joined::<C>(a, b, weight, bias)
+    }
 }
 
 #[cfg(test)]
@@ -335,8 +464,8 @@ mod tests {
     use burn::prelude::*;
     use burn::tensor::Distribution;
 
-    use crate::fused::fused_linear;
     use crate::fused::testing::{same, values};
+    use crate::fused::{fused_linear, fused_linear_joined};
 
     /// The layer's output and the gradients of `sum(y * weights)` for x, W and b.
     fn run(
@@ -388,6 +517,63 @@ mod tests {
         compare(7, 13, 5, true, false);
         compare(1, 33, 17, true, false);
         compare(64, 74, 1024, false, false);
+    }
+
+    /// The joined layer against burn's `cat` then layer: output, and the gradients of
+    /// `sum(y * weights)` for each part that wants one, W and b.
+    fn compare_joined(rows: usize, left: usize, right: usize, outputs: usize, want: [bool; 2]) {
+        let device = Device::flex().autodiff();
+        let layer = LinearConfig::new(left + right, outputs).init(&device);
+        let part = |cols: usize, tracked: bool| {
+            let t = Tensor::<2>::random([rows, cols], Distribution::Normal(0.0, 1.0), &device);
+            if tracked { t.require_grad() } else { t }
+        };
+        let (a, b) = (part(left, want[0]), part(right, want[1]));
+        let weights = Tensor::<2>::random([rows, outputs], Distribution::Normal(0.0, 1.0), &device);
+        let run = |y: Tensor<2>| {
+            let grads = (y.clone() * weights.clone()).sum().backward();
+            let mut out = vec![values(y)];
+            for (t, wanted) in [(&a, want[0]), (&b, want[1])] {
+                let grad = t.grad(&grads);
+                assert_eq!(
+                    grad.is_some(),
+                    wanted,
+                    "a part's gradient exactly when it wants one"
+                );
+                out.extend(grad.map(values));
+            }
+            out.push(values(layer.weight.grad(&grads).expect("weight grad")));
+            out.push(values(
+                layer
+                    .bias
+                    .as_ref()
+                    .and_then(|b| b.grad(&grads))
+                    .expect("bias grad"),
+            ));
+            out
+        };
+        let fused = run(fused_linear_joined(&layer, a.clone(), b.clone()));
+        let burn = run(layer.forward(Tensor::cat(vec![a.clone(), b.clone()], 1)));
+        let what = format!("({rows}, {left} + {right}) -> {outputs}, wanted {want:?}");
+        assert_eq!(fused.len(), burn.len());
+        for (i, (f, b)) in fused.into_iter().zip(burn).enumerate() {
+            same(f, b, &format!("{what}: part {i}"));
+        }
+    }
+
+    #[test]
+    fn fused_joined_linear_equals_burns_cat_then_layer() {
+        // The dense CGAN's D (pixels beside a label embedding, only the embedding tracked, as
+        // in D's update; only the pixels, as in G's) and G (z beside the embedding).
+        for want in [[false, true], [true, false], [true, true]] {
+            compare_joined(64, 784, 10, 512, want);
+        }
+        compare_joined(64, 100, 10, 256, [false, true]);
+        // Odd and small shapes, a batch of one, neither part tracked (W and b still are).
+        compare_joined(7, 13, 5, 9, [true, true]);
+        compare_joined(1, 33, 2, 17, [false, true]);
+        compare_joined(13, 300, 40, 2048, [true, true]);
+        compare_joined(5, 6, 3, 4, [false, false]);
     }
 
     #[test]

@@ -326,6 +326,31 @@ pub fn fused_linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
     })
 }
 
+/// `layer.forward(cat([a, b], 1))`: on flex by one fused op whose backward forms the input
+/// gradient only for the part that wants one (a discriminator's label embedding, not the
+/// pixels beside it), else burn's.
+pub fn linear_joined(layer: &Linear, a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
+    if enabled() && on_flex(&a.device()) && layer.bias.is_some() {
+        return fused_linear_joined(layer, a, b);
+    }
+    linear(layer, Tensor::cat(vec![a, b], 1))
+}
+
+/// The fused joined layer, whatever the switch says (tests compare it with burn's); a layer
+/// without a bias joins the parts first.
+pub fn fused_linear_joined(layer: &Linear, a: Tensor<2>, b: Tensor<2>) -> Tensor<2> {
+    let Some(bias) = &layer.bias else {
+        return fused_linear(layer, Tensor::cat(vec![a, b], 1));
+    };
+    type Ops = burn::backend::Dispatch;
+    Tensor::from_dispatch(<Ops as FusedLinear>::linear_joined_fused(
+        a.into_dispatch(),
+        b.into_dispatch(),
+        layer.weight.val().into_dispatch(),
+        bias.val().into_dispatch(),
+    ))
+}
+
 /// ((top, bottom), (left, right)) as burn's Conv2d works them out (its own helper is private).
 fn padding_pairs(
     padding: &PaddingConfig2d,

@@ -77,12 +77,16 @@ impl DenseGenerator {
         reference_rows: usize,
     ) -> Tensor<4> {
         let [b, _] = z.dims();
-        let mut x = match condition {
-            Some(condition) => Tensor::cat(vec![z, condition.embed(&self.embedding)], 1), // (B, L+E)
-            None => z,
-        };
+        let (mut x, mut condition) = (z, condition);
         for (layer, norm) in self.hidden.iter().zip(&self.norms) {
-            let h = crate::fused::linear(layer, x); // (B, h)
+            // The first layer reads the condition beside z.
+            let h = match condition.take() {
+                // (B, L+E) -> (B, h): z's input gradient is never needed
+                Some(condition) => {
+                    crate::fused::linear_joined(layer, x, condition.embed(&self.embedding))
+                }
+                None => crate::fused::linear(layer, x), // (B, h)
+            };
             x = norm.forward_act(h, reference_rows, GENERATOR_SLOPE);
         }
         let x = tanh(crate::fused::linear(&self.output, x)); // (B, k*784)
@@ -154,12 +158,17 @@ impl DenseDiscriminator {
     /// images (B, k, 28, 28), labels (B) -> logits (B, 1)
     pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
         let flat: Tensor<2> = images.flatten(1, 3); // (B, k*784)
-        let mut x = match labels {
-            Some(labels) => Tensor::cat(vec![flat, embed_labels(&self.embedding, labels)], 1), // (B, k*784+E)
-            None => flat,
-        };
+        let (mut x, mut labels) = (flat, labels);
         for (i, layer) in self.hidden.iter().enumerate() {
-            x = crate::fused::linear(layer, x); // (B, h)
+            // The first layer reads the labels beside the pixels.
+            x = match labels.take() {
+                // (B, k*784+E) -> (B, h): D's update wants the embedding's input gradient
+                // only, not the pixels'
+                Some(labels) => {
+                    crate::fused::linear_joined(layer, x, embed_labels(&self.embedding, labels))
+                }
+                None => crate::fused::linear(layer, x), // (B, h)
+            };
             x = match i {
                 0 => leaky_relu(x, self.slope),
                 _ => self.norms[i - 1].forward_act(x, 0, self.slope),
