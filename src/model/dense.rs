@@ -157,24 +157,183 @@ impl DenseDiscriminator {
 
     /// images (B, k, 28, 28), labels (B) -> logits (B, 1)
     pub fn forward(&self, images: Tensor<4>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
-        let flat: Tensor<2> = images.flatten(1, 3); // (B, k*784)
-        let (mut x, mut labels) = (flat, labels);
-        for (i, layer) in self.hidden.iter().enumerate() {
-            // The first layer reads the labels beside the pixels.
-            x = match labels.take() {
-                // (B, k*784+E) -> (B, h): D's update wants the embedding's input gradient
-                // only, not the pixels'
-                Some(labels) => {
-                    crate::fused::linear_joined(layer, x, embed_labels(&self.embedding, labels))
-                }
-                None => crate::fused::linear(layer, x), // (B, h)
-            };
-            x = match i {
-                0 => leaky_relu(x, self.slope),
-                _ => self.norms[i - 1].forward_act(x, 0, self.slope),
-            };
+        self.rest(self.first(images.flatten(1, 3), labels))
+    }
+
+    /// Several passes at once, each (images (B_i, k, 28, 28), labels) -> logits (B_i, 1),
+    /// every pass with labels or every pass without. The first layer reads each row alone, so
+    /// it runs once over all the passes' rows: one product of each kind instead of one per
+    /// pass, and its weight gradient formed once instead of summed from each pass's. The
+    /// layers after it run pass by pass, so each pass's batch norm sees its own batch alone.
+    pub fn forward_passes(
+        &self,
+        passes: Vec<(Tensor<4>, Option<Tensor<1, Int>>)>,
+    ) -> Vec<Tensor<2>> {
+        let labelled = passes.iter().filter(|(_, labels)| labels.is_some()).count();
+        if passes.len() < 2 || (labelled != 0 && labelled != passes.len()) {
+            return passes
+                .into_iter()
+                .map(|(x, l)| self.forward(x, l))
+                .collect();
+        }
+        let rows: Vec<usize> = passes.iter().map(|(x, _)| x.dims()[0]).collect();
+        let (images, labels): (Vec<_>, Vec<_>) = passes
+            .into_iter()
+            .map(|(x, l)| (x.flatten(1, 3), l))
+            .unzip();
+        let labels = (labelled > 0).then(|| Tensor::cat(labels.into_iter().flatten().collect(), 0));
+        let joined = self.first(Tensor::cat(images, 0), labels); // (ΣB_i, h)
+        let mut start = 0;
+        rows.into_iter()
+            .map(|n| {
+                let x = joined.clone().slice(start..start + n); // (B_i, h)
+                start += n;
+                self.rest(x)
+            })
+            .collect()
+    }
+
+    /// flat images (B, k*784), labels -> the first hidden layer's output (B, h)
+    fn first(&self, flat: Tensor<2>, labels: Option<Tensor<1, Int>>) -> Tensor<2> {
+        let layer = &self.hidden[0];
+        let x = match labels {
+            // (B, k*784+E) -> (B, h): D's update wants the embedding's input gradient only,
+            // not the pixels'
+            Some(labels) => {
+                crate::fused::linear_joined(layer, flat, embed_labels(&self.embedding, labels))
+            }
+            None => crate::fused::linear(layer, flat), // (B, h)
+        };
+        dropout(&self.dropout, leaky_relu(x, self.slope))
+    }
+
+    /// The first hidden layer's output (B, h) -> logits (B, 1)
+    fn rest(&self, mut x: Tensor<2>) -> Tensor<2> {
+        for (i, layer) in self.hidden.iter().enumerate().skip(1) {
+            x = crate::fused::linear(layer, x); // (B, h)
+            x = self.norms[i - 1].forward_act(x, 0, self.slope);
             x = dropout(&self.dropout, x);
         }
         crate::fused::linear(&self.head, x) // (B, 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::module::Module;
+    use burn::prelude::*;
+    use burn::tensor::Distribution;
+
+    use super::DenseDiscriminator;
+    use crate::model::{GanConfig, ModelKind};
+
+    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+        t.into_data().try_to_vec::<f32>().expect("f32 values")
+    }
+
+    /// Within 1e-5 of the larger side's largest value: the passes' weight gradients are
+    /// summed in another order when the first layer runs them together.
+    fn close(a: Vec<f32>, b: Vec<f32>, what: &str) {
+        assert_eq!(a.len(), b.len(), "{what}: lengths");
+        let scale = b.iter().fold(1e-3f32, |m, v| m.max(v.abs()));
+        for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+            assert!((x - y).abs() <= 1e-5 * scale, "{what}[{i}]: {x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn passes_run_together_equal_passes_run_one_by_one() {
+        let device = Device::flex().autodiff();
+        let config = GanConfig::new(ModelKind::Cgan);
+        let d = DenseDiscriminator::new(&config, &device);
+        // Three passes of different sizes and spreads: a batch norm over their rows together
+        // would give other values than each pass's own.
+        let passes: Vec<(Tensor<4>, Option<Tensor<1, Int>>)> = [(16, 1.0), (9, 0.3), (5, 2.0)]
+            .into_iter()
+            .enumerate()
+            .map(|(i, (rows, spread))| {
+                let images = Tensor::random(
+                    [rows, 1, 28, 28],
+                    Distribution::Normal(0.0, spread),
+                    &device,
+                );
+                let labels = Tensor::<1, Int>::from_data(
+                    TensorData::new(
+                        (0..rows as i64).map(|r| (r + i as i64) % 10).collect(),
+                        [rows],
+                    ),
+                    &device,
+                );
+                (images, Some(labels))
+            })
+            .collect();
+        let weights: Vec<Tensor<2>> = passes
+            .iter()
+            .map(|(x, _)| Tensor::random([x.dims()[0], 1], Distribution::Normal(0.0, 1.0), &device))
+            .collect();
+        let run = |d: &DenseDiscriminator, logits: Vec<Tensor<2>>| {
+            let loss = logits
+                .iter()
+                .zip(&weights)
+                .map(|(l, w)| (l.clone() * w.clone()).sum())
+                .reduce(|a, b| a + b)
+                .expect("passes");
+            let grads = loss.backward();
+            let mut out: Vec<Vec<f32>> = logits.into_iter().map(values).collect();
+            out.push(values(
+                d.hidden[0]
+                    .weight
+                    .grad(&grads)
+                    .expect("first layer's gradient"),
+            ));
+            out.push(values(
+                d.embedding
+                    .weight
+                    .grad(&grads)
+                    .expect("embedding's gradient"),
+            ));
+            out.push(values(
+                d.hidden[1]
+                    .weight
+                    .grad(&grads)
+                    .expect("second layer's gradient"),
+            ));
+            out
+        };
+        // Two copies that share nothing: a clone would share the running statistics.
+        let copy =
+            || DenseDiscriminator::new(&config, &device).load_record(d.clone().into_record());
+        let (together, apart) = (copy(), copy());
+        let joint = run(&together, together.forward_passes(passes.clone()));
+        let alone = run(
+            &apart,
+            passes
+                .into_iter()
+                .map(|(x, l)| apart.forward(x, l))
+                .collect(),
+        );
+        let parts = [
+            "logits 1",
+            "logits 2",
+            "logits 3",
+            "hidden.0",
+            "embedding",
+            "hidden.1",
+        ];
+        for ((a, b), what) in joint.into_iter().zip(alone).zip(parts) {
+            close(a, b, what);
+        }
+        // Each pass's batch norm updated the running statistics, in the same order.
+        let running = |d: &DenseDiscriminator| {
+            let norm = d.norms[0].batch.as_ref().expect("a batch norm");
+            values(norm.running_mean.value())
+                .into_iter()
+                .chain(values(norm.running_var.value()))
+        };
+        close(
+            running(&together).collect(),
+            running(&apart).collect(),
+            "running statistics",
+        );
     }
 }

@@ -140,4 +140,20 @@ impl Discriminator {
             Discriminator::Tf(d) => d.forward(images),
         }
     }
+
+    /// [`Self::forward`] of several passes, in order: equal to one call a pass (within float
+    /// rounding), the dense D running its first layer over all the passes' rows at once (and
+    /// drawing that layer's dropout masks for all of them at once).
+    pub fn forward_passes(
+        &self,
+        passes: Vec<(Tensor<4>, Option<Tensor<1, Int>>)>,
+    ) -> Vec<Tensor<2>> {
+        match self {
+            Discriminator::Dense(d) => d.forward_passes(passes),
+            _ => passes
+                .into_iter()
+                .map(|(images, labels)| self.forward(images, labels))
+                .collect(),
+        }
+    }
 }

@@ -499,22 +499,25 @@ impl Trainer {
                     wrong_labels(&real_labels, gan.num_classes, &mut rng, &device),
                 )
             });
-            let logits_real = self
-                .discriminator
-                .forward(real, reads_labels.then(|| real_labels.clone()));
-            let logits_view = view.map(|images| {
-                self.discriminator
-                    .forward(images, reads_labels.then(|| real_labels.clone()))
-            });
-            let logits_unwarped = unwarped_too.then(|| {
-                self.discriminator
-                    .forward(fake_d.clone(), labels_d.clone().filter(|_| reads_labels))
-            });
-            let logits_fake = self
-                .discriminator
-                .forward(warp(fake_d), labels_d.clone().filter(|_| reads_labels));
-            let wrong =
-                mismatched.map(|(images, wrong)| self.discriminator.forward(images, Some(wrong)));
+            // D's passes of this update, in the order they draw their dropout masks.
+            let real_read = reads_labels.then(|| real_labels.clone());
+            let fake_read = labels_d.clone().filter(|_| reads_labels);
+            let mut passes = vec![(real, real_read.clone())];
+            let has_view = view.is_some();
+            passes.extend(view.map(|images| (images, real_read)));
+            if unwarped_too {
+                passes.push((fake_d.clone(), fake_read.clone()));
+            }
+            passes.push((warp(fake_d), fake_read));
+            let has_wrong = mismatched.is_some();
+            passes.extend(mismatched.map(|(images, wrong)| (images, Some(wrong))));
+            let mut logits = self.discriminator.forward_passes(passes).into_iter();
+            let mut next = || logits.next().expect("one logit tensor per pass");
+            let logits_real = next();
+            let logits_view = has_view.then(&mut next);
+            let logits_unwarped = unwarped_too.then(&mut next);
+            let logits_fake = next();
+            let wrong = has_wrong.then(&mut next);
             let judged = family.discriminator_loss(
                 gan,
                 DiscriminatorBatch {
