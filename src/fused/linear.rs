@@ -11,14 +11,14 @@
 //! gradients are burn's bit for bit; `gemm` splits a product's output between threads without
 //! changing any element's sum, so they do not depend on the core count either.
 
+use std::ops::Range;
+
 use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::{base::Checkpointer, strategy::CheckpointStrategy};
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops};
-use burn::backend::tensor::FloatTensor;
-use std::ops::Range;
-
 use burn::backend::ops::FloatTensorOps;
+use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Flex, backend_extension};
 
 use super::im2col::{View, matmul, matmul_column_major};

@@ -165,6 +165,7 @@ impl DenseDiscriminator {
     /// it runs once over all the passes' rows: one product of each kind instead of one per
     /// pass, and its weight gradient formed once instead of summed from each pass's. The
     /// layers after it run pass by pass, so each pass's batch norm sees its own batch alone.
+    /// With dropout on (`--dropout`), the first layer's masks are drawn for all rows at once.
     pub fn forward_passes(
         &self,
         passes: Vec<(Tensor<4>, Option<Tensor<1, Int>>)>,
