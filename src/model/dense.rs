@@ -210,10 +210,10 @@ impl DenseDiscriminator {
 
     /// The first hidden layer's output (B, h) -> logits (B, 1)
     fn rest(&self, mut x: Tensor<2>) -> Tensor<2> {
-        for (i, layer) in self.hidden.iter().enumerate().skip(1) {
+        // Every hidden layer after the first has a norm.
+        for (layer, norm) in self.hidden.iter().skip(1).zip(&self.norms) {
             x = crate::fused::linear(layer, x); // (B, h)
-            x = self.norms[i - 1].forward_act(x, 0, self.slope);
-            x = dropout(&self.dropout, x);
+            x = dropout(&self.dropout, norm.forward_act(x, 0, self.slope));
         }
         crate::fused::linear(&self.head, x) // (B, 1)
     }
@@ -226,11 +226,8 @@ mod tests {
     use burn::tensor::Distribution;
 
     use super::DenseDiscriminator;
+    use crate::fused::testing::values;
     use crate::model::{GanConfig, ModelKind};
-
-    fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
-        t.into_data().try_to_vec::<f32>().expect("f32 values")
-    }
 
     /// Within 1e-5 of the larger side's largest value: the passes' weight gradients are
     /// summed in another order when the first layer runs them together.
