@@ -8,6 +8,7 @@ pub mod cli;
 pub mod cyclegan;
 pub mod data;
 pub mod device;
+pub mod disk_cache;
 pub mod eval;
 pub mod explore;
 pub mod export;

@@ -17,20 +17,12 @@ use sha2::{Digest, Sha256};
 
 use super::classifier::{Classifier, Readout, read_out};
 
-/// Set to a folder to keep the cache there, or to `off` to read every time.
-pub const CACHE_ENV: &str = "GAN_STUDIO_CACHE";
-
 /// The first bytes of an entry, with the layout's version.
 const MAGIC: &[u8; 8] = b"GSREAD01";
 
-/// Where entries go: `$GAN_STUDIO_CACHE`, else the per-user cache folder
-/// (`~/.cache/gan-studio/readouts` on Linux); None when turned off.
+/// Where entries go ([`crate::disk_cache::folder`]); None when caching is turned off.
 fn folder() -> Option<PathBuf> {
-    match std::env::var_os(CACHE_ENV) {
-        Some(v) if v == "off" => None,
-        Some(v) if !v.is_empty() => Some(PathBuf::from(v).join("readouts")),
-        _ => dirs::cache_dir().map(|d| d.join("gan-studio").join("readouts")),
-    }
+    crate::disk_cache::folder("readouts")
 }
 
 /// The entry's name: what the reading depends on, hashed.
@@ -115,41 +107,15 @@ pub fn read_out_cached_in(
     let Some(folder) = folder.filter(|_| per > 0) else {
         return read_out(classifier, pixels, side, device);
     };
-    let path = folder.join(format!("{}.bin", key(classifier, pixels, side)));
-    if let Ok(bytes) = std::fs::read(&path)
-        && let Some(readout) = decode(&bytes, pixels.len() / per)
-    {
-        return Ok(readout);
-    }
-    let readout = read_out(classifier, pixels, side, device)?;
-    let written = std::fs::create_dir_all(folder)
-        .map_err(anyhow::Error::from)
-        .and_then(|()| crate::fsutil::write_atomic(&path, &encode(&readout)));
-    match written {
-        Ok(()) => prune(folder),
-        Err(e) => eprintln!("warning: the classifier's reading was not cached: {e:#}"),
-    }
-    Ok(readout)
-}
-
-/// Removes all but the [`KEEP`] newest entries. Best effort: a file another process removed
-/// first, or one that cannot be removed, is left to the next prune.
-fn prune(folder: &Path) {
-    let Ok(entries) = std::fs::read_dir(folder) else {
-        return;
-    };
-    let mut files: Vec<(std::time::SystemTime, PathBuf)> = entries
-        .flatten()
-        .filter(|e| e.path().extension().is_some_and(|x| x == "bin"))
-        .filter_map(|e| Some((e.metadata().ok()?.modified().ok()?, e.path())))
-        .collect();
-    if files.len() <= KEEP {
-        return;
-    }
-    files.sort_by(|a, b| b.0.cmp(&a.0));
-    for (_, path) in files.into_iter().skip(KEEP) {
-        let _ = std::fs::remove_file(path);
-    }
+    crate::disk_cache::cached(
+        folder,
+        &key(classifier, pixels, side),
+        KEEP,
+        "the classifier's reading",
+        |bytes| decode(bytes, pixels.len() / per),
+        || read_out(classifier, pixels, side, device),
+        encode,
+    )
 }
 
 #[cfg(test)]
@@ -201,31 +167,6 @@ mod tests {
         mirrored.mirror_average = true;
         read_out_cached_in(Some(dir.path()), &mirrored, &pixels, 28, &device).unwrap();
         assert_eq!(entries(), 3);
-    }
-
-    #[test]
-    fn only_the_newest_entries_are_kept() {
-        let dir = tempfile::tempdir().unwrap();
-        for i in 0..KEEP + 3 {
-            std::fs::write(dir.path().join(format!("{i:03}.bin")), b"x").unwrap();
-            // Distinct times, oldest first.
-            let at = std::time::SystemTime::UNIX_EPOCH + std::time::Duration::from_secs(i as u64);
-            let file = std::fs::File::options()
-                .write(true)
-                .open(dir.path().join(format!("{i:03}.bin")))
-                .unwrap();
-            file.set_modified(at).unwrap();
-        }
-        std::fs::write(dir.path().join("notes.txt"), b"not an entry").unwrap();
-        prune(dir.path());
-        let mut left: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left.len(), KEEP + 1);
-        assert_eq!(left[0], "003.bin", "the three oldest went");
-        assert!(left.contains(&"notes.txt".to_owned()));
     }
 
     #[test]

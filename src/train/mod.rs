@@ -8,6 +8,7 @@ pub mod guide;
 pub mod lock;
 pub mod loss;
 pub mod metrics;
+pub mod pairing_cache;
 pub mod run_dir;
 pub mod trained;
 pub mod trainer;

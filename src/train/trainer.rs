@@ -742,7 +742,7 @@ impl Trainer {
 
 /// The nearest-neighbour table for pairing real images with their neighbours, when the run
 /// asks for it: every training image against every other, in pixels, deskewed or not
-/// (MNIST's 60,000: about 45 s on 2 cores, once per start).
+/// (MNIST's 60,000: about 45 s on 2 cores the first time, then read from the disk cache).
 fn pair_neighbours(
     config: &TrainConfig,
     data: &Split,
@@ -759,8 +759,10 @@ fn pair_neighbours(
         pixels = crate::data::deskew::deskewed(&pixels, data.channels, data.rows, data.cols);
     }
     let plain = device.clone().without_autodiff();
-    let table =
-        crate::eval::neighbours::k_nearest_others(&pixels, data.pixels_per_image(), k, &plain)?;
+    let dim = data.pixels_per_image();
+    let table = super::pairing_cache::neighbours_cached(&pixels, dim, k, || {
+        crate::eval::neighbours::k_nearest_others(&pixels, dim, k, &plain)
+    })?;
     let k = table.len() / data.len().max(1);
     if k == 0 {
         bail!("pairing real images with their neighbours needs at least two training images");
