@@ -67,6 +67,17 @@ pub fn prune(folder: &Path, keep: usize) {
     }
 }
 
+/// The one entry of `folder`, for tests that change it on disk.
+#[cfg(test)]
+pub fn only_entry(folder: &Path) -> PathBuf {
+    let entries: Vec<PathBuf> = std::fs::read_dir(folder)
+        .expect("a cache folder")
+        .map(|e| e.expect("an entry").path())
+        .collect();
+    assert_eq!(entries.len(), 1, "one entry in {}", folder.display());
+    entries[0].clone()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -144,12 +144,7 @@ mod tests {
         let entries = || std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(entries(), 1);
         // The entry is what is read: change it, and the changed values come back.
-        let entry = std::fs::read_dir(dir.path())
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap()
-            .path();
+        let entry = crate::disk_cache::only_entry(dir.path());
         let mut doctored = first.clone();
         doctored.probabilities[0] = 42.0;
         std::fs::write(&entry, encode(&doctored)).unwrap();
