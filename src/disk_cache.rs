@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Result;
+use sha2::{Digest, Sha256};
 
 /// Set to a folder to keep the caches there, or to `off` to compute everything every time.
 pub const CACHE_ENV: &str = "GAN_STUDIO_CACHE";
@@ -17,6 +18,22 @@ pub fn folder(kind: &str) -> Option<PathBuf> {
         Some(v) if !v.is_empty() => Some(PathBuf::from(v).join(kind)),
         _ => dirs::cache_dir().map(|d| d.join("gan-studio").join(kind)),
     }
+}
+
+/// Feeds `values` to `hash` as their little-endian bytes, in blocks: one `update` per value
+/// cost more than the hashing itself (47M values for MNIST's training images).
+pub fn hash_floats(hash: &mut Sha256, values: &[f32]) {
+    let mut block = Vec::with_capacity(4 << 14);
+    for values in values.chunks(1 << 14) {
+        block.clear();
+        block.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        hash.update(&block);
+    }
+}
+
+/// An entry's name: `hash`'s digest in hex.
+pub fn name(hash: Sha256) -> String {
+    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The entry `name` of `folder` as `decode` reads it; where there is none (or `decode` refuses

@@ -33,10 +33,8 @@ fn key(classifier: &Classifier, pixels: &[f32], side: usize) -> String {
     hash.update([u8::from(classifier.mirror_average)]);
     hash.update((classifier.shift_average as u64).to_le_bytes());
     hash.update((side as u64).to_le_bytes());
-    for value in pixels {
-        hash.update(value.to_le_bytes());
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::disk_cache::hash_floats(&mut hash, pixels);
+    crate::disk_cache::name(hash)
 }
 
 fn encode(readout: &Readout) -> Vec<u8> {

@@ -65,14 +65,8 @@ fn key(pixels: &[f32], dim: usize, k: usize) -> String {
     hash.update(MAGIC);
     hash.update((dim as u64).to_le_bytes());
     hash.update((k as u64).to_le_bytes());
-    // In blocks: one `update` per value cost more than the hashing (47M values for MNIST).
-    let mut block = Vec::with_capacity(4 << 14);
-    for values in pixels.chunks(1 << 14) {
-        block.clear();
-        block.extend(values.iter().flat_map(|v| v.to_le_bytes()));
-        hash.update(&block);
-    }
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
+    crate::disk_cache::hash_floats(&mut hash, pixels);
+    crate::disk_cache::name(hash)
 }
 
 fn encode(table: &[usize]) -> Vec<u8> {
